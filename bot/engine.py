@@ -1,0 +1,384 @@
+"""The dialogue engine: `step(conversation, inbound, view) -> Turn`, a pure function.
+
+It reads the flow file, decides the replies and the effects, and returns the next state;
+whoever calls it sends, saves and books. Commands, events and timeouts are ordinary
+transitions of the flow."""
+
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.dates import parse_day, parse_time
+from bot.flow import Action, Flow, State, load_flow
+from bot.locale import LANGUAGES, words, words_any
+from bot.text import match_choice, normalize, option_number
+from bot.types import (
+    BookingDraft,
+    ClinicView,
+    ConversationState,
+    Effect,
+    Inbound,
+    Option,
+    Reply,
+    ServiceInfo,
+    Turn,
+)
+
+COMMANDS = ("menu", "back", "help", "cancel", "human")
+DAYS_OFFERED = 5
+TIMES_OFFERED = 12
+NAME_LIMIT = 80
+TEXT_LIMIT = 60
+
+
+def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
+    """Advance one conversation by one inbound message or event."""
+    run = _Run(deepcopy(conv), view, load_flow(conv.flow))
+    run.handle(inbound)
+    return Turn(run.replies, run.effects, run.conv)
+
+
+@dataclass
+class _Run:
+    conv: ConversationState
+    view: ClinicView
+    flow: Flow
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def handle(self, inbound: Inbound) -> None:
+        if inbound.event:
+            self.act(self.flow.events[inbound.event], inbound.data)
+            return
+        self.notice_language(inbound.text)
+        if self.timed_out():
+            self.act(self.flow.events["timeout"])
+        elif inbound.media_count and not inbound.text.strip() and not inbound.payload:
+            self.say("booking.media_unsupported")
+            self.ask_again()
+        elif command := self.command(inbound):
+            self.act(self.flow.commands[command])
+        else:
+            self.answer(self.state, inbound)
+        self.conv.last_inbound_at = self.view.now.isoformat()
+
+    @property
+    def state(self) -> State:
+        return self.flow.states[self.conv.state]
+
+    def command(self, inbound: Inbound) -> str | None:
+        said = inbound.payload or normalize(inbound.text)
+        return next((c for c in COMMANDS if said in words_any(c) or said == c), None)
+
+    def timed_out(self) -> bool:
+        if self.conv.state == self.flow.idle or not self.conv.last_inbound_at:
+            return False
+        last = datetime.fromisoformat(self.conv.last_inbound_at)
+        return self.view.now - last > self.view.clinic.idle_timeout
+
+    def notice_language(self, text: str) -> None:
+        if self.conv.language:
+            return
+        said = normalize(text)
+        spoken = next((lang for lang in LANGUAGES if said in words("greeting", lang)), None)
+        self.conv.language = spoken or self.view.clinic.default_language
+        if spoken:
+            self.effects.append(Effect("set_language", {"language": spoken}))
+
+    # -- transitions ---------------------------------------------------------------------
+
+    def act(self, action: Action, tags: dict[str, object] | None = None) -> None:
+        if action.do:
+            self.do(action.do)
+        if action.say:
+            self.say(action.say, **self.summary(), **(tags or {}))
+        if action.clear:
+            self.conv.draft = BookingDraft()
+            self.conv.history = []
+        if action.back:
+            self.go_back()
+        elif action.next:
+            self.enter(action.next)
+        elif action.ask_again:
+            self.ask_again()
+
+    def enter(self, state_id: str, remember: bool = True) -> None:
+        state = self.flow.states[state_id]
+        if remember and self.state.ask and self.conv.state != state_id:
+            self.conv.history.append(self.conv.state)
+        self.conv.state = state_id
+        self.conv.options = []
+        if state.ask:
+            self.ask(state)
+
+    def go_back(self) -> None:
+        if self.conv.history:
+            self.enter(self.conv.history.pop(), remember=False)
+        else:
+            self.ask_again()
+
+    def ask_again(self) -> None:
+        if self.state.ask:
+            self.ask(self.state)
+
+    def ask(self, state: State) -> None:
+        if not state.choose:
+            self.say(state.ask or "", **self.summary())
+            return
+        options = self.options(state)
+        if not options:
+            if state.when_empty:
+                self.act(state.when_empty)
+            return
+        self.conv.options = [o.id for o in options]
+        self.say(state.ask or "", options=tuple(options), **self.summary())
+
+    def say(self, template: str, options: tuple[Option, ...] = (), **tags: object) -> None:
+        self.replies.append(Reply(template, tags, options))
+
+    def do(self, kind: str) -> None:
+        data: dict[str, object] = {}
+        if kind == "book":
+            draft = self.conv.draft
+            data = {
+                "service_id": draft.service,
+                "professional_id": draft.slot_professional,
+                "starts_at": draft.slot,
+                "patient_id": draft.person,
+                "name": draft.name,
+                "dni": draft.dni,
+                "insurance": draft.insurance,
+                "language": self.conv.language,
+            }
+        self.effects.append(Effect(kind, data))
+
+    # -- answers -------------------------------------------------------------------------
+
+    def answer(self, state: State, inbound: Inbound) -> None:
+        if state.greet:
+            self.greet()
+            self.enter(state.next_for(None) or self.flow.start, remember=False)
+            self.conv.history = []
+        elif state.wait:
+            self.say("booking.please_wait")
+        elif state.choose:
+            self.answer_choice(state, inbound)
+        elif state.read == "yes_no":
+            self.answer_yes_no(state, inbound)
+        else:
+            self.answer_text(state, inbound)
+
+    def greet(self) -> None:
+        people = self.view.people
+        if len(people) == 1:
+            self.say("booking.greeting_known", patient_name=people[0].name, **self.clinic_tags())
+        else:
+            self.say("booking.greeting", **self.clinic_tags())
+
+    def not_understood(self) -> None:
+        self.say("booking.not_understood")
+        self.ask_again()
+
+    def answer_choice(self, state: State, inbound: Inbound) -> None:
+        options = self.options(state)
+        chosen = self.pick(options, inbound)
+        if chosen is None and state.read == "date":
+            self.answer_date(state, inbound.text)
+            return
+        if chosen is None and state.read == "time":
+            chosen = self.pick_time(options, inbound.text)
+            if chosen is None:
+                return
+        if chosen is None:
+            self.not_understood()
+            return
+        self.remember(state, chosen)
+        self.enter(state.next_for(chosen.id) or self.flow.idle)
+
+    def pick(self, options: list[Option], inbound: Inbound) -> Option | None:
+        by_id = {o.id: o for o in options}
+        if inbound.payload in by_id:
+            return by_id[inbound.payload]
+        index = option_number(inbound.text, len(self.conv.options))
+        if index is not None:
+            return by_id.get(self.conv.options[index])
+        for also in ("first_available", "someone_else"):
+            if also in by_id and normalize(inbound.text) in words_any(also):
+                return by_id[also]
+        named = [o for o in options if o.label]
+        found = match_choice(inbound.text, [o.label or "" for o in named])
+        return named[found] if found is not None else None
+
+    def pick_time(self, options: list[Option], text: str) -> Option | None:
+        wanted = parse_time(text)
+        if wanted is None:
+            self.not_understood()
+            return None
+        tz = self.view.clinic.rules.timezone
+        for o in self.time_options(every=True):
+            if o.moment and o.moment.astimezone(tz).time() == wanted:
+                return o
+        self.say("booking.time_unavailable", time=wanted.strftime("%H:%M"))
+        self.ask_again()
+        return None
+
+    def answer_date(self, state: State, text: str) -> None:
+        today = self.today()
+        day = parse_day(text, today)
+        rules = self.view.clinic.rules
+        if day is None:
+            self.not_understood()
+        elif day < today:
+            self.say("booking.date_past", date=day)
+            self.ask_again()
+        elif day > rules.last_day(self.view.now):
+            self.say("booking.date_beyond_horizon", horizon_days=rules.horizon_days)
+            self.ask_again()
+        elif self.view.availability.slots(self.service(), self.professional_ids(), day):
+            self.conv.draft.day = day.isoformat()
+            self.enter(state.next_for(None) or self.flow.idle)
+        else:
+            self.say_day_full(state, day)
+
+    def say_day_full(self, state: State, day: date) -> None:
+        nearest = self.day_options(first_day=day)
+        self.conv.options = [o.id for o in nearest]
+        template = state.when_full.say if state.when_full else None
+        self.say(template or "booking.no_days", date=day, options=tuple(nearest))
+
+    def answer_yes_no(self, state: State, inbound: Inbound) -> None:
+        said = inbound.payload or normalize(inbound.text)
+        if said in words_any("yes") or said == "yes":
+            self.act(state.yes)  # type: ignore[arg-type]
+        elif said in words_any("no") or said == "no":
+            self.act(state.no)  # type: ignore[arg-type]
+        else:
+            self.not_understood()
+
+    def answer_text(self, state: State, inbound: Inbound) -> None:
+        value = " ".join(inbound.text.split())
+        if state.read == "optional_text" and normalize(value) in words_any("skip"):
+            value = ""
+        elif state.read == "name" and not _looks_like_name(value):
+            self.say("booking.name_invalid")
+            self.ask_again()
+            return
+        elif not value or len(value) > TEXT_LIMIT:
+            self.not_understood()
+            return
+        setattr(self.conv.draft, state.id, value or None)
+        self.enter(state.next_for(None) or self.flow.idle)
+
+    # -- what the choices are ------------------------------------------------------------
+
+    def options(self, state: State) -> list[Option]:
+        found = {
+            "services": lambda: [Option(str(s.id), label=s.name) for s in self.view.services],
+            "professionals": self.professional_options,
+            "days": self.day_options,
+            "times": self.time_options,
+            "people": lambda: [Option(str(p.id), label=p.name) for p in self.view.people],
+        }[state.choose or ""]()
+        if not found:
+            return []
+        return found + [Option(extra, label_key=f"labels.{extra}") for extra in state.also]
+
+    def professional_options(self) -> list[Option]:
+        service = self.service()
+        return [
+            Option(str(p.id), label=p.name)
+            for p in self.view.professionals
+            if service and service.id in p.service_ids
+        ]
+
+    def day_options(self, first_day: date | None = None) -> list[Option]:
+        days = self.view.availability.days_with_space(
+            self.service(), self.professional_ids(), first_day or self.today(), DAYS_OFFERED
+        )
+        return [Option(d.isoformat(), day=d) for d in days]
+
+    def time_options(self, every: bool = False) -> list[Option]:
+        day = self.conv.draft.day_date
+        if day is None:
+            return []
+        slots = self.view.availability.slots(self.service(), self.professional_ids(), day)
+        tz = self.view.clinic.rules.timezone
+        shown = slots if every else _spread(slots, TIMES_OFFERED)
+        return [
+            Option(
+                f"{s.starts_at.isoformat()}|{s.professional_id}", moment=s.starts_at.astimezone(tz)
+            )
+            for s in shown
+        ]
+
+    def remember(self, state: State, chosen: Option) -> None:
+        draft = self.conv.draft
+        if state.choose == "services":
+            draft.service = int(chosen.id)
+        elif state.choose == "professionals":
+            draft.first_available = chosen.id == "first_available"
+            draft.professional = None if draft.first_available else int(chosen.id)
+        elif state.choose == "days":
+            draft.day = chosen.id
+        elif state.choose == "times":
+            start, professional = chosen.id.split("|")
+            draft.slot, draft.slot_professional = start, int(professional)
+        elif state.choose == "people":
+            draft.person = None if chosen.id == "someone_else" else int(chosen.id)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return self.view.clinic.rules.local_date(self.view.now)
+
+    def service(self) -> ServiceInfo:
+        service = self.view.service(self.conv.draft.service)
+        if service is None:  # the flow always chooses a service first
+            raise LookupError("no service chosen")
+        return service
+
+    def professional_ids(self) -> list[int]:
+        draft = self.conv.draft
+        if draft.professional is not None:
+            return [draft.professional]
+        return [p.id for p in self.view.professionals if draft.service in p.service_ids]
+
+    def clinic_tags(self) -> dict[str, object]:
+        clinic = self.view.clinic
+        return {
+            "clinic_name": clinic.name,
+            "clinic_phone": clinic.phone or "",
+            "clinic_address": clinic.address or "",
+        }
+
+    def summary(self) -> dict[str, object]:
+        """The tags every booking message may use, from what is collected so far."""
+        draft, view = self.conv.draft, self.view
+        tags = self.clinic_tags()
+        service = view.service(draft.service)
+        professional = view.professional(draft.slot_professional or draft.professional)
+        person = view.person(draft.person)
+        tags["service"] = service.name if service else ""
+        tags["professional"] = professional.name if professional else ""
+        tags["patient_name"] = person.name if person else (draft.name or "")
+        if draft.day_date:
+            tags["date"] = draft.day_date
+        if draft.slot_start:
+            tags["time"] = draft.slot_start.astimezone(view.clinic.rules.timezone)
+        tags["horizon_days"] = view.clinic.rules.horizon_days
+        return tags
+
+
+def _looks_like_name(value: str) -> bool:
+    letters = sum(c.isalpha() for c in value)
+    return letters >= 2 and len(value) <= NAME_LIMIT and not any(c.isdigit() for c in value)
+
+
+def _spread(items: list, count: int) -> list:
+    """At most `count` items, evenly spread over the list (morning to evening)."""
+    if len(items) <= count:
+        return items
+    stride = len(items) / count
+    return [items[int(i * stride)] for i in range(count)]

@@ -1,0 +1,40 @@
+"""python-i18n set up over `locales/`: the vocabulary patients use and the labels they read."""
+
+from functools import cache
+from pathlib import Path
+
+import i18n
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LANGUAGES = ("es", "en", "gn")
+
+i18n.set("file_format", "yml")
+i18n.set("filename_format", "{namespace}.{locale}.{format}")
+i18n.set("skip_locale_root_data", True)
+i18n.set("enable_memoization", True)
+i18n.set("available_locales", list(LANGUAGES))
+i18n.set("fallback", "es")
+if str(LOCALES_DIR) not in i18n.load_path:
+    i18n.load_path.append(str(LOCALES_DIR))
+
+
+def text(key: str, language: str, **tags: object) -> str:
+    """A translated string, `%{tag}` placeholders filled."""
+    return str(i18n.t(key, locale=language, **tags))
+
+
+@cache
+def words(key: str, language: str) -> tuple[str, ...]:
+    """The alternatives of a `words.*` entry in one language, normalized for matching."""
+    from bot.text import normalize
+
+    raw = text(f"words.{key}", language)
+    if raw == f"words.{key}":
+        return ()
+    return tuple(w for w in (normalize(part) for part in raw.split("|")) if w)
+
+
+@cache
+def words_any(key: str) -> frozenset[str]:
+    """A `words.*` entry in every language: patients mix them."""
+    return frozenset(w for lang in LANGUAGES for w in words(key, lang))

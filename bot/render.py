@@ -1,0 +1,91 @@
+"""Replies to text: a template from `templates/` (or the clinic's own version of it), its
+tags filled, dates and times written in the patient's language, options numbered."""
+
+import string
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+import yaml
+from babel.dates import format_date, format_time
+
+from bot.locale import LANGUAGES, text
+from bot.types import Option, Reply
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+_FORMATTER = string.Formatter()
+
+
+class TemplateError(ValueError):
+    """A template that cannot be rendered: an unknown tag or broken braces."""
+
+
+@cache
+def default_templates(language: str) -> Mapping[str, str]:
+    path = TEMPLATES_DIR / f"{language}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def default_template_keys() -> dict[str, set[str]]:
+    return {language: set(default_templates(language)) for language in LANGUAGES}
+
+
+def template_tags(body: str) -> set[str]:
+    """The tags a template uses; raises TemplateError when its braces are broken."""
+    try:
+        return {name for _, name, _, _ in _FORMATTER.parse(body) if name}
+    except ValueError as error:
+        raise TemplateError(str(error)) from error
+
+
+def format_day(day: date, language: str) -> str:
+    if language == "gn":
+        weekday = text("labels.weekdays", "gn").split("|")[day.weekday()]
+        month = text("labels.months", "gn").split("|")[day.month - 1]
+        return f"{weekday} {day.day} {month}"
+    return format_date(day, "EEEE d MMMM", locale=language)
+
+
+def format_moment(moment: datetime, language: str) -> str:
+    return format_time(moment, "HH:mm", locale="es" if language == "gn" else language)
+
+
+def _option_label(option: Option, language: str) -> str:
+    if option.moment is not None:
+        return format_moment(option.moment, language)
+    if option.day is not None:
+        return format_day(option.day, language)
+    if option.label_key:
+        return text(option.label_key, language)
+    return option.label or option.id
+
+
+def _tag_value(value: object, language: str) -> str:
+    if isinstance(value, datetime):
+        return format_moment(value, language)
+    if isinstance(value, date):
+        return format_day(value, language)
+    return str(value)
+
+
+def render(reply: Reply, language: str, overrides: Mapping[str, str] | None = None) -> str:
+    """The text of one reply. A clinic's override wins over the default template."""
+    body = (
+        (overrides or {}).get(reply.template)
+        or default_templates(language).get(reply.template)
+        or default_templates("es")[reply.template]
+    )
+    tags = {name: _tag_value(value, language) for name, value in reply.tags.items()}
+    tags["options"] = "\n".join(
+        f"{n}. {_option_label(o, language)}" for n, o in enumerate(reply.options, start=1)
+    )
+    return body.format_map(defaultdict(str, tags)).strip()
+
+
+def render_all(
+    replies: list[Reply], language: str, overrides: Mapping[str, str] | None = None
+) -> str:
+    """A turn's replies as one message, so they arrive together and in order."""
+    return "\n\n".join(render(r, language, overrides) for r in replies)

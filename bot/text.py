@@ -1,0 +1,56 @@
+"""Reading what a patient wrote: normalizing it and matching it to choices and keywords."""
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+
+MAX_READ = 300  # a 2,000-character message is read by its start
+
+_PUNCT = re.compile(r"[^\w\s'/:?-]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def strip_accents(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize(value: str) -> str:
+    """Lowercase, no accents, no emoji or punctuation but the ones dates and times use."""
+    value = strip_accents(value[:MAX_READ].casefold()).replace("’", "'")
+    value = _PUNCT.sub(" ", value)
+    return _SPACES.sub(" ", value).strip(" .,!¡¿")
+
+
+def is_one_of(value: str, alternatives: frozenset[str] | Sequence[str]) -> bool:
+    return normalize(value) in alternatives
+
+
+def match_choice(value: str, labels: Sequence[str], cutoff: float = 80) -> int | None:
+    """Index of the label the patient meant: exact, then contained, then a small typo."""
+    wanted = normalize(value)
+    if not wanted:
+        return None
+    names = [normalize(label) for label in labels]
+    if wanted in names:
+        return names.index(wanted)
+    containing = [i for i, name in enumerate(names) if wanted in name.split() or wanted in name]
+    if len(containing) == 1 and len(wanted) >= 3:
+        return containing[0]
+    best = process.extractOne(wanted, names, scorer=fuzz.WRatio, score_cutoff=cutoff)
+    if best is None:
+        return None
+    _, _, index = best
+    ties = process.extract(wanted, names, scorer=fuzz.WRatio, score_cutoff=best[1])
+    return index if len(ties) == 1 else None
+
+
+def option_number(value: str, count: int) -> int | None:
+    """The zero-based index of "2", "2.", "el 2" or "opción 2", if in range."""
+    found = re.fullmatch(r"(?:\D{0,12}\s)?(\d{1,2})[.)]?", normalize(value))
+    if not found:
+        return None
+    number = int(found.group(1))
+    return number - 1 if 1 <= number <= count else None

@@ -1,0 +1,174 @@
+"""The plain data the engine reads and returns. Nothing here knows about a database."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from bot.availability import BookingRules, Slot
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    id: int
+    name: str
+    rules: BookingRules
+    default_language: str = "es"
+    phone: str | None = None
+    address: str | None = None
+    idle_timeout: timedelta = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: int
+    name: str
+    duration: timedelta
+
+
+@dataclass(frozen=True)
+class ProfessionalInfo:
+    id: int
+    name: str
+    service_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """A patient already known on this phone."""
+
+    id: int
+    name: str
+
+
+class Availability(Protocol):
+    """Where the engine asks for free time; the store answers in production, plain
+    schedules in tests."""
+
+    def days_with_space(
+        self, service: ServiceInfo, professional_ids: list[int], first_day: date, count: int
+    ) -> list[date]: ...
+
+    def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]: ...
+
+
+@dataclass(frozen=True)
+class ClinicView:
+    """What the engine may know of the clinic and of the phone that writes, at `now`."""
+
+    clinic: ClinicInfo
+    services: list[ServiceInfo]
+    professionals: list[ProfessionalInfo]
+    people: list[PersonInfo]
+    availability: Availability
+    now: datetime
+
+    def service(self, service_id: int | None) -> ServiceInfo | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def professional(self, professional_id: int | None) -> ProfessionalInfo | None:
+        return next((p for p in self.professionals if p.id == professional_id), None)
+
+    def person(self, person_id: int | None) -> PersonInfo | None:
+        return next((p for p in self.people if p.id == person_id), None)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing that happened to the conversation: a patient's message, or an event the
+    outside world reports back (a booking saved, a slot just taken)."""
+
+    text: str = ""
+    payload: str | None = None
+    media_count: int = 0
+    event: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BookingDraft:
+    """The answers collected so far."""
+
+    service: int | None = None
+    professional: int | None = None  # None with first_available means any
+    first_available: bool = False
+    day: str | None = None  # ISO local date
+    slot: str | None = None  # ISO UTC start
+    slot_professional: int | None = None
+    person: int | None = None  # a known patient on this phone
+    name: str | None = None
+    dni: str | None = None
+    insurance: str | None = None
+
+    @property
+    def day_date(self) -> date | None:
+        return date.fromisoformat(self.day) if self.day else None
+
+    @property
+    def slot_start(self) -> datetime | None:
+        return datetime.fromisoformat(self.slot) if self.slot else None
+
+
+@dataclass
+class ConversationState:
+    """Where one conversation stands; stored as JSON on the conversation row."""
+
+    flow: str = "booking"
+    state: str = "done"
+    history: list[str] = field(default_factory=list)
+    draft: BookingDraft = field(default_factory=BookingDraft)
+    language: str | None = None
+    last_inbound_at: str | None = None
+    options: list[str] = field(default_factory=list)  # ids offered by the last question
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ConversationState":
+        if not data:
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        draft = BookingDraft(
+            **{
+                k: v
+                for k, v in known.pop("draft", {}).items()
+                if k in BookingDraft.__dataclass_fields__
+            }
+        )
+        return cls(draft=draft, **known)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One numbered choice offered to the patient. `label` is data (a service's name);
+    `label_key` a locale key; `day` and `moment` are formatted in the patient's language."""
+
+    id: str
+    label: str | None = None
+    label_key: str | None = None
+    day: date | None = None
+    moment: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send: a template key, its tags, and the options it lists."""
+
+    template: str
+    tags: dict[str, Any] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Something the engine decided that only the outside world can do."""
+
+    kind: str  # book | pause_bot | set_language
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Turn:
+    replies: list[Reply]
+    effects: list[Effect]
+    state: ConversationState

@@ -1,0 +1,211 @@
+"""The tables. Every table carries `clinic_id` (the distribution column when sharded)."""
+
+from datetime import UTC, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Clinic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    timezone: str = "America/Asuncion"
+    whatsapp_number: str = Field(unique=True, description="E.164 sender number")
+    phone: str | None = None
+    address: str | None = None
+    email: str | None = None
+    default_language: str = "es"
+    min_notice_minutes: int = 120
+    horizon_days: int = 60
+    slot_step_minutes: int = 15
+    idle_timeout_minutes: int = 60
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Branch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    name: str
+    address: str | None = None
+
+
+class Service(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    name: str
+    duration_minutes: int = 30
+    self_bookable: bool = True
+    active: bool = True
+
+
+class Professional(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
+    name: str
+    active: bool = True
+
+
+class ProfessionalService(SQLModel, table=True):
+    __tablename__ = "professional_service"
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    professional_id: int = Field(foreign_key="professional.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+
+
+class WorkingHours(SQLModel, table=True):
+    """One interval of a professional's week, in the clinic's local time; several a day make
+    breaks."""
+
+    __tablename__ = "working_hours"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    professional_id: int = Field(foreign_key="professional.id", index=True)
+    weekday: int = Field(description="0 = Monday … 6 = Sunday")
+    start: time
+    end: time
+
+
+class BlockOff(SQLModel, table=True):
+    """A time nobody (professional_id null) or one professional can be booked."""
+
+    __tablename__ = "block_off"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    professional_id: int | None = Field(default=None, foreign_key="professional.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str | None = None
+
+
+class Patient(SQLModel, table=True):
+    """A person; one phone may belong to several (a family sharing a phone)."""
+
+    __table_args__ = (Index("ix_patient_clinic_phone", "clinic_id", "phone"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    phone: str = Field(description="E.164")
+    name: str | None = None
+    dni: str | None = None
+    insurance: str | None = None
+    plan: str | None = None
+    language: str | None = None
+    bot_paused: bool = False
+    opted_out: bool = False
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppointmentStatus(StrEnum):
+    booked = "booked"
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+    completed = "completed"
+    no_show = "no_show"
+
+
+class Appointment(SQLModel, table=True):
+    """No two appointments of one professional that are not cancelled may overlap: an
+    exclusion constraint on PostgreSQL, triggers on SQLite (see the first migration)."""
+
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "code", name="uq_appointment_code"),
+        Index("ix_appointment_prof_start", "professional_id", "starts_at"),
+        Index("ix_appointment_patient", "patient_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    professional_id: int = Field(foreign_key="professional.id")
+    service_id: int = Field(foreign_key="service.id")
+    patient_id: int = Field(foreign_key="patient.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = AppointmentStatus.booked
+    source_channel: str = "whatsapp"
+    code: str
+    new_patient: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Conversation(SQLModel, table=True):
+    """The chat with one phone at one clinic: where its flow stands and what it collected."""
+
+    __table_args__ = (UniqueConstraint("clinic_id", "phone", name="uq_conversation_phone"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    phone: str
+    state: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    needs_staff: bool = False
+    last_inbound_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every accepted inbound message, kept whatever the bot did with it."""
+
+    __tablename__ = "inbound_message"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
+    message_sid: str = Field(unique=True)
+    from_phone: str
+    to_phone: str
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    num_media: int = 0
+    fields: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    handled_by_bot: bool = True
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    queued = "queued"
+    accepted = "accepted"
+    sent = "sent"
+    delivered = "delivered"
+    read = "read"
+    failed = "failed"
+    undelivered = "undelivered"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send; written in the transaction that decided it, sent by the dispatcher."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    idempotency_key: str = Field(unique=True)
+    kind: str = "reply"
+    template: str | None = None
+    from_phone: str
+    to_phone: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    status: str = Field(default=OutboxStatus.pending)
+    twilio_sid: str | None = Field(default=None, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    error_code: str | None = None
+    error_message: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MessageStatusEvent(SQLModel, table=True):
+    """One status callback, kept once per (MessageSid, MessageStatus)."""
+
+    __tablename__ = "message_status_event"
+    __table_args__ = (UniqueConstraint("message_sid", "status", name="uq_status_event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
+    message_sid: str
+    status: str
+    error_code: str | None = None
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
