@@ -26,7 +26,7 @@ from bot.types import (
 
 COMMANDS = ("menu", "back", "help", "cancel", "human")
 DAYS_OFFERED = 5
-TIMES_OFFERED = 12
+TIMES_OFFERED = 20
 NAME_LIMIT = 80
 TEXT_LIMIT = 60
 

@@ -45,7 +45,7 @@ def format_day(day: date, language: str) -> str:
         weekday = text("labels.weekdays", "gn").split("|")[day.weekday()]
         month = text("labels.months", "gn").split("|")[day.month - 1]
         return f"{weekday} {day.day} {month}"
-    return format_date(day, "EEEE d MMMM", locale=language)
+    return format_date(day, text("labels.date_format", language), locale=language)
 
 
 def format_moment(moment: datetime, language: str) -> str:

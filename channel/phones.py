@@ -1,0 +1,19 @@
+"""WhatsApp addresses to E.164 numbers, with `phonenumbers`."""
+
+import phonenumbers
+
+PREFIX = "whatsapp:"
+
+
+def e164(address: str, region: str | None = None) -> str | None:
+    """"whatsapp:+595981123456" → "+595981123456"; None when it is not a valid number."""
+    raw = address.strip()
+    if raw.lower().startswith(PREFIX):
+        raw = raw[len(PREFIX) :]
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,83 @@
+"""Writing messages to the outbox: at most one row per idempotency key, decided by the
+database (an insert that does nothing on conflict), not by a check in Python."""
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from store.models import OutboxMessage, OutboxStatus
+
+BODY_LIMIT = 1600  # Twilio's limit for one WhatsApp body
+
+
+def split_body(body: str, limit: int = BODY_LIMIT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at paragraph, line or word ends."""
+    pieces: list[str] = []
+    rest = body.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest] if rest else pieces
+
+
+def enqueue(
+    session: Session,
+    *,
+    clinic_id: int,
+    idempotency_key: str,
+    from_phone: str,
+    to_phone: str,
+    body: str,
+    now: datetime,
+    kind: str = "reply",
+    template: str | None = None,
+    appointment_id: int | None = None,
+) -> int:
+    """Queue a message (split if too long); returns how many rows were new."""
+    pieces = split_body(body)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = 0
+    for n, piece in enumerate(pieces):
+        key = idempotency_key if len(pieces) == 1 else f"{idempotency_key}#{n + 1}"
+        statement = (
+            insert(OutboxMessage)
+            .values(
+                clinic_id=clinic_id,
+                idempotency_key=key,
+                kind=kind,
+                template=template,
+                from_phone=from_phone,
+                to_phone=to_phone,
+                body=piece,
+                appointment_id=appointment_id,
+                status=OutboxStatus.pending,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        added += session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
+    return added
+
+
+def messages_to(engine: Engine, phone: str, after_id: int = 0, limit: int = 50) -> list[dict]:
+    """What was queued for one phone after a given row: the sandbox chat shows these."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_phone == phone, col(OutboxMessage.id) > after_id)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        ).all()
+        return [
+            {"id": r.id, "body": r.body, "status": r.status, "kind": r.kind, "from": r.from_phone}
+            for r in rows
+        ]

@@ -1,0 +1,215 @@
+"""Helpers that make tests read like the conversation: a clinic, a clock, a patient who
+writes to the real webhook with Twilio's signature, and what the bot answered."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
+
+from store.db import transaction
+from store.models import (
+    Appointment,
+    BlockOff,
+    Clinic,
+    OutboxMessage,
+    Patient,
+    Professional,
+    ProfessionalService,
+    Service,
+    WorkingHours,
+)
+
+PUBLIC_URL = "https://turnero.example.org"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+CLINIC_NUMBER = "+595981000000"
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, form)
+
+
+@dataclass
+class TestClinic:
+    id: int
+    services: dict[str, int]
+    professionals: dict[str, int]
+
+
+def make_clinic(
+    engine: Engine,
+    *,
+    timezone: str = "America/Asuncion",
+    number: str = CLINIC_NUMBER,
+    min_notice_minutes: int = 60,
+    horizon_days: int = 30,
+) -> TestClinic:
+    """A small clinic: general consultation (30 min) by Dra. Ana Benítez (Mon–Fri 8–12 and
+    14–18) and Dr. Luis Ortiz (Mon–Sat 9–13); dentistry (45 min) by Ortiz; a lab test that
+    only staff can book."""
+    with transaction(engine) as s:
+        clinic = Clinic(
+            name="Clínica Test",
+            timezone=timezone,
+            whatsapp_number=number,
+            phone="021 555 000",
+            address="Av. España 100",
+            min_notice_minutes=min_notice_minutes,
+            horizon_days=horizon_days,
+            slot_step_minutes=30,
+        )
+        s.add(clinic)
+        s.flush()
+        cid = clinic.id or 0
+        general = Service(clinic_id=cid, name="Consulta general", duration_minutes=30)
+        dentistry = Service(clinic_id=cid, name="Odontología", duration_minutes=45)
+        lab = Service(clinic_id=cid, name="Laboratorio", duration_minutes=15, self_bookable=False)
+        ana = Professional(clinic_id=cid, name="Dra. Ana Benítez")
+        luis = Professional(clinic_id=cid, name="Dr. Luis Ortiz")
+        s.add_all([general, dentistry, lab, ana, luis])
+        s.flush()
+        for prof, service in [(ana, general), (luis, general), (luis, dentistry), (ana, lab)]:
+            s.add(
+                ProfessionalService(clinic_id=cid, professional_id=prof.id, service_id=service.id)
+            )
+        for weekday in range(5):
+            for start, end in [(time(8), time(12)), (time(14), time(18))]:
+                s.add(
+                    WorkingHours(
+                        clinic_id=cid, professional_id=ana.id, weekday=weekday, start=start, end=end
+                    )
+                )
+        for weekday in range(6):
+            s.add(
+                WorkingHours(
+                    clinic_id=cid,
+                    professional_id=luis.id,
+                    weekday=weekday,
+                    start=time(9),
+                    end=time(13),
+                )
+            )
+        return TestClinic(
+            id=cid,
+            services={
+                "general": general.id or 0,
+                "dentistry": dentistry.id or 0,
+                "lab": lab.id or 0,
+            },
+            professionals={"ana": ana.id or 0, "luis": luis.id or 0},
+        )
+
+
+def add_patient(engine: Engine, clinic_id: int, phone: str, name: str, **fields: Any) -> int:
+    with transaction(engine) as s:
+        patient = Patient(clinic_id=clinic_id, phone=phone, name=name, **fields)
+        s.add(patient)
+        s.flush()
+        return patient.id or 0
+
+
+def block_off(
+    engine: Engine,
+    clinic_id: int,
+    start: datetime,
+    end: datetime,
+    professional_id: int | None = None,
+) -> None:
+    with transaction(engine) as s:
+        s.add(
+            BlockOff(
+                clinic_id=clinic_id, professional_id=professional_id, starts_at=start, ends_at=end
+            )
+        )
+
+
+def appointments(engine: Engine) -> list[Appointment]:
+    with Session(engine) as s:
+        return list(s.exec(select(Appointment).order_by(col(Appointment.id))))
+
+
+@dataclass
+class WhatsAppPatient:
+    """A patient writing to the clinic through the real webhook."""
+
+    client: FlaskClient
+    engine: Engine
+    phone: str = "+595981222333"
+    clinic_number: str = CLINIC_NUMBER
+    seen: int = 0
+    last_response: TestResponse | None = field(default=None, repr=False)
+
+    def form(self, body: str = "", **extra: str) -> dict[str, str]:
+        form = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "AccountSid": "AC" + "1" * 32,
+            "From": f"whatsapp:{self.phone}",
+            "To": f"whatsapp:{self.clinic_number}",
+            "Body": body,
+            "NumMedia": "0",
+            "ProfileName": "Paciente",
+            "WaId": self.phone.lstrip("+"),
+        }
+        form.update(extra)
+        return form
+
+    def post(self, form: dict[str, str], signature: str | None = None) -> TestResponse:
+        url = PUBLIC_URL + "/whatsapp/inbound"
+        headers = {"X-Twilio-Signature": signature if signature is not None else sign(url, form)}
+        self.last_response = self.client.post("/whatsapp/inbound", data=form, headers=headers)
+        return self.last_response
+
+    def says(self, body: str, **extra: str) -> str:
+        """Send a message; return what the bot answered to it (one message per turn)."""
+        response = self.post(self.form(body, **extra))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return self.reply()
+
+    def taps(self, payload: str) -> str:
+        return self.says(
+            payload, ButtonPayload=payload, ButtonText=payload, MessageType="interactive"
+        )
+
+    def sends_voice_note(self) -> str:
+        response = self.post(
+            self.form(
+                "",
+                NumMedia="1",
+                MediaContentType0="audio/ogg",
+                MediaUrl0="https://api.twilio.com/media/ME1",
+            )
+        )
+        assert response.status_code == 200
+        return self.reply()
+
+    def messages(self) -> list[OutboxMessage]:
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.to_phone == self.phone)
+                    .order_by(col(OutboxMessage.id))
+                )
+            )
+
+    def reply(self) -> str:
+        """The text queued for this patient since the last look."""
+        new = self.messages()[self.seen :]
+        self.seen += len(new)
+        return "\n".join(m.body for m in new)

@@ -1,0 +1,292 @@
+"""The booking conversation through the real webhook, signed as Twilio signs."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from store.models import Conversation, InboundMessage, OutboxMessage, Patient
+from tests.support import (
+    AUTH_TOKEN,
+    PUBLIC_URL,
+    Clock,
+    WhatsAppPatient,
+    add_patient,
+    appointments,
+    block_off,
+    make_clinic,
+)
+from turnero.settings import Settings
+from webhook import create_app
+
+ASU = ZoneInfo("America/Asuncion")
+# Wednesday 25 November 2026, 09:00 in Asunción (UTC−3)
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW.astimezone(UTC))
+
+
+@pytest.fixture
+def clinic(db: Engine):
+    return make_clinic(db)
+
+
+@pytest.fixture
+def app(db: Engine, clock: Clock, clinic):
+    settings = Settings(
+        database_url=str(db.url),
+        public_base_url=PUBLIC_URL,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token=AUTH_TOKEN,
+        secret_key="test-secret",
+    )
+    return create_app(settings, clock=clock, engine=db)
+
+
+@pytest.fixture
+def patient(app, db: Engine) -> WhatsAppPatient:
+    return WhatsAppPatient(app.test_client(), db)
+
+
+def test_a_new_patient_books_from_hola_to_confirmation(patient: WhatsAppPatient, db: Engine):
+    reply = patient.says("hola")
+    assert "Clínica Test" in reply
+    assert "1. Consulta general" in reply and "2. Odontología" in reply
+    assert "Laboratorio" not in reply  # staff-only service
+
+    reply = patient.says("1")
+    assert "Dra. Ana Benítez" in reply and "Primero disponible" in reply
+
+    reply = patient.says("ana benitez")  # by name, no accent, lower case
+    assert "miércoles 25 de noviembre" in reply  # today still has space after 10:00
+
+    reply = patient.says("mañana")
+    assert "jueves 26 de noviembre" in reply
+    assert "08:00" in reply and "17:30" in reply
+
+    reply = patient.says("10:30")
+    assert "nombre" in reply.lower()
+    reply = patient.says("Juana Pérez")
+    assert "documento" in reply.lower()
+    reply = patient.says("4.123.456")
+    assert "obra social" in reply.lower()
+    reply = patient.says("saltar")
+    assert "Juana Pérez" in reply and "10:30" in reply and "Dra. Ana Benítez" in reply
+
+    reply = patient.says("sí")
+    booked = appointments(db)
+    assert len(booked) == 1
+    appointment = booked[0]
+    assert appointment.starts_at == datetime(2026, 11, 26, 10, 30, tzinfo=ASU)
+    assert appointment.new_patient and appointment.source_channel == "whatsapp"
+    assert appointment.code in reply and "10:30" in reply
+    confirmation = patient.messages()[-1]
+    assert confirmation.kind == "booking_confirmation"
+    assert confirmation.appointment_id == appointment.id
+    with Session(db) as s:
+        juana = s.exec(select(Patient).where(Patient.phone == patient.phone)).one()
+        assert (juana.name, juana.dni, juana.insurance) == ("Juana Pérez", "4.123.456", None)
+
+
+def test_first_available_takes_whoever_is_free(patient: WhatsAppPatient, db: Engine, clinic):
+    patient.says("hola")
+    patient.says("1")
+    patient.says("primero disponible")
+    reply = patient.says("mañana")
+    assert "08:00" in reply  # Ana starts at 8, Luis at 9
+    patient.says("1")
+    patient.says("Pedro Gómez")
+    patient.says("saltar")
+    patient.says("saltar")
+    patient.says("si")
+    [appointment] = appointments(db)
+    assert appointment.professional_id == clinic.professionals["ana"]
+    assert appointment.starts_at == datetime(2026, 11, 26, 8, 0, tzinfo=ASU)
+
+
+def test_a_known_patient_is_greeted_and_skips_details(patient: WhatsAppPatient, db, clinic):
+    known = add_patient(db, clinic.id, patient.phone, "Rosa Giménez", dni="1234567")
+    reply = patient.says("hola")
+    assert "Rosa Giménez" in reply
+    patient.says("2")  # dentistry: only Dr. Ortiz
+    patient.says("1")
+    patient.says("viernes")
+    reply = patient.says("1")
+    assert "Rosa Giménez" in reply and "Otra persona" in reply
+    reply = patient.says("1")
+    assert "Revisá tu turno" in reply
+    patient.says("si")
+    [appointment] = appointments(db)
+    assert appointment.patient_id == known and appointment.new_patient is not None
+
+
+def test_a_shared_phone_books_for_someone_else(patient: WhatsAppPatient, db, clinic):
+    mother = add_patient(db, clinic.id, patient.phone, "Laura Sosa")
+    patient.says("hola")
+    patient.says("1")
+    patient.says("3")
+    patient.says("1")
+    patient.says("1")
+    reply = patient.says("otra persona")
+    assert "nombre" in reply.lower()
+    patient.says("Tomás Sosa")
+    patient.says("saltar")
+    patient.says("saltar")
+    patient.says("si")
+    [appointment] = appointments(db)
+    assert appointment.patient_id != mother
+    with Session(db) as s:
+        names = sorted(p.name or "" for p in s.exec(select(Patient)))
+    assert names == ["Laura Sosa", "Tomás Sosa"]
+
+
+@pytest.mark.parametrize(
+    ("state_inputs", "bad"),
+    [
+        ([], "7"),  # service: out of range
+        (["1"], "cardiólogo"),  # professional: nobody of that name
+        (["1", "1"], "banana"),  # day: not a date
+        (["1", "1", "1"], "23:15"),  # time: not offered
+        (["1", "1", "1", "1"], "1234"),  # name: digits
+        (["1", "1", "1", "1", "Ana Paz", "-", "-"], "quizás"),  # review: not yes/no
+    ],
+)
+def test_every_step_answers_bad_input_and_goes_on(patient: WhatsAppPatient, state_inputs, bad):
+    patient.says("hola")
+    for answer in state_inputs:
+        patient.says(answer)
+    before = patient.says("ayuda")
+    reply = patient.says(bad)
+    assert reply  # something helpful, never silence
+    assert "Perdón" in reply or "no hay lugar" in reply or "nombre" in reply
+    # the same question is asked again, so the conversation goes on
+    assert before.split("\n\n")[-1] in reply
+
+
+def test_emoji_only_and_a_huge_message_get_an_answer(patient: WhatsAppPatient):
+    patient.says("hola")
+    assert "no entendí" in patient.says("👍🏽🙏").lower()
+    assert "no entendí" in patient.says("x" * 2000).lower()
+    assert "Dra. Ana Benítez" in patient.says("1" + " " * 2500)  # read by its start
+
+
+def test_a_voice_note_is_answered_with_text(patient: WhatsAppPatient, db):
+    patient.says("hola")
+    reply = patient.sends_voice_note()
+    assert "texto" in reply
+    assert "Consulta general" in reply  # and the question again
+    with Session(db) as s:
+        assert s.exec(select(InboundMessage).where(InboundMessage.num_media == 1)).one()
+
+
+def test_back_menu_help_cancel(patient: WhatsAppPatient, db):
+    patient.says("hola")
+    patient.says("1")
+    reply = patient.says("atrás")
+    assert "servicio" in reply
+    patient.says("2")
+    reply = patient.says("ayuda")
+    assert "atrás" in reply and "humano" in reply and "Luis Ortiz" in reply
+    reply = patient.says("menu")
+    assert "servicio" in reply
+    patient.says("1")
+    reply = patient.says("cancelar")
+    assert "reserva" in reply
+    reply = patient.says("hola")
+    assert "servicio" in reply
+    assert appointments(db) == []
+
+
+def test_human_pauses_the_bot_and_flags_the_conversation(patient: WhatsAppPatient, db):
+    patient.says("hola")
+    reply = patient.says("humano")
+    assert "recepción" in reply
+    assert patient.says("¿hay alguien?") == ""  # the bot stays quiet; staff will answer
+    with Session(db) as s:
+        conversation = s.exec(select(Conversation)).one()
+        assert conversation.needs_staff
+        assert all(p.bot_paused for p in s.exec(select(Patient)))
+        kept = s.exec(select(InboundMessage).where(InboundMessage.body == "¿hay alguien?")).one()
+        assert not kept.handled_by_bot
+
+
+def test_a_repeated_message_sid_is_handled_once(patient: WhatsAppPatient, db):
+    form = patient.form("hola")
+    assert patient.post(form).status_code == 200
+    assert patient.post(form).status_code == 200
+    assert len(patient.messages()) == 1
+    with Session(db) as s:
+        assert len(s.exec(select(InboundMessage)).all()) == 1
+
+
+def test_a_bad_signature_is_refused(patient: WhatsAppPatient, db):
+    assert patient.post(patient.form("hola"), signature="bogus").status_code == 403
+    assert patient.post(patient.form("hola"), signature="").status_code == 403
+    tampered = patient.form("hola")
+    signature = patient.post(tampered).request.headers["X-Twilio-Signature"]
+    tampered["Body"] = "chau"
+    tampered["MessageSid"] = "SM" + "f" * 32
+    assert patient.post(tampered, signature=signature).status_code == 403
+
+
+def test_an_unknown_clinic_number_gets_a_clear_answer(patient: WhatsAppPatient, db):
+    patient.clinic_number = "+595991999999"
+    response = patient.post(patient.form("hola"))
+    assert response.status_code == 200
+    assert "<Message>" in response.get_data(as_text=True)
+    with Session(db) as s:
+        assert s.exec(select(InboundMessage)).one().clinic_id is None
+        assert s.exec(select(OutboxMessage)).all() == []
+
+
+def test_missing_fields_are_a_400(patient: WhatsAppPatient):
+    form = patient.form("hola")
+    del form["From"]
+    assert patient.post(form).status_code == 400
+    assert patient.post(patient.form("hola", NumMedia="many")).status_code == 400
+
+
+def test_a_full_day_offers_the_nearest_days(patient: WhatsAppPatient, db, clinic):
+    friday = datetime(2026, 11, 27, tzinfo=ASU)
+    block_off(db, clinic.id, friday, friday + timedelta(days=1))  # a holiday
+    patient.says("hola")
+    patient.says("1")
+    patient.says("primero disponible")
+    reply = patient.says("el viernes")
+    assert "viernes 27 de noviembre" in reply and "sábado 28 de noviembre" in reply
+    reply = patient.says("1")  # the first nearest day
+    assert "Horarios libres el sábado 28 de noviembre" in reply
+
+
+def test_past_dates_and_far_dates_are_explained(patient: WhatsAppPatient):
+    patient.says("hola")
+    patient.says("1")
+    patient.says("1")
+    assert "ya pasó" in patient.says("20/11")
+    assert "30 días" in patient.says("15/03")
+
+
+def test_an_idle_conversation_starts_over(patient: WhatsAppPatient, clock: Clock):
+    patient.says("hola")
+    patient.says("1")
+    clock.advance(hours=2)
+    reply = patient.says("2")
+    assert "empezamos de nuevo" in reply and "servicio" in reply
+
+
+def test_the_loser_of_a_race_hears_the_time_was_taken(app, db, clinic):
+    first = WhatsAppPatient(app.test_client(), db, phone="+595981000111")
+    second = WhatsAppPatient(app.test_client(), db, phone="+595981000222")
+    for who, name in [(first, "Ana Uno"), (second, "Ana Dos")]:
+        for answer in ["hola", "1", "1", "mañana", "10:30", name, "-", "-"]:
+            who.says(answer)
+    first.says("si")
+    reply = second.says("si")
+    assert "se acaba de ocupar" in reply
+    assert ". 10:30\n" not in reply and ". 11:00\n" in reply
+    assert len(appointments(db)) == 1

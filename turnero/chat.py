@@ -1,0 +1,119 @@
+"""`turnero chat`: a terminal WhatsApp. Your lines go to the webhook as signed Twilio
+requests; the bot's replies are read back from the sandbox and printed."""
+
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+import requests
+from twilio.request_validator import RequestValidator
+
+from turnero.settings import Settings
+
+HELP = "(/audio sends a voice note, /tap ID taps a button, /quit leaves)"
+
+
+def signed_post(
+    session: requests.Session, base_url: str, signing_base: str, token: str, form: dict[str, str]
+) -> requests.Response:
+    """POST the form to /whatsapp/inbound signed as Twilio signs it."""
+    signature = RequestValidator(token).compute_signature(
+        signing_base.rstrip("/") + "/whatsapp/inbound", form
+    )
+    return session.post(
+        base_url.rstrip("/") + "/whatsapp/inbound",
+        data=form,
+        headers={"X-Twilio-Signature": signature},
+        timeout=20,
+    )
+
+
+def inbound_form(phone: str, clinic_number: str, line: str, account_sid: str) -> dict[str, str]:
+    form = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": account_sid,
+        "From": f"whatsapp:{phone}",
+        "To": f"whatsapp:{clinic_number}",
+        "Body": line,
+        "NumMedia": "0",
+        "ProfileName": "Terminal",
+        "WaId": phone.lstrip("+"),
+    }
+    if line.startswith("/audio"):
+        form.update(
+            Body="",
+            NumMedia="1",
+            MediaContentType0="audio/ogg",
+            MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/x/Media/y",
+        )
+    elif line.startswith("/tap "):
+        payload = line.removeprefix("/tap ").strip()
+        form.update(
+            Body=payload, ButtonPayload=payload, ButtonText=payload, MessageType="interactive"
+        )
+    return form
+
+
+def run_chat(
+    settings: Settings,
+    phone: str,
+    clinic_number: str,
+    url: str | None = None,
+    read_line: Callable[[], str] = input,
+    wait_seconds: float = 8.0,
+) -> None:
+    base = url or settings.public_base_url
+    http = requests.Session()
+    last_id = _latest_id(http, base, phone)
+    print(f"You are {phone}, writing to the clinic's WhatsApp {clinic_number}. {HELP}")
+    while True:
+        try:
+            line = read_line()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if line.strip() == "/quit":
+            return
+        form = inbound_form(phone, clinic_number, line, settings.account_sid)
+        answer = signed_post(
+            http, base, settings.public_base_url, settings.webhook_auth_token, form
+        )
+        if answer.status_code >= 400:
+            print(f"[webhook answered {answer.status_code}: {answer.text.strip()}]")
+            continue
+        last_id = _print_replies(http, base, phone, last_id, wait_seconds)
+
+
+def _latest_id(http: requests.Session, base: str, phone: str) -> int:
+    last = 0
+    while batch := _fetch(http, base, phone, last):
+        last = batch[-1]["id"]
+    return last
+
+
+def _fetch(http: requests.Session, base: str, phone: str, after: int) -> list[dict]:
+    answer = http.get(
+        base.rstrip("/") + "/sandbox/messages", params={"to": phone, "after": after}, timeout=10
+    )
+    return answer.json() if answer.ok else []
+
+
+def _print_replies(
+    http: requests.Session, base: str, phone: str, last_id: int, wait_seconds: float
+) -> int:
+    """Print replies as they come; stop shortly after the last one (or after a while)."""
+    deadline = time.monotonic() + wait_seconds
+    seen_any = False
+    while time.monotonic() < deadline:
+        batch = _fetch(http, base, phone, last_id)
+        for message in batch:
+            print("\n".join(f"  🏥 {line}" for line in message["body"].splitlines()) + "\n")
+            last_id = message["id"]
+            seen_any = True
+        if seen_any and not batch:
+            break
+        time.sleep(0.25)
+    if not seen_any:
+        print("  (no reply)", file=sys.stderr)
+    return last_id

@@ -1,0 +1,170 @@
+"""The `turnero` command: db upgrade, demo, serve, worker, chat, fake-twilio."""
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from turnero.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from channel.base import Channel
+
+log = logging.getLogger("turnero")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = _parser().parse_args(argv)
+    from turnero.tzcheck import use_packaged_tzdata
+
+    use_packaged_tzdata()
+    return int(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="turnero", description="WhatsApp booking bot for clinics")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="migrate to the latest schema").set_defaults(
+        run=_db_upgrade
+    )
+
+    demo = commands.add_parser("demo", help="seed the demo clinic, then serve and run the worker")
+    demo.add_argument("--seed-only", action="store_true", help="seed and print the clinic's number")
+    _host_port(demo)
+    demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser("serve", help="serve the web app (gunicorn)")
+    _host_port(serve)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("worker", help="run the scheduler and outbox dispatcher").set_defaults(
+        run=_worker
+    )
+
+    chat = commands.add_parser("chat", help="chat with the bot from the terminal (sandbox)")
+    chat.add_argument("--phone", default="+595981555123", help="your phone number (E.164)")
+    chat.add_argument("--to", default=None, help="the clinic's WhatsApp number")
+    chat.add_argument("--url", default=None, help="where the web app runs")
+    chat.set_defaults(run=_chat)
+
+    fake = commands.add_parser("fake-twilio", help="serve a fake Twilio API for demos and tests")
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument("--port", type=int, default=5050)
+    fake.set_defaults(run=_fake_twilio)
+    return parser
+
+
+def _host_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from store.migrate import upgrade
+
+    upgrade(Settings().database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def _channel(settings: Settings) -> "Channel":
+    from channel.twilio import make_channel
+
+    return make_channel(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_url,
+        settings.webhook_url("/whatsapp/status"),
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from store.db import make_engine
+    from store.migrate import upgrade
+    from turnero.demo import seed_demo
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    clinic = seed_demo(engine)
+    if args.seed_only:
+        print(clinic.whatsapp_number)
+        return 0
+    from scheduler.worker import run_worker
+    from webhook import create_app
+
+    scheduler = run_worker(
+        engine, _channel(settings), settings.worker_interval_seconds, block=False
+    )
+    mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
+    print(
+        f"\nTurnero demo: {clinic.name}, WhatsApp {clinic.whatsapp_number}, channel: {mode}\n"
+        f"Web app on http://{args.host}:{args.port}; worker running.\n"
+        "Try it from another terminal:  turnero chat\n"
+    )
+    try:
+        create_app(settings, engine=engine).run(host=args.host, port=args.port, threaded=True)
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from webhook import create_app
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+
+        def load(self) -> "Flask":
+            return create_app()
+
+    _App().run()
+    return 0
+
+
+def _worker(_: argparse.Namespace) -> int:
+    from scheduler.worker import run_worker
+    from store.db import make_engine
+
+    settings = Settings()
+    run_worker(
+        make_engine(settings.database_url), _channel(settings), settings.worker_interval_seconds
+    )
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from channel.phones import e164
+    from turnero.chat import run_chat
+    from turnero.demo import DEMO_NUMBER
+
+    phone = e164(args.phone)
+    if phone is None:
+        print(f"not a phone number: {args.phone}", file=sys.stderr)
+        return 2
+    run_chat(Settings(), phone, args.to or DEMO_NUMBER, args.url)
+    return 0
+
+
+def _fake_twilio(args: argparse.Namespace) -> int:
+    from channel.fake_twilio import main as fake_main
+
+    return int(fake_main(["--host", args.host, "--port", str(args.port)]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

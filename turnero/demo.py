@@ -1,0 +1,151 @@
+"""The demo clinic: three services, four professionals with different hours and breaks, a
+holiday, and a week of appointments, so that "first available" and full days show."""
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.availability import ProfessionalSchedule, free_slots
+from store.booking import new_code
+from store.db import transaction
+from store.models import (
+    Appointment,
+    BlockOff,
+    Branch,
+    Clinic,
+    Patient,
+    Professional,
+    ProfessionalService,
+    Service,
+    WorkingHours,
+)
+from turnero.availability import booking_rules
+
+DEMO_NUMBER = "+14155238886"
+DEMO_ZONE = "America/Asuncion"
+MORNING, AFTERNOON = (time(8), time(12)), (time(14), time(18))
+
+SERVICES = [("Consulta clínica", 30), ("Odontología", 45), ("Pediatría", 30)]
+PROFESSIONALS = [
+    # name, services (indexes above), weekly hours {weekday: intervals}
+    ("Dra. Ana Benítez", [0, 2], {d: [MORNING, AFTERNOON] for d in range(5)}),
+    ("Dr. Luis Ortiz", [0], {d: [(time(9), time(13))] for d in range(6)}),
+    ("Dra. Carmen Duarte", [1], {d: [(time(8), time(11)), (time(15), time(19))] for d in (0, 2)}),
+    ("Dr. Diego Villalba", [1, 0], {d: [AFTERNOON] for d in (1, 3)}),
+]
+PATIENTS = ["María González", "José Martínez", "Rosa Giménez", "Carlos Ramírez", "Lucía Acosta"]
+
+
+def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
+    """Create the demo clinic unless it exists; returns it."""
+    now = now or datetime.now(UTC)
+    with transaction(engine) as session:
+        found = session.exec(select(Clinic).where(Clinic.whatsapp_number == DEMO_NUMBER)).first()
+        if found:
+            return found
+        clinic = Clinic(
+            name="Clínica San Roque",
+            timezone=DEMO_ZONE,
+            whatsapp_number=DEMO_NUMBER,
+            phone="+595 21 555 0100",
+            address="Av. Mariscal López 1234, Asunción",
+            email="turnos@sanroque.example",
+            min_notice_minutes=60,
+            horizon_days=60,
+            slot_step_minutes=15,
+        )
+        session.add(clinic)
+        session.flush()
+        cid = clinic.id or 0
+        session.add(Branch(clinic_id=cid, name="Sede Centro", address=clinic.address))
+        services = [Service(clinic_id=cid, name=n, duration_minutes=d) for n, d in SERVICES]
+        session.add_all(services)
+        session.flush()
+        tz = ZoneInfo(DEMO_ZONE)
+        today = now.astimezone(tz).date()
+        holiday = today + timedelta(days=3)
+        session.add(
+            BlockOff(
+                clinic_id=cid,
+                starts_at=datetime.combine(holiday, time.min, tzinfo=tz),
+                ends_at=datetime.combine(holiday + timedelta(days=1), time.min, tzinfo=tz),
+                reason="Feriado",
+            )
+        )
+        patients = [
+            Patient(clinic_id=cid, phone=f"+5959810000{n:02d}", name=name, language="es")
+            for n, name in enumerate(PATIENTS, start=10)
+        ]
+        session.add_all(patients)
+        professionals = []
+        for name, offered, weekly in PROFESSIONALS:
+            professional = Professional(clinic_id=cid, name=name)
+            session.add(professional)
+            session.flush()
+            professionals.append((professional, offered, weekly))
+            for index in offered:
+                session.add(
+                    ProfessionalService(
+                        clinic_id=cid,
+                        professional_id=professional.id or 0,
+                        service_id=services[index].id or 0,
+                    )
+                )
+            for weekday, intervals in weekly.items():
+                for start, end in intervals:
+                    session.add(
+                        WorkingHours(
+                            clinic_id=cid,
+                            professional_id=professional.id or 0,
+                            weekday=weekday,
+                            start=start,
+                            end=end,
+                        )
+                    )
+        session.flush()
+        _book_a_week(session, clinic, services, professionals, patients, holiday, today, now)
+        return clinic
+
+
+def _book_a_week(session, clinic, services, professionals, patients, holiday, today, now) -> None:
+    """About half of the next week's slots taken; Dr. Ortiz's next working day full."""
+    rules = booking_rules(clinic)
+    chance = random.Random(7)
+    full_day_done = False
+    for offset in range(1, 8):
+        day = today + timedelta(days=offset)
+        if day == holiday:
+            continue
+        for professional, offered, weekly in professionals:
+            service = services[offered[0]]
+            duration = timedelta(minutes=service.duration_minutes)
+            fill_all = professional.name == "Dr. Luis Ortiz" and not full_day_done
+            busy: list[tuple[datetime, datetime]] = []
+            schedule = ProfessionalSchedule(professional.id or 0, weekly)
+            slots = free_slots(schedule, duration, day, rules, now)
+            if fill_all and slots:
+                full_day_done = True
+            for slot in slots:
+                if any(s < slot.starts_at + duration and e > slot.starts_at for s, e in busy):
+                    continue
+                if not fill_all and chance.random() > 0.5:
+                    continue
+                end = slot.starts_at + duration
+                busy.append((slot.starts_at, end))
+                session.add(
+                    Appointment(
+                        clinic_id=clinic.id,
+                        professional_id=professional.id,
+                        service_id=service.id,
+                        patient_id=chance.choice(patients).id,
+                        starts_at=slot.starts_at,
+                        ends_at=end,
+                        source_channel=chance.choice(["whatsapp", "phone", "desk"]),
+                        code=new_code(),
+                        created_at=now,
+                    )
+                )
+    session.flush()

@@ -1,0 +1,208 @@
+"""One inbound WhatsApp message, one transaction: keep it (once), lock the conversation,
+step the engine, apply what it decided, queue the replies, commit."""
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.engine import step
+from bot.render import render_all
+from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
+from store.booking import NewPatient, SlotTaken, book, resolve_patient
+from store.conversations import (
+    clinic_by_number,
+    lock_conversation,
+    mark_not_handled,
+    people_on_phone,
+    record_inbound,
+)
+from store.db import transaction
+from store.models import Appointment, Clinic, Conversation, Patient, Service
+from store.outbox import enqueue
+from turnero.clinic_view import build_view
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    handled = "handled"
+    duplicate = "duplicate"
+    unknown_clinic = "unknown_clinic"
+    for_staff = "for_staff"  # the bot is paused for this patient: staff will read it
+    failed = "failed"  # the bot broke on it: kept and flagged for staff
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    message_sid: str
+    from_phone: str
+    to_phone: str
+    body: str = ""
+    num_media: int = 0
+    payload: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def handle_inbound(engine: Engine, message: InboundMessage, now: datetime) -> Outcome:
+    try:
+        with transaction(engine) as session:
+            return _handle(session, message, now)
+    except Exception:
+        log.exception("inbound %s could not be processed; kept for staff", message.message_sid)
+        return _keep_for_staff(engine, message, now)
+
+
+def _handle(session: Session, message: InboundMessage, now: datetime) -> Outcome:
+    clinic = clinic_by_number(session, message.to_phone)
+    inbound_id = _record(session, message, clinic, now)
+    if inbound_id is None:
+        return Outcome.duplicate
+    if clinic is None:
+        return Outcome.unknown_clinic
+    conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
+    conversation.last_inbound_at = now
+    patients = people_on_phone(session, clinic.id or 0, message.from_phone, now)
+    if any(p.bot_paused or p.opted_out for p in patients):
+        conversation.needs_staff = True
+        mark_not_handled(session, inbound_id)
+        return Outcome.for_staff
+    state = ConversationState.from_dict(json.loads(conversation.state))
+    view = build_view(session, clinic, patients, now)
+    inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
+    turn = step(state, inbound, view)
+    replies, state, appointment = _apply(session, clinic, conversation, patients, turn, view)
+    _queue_replies(session, clinic, message, replies, state, appointment, now)
+    conversation.state = json.dumps(state.to_dict())
+    conversation.updated_at = now
+    return Outcome.handled
+
+
+def _record(
+    session: Session, message: InboundMessage, clinic: Clinic | None, now: datetime
+) -> int | None:
+    return record_inbound(
+        session,
+        message_sid=message.message_sid,
+        clinic_id=clinic.id if clinic else None,
+        from_phone=message.from_phone,
+        to_phone=message.to_phone,
+        body=message.body,
+        num_media=message.num_media,
+        fields=message.fields,
+        now=now,
+    )
+
+
+def _apply(
+    session: Session,
+    clinic: Clinic,
+    conversation: Conversation,
+    patients: list[Patient],
+    turn: Turn,
+    view: ClinicView,
+) -> tuple[list[Reply], ConversationState, Appointment | None]:
+    """Carry out the turn's effects; a booking's outcome goes back to the engine as an
+    event, so what the patient hears about it comes from the flow too."""
+    replies, state, appointment = list(turn.replies), turn.state, None
+    for effect in turn.effects:
+        if effect.kind == "set_language":
+            for patient in patients:
+                patient.language = patient.language or effect.data["language"]
+        elif effect.kind == "pause_bot":
+            for patient in patients:
+                patient.bot_paused = True
+            conversation.needs_staff = True
+        elif effect.kind == "book":
+            appointment = _book(session, clinic, conversation.phone, effect, view)
+            event = (
+                Inbound(event="booked", data={"code": appointment.code})
+                if appointment
+                else Inbound(event="slot_taken")
+            )
+            follow = step(state, event, view)
+            replies += follow.replies
+            state = follow.state
+    return replies, state, appointment
+
+
+def _book(
+    session: Session, clinic: Clinic, phone: str, effect: Effect, view: ClinicView
+) -> Appointment | None:
+    data = effect.data
+    service = session.get(Service, data["service_id"])
+    starts_at = datetime.fromisoformat(data["starts_at"])
+    professional_id = int(data["professional_id"])
+    if service is None or service.clinic_id != clinic.id:
+        return None
+    service_info = view.service(service.id)
+    day = view.clinic.rules.local_date(starts_at)
+    free = view.availability.slots(service_info, [professional_id], day) if service_info else []
+    if not any(s.starts_at == starts_at for s in free):
+        return None
+    new = (
+        None
+        if data["patient_id"]
+        else NewPatient(data["name"], data["dni"], data["insurance"], data["language"])
+    )
+    patient = resolve_patient(session, clinic.id or 0, phone, data["patient_id"], new)
+    try:
+        return book(
+            session,
+            clinic_id=clinic.id or 0,
+            patient=patient,
+            service=service,
+            professional_id=professional_id,
+            starts_at=starts_at,
+            source_channel="whatsapp",
+            now=view.now,
+        )
+    except SlotTaken:
+        return None
+
+
+def _queue_replies(
+    session: Session,
+    clinic: Clinic,
+    message: InboundMessage,
+    replies: list[Reply],
+    state: ConversationState,
+    appointment: Appointment | None,
+    now: datetime,
+) -> None:
+    if not replies:
+        return
+    body = render_all(replies, state.language or clinic.default_language)
+    key, kind = f"reply:{message.message_sid}", "reply"
+    if appointment is not None:
+        key, kind = f"appointment:{appointment.id}:booking_confirmation", "booking_confirmation"
+    enqueue(
+        session,
+        clinic_id=clinic.id or 0,
+        idempotency_key=key,
+        from_phone=clinic.whatsapp_number,
+        to_phone=message.from_phone,
+        body=body,
+        kind=kind,
+        appointment_id=appointment.id if appointment else None,
+        now=now,
+    )
+
+
+def _keep_for_staff(engine: Engine, message: InboundMessage, now: datetime) -> Outcome:
+    """The message is kept and staff are told, even when the bot failed on it."""
+    with transaction(engine) as session:
+        clinic = clinic_by_number(session, message.to_phone)
+        inbound_id = _record(session, message, clinic, now)
+        if inbound_id is None:
+            return Outcome.duplicate
+        mark_not_handled(session, inbound_id)
+        if clinic is not None:
+            conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
+            conversation.needs_staff = True
+            conversation.last_inbound_at = now
+    return Outcome.failed

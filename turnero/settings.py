@@ -1,0 +1,70 @@
+"""Settings: one typed object read from the environment and checked at start-up."""
+
+import hashlib
+import hmac
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "test"}
+
+
+class Settings(BaseSettings):
+    """Configuration; see the table in docs/DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str = "sqlite:///turnero.db"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_url: str | None = None
+    public_base_url: str = "http://localhost:5000"
+    secret_key: str | None = None
+    turnero_env: str = "development"
+    instance_dir: Path = Path("instance")
+    worker_interval_seconds: float = 2.0
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> "Settings":
+        if self.turnero_env == "production":
+            if (self.secret_key or "").strip().lower() in PLACEHOLDERS:
+                raise ValueError("SECRET_KEY must be set to a real secret in production")
+            if not (self.twilio_account_sid and self.twilio_auth_token):
+                raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required")
+        return self
+
+    @property
+    def sandbox(self) -> bool:
+        """Without Twilio credentials nothing leaves the machine."""
+        return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """SECRET_KEY, or one generated on first run and kept in the instance folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The token inbound signatures are checked with: Twilio's, or in the sandbox one
+        derived from the secret key (the terminal chat signs with the same)."""
+        if self.twilio_auth_token:
+            return self.twilio_auth_token
+        digest = hmac.new(self.resolved_secret_key.encode(), b"sandbox-webhook", hashlib.sha256)
+        return digest.hexdigest()
+
+    @property
+    def account_sid(self) -> str:
+        return self.twilio_account_sid or "AC" + "0" * 32
+
+    def webhook_url(self, path: str) -> str:
+        return self.public_base_url.rstrip("/") + path

@@ -1,0 +1,134 @@
+"""The Flask app: Twilio's inbound and status-callback routes, and the wiring.
+
+`create_app()` builds everything (nothing exists at import time), so
+`gunicorn 'webhook:create_app()'` serves it."""
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from sqlalchemy import Engine
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
+
+from bot.render import default_templates
+from channel.phones import e164
+from store.db import make_engine
+from store.dispatch import apply_status_callback
+from turnero.inbound import InboundMessage, Outcome, handle_inbound
+from turnero.settings import Settings
+from turnero.tzcheck import use_packaged_tzdata
+
+log = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_BODY_CHARS = 4096  # WhatsApp's own limit; anything longer is cut before it is read
+
+whatsapp = Blueprint("whatsapp", __name__)
+
+
+def create_app(
+    settings: Settings | None = None, clock: Any = None, engine: Engine | None = None
+) -> Flask:
+    """The web app. Tests hand in their own clock and database engine."""
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=256 * 1024)
+    app.extensions["turnero"] = {
+        "settings": settings,
+        "engine": engine or make_engine(settings.database_url),
+        "validator": RequestValidator(settings.webhook_auth_token),
+        "clock": clock or (lambda: datetime.now(UTC)),
+    }
+    app.register_blueprint(whatsapp)
+    if settings.sandbox:
+        from channel.sandbox_web import sandbox
+
+        app.register_blueprint(sandbox)
+    app.register_error_handler(HTTPException, _plain_error)
+    use_packaged_tzdata()
+    return app
+
+
+def _ctx(name: str) -> Any:
+    return current_app.extensions["turnero"][name]
+
+
+def _plain_error(error: HTTPException) -> Response:
+    return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
+
+
+def _signed_url() -> str:
+    """The URL Twilio signed: the public base URL and the raw path and query, since behind
+    a proxy the app does not see the scheme and host Twilio called."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        query = request.query_string.decode()
+        raw = request.path + (f"?{query}" if query else "")
+    return _ctx("settings").public_base_url.rstrip("/") + raw
+
+
+def _require_twilio_signature() -> None:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not _ctx("validator").validate(_signed_url(), request.form, signature):
+        abort(403)
+
+
+def _twiml(text: str | None = None) -> Response:
+    body = EMPTY_TWIML
+    if text:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f"<Response><Message>{escape(text)}</Message></Response>"
+        )
+    return Response(body, mimetype="text/xml")
+
+
+@whatsapp.post("/whatsapp/inbound")
+def inbound() -> Response:
+    _require_twilio_signature()
+    form = request.form
+    sender, receiver = e164(form.get("From", "")), e164(form.get("To", ""))
+    sid = form.get("MessageSid", "")
+    if not sid or not sender or not receiver:
+        abort(400, "MessageSid, From and To are required")
+    try:
+        num_media = int(form.get("NumMedia", "0") or 0)
+    except ValueError:
+        abort(400, "NumMedia must be a number")
+    message = InboundMessage(
+        message_sid=sid[:64],
+        from_phone=sender,
+        to_phone=receiver,
+        body=form.get("Body", "")[:MAX_BODY_CHARS],
+        num_media=num_media,
+        payload=form.get("ButtonPayload") or None,
+        fields={k: v[:MAX_BODY_CHARS] for k, v in form.items()},
+    )
+    outcome = handle_inbound(_ctx("engine"), message, _ctx("clock")())
+    if outcome is Outcome.unknown_clinic:
+        log.warning("message to %s, which no clinic uses", receiver)
+        return _twiml(default_templates("es")["system.unknown_clinic"])
+    return _twiml()
+
+
+@whatsapp.post("/whatsapp/status")
+def status() -> Response:
+    _require_twilio_signature()
+    sid, state = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    if not sid or not state:
+        abort(400, "MessageSid and MessageStatus are required")
+    apply_status_callback(
+        _ctx("engine"),
+        message_sid=sid,
+        status=state.lower(),
+        error_code=request.form.get("ErrorCode") or None,
+        now=_ctx("clock")(),
+    )
+    return Response("", status=204)
+
+
+@whatsapp.get("/healthz")
+def healthz() -> Response:
+    return Response("ok\n", mimetype="text/plain")
