@@ -63,8 +63,9 @@ def enqueue(
                 updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(OutboxMessage.id)
         )
-        added += session.execute(statement).rowcount or 0  # type: ignore[attr-defined]
+        added += session.execute(statement).first() is not None
     return added
 
 

@@ -11,6 +11,9 @@ from sqlmodel import SQLModel
 
 from store.db import make_engine
 from store.migrate import upgrade
+from turnero.tzcheck import use_packaged_tzdata
+
+use_packaged_tzdata()  # before any test builds a ZoneInfo
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

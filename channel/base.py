@@ -1,0 +1,47 @@
+"""What every channel offers: one `send`, its result, and the one error it may raise."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The provider's id for the message and its first status (e.g. "queued")."""
+
+    sid: str
+    status: str
+
+
+class SendError(Exception):
+    """A send the provider refused or that never reached it.
+
+    `http_status` is None when no answer came (connection refused, timeout); `code` is the
+    provider's error code (Twilio's, e.g. "21211") when it gave one."""
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.code = code
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later: rate limits, server errors and network failures.
+        Any other 4xx will fail the same way every time."""
+        if self.http_status is None:
+            return True
+        return self.http_status == 429 or self.http_status >= 500
+
+    def __repr__(self) -> str:
+        return f"SendError({self.message!r}, http_status={self.http_status!r}, code={self.code!r})"
+
+
+class Channel(Protocol):
+    """Something that sends one WhatsApp message. Phones are E.164 ("+595981000001");
+    the channel adds any provider prefix such as "whatsapp:"."""
+
+    def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
+        """Send `body`; returns the provider's id, raises `SendError` if not accepted."""
+        ...

@@ -1,0 +1,408 @@
+"""A small fake of Twilio's Messages REST API, for tests and the demo.
+
+It speaks the part of the API the official `twilio` client uses to send WhatsApp messages,
+so the real client (pointed here through `TwilioChannel(api_url=...)`) runs unchanged:
+
+- `POST /2010-04-01/Accounts/<AccountSid>/Messages.json` creates a message (basic auth
+  with the account SID and auth token, Twilio's error bodies and codes);
+- `GET  /2010-04-01/Accounts/<AccountSid>/Messages.json` lists them (filter `To`, `From`);
+- `GET  /2010-04-01/Accounts/<AccountSid>/Messages/<Sid>.json` fetches one.
+
+Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messages`,
+`POST /_fake/fail` (json `{count, http_status, code}`: the next creates fail),
+`POST /_fake/reset`. With `send_callbacks=True`, a message that names a StatusCallback
+gets "sent" then "delivered" callbacks signed like Twilio's (`X-Twilio-Signature`)."""
+
+import argparse
+import logging
+import re
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from types import TracebackType
+from typing import Any
+
+import requests
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import BaseWSGIServer, make_server
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_AUTH_TOKEN = "fake-twilio-auth-token"
+DEFAULT_PORT = 8099
+API_VERSION = "2010-04-01"
+BODY_LIMIT = 1600
+CALLBACK_STATUSES = ("sent", "delivered")
+
+_PHONE = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
+_ERROR_MESSAGES = {
+    400: "Bad Request",
+    401: "Authenticate",
+    404: "The requested resource was not found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def twilio_error(http_status: int, code: int, message: str) -> ResponseReturnValue:
+    """An error answer shaped like Twilio's: {code, message, more_info, status}."""
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": http_status,
+    }
+    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if http_status == 401 else {}
+    return jsonify(body), http_status, headers
+
+
+class FakeTwilio:
+    """The fake server: `with FakeTwilio() as fake:` serves it on 127.0.0.1 (any free port
+    by default) in a daemon thread; `fake.url` is the base URL to give the client."""
+
+    def __init__(
+        self,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        send_callbacks: bool = False,
+        callback_timeout: float = 5.0,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.host = host
+        self.port = port
+        self.send_callbacks = send_callbacks
+        self.callback_timeout = callback_timeout
+        self._lock = threading.Lock()
+        self._messages: list[dict[str, Any]] = []
+        self._failures: list[tuple[int, int | None]] = []
+        self._callbacks: list[dict[str, Any]] = []
+        self._callback_threads: list[threading.Thread] = []
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.app = self._make_app()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> "FakeTwilio":
+        """Serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so stop() returns quickly
+            name="fake-twilio",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the server thread to end."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "FakeTwilio":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321 (the port is known once started)."""
+        return f"http://{self.host}:{self.port}"
+
+    # -- control ------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Copies of the created messages, oldest first."""
+        with self._lock:
+            return [dict(m) for m in self._messages]
+
+    @property
+    def callbacks(self) -> list[dict[str, Any]]:
+        """The status callbacks posted so far: url, params, and response_status or error."""
+        with self._lock:
+            return [dict(c) for c in self._callbacks]
+
+    def fail_next(self, count: int, http_status: int = 500, code: int | None = None) -> None:
+        """Make the next `count` creates fail with Twilio's error body; `code` defaults to
+        Twilio's generic one for the status (20429, 20500, ...)."""
+        with self._lock:
+            self._failures.extend([(http_status, code)] * count)
+
+    def reset(self) -> None:
+        """Forget messages, callbacks and pending failures."""
+        with self._lock:
+            self._messages.clear()
+            self._failures.clear()
+            self._callbacks.clear()
+
+    def wait_for_callbacks(self, timeout: float = 5.0) -> None:
+        """Wait until every status callback started so far has been posted."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._callback_threads)
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    # -- the app ------------------------------------------------------------------------
+
+    def _make_app(self) -> Flask:
+        app = Flask("fake_twilio")
+        base = f"/{API_VERSION}/Accounts/<account_sid>"
+        app.add_url_rule(f"{base}/Messages.json", "create", self._create, methods=["POST"])
+        app.add_url_rule(f"{base}/Messages.json", "list", self._list, methods=["GET"])
+        app.add_url_rule(f"{base}/Messages/<sid>.json", "fetch", self._fetch, methods=["GET"])
+        app.add_url_rule("/_fake/messages", "fake_messages", self._control_messages)
+        app.add_url_rule("/_fake/fail", "fake_fail", self._control_fail, methods=["POST"])
+        app.add_url_rule("/_fake/reset", "fake_reset", self._control_reset, methods=["POST"])
+        return app
+
+    def _refuse(self, account_sid: str) -> ResponseReturnValue | None:
+        """Twilio's answer to bad credentials or another account's URL, if either."""
+        auth = request.authorization
+        if auth is None or (auth.username, auth.password) != (self.account_sid, self.auth_token):
+            return twilio_error(401, 20003, "Authenticate")
+        if account_sid != self.account_sid:
+            return twilio_error(
+                404,
+                20404,
+                f"The requested resource /{API_VERSION}/Accounts/{account_sid} was not found",
+            )
+        return None
+
+    def _create(self, account_sid: str) -> ResponseReturnValue:
+        refused = self._refuse(account_sid)
+        if refused is not None:
+            return refused
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            http_status, code = failure
+            message = _ERROR_MESSAGES.get(http_status, "Error")
+            return twilio_error(
+                http_status, code if code is not None else 20000 + http_status, message
+            )
+        form = request.form
+        to, from_ = form.get("To", ""), form.get("From", "")
+        body, content_sid = form.get("Body", ""), form.get("ContentSid")
+        if not to:
+            return twilio_error(400, 21604, "A 'To' phone number is required.")
+        if not from_:
+            return twilio_error(400, 21603, "A 'From' phone number is required.")
+        if not _PHONE.match(to):
+            return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        if not body and not content_sid:
+            return twilio_error(400, 21602, "Message body is required.")
+        if len(body) > BODY_LIMIT:
+            return twilio_error(
+                400, 21617, "The concatenated message body exceeds the 1600 character limit."
+            )
+        now = format_datetime(datetime.now(UTC))
+        sid = "SM" + uuid.uuid4().hex
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
+        message: dict[str, Any] = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "to": to,
+            "from": from_,
+            "body": body,
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "messaging_service_sid": None,
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "uri": f"{uri}.json",
+            "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
+            # Not in Twilio's answer; kept so tests can see what was asked for.
+            "status_callback": form.get("StatusCallback"),
+            "content_sid": content_sid,
+            "content_variables": form.get("ContentVariables"),
+        }
+        with self._lock:
+            self._messages.append(message)
+            answer = dict(message)
+            if self.send_callbacks and message["status_callback"]:
+                thread = threading.Thread(
+                    target=self._post_callbacks,
+                    args=(sid,),
+                    name=f"fake-twilio-{sid}",
+                    daemon=True,
+                )
+                self._callback_threads.append(thread)
+                thread.start()
+        return jsonify(answer), 201
+
+    def _list(self, account_sid: str) -> ResponseReturnValue:
+        refused = self._refuse(account_sid)
+        if refused is not None:
+            return refused
+        to, from_ = request.args.get("To"), request.args.get("From")
+        page_size = request.args.get("PageSize", default=50, type=int) or 50
+        with self._lock:
+            found = [
+                dict(m)
+                for m in reversed(self._messages)  # Twilio lists the newest first
+                if (to is None or m["to"] == to) and (from_ is None or m["from"] == from_)
+            ]
+        found = found[:page_size]
+        uri = request.full_path.rstrip("?")
+        return jsonify(
+            {
+                "messages": found,
+                "start": 0,
+                "end": max(len(found) - 1, 0),
+                "page": 0,
+                "page_size": page_size,
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            }
+        )
+
+    def _fetch(self, account_sid: str, sid: str) -> ResponseReturnValue:
+        refused = self._refuse(account_sid)
+        if refused is not None:
+            return refused
+        with self._lock:
+            found = next((dict(m) for m in self._messages if m["sid"] == sid), None)
+        if found is None:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        return jsonify(found)
+
+    def _control_messages(self) -> ResponseReturnValue:
+        return jsonify(self.messages)
+
+    def _control_fail(self) -> ResponseReturnValue:
+        data = request.get_json(silent=True) or {}
+        code = data.get("code")
+        self.fail_next(
+            int(data.get("count", 1)),
+            http_status=int(data.get("http_status", 500)),
+            code=int(code) if code is not None else None,
+        )
+        return jsonify({"ok": True})
+
+    def _control_reset(self) -> ResponseReturnValue:
+        self.reset()
+        return jsonify({"ok": True})
+
+    # -- status callbacks ---------------------------------------------------------------
+
+    def _post_callbacks(self, sid: str) -> None:
+        """Move the message to "sent" then "delivered", telling its StatusCallback each
+        time, signed with the auth token as Twilio does."""
+        validator = RequestValidator(self.auth_token)
+        for status in CALLBACK_STATUSES:
+            with self._lock:
+                message = next((m for m in self._messages if m["sid"] == sid), None)
+                if message is None:  # reset meanwhile
+                    return
+                message["status"] = status
+                message["date_updated"] = format_datetime(datetime.now(UTC))
+                if status == "sent":
+                    message["date_sent"] = message["date_updated"]
+                url = str(message["status_callback"])
+                params = {
+                    "MessageSid": sid,
+                    "MessageStatus": status,
+                    "AccountSid": self.account_sid,
+                    "To": message["to"],
+                    "From": message["from"],
+                    "ChannelPrefix": "whatsapp",
+                }
+            record: dict[str, Any] = {"url": url, "params": params}
+            try:
+                answer = requests.post(
+                    url,
+                    data=params,
+                    headers={"X-Twilio-Signature": validator.compute_signature(url, params)},
+                    timeout=self.callback_timeout,
+                )
+                record["response_status"] = answer.status_code
+            except requests.RequestException as exc:
+                log.warning("fake twilio: status callback to %s failed: %s", url, exc)
+                record["error"] = str(exc)
+            with self._lock:
+                self._callbacks.append(record)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the fake on a host and port until interrupted (Ctrl-C or SIGTERM)."""
+    parser = argparse.ArgumentParser(
+        prog="fake-twilio", description="Serve a fake of Twilio's Messages API."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 = any free port")
+    parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
+    parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
+    parser.add_argument(
+        "--send-callbacks", action="store_true", help="post sent/delivered status callbacks"
+    )
+    args = parser.parse_args(argv)
+    fake = FakeTwilio(
+        args.account_sid,
+        args.auth_token,
+        host=args.host,
+        port=args.port,
+        send_callbacks=args.send_callbacks,
+    )
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    fake.start()
+    print(f"fake Twilio listening on {fake.url}", flush=True)
+    print(
+        f"TWILIO_API_URL={fake.url} TWILIO_ACCOUNT_SID={fake.account_sid} "
+        f"TWILIO_AUTH_TOKEN={fake.auth_token}",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Sending through Twilio's Messages API with the official client."""
+
+import logging
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from channel.base import Channel, SendError, SendResult
+from channel.sandbox import SandboxChannel
+
+log = logging.getLogger(__name__)
+
+TWILIO_API_BASE = "https://api.twilio.com"
+
+
+def whatsapp_address(phone: str) -> str:
+    """The Twilio address of an E.164 phone: +595981000001 -> whatsapp:+595981000001."""
+    return phone if phone.startswith("whatsapp:") else f"whatsapp:{phone}"
+
+
+class RedirectingHttpClient(TwilioHttpClient):
+    """The client's HTTP layer with a timeout, optionally sending requests meant for
+    api.twilio.com to another base URL (how TWILIO_API_URL points at a fake server)."""
+
+    def __init__(self, api_url: str | None = None, timeout: float = 10) -> None:
+        super().__init__(timeout=timeout)
+        self.api_url = api_url.rstrip("/") if api_url else None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if self.api_url and url.startswith(TWILIO_API_BASE):
+            url = self.api_url + url[len(TWILIO_API_BASE) :]
+        return super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
+
+
+class TwilioChannel:
+    """WhatsApp through Twilio. Every failure surfaces as `SendError`, so the dispatcher
+    decides between retrying and giving up from `SendError.retryable` alone."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        api_url: str | None = None,
+        status_callback_url: str | None = None,
+        timeout: float = 10,
+    ) -> None:
+        self.status_callback_url = status_callback_url
+        self.client = Client(
+            account_sid,
+            auth_token,
+            http_client=RedirectingHttpClient(api_url=api_url, timeout=timeout),
+        )
+
+    def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
+        params: dict[str, Any] = {
+            "from_": whatsapp_address(from_phone),
+            "to": whatsapp_address(to_phone),
+            "body": body,
+        }
+        if self.status_callback_url:
+            params["status_callback"] = self.status_callback_url
+        try:
+            message = self.client.messages.create(**params)
+        except TwilioRestException as exc:
+            raise SendError(
+                str(exc.msg), http_status=exc.status, code=_twilio_code(exc.code, exc.status)
+            ) from exc
+        except TwilioServiceException as exc:
+            raise SendError(
+                str(exc.detail or exc.title),
+                http_status=exc.status,
+                code=_twilio_code(exc.code, exc.status),
+            ) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}") from exc
+        return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+
+
+def _twilio_code(code: object, http_status: int) -> str | None:
+    """Twilio's error code as text; None when the client only echoed the HTTP status
+    (it does that when the error body carries no code)."""
+    if code is None or code == http_status:
+        return None
+    return str(code)
+
+
+def make_channel(
+    account_sid: str | None,
+    auth_token: str | None,
+    api_url: str | None = None,
+    status_callback_url: str | None = None,
+) -> Channel:
+    """Twilio when both credentials are set, else the sandbox (which sends nothing)."""
+    if account_sid and auth_token:
+        return TwilioChannel(
+            account_sid, auth_token, api_url=api_url, status_callback_url=status_callback_url
+        )
+    log.warning("no Twilio credentials: using the sandbox channel, nothing will be sent")
+    return SandboxChannel()

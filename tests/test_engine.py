@@ -1,0 +1,137 @@
+"""The engine on plain data: no database, no Flask, no Twilio."""
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.availability import BookingRules, ProfessionalSchedule, ScheduleAvailability
+from bot.engine import step
+from bot.render import render_all
+from bot.types import (
+    ClinicInfo,
+    ClinicView,
+    ConversationState,
+    Inbound,
+    PersonInfo,
+    ProfessionalInfo,
+    ServiceInfo,
+)
+
+ASU = ZoneInfo("America/Asuncion")
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU).astimezone(UTC)
+
+
+def view(people: list[PersonInfo] | None = None, now: datetime = NOW) -> ClinicView:
+    rules = BookingRules(ASU, timedelta(hours=1), 30, timedelta(minutes=30))
+    weekly = {d: [(time(8), time(12))] for d in range(6)}
+    schedules = {1: ProfessionalSchedule(1, weekly), 2: ProfessionalSchedule(2, weekly)}
+    return ClinicView(
+        clinic=ClinicInfo(1, "Clínica Demo", rules, address="Av. España 1"),
+        services=[ServiceInfo(1, "Consulta", timedelta(minutes=30))],
+        professionals=[
+            ProfessionalInfo(1, "Dra. Ana Benítez", frozenset({1})),
+            ProfessionalInfo(2, "Dr. Luis Ortiz", frozenset({1})),
+        ],
+        people=people or [],
+        availability=ScheduleAvailability(schedules, rules, now),
+        now=now,
+    )
+
+
+class Chat:
+    """A conversation driven straight through `step`."""
+
+    def __init__(self, clinic: ClinicView) -> None:
+        self.view = clinic
+        self.state = ConversationState()
+        self.effects: list = []
+
+    def says(self, text: str = "", **inbound: object) -> str:
+        turn = step(self.state, Inbound(text=text, **inbound), self.view)
+        self.state = turn.state
+        self.effects += turn.effects
+        return render_all(turn.replies, self.state.language or "es")
+
+    def asked(self, state: str) -> bool:
+        return self.state.state == state
+
+
+def book_through(chat: Chat, answers: list[str]) -> None:
+    for answer in answers:
+        chat.says(answer)
+
+
+def test_booking_in_english():
+    chat = Chat(view())
+    assert "Which service" in chat.says("Hello")
+    assert chat.state.language == "en"
+    assert "First available" in chat.says("1")
+    assert "Thursday 26 November" in chat.says("first available")
+    book_through(chat, ["tomorrow", "9:30", "John Smith", "skip"])
+    assert "Shall I book it?" in chat.says("skip")
+    chat.says("yes")
+    [booking] = [e for e in chat.effects if e.kind == "book"]
+    assert (
+        booking.data["starts_at"]
+        == datetime(2026, 11, 26, 9, 30, tzinfo=ASU).astimezone(UTC).isoformat()
+    )
+    assert booking.data["language"] == "en"
+    reply = chat.says(event="booked", data={"code": "K7M2QP"})
+    assert "Confirmation code: K7M2QP" in reply and "Thursday 26 November at 09:30" in reply
+    assert chat.asked("done")
+
+
+def test_booking_in_guarani():
+    chat = Chat(view())
+    assert "servicio" in chat.says("Mba'éichapa")
+    assert chat.state.language == "gn"
+    chat.says("1")
+    assert "ararundy 26 jasypateĩ" in chat.says("oimeraẽ")
+    book_through(chat, ["ko'ẽrõ", "10:00", "Ña Ramona Ayala", "embohasa", "embohasa"])
+    assert chat.asked("review")
+    chat.says("heẽ")
+    reply = chat.says(event="booked", data={"code": "K7M2QP"})
+    assert "Oĩma" in reply and "K7M2QP" in reply
+
+
+def test_a_taken_slot_offers_fresh_times_and_keeps_the_draft():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1", "mañana", "08:00", "Ana Paz", "-", "-", "si"])
+    assert chat.asked("booking")
+    reply = chat.says(event="slot_taken")
+    assert "se acaba de ocupar" in reply and chat.asked("time")
+    assert chat.state.draft.name == "Ana Paz"
+
+
+def test_back_goes_one_question_back_each_time():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "2", "mañana"])
+    assert chat.asked("time")
+    chat.says("atrás")
+    assert chat.asked("day")
+    chat.says("volver")
+    assert chat.asked("professional")
+
+
+def test_a_known_person_is_offered_and_skips_details():
+    chat = Chat(view(people=[PersonInfo(7, "Rosa Giménez")]))
+    assert "Rosa Giménez" in chat.says("hola")
+    book_through(chat, ["1", "1", "mañana", "1"])
+    assert chat.asked("who")
+    chat.says("rosa")
+    assert chat.asked("review")
+
+
+def test_waiting_for_the_booking_says_so():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1", "mañana", "08:00", "Ana Paz", "-", "-", "si"])
+    assert "un momento" in chat.says("hola?")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂", "x" * 5000, "\u200b", "<script>", "%s{0}"])
+def test_odd_input_never_breaks_a_question(text: str):
+    chat = Chat(view())
+    chat.says("hola")
+    reply = chat.says(text)
+    assert "servicio" in reply and chat.asked("service")

@@ -1,0 +1,236 @@
+"""The fake Twilio server, driven by the real `twilio` client (as the channel uses it)."""
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask, request
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from werkzeug.serving import make_server
+
+from channel.base import SendError
+from channel.fake_twilio import FakeTwilio
+from channel.twilio import RedirectingHttpClient, TwilioChannel
+
+CLINIC = "whatsapp:+595981000000"
+PATIENT = "whatsapp:+595981000001"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as server:
+        yield server
+
+
+def client_for(
+    fake: FakeTwilio, account_sid: str | None = None, token: str | None = None
+) -> Client:
+    return Client(
+        account_sid or fake.account_sid,
+        token or fake.auth_token,
+        http_client=RedirectingHttpClient(api_url=fake.url, timeout=5),
+    )
+
+
+def test_create_answers_like_twilio(fake: FakeTwilio) -> None:
+    message = client_for(fake).messages.create(from_=CLINIC, to=PATIENT, body="hola")
+
+    assert message.sid is not None and message.sid.startswith("SM") and len(message.sid) == 34
+    assert message.status == "queued"
+    assert (message.to, message.from_, message.body) == (PATIENT, CLINIC, "hola")
+    assert message.account_sid == fake.account_sid
+    assert message.date_created is not None and message.date_created.tzinfo is not None
+    [recorded] = fake.messages
+    assert recorded["sid"] == message.sid
+
+
+def test_list_and_fetch(fake: FakeTwilio) -> None:
+    client = client_for(fake)
+    first = client.messages.create(from_=CLINIC, to=PATIENT, body="uno")
+    client.messages.create(from_=CLINIC, to="whatsapp:+595981000002", body="dos")
+
+    assert len(client.messages.list()) == 2
+    [only] = client.messages.list(to=PATIENT)
+    assert only.sid == first.sid
+    assert client.messages(first.sid).fetch().body == "uno"
+
+
+def test_content_templates_are_recorded(fake: FakeTwilio) -> None:
+    client_for(fake).messages.create(
+        from_=CLINIC, to=PATIENT, content_sid="HX" + "1" * 32, content_variables='{"1": "x"}'
+    )
+    [recorded] = fake.messages
+    assert recorded["content_sid"] == "HX" + "1" * 32
+    assert recorded["content_variables"] == '{"1": "x"}'
+
+
+@pytest.mark.parametrize(
+    ("account_sid", "token"),
+    [(None, "wrong-token"), ("AC" + "9" * 32, None)],
+)
+def test_wrong_credentials_are_rejected(
+    fake: FakeTwilio, account_sid: str | None, token: str | None
+) -> None:
+    with pytest.raises(TwilioRestException) as raised:
+        client_for(fake, account_sid, token).messages.create(from_=CLINIC, to=PATIENT, body="hola")
+    assert raised.value.status == 401
+    assert raised.value.code == 20003
+    assert fake.messages == []
+
+
+def test_wrong_credentials_fail_the_channel_without_retry(fake: FakeTwilio) -> None:
+    channel = TwilioChannel(fake.account_sid, "wrong-token", api_url=fake.url)
+    with pytest.raises(SendError) as raised:
+        channel.send(from_phone="+595981000000", to_phone="+595981000001", body="hola")
+    assert (raised.value.http_status, raised.value.code) == (401, "20003")
+    assert raised.value.retryable is False
+
+
+def test_another_accounts_url_is_not_found(fake: FakeTwilio) -> None:
+    answer = requests.post(
+        f"{fake.url}/2010-04-01/Accounts/AC{'9' * 32}/Messages.json",
+        data={"To": PATIENT, "From": CLINIC, "Body": "hola"},
+        auth=(fake.account_sid, fake.auth_token),
+        timeout=5,
+    )
+    assert answer.status_code == 404
+    assert answer.json()["code"] == 20404
+
+
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        ({"From": CLINIC, "Body": "hola"}, 21604),
+        ({"To": PATIENT, "Body": "hola"}, 21603),
+        ({"To": PATIENT, "From": CLINIC}, 21602),
+        ({"To": "whatsapp:12", "From": CLINIC, "Body": "hola"}, 21211),
+        ({"To": PATIENT, "From": CLINIC, "Body": "x" * 1601}, 21617),
+    ],
+)
+def test_invalid_requests_get_twilio_codes(
+    fake: FakeTwilio, form: dict[str, str], code: int
+) -> None:
+    answer = requests.post(
+        f"{fake.url}/2010-04-01/Accounts/{fake.account_sid}/Messages.json",
+        data=form,
+        auth=(fake.account_sid, fake.auth_token),
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == code
+    assert body["status"] == 400
+    assert body["more_info"].endswith(str(code))
+
+
+def test_fail_next_from_python(fake: FakeTwilio) -> None:
+    fake.fail_next(2, http_status=429)
+    client = client_for(fake)
+    for _ in range(2):
+        with pytest.raises(TwilioRestException) as raised:
+            client.messages.create(from_=CLINIC, to=PATIENT, body="hola")
+        assert (raised.value.status, raised.value.code) == (429, 20429)
+    client.messages.create(from_=CLINIC, to=PATIENT, body="hola")
+    assert len(fake.messages) == 1
+
+
+def test_http_control_endpoints(fake: FakeTwilio) -> None:
+    client = client_for(fake)
+    client.messages.create(from_=CLINIC, to=PATIENT, body="hola")
+    assert [m["body"] for m in requests.get(f"{fake.url}/_fake/messages", timeout=5).json()] == [
+        "hola"
+    ]
+
+    requests.post(
+        f"{fake.url}/_fake/fail", json={"count": 1, "http_status": 400, "code": 63016}, timeout=5
+    ).raise_for_status()
+    with pytest.raises(TwilioRestException) as raised:
+        client.messages.create(from_=CLINIC, to=PATIENT, body="otra")
+    assert (raised.value.status, raised.value.code) == (400, 63016)
+
+    requests.post(f"{fake.url}/_fake/fail", json={"count": 3}, timeout=5).raise_for_status()
+    requests.post(f"{fake.url}/_fake/reset", timeout=5).raise_for_status()
+    assert requests.get(f"{fake.url}/_fake/messages", timeout=5).json() == []
+    client.messages.create(from_=CLINIC, to=PATIENT, body="después del reset")
+    assert len(fake.messages) == 1
+
+
+class CallbackReceiver:
+    """A local webhook that checks each status callback's Twilio signature."""
+
+    def __init__(self, auth_token: str) -> None:
+        self.validator = RequestValidator(auth_token)
+        self.received: list[tuple[dict[str, Any], bool]] = []
+        app = Flask("receiver")
+        app.add_url_rule("/status", "status", self.status, methods=["POST"])
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/status"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def status(self) -> tuple[str, int]:
+        valid = self.validator.validate(
+            self.url, request.form, request.headers.get("X-Twilio-Signature", "")
+        )
+        self.received.append((request.form.to_dict(), valid))
+        return "", 204
+
+
+def test_status_callbacks_are_signed_and_in_order() -> None:
+    with FakeTwilio(send_callbacks=True) as fake:
+        receiver = CallbackReceiver(fake.auth_token)
+        receiver.thread.start()
+        try:
+            client = client_for(fake)
+            message = client.messages.create(
+                from_=CLINIC, to=PATIENT, body="hola", status_callback=receiver.url
+            )
+            client.messages.create(from_=CLINIC, to=PATIENT, body="sin callback")
+            fake.wait_for_callbacks()
+        finally:
+            receiver.server.shutdown()
+            receiver.server.server_close()
+        assert [(form["MessageStatus"], valid) for form, valid in receiver.received] == [
+            ("sent", True),
+            ("delivered", True),
+        ]
+        form = receiver.received[0][0]
+        assert form["MessageSid"] == message.sid
+        assert form["AccountSid"] == fake.account_sid
+        assert (form["To"], form["From"], form["ChannelPrefix"]) == (PATIENT, CLINIC, "whatsapp")
+        assert [c["response_status"] for c in fake.callbacks] == [204, 204]
+        assert client.messages(message.sid).fetch().status == "delivered"
+
+
+def test_callbacks_are_off_by_default(fake: FakeTwilio) -> None:
+    client_for(fake).messages.create(
+        from_=CLINIC, to=PATIENT, body="hola", status_callback="http://127.0.0.1:9/status"
+    )
+    fake.wait_for_callbacks()
+    assert fake.callbacks == []
+    assert fake.messages[0]["status"] == "queued"
+
+
+def test_main_serves_until_stopped() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "channel.fake_twilio", "--port", "0", "--auth-token", "tok"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("fake Twilio listening on http://127.0.0.1:")
+        url = line.rsplit(" ", 1)[1].strip()
+        answer = requests.get(f"{url}/_fake/messages", timeout=5)
+        assert answer.json() == []
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        if process.stdout is not None:
+            process.stdout.close()

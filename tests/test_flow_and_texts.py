@@ -1,0 +1,86 @@
+"""Flow files are checked when they load, and every text exists in es, en and gn."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.flow import FLOWS_DIR, FlowError, load_flow, parse_flow
+from bot.locale import LANGUAGES, LOCALES_DIR
+from bot.render import default_template_keys, default_templates, template_tags
+
+KEYS = default_template_keys()
+
+
+def booking_raw() -> dict:
+    return yaml.safe_load((FLOWS_DIR / "booking.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_booking_flow_loads():
+    flow = load_flow("booking")
+    assert flow.start == "service" and "review" in flow.states
+
+
+def test_an_unknown_target_is_refused():
+    raw = booking_raw()
+    raw["states"]["service"]["next"] = "nowhere"
+    with pytest.raises(FlowError, match="nowhere"):
+        parse_flow(raw, KEYS)
+
+
+def test_an_unreachable_state_is_refused():
+    raw = booking_raw()
+    raw["states"]["orphan"] = {"ask": "booking.ask_name", "read": "name", "next": "done"}
+    with pytest.raises(FlowError, match="orphan cannot be reached"):
+        parse_flow(raw, KEYS)
+
+
+def test_a_dead_end_is_refused():
+    raw = booking_raw()
+    del raw["states"]["dni"]["next"]
+    with pytest.raises(FlowError, match="dni: a dead end"):
+        parse_flow(raw, KEYS)
+
+
+def test_a_prompt_without_a_template_in_some_language_is_refused():
+    keys = {lang: set(keys) for lang, keys in KEYS.items()}
+    keys["gn"].discard("booking.ask_dni")
+    with pytest.raises(FlowError, match=r"booking\.ask_dni' missing in gn"):
+        parse_flow(booking_raw(), keys)
+
+
+def test_every_template_exists_in_every_language_with_the_same_tags():
+    spanish = default_templates("es")
+    for language in LANGUAGES:
+        templates = default_templates(language)
+        assert set(templates) == set(spanish), language
+        for key, body in templates.items():
+            assert template_tags(body) == template_tags(spanish[key]), (language, key)
+
+
+def _locale_files(language: str) -> dict[str, dict]:
+    return {
+        path.name.split(".")[0]: yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in Path(LOCALES_DIR).glob(f"*.{language}.yml")
+    }
+
+
+def test_every_locale_key_exists_in_every_language_with_the_same_placeholders():
+    spanish = _locale_files("es")
+    for language in LANGUAGES:
+        files = _locale_files(language)
+        assert set(files) == set(spanish)
+        for namespace, entries in spanish.items():
+            assert set(files[namespace]) == set(entries), (language, namespace)
+            for key, value in entries.items():
+                placeholders = set(re.findall(r"%\{(\w+)\}", str(value)))
+                assert placeholders == set(re.findall(r"%\{(\w+)\}", str(files[namespace][key])))
+
+
+def test_weekday_and_month_lists_are_complete():
+    for language in LANGUAGES:
+        labels = _locale_files(language)["labels"]
+        assert len(labels["weekdays"].split("|")) == 7
+        assert len(labels["months"].split("|")) == 12
+        assert len(_locale_files(language)["words"]["weekdays"].split("|")) == 7
