@@ -20,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("apscheduler", "alembic"):  # a line per tick or per plugin is noise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     from turnero.tzcheck import use_packaged_tzdata
 
