@@ -4,11 +4,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 MAX_READ = 300  # a 2,000-character message is read by its start
 
-_PUNCT = re.compile(r"[^\w\s'/:?-]", re.UNICODE)
+_PUNCT = re.compile(r"[^\w\s'/:.?-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
@@ -39,12 +39,21 @@ def match_choice(value: str, labels: Sequence[str], cutoff: float = 80) -> int |
     containing = [i for i, name in enumerate(names) if wanted in name.split() or wanted in name]
     if len(containing) == 1 and len(wanted) >= 3:
         return containing[0]
-    best = process.extractOne(wanted, names, scorer=fuzz.WRatio, score_cutoff=cutoff)
-    if best is None:
+    # a small typo in the whole name or in one of its words ("ortis" for "Dr. Luis Ortiz")
+    candidates = [(i, name) for i, name in enumerate(names)]
+    candidates += [
+        (i, word) for i, name in enumerate(names) for word in name.split() if len(word) > 3
+    ]
+    scores: dict[int, float] = {}
+    for index, candidate in candidates:
+        score = fuzz.ratio(wanted, candidate)
+        if score >= cutoff:
+            scores[index] = max(scores.get(index, 0), score)
+    if not scores:
         return None
-    _, _, index = best
-    ties = process.extract(wanted, names, scorer=fuzz.WRatio, score_cutoff=best[1])
-    return index if len(ties) == 1 else None
+    best = max(scores.values())
+    winners = [i for i, score in scores.items() if score == best]
+    return winners[0] if len(winners) == 1 else None
 
 
 def option_number(value: str, count: int) -> int | None:
