@@ -8,6 +8,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from bot.availability import Slot
 from bot.dates import parse_day, parse_time
 from bot.flow import Action, Flow, State, load_flow
 from bot.locale import LANGUAGES, words, words_any
@@ -33,7 +34,10 @@ TEXT_LIMIT = 60
 
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
     """Advance one conversation by one inbound message or event."""
-    run = _Run(deepcopy(conv), view, load_flow(conv.flow))
+    flow = load_flow(conv.flow)
+    run = _Run(deepcopy(conv), view, flow)
+    if run.conv.state not in flow.states:  # saved under an older version of the flow
+        run.conv.state, run.conv.history = flow.idle, []
     run.handle(inbound)
     return Turn(run.replies, run.effects, run.conv)
 
@@ -128,9 +132,9 @@ class _Run:
             self.say(state.ask or "", **self.summary())
             return
         options = self.options(state)
-        if not options:
-            if state.when_empty:
-                self.act(state.when_empty)
+        if not options:  # nothing to offer: the flow says where to go, or start over
+            if state.when_empty or state.id != self.flow.start:
+                self.act(state.when_empty or Action(clear=True, next=self.flow.start))
             return
         self.conv.options = [o.id for o in options]
         self.say(state.ask or "", options=tuple(options), **self.summary())
@@ -236,7 +240,7 @@ class _Run:
         elif day > rules.last_day(self.view.now):
             self.say("booking.date_beyond_horizon", horizon_days=rules.horizon_days)
             self.ask_again()
-        elif self.view.availability.slots(self.service(), self.professional_ids(), day):
+        elif self.slots(day):
             self.conv.draft.day = day.isoformat()
             self.enter(state.next_for(None) or self.flow.idle)
         else:
@@ -293,9 +297,18 @@ class _Run:
             if service and service.id in p.service_ids
         ]
 
+    def slots(self, day: date) -> list[Slot]:
+        service = self.service()
+        if service is None:
+            return []
+        return self.view.availability.slots(service, self.professional_ids(), day)
+
     def day_options(self, first_day: date | None = None) -> list[Option]:
+        service = self.service()
+        if service is None:
+            return []
         days = self.view.availability.days_with_space(
-            self.service(), self.professional_ids(), first_day or self.today(), DAYS_OFFERED
+            service, self.professional_ids(), first_day or self.today(), DAYS_OFFERED
         )
         return [Option(d.isoformat(), day=d) for d in days]
 
@@ -303,7 +316,7 @@ class _Run:
         day = self.conv.draft.day_date
         if day is None:
             return []
-        slots = self.view.availability.slots(self.service(), self.professional_ids(), day)
+        slots = self.slots(day)
         tz = self.view.clinic.rules.timezone
         shown = slots if every else _spread(slots, TIMES_OFFERED)
         return [
@@ -333,11 +346,9 @@ class _Run:
     def today(self) -> date:
         return self.view.clinic.rules.local_date(self.view.now)
 
-    def service(self) -> ServiceInfo:
-        service = self.view.service(self.conv.draft.service)
-        if service is None:  # the flow always chooses a service first
-            raise LookupError("no service chosen")
-        return service
+    def service(self) -> ServiceInfo | None:
+        """The chosen service, if the clinic still offers it."""
+        return self.view.service(self.conv.draft.service)
 
     def professional_ids(self) -> list[int]:
         draft = self.conv.draft

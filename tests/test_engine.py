@@ -135,3 +135,17 @@ def test_odd_input_never_breaks_a_question(text: str):
     chat.says("hola")
     reply = chat.says(text)
     assert "servicio" in reply and chat.asked("service")
+
+
+def test_a_service_withdrawn_mid_conversation_ends_politely():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1"])
+    chat.view = ClinicView(**{**chat.view.__dict__, "services": []})
+    chat.says("1")
+    assert chat.asked("done")
+
+
+def test_a_state_from_an_older_flow_starts_over():
+    chat = Chat(view())
+    chat.state.state = "a_state_that_no_longer_exists"
+    assert "servicio" in chat.says("hola")
