@@ -444,7 +444,9 @@ def inbound_breakdown(url: str, messages: int) -> None:
     for name in PHASES:
         timed(inbound, name, "step (engine; its reads apart)" if name == "step" else name)
     timed(store_availability, "weekly_hours", "step: StoreAvailability weekly_hours")
-    timed(store_availability, "busy_intervals", "step: StoreAvailability busy_intervals")
+    timed(
+        store_availability, "appointments_between", "step: StoreAvailability appointments_between"
+    )
     timed(inbound, "_handle", "_handle itself")
     chance = random.Random(99)
     phones = [f"+595982{n:06d}" for n in range(64)]

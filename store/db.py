@@ -29,7 +29,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    if url.startswith("postgresql+psycopg"):
+        # plan each statement once per connection: planning costs more than running the
+        # small indexed queries of availability
+        kwargs.setdefault("connect_args", {"prepare_threshold": 1})
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _utc_session)
+    return engine
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    """Timestamps come back in UTC whatever the server's own time zone."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:

@@ -1,5 +1,6 @@
-"""The engine's `Availability` answered from the store: it loads only the professionals and
-the days asked about (a week at a time) and leaves the arithmetic to `bot.availability`."""
+"""The engine's `Availability` answered from the store. It reads as little as it can —
+one local day at a time, professionals in small batches, stopping as soon as a day shows
+space — and leaves the arithmetic to `bot.availability`."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -8,16 +9,18 @@ from sqlmodel import Session
 
 from bot.availability import (
     BookingRules,
+    Interval,
     ProfessionalSchedule,
     Slot,
-    days_with_space,
+    free_slots,
     slots_for_day,
 )
 from bot.types import ServiceInfo
 from store.models import Clinic
-from store.schedule import busy_intervals, weekly_hours
+from store.schedule import Weekly, appointments_between, block_offs_between, weekly_hours
 
-WINDOW_DAYS = 7
+BATCH = 5  # professionals read together when looking for any space on a day
+READ_AHEAD_DAYS = 3  # and the days read with it
 
 
 def booking_rules(clinic: Clinic) -> BookingRules:
@@ -30,39 +33,91 @@ def booking_rules(clinic: Clinic) -> BookingRules:
 
 
 class StoreAvailability:
-    """Free time read inside the caller's transaction."""
+    """Free time read inside the caller's transaction; what it read it keeps for the
+    rest of the message (the engine often asks about the same day twice)."""
 
     def __init__(self, session: Session, clinic: Clinic, now: datetime) -> None:
         self.session = session
         self.clinic_id = clinic.id or 0
         self.rules = booking_rules(clinic)
         self.now = now
+        self._weekly: dict[int, Weekly] = {}
+        self._busy: dict[tuple[int, date], tuple[Interval, ...]] = {}
+        self._block_offs: list[tuple[int | None, datetime, datetime]] | None = None
 
     def days_with_space(
         self, service: ServiceInfo, professional_ids: list[int], first_day: date, count: int
     ) -> list[date]:
         found: list[date] = []
-        start = max(first_day, self.rules.local_date(self.now))
-        while len(found) < count and start <= self.rules.last_day(self.now):
-            end = start + timedelta(days=WINDOW_DAYS - 1)
-            schedules = self.schedules(professional_ids, start, end, service.duration)
-            found += days_with_space(
-                schedules, service.duration, start, count - len(found), self.rules, self.now, end
-            )
-            start = end + timedelta(days=1)
+        day = max(first_day, self.rules.local_date(self.now))
+        while len(found) < count and day <= self.rules.last_day(self.now):
+            if self._has_space(service, professional_ids, day):
+                found.append(day)
+            day += timedelta(days=1)
         return found
 
     def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]:
-        schedules = self.schedules(professional_ids, day, day, service.duration)
+        schedules = self.schedules(professional_ids, day)
         return slots_for_day(schedules, service.duration, day, self.rules, self.now)
 
+    def _has_space(self, service: ServiceInfo, professional_ids: list[int], day: date) -> bool:
+        weekly = self._weekly_of(professional_ids)
+        working = [p for p in professional_ids if weekly[p].get(day.weekday())]
+        for start in range(0, len(working), BATCH):
+            batch = working[start : start + BATCH]
+            for schedule in self.schedules(batch, day, read_ahead=READ_AHEAD_DAYS):
+                if free_slots(schedule, service.duration, day, self.rules, self.now):
+                    return True
+        return False
+
     def schedules(
-        self, professional_ids: list[int], first: date, last: date, duration: timedelta
+        self, professional_ids: list[int], day: date, read_ahead: int = 1
     ) -> list[ProfessionalSchedule]:
-        """Working hours and the busy intervals of the local days [first, last]."""
+        """Working hours and the busy intervals of one local day; what is not read yet is
+        read for `read_ahead` days at once (one round trip instead of several)."""
+        weekly = self._weekly_of(professional_ids)
+        missing = [p for p in professional_ids if (p, day) not in self._busy]
+        if missing:
+            self._read_days(missing, day, read_ahead)
+        return [ProfessionalSchedule(p, weekly[p], self._busy[(p, day)]) for p in professional_ids]
+
+    def _weekly_of(self, professional_ids: list[int]) -> dict[int, Weekly]:
+        missing = [p for p in professional_ids if p not in self._weekly]
+        if missing:
+            self._weekly.update(weekly_hours(self.session, missing))
+        return self._weekly
+
+    def _read_days(self, professional_ids: list[int], first: date, count: int) -> None:
         tz = self.rules.timezone
-        since = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC) - duration
-        until = datetime.combine(last + timedelta(days=2), time.min, tzinfo=tz).astimezone(UTC)
-        weekly = weekly_hours(self.session, professional_ids)
-        busy = busy_intervals(self.session, self.clinic_id, professional_ids, since, until)
-        return [ProfessionalSchedule(p, weekly[p], tuple(busy[p])) for p in professional_ids]
+        days = [first + timedelta(days=n) for n in range(count)]
+        bounds = [
+            (
+                day,
+                datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC),
+                datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
+            )
+            for day in days
+        ]
+        since, until = bounds[0][1], bounds[-1][2]
+        booked = appointments_between(self.session, professional_ids, since, until)
+        blocked = [b for b in self._clinic_block_offs() if b[1] < until and b[2] > since]
+        for p in professional_ids:
+            busy = booked[p] + [(start, end) for who, start, end in blocked if who in (None, p)]
+            for day, day_start, day_end in bounds:
+                self._busy[(p, day)] = tuple(
+                    (start, end) for start, end in busy if start < day_end and end > day_start
+                )
+
+    def _clinic_block_offs(self) -> list[tuple[int | None, datetime, datetime]]:
+        """Every block-off from today to the horizon, read once: there are few."""
+        if self._block_offs is None:
+            tz = self.rules.timezone
+            first = self.rules.local_date(self.now)
+            last = self.rules.last_day(self.now) + timedelta(days=1)
+            self._block_offs = block_offs_between(
+                self.session,
+                self.clinic_id,
+                datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC),
+                datetime.combine(last, time.min, tzinfo=tz).astimezone(UTC),
+            )
+        return self._block_offs

@@ -405,7 +405,7 @@ def forbid_overlapping_appointments() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         op.execute(
             "ALTER TABLE appointment ADD CONSTRAINT appointment_no_overlap "
-            "EXCLUDE USING gist (professional_id WITH =, tsrange(starts_at, ends_at) WITH &&) "
+            "EXCLUDE USING gist (professional_id WITH =, tstzrange(starts_at, ends_at) WITH &&) "
             "WHERE (status <> 'cancelled')"
         )
     else:
