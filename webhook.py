@@ -17,6 +17,7 @@ from bot.render import default_templates
 from channel.phones import e164
 from store.db import make_engine
 from store.dispatch import apply_status_callback
+from turnero.clinic_view import CatalogCache
 from turnero.inbound import InboundMessage, Outcome, handle_inbound
 from turnero.settings import Settings
 from turnero.tzcheck import use_packaged_tzdata
@@ -40,6 +41,7 @@ def create_app(
         "engine": engine or make_engine(settings.database_url),
         "validator": RequestValidator(settings.webhook_auth_token),
         "clock": clock or (lambda: datetime.now(UTC)),
+        "catalogs": CatalogCache(),
     }
     app.register_blueprint(whatsapp)
     if settings.sandbox:
@@ -106,7 +108,7 @@ def inbound() -> Response:
         payload=form.get("ButtonPayload") or None,
         fields={k: v[:MAX_BODY_CHARS] for k, v in form.items()},
     )
-    outcome = handle_inbound(_ctx("engine"), message, _ctx("clock")())
+    outcome = handle_inbound(_ctx("engine"), message, _ctx("clock")(), _ctx("catalogs"))
     if outcome is Outcome.unknown_clinic:
         log.warning("message to %s, which no clinic uses", receiver)
         return _twiml(default_templates("es")["system.unknown_clinic"])

@@ -68,6 +68,7 @@ from twilio.request_validator import RequestValidator
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Appointment, Conversation, InboundMessage, OutboxMessage
+from turnero.clinic_view import CatalogCache
 from turnero.demo import DEMO_NUMBER, seed_demo
 
 TARGET_RATIO = 0.4
@@ -453,6 +454,8 @@ def inbound_breakdown(url: str, messages: int) -> None:
     scripts = [conversation(chance) for _ in phones]
     positions = [0] * len(phones)
 
+    catalogs = CatalogCache()  # one per worker, as the app keeps it
+
     def send(count: int) -> None:
         for n in range(count):
             slot = n % len(phones)
@@ -467,7 +470,7 @@ def inbound_breakdown(url: str, messages: int) -> None:
                 body=line,
                 fields={"Body": line, "From": f"whatsapp:{phones[slot]}"},
             )
-            inbound.handle_inbound(engine, message, datetime.now(UTC))
+            inbound.handle_inbound(engine, message, datetime.now(UTC), catalogs)
 
     keep_for_staff, failed = inbound._keep_for_staff, [0]
 

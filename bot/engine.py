@@ -4,7 +4,6 @@ It reads the flow file, decides the replies and the effects, and returns the nex
 whoever calls it sends, saves and books. Commands, events and timeouts are ordinary
 transitions of the flow."""
 
-from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -35,7 +34,7 @@ TEXT_LIMIT = 60
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
     """Advance one conversation by one inbound message or event."""
     flow = load_flow(conv.flow)
-    run = _Run(deepcopy(conv), view, flow)
+    run = _Run(conv.copy(), view, flow)
     if run.conv.state not in flow.states:  # saved under an older version of the flow
         run.conv.state, run.conv.history = flow.idle, []
     run.handle(inbound)

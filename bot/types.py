@@ -1,6 +1,6 @@
 """The plain data the engine reads and returns. Nothing here knows about a database."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -122,6 +122,12 @@ class ConversationState:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def copy(self) -> "ConversationState":
+        """An independent copy (the engine never changes the state it was given)."""
+        return replace(
+            self, history=list(self.history), options=list(self.options), draft=replace(self.draft)
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ConversationState":

@@ -62,16 +62,19 @@ def mark_not_handled(session: Session, inbound_id: int) -> None:
 def lock_conversation(session: Session, clinic_id: int, phone: str, now: datetime) -> Conversation:
     """The phone's conversation, created if new and locked until the transaction ends, so
     one conversation advances one message at a time."""
-    session.execute(
-        _insert(session)(Conversation)
-        .values(clinic_id=clinic_id, phone=phone, state="{}", needs_staff=False, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["clinic_id", "phone"])
-    )
     query = (
         select(Conversation)
         .where(Conversation.clinic_id == clinic_id, Conversation.phone == phone)
         .with_for_update()
         .execution_options(populate_existing=True)
+    )
+    found = session.exec(query).first()
+    if found is not None:  # the usual case: one statement
+        return found
+    session.execute(
+        _insert(session)(Conversation)
+        .values(clinic_id=clinic_id, phone=phone, state="{}", needs_staff=False, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["clinic_id", "phone"])
     )
     return session.exec(query).one()
 

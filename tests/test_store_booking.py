@@ -131,3 +131,21 @@ def test_the_outbox_takes_one_row_per_idempotency_key(db: Engine):
             )
             == 3
         )
+
+
+def test_the_catalog_cache_serves_a_clinic_for_a_few_seconds(db: Engine):
+    from turnero.clinic_view import CatalogCache
+
+    clinic = make_clinic(db)
+    fresh, kept = CatalogCache(seconds=0), CatalogCache(seconds=60)
+    with Session(db) as session:
+        assert [s.name for s in kept.get(session, "+595981000000").services] == [
+            "Consulta general",
+            "Odontología",
+        ]
+        assert kept.get(session, "+595991111111") is None
+    with transaction(db) as session:
+        session.get(Service, clinic.services["dentistry"]).self_bookable = False
+    with Session(db) as session:
+        assert len(kept.get(session, "+595981000000").services) == 2  # still the cached one
+        assert len(fresh.get(session, "+595981000000").services) == 1

@@ -1,12 +1,30 @@
-"""What the engine may know, built from the store inside the message's transaction."""
+"""What the engine may know: the clinic's catalog (cached briefly per worker, since every
+message needs it and it changes rarely) and the people on the phone, read inside the
+message's transaction."""
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from bot.types import ClinicInfo, ClinicView, PersonInfo, ProfessionalInfo, ServiceInfo
+from store.conversations import clinic_by_number
 from store.models import Clinic, Patient, Professional, ProfessionalService, Service
 from turnero.availability import StoreAvailability, booking_rules
+
+CATALOG_SECONDS = 10.0  # how stale a worker's view of services and professionals may be
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A clinic and what patients can book there."""
+
+    clinic: Clinic  # detached: read only
+    info: ClinicInfo
+    services: list[ServiceInfo]
+    professionals: list[ProfessionalInfo]
 
 
 def clinic_info(clinic: Clinic) -> ClinicInfo:
@@ -21,9 +39,10 @@ def clinic_info(clinic: Clinic) -> ClinicInfo:
     )
 
 
-def build_view(
-    session: Session, clinic: Clinic, patients: list[Patient], now: datetime
-) -> ClinicView:
+def load_catalog(session: Session, number: str) -> Catalog | None:
+    clinic = clinic_by_number(session, number)
+    if clinic is None:
+        return None
     services = session.exec(
         select(Service)
         .where(Service.clinic_id == clinic.id, Service.active, Service.self_bookable)
@@ -39,8 +58,10 @@ def build_view(
         select(ProfessionalService).where(ProfessionalService.clinic_id == clinic.id)
     ):
         offered.setdefault(link.professional_id, set()).add(link.service_id)
-    return ClinicView(
-        clinic=clinic_info(clinic),
+    session.expunge(clinic)
+    return Catalog(
+        clinic=clinic,
+        info=clinic_info(clinic),
         services=[
             ServiceInfo(s.id or 0, s.name, timedelta(minutes=s.duration_minutes)) for s in services
         ],
@@ -48,7 +69,38 @@ def build_view(
             ProfessionalInfo(p.id or 0, p.name, frozenset(offered.get(p.id or 0, ())))
             for p in professionals
         ],
+    )
+
+
+class CatalogCache:
+    """Catalogs by WhatsApp number, each kept for `seconds`."""
+
+    def __init__(self, seconds: float = CATALOG_SECONDS) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, Catalog]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, number: str) -> Catalog | None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(number)
+        if entry and now - entry[0] < self.seconds:
+            return entry[1]
+        catalog = load_catalog(session, number)
+        if catalog is not None:
+            with self._lock:
+                self._entries[number] = (now, catalog)
+        return catalog
+
+
+def build_view(
+    session: Session, catalog: Catalog, patients: list[Patient], now: datetime
+) -> ClinicView:
+    return ClinicView(
+        clinic=catalog.info,
+        services=catalog.services,
+        professionals=catalog.professionals,
         people=[PersonInfo(p.id or 0, p.name) for p in patients if p.name],
-        availability=StoreAvailability(session, clinic, now),
+        availability=StoreAvailability(session, catalog.clinic, now),
         now=now,
     )

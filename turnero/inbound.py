@@ -24,7 +24,7 @@ from store.conversations import (
 from store.db import transaction
 from store.models import Appointment, Clinic, Conversation, Patient, Service
 from store.outbox import enqueue
-from turnero.clinic_view import build_view
+from turnero.clinic_view import CatalogCache, build_view
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +48,26 @@ class InboundMessage:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-def handle_inbound(engine: Engine, message: InboundMessage, now: datetime) -> Outcome:
+def handle_inbound(
+    engine: Engine, message: InboundMessage, now: datetime, catalogs: CatalogCache | None = None
+) -> Outcome:
     try:
         with transaction(engine) as session:
-            return _handle(session, message, now)
+            return _handle(session, message, now, catalogs or CatalogCache(seconds=0))
     except Exception:
         log.exception("inbound %s could not be processed; kept for staff", message.message_sid)
         return _keep_for_staff(engine, message, now)
 
 
-def _handle(session: Session, message: InboundMessage, now: datetime) -> Outcome:
-    clinic = clinic_by_number(session, message.to_phone)
+def _handle(
+    session: Session, message: InboundMessage, now: datetime, catalogs: CatalogCache
+) -> Outcome:
+    catalog = catalogs.get(session, message.to_phone)
+    clinic = catalog.clinic if catalog else None
     inbound_id = _record(session, message, clinic, now)
     if inbound_id is None:
         return Outcome.duplicate
-    if clinic is None:
+    if catalog is None or clinic is None:
         return Outcome.unknown_clinic
     conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
     conversation.last_inbound_at = now
@@ -72,7 +77,7 @@ def _handle(session: Session, message: InboundMessage, now: datetime) -> Outcome
         mark_not_handled(session, inbound_id)
         return Outcome.for_staff
     state = ConversationState.from_dict(json.loads(conversation.state))
-    view = build_view(session, clinic, patients, now)
+    view = build_view(session, catalog, patients, now)
     inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
     turn = step(state, inbound, view)
     replies, state, appointment = _apply(session, clinic, conversation, patients, turn, view)
