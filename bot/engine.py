@@ -96,7 +96,7 @@ class _Run:
         if action.do:
             self.do(action.do)
         if action.say:
-            self.say(action.say, **self.summary(), **(tags or {}))
+            self.say(action.say, **{**self.summary(), **(tags or {})})
         if action.clear:
             self.conv.draft = BookingDraft()
             self.conv.history = []
@@ -206,7 +206,11 @@ class _Run:
             return by_id[inbound.payload]
         index = option_number(inbound.text, len(self.conv.options))
         if index is not None:
-            return by_id.get(self.conv.options[index])
+            offered = self.conv.options[index]
+            if offered not in by_id and self.state.choose == "days":
+                # one of the days offered around a full day, not in the usual list
+                return Option(offered, day=date.fromisoformat(offered))
+            return by_id.get(offered)
         for also in ("first_available", "someone_else"):
             if also in by_id and normalize(inbound.text) in words_any(also):
                 return by_id[also]

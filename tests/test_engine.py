@@ -149,3 +149,12 @@ def test_a_state_from_an_older_flow_starts_over():
     chat = Chat(view())
     chat.state.state = "a_state_that_no_longer_exists"
     assert "servicio" in chat.says("hola")
+
+
+def test_the_nearest_days_to_a_full_day_can_be_chosen_by_number():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1"])
+    reply = chat.says("domingo 20/12")  # a Sunday: nobody works
+    assert "lunes 21 de diciembre" in reply
+    assert "Horarios libres el lunes 21 de diciembre" in chat.says("1")
+    assert chat.asked("time")
