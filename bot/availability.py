@@ -87,20 +87,45 @@ def free_slots(
     now: datetime,
 ) -> list[Slot]:
     """One professional's free slot starts on a local day."""
+    return list(_free_starts(schedule, duration, day, rules, now))
+
+
+def has_free_slot(
+    schedule: ProfessionalSchedule,
+    duration: timedelta,
+    day: date,
+    rules: BookingRules,
+    now: datetime,
+) -> bool:
+    """Whether the professional has any free slot that day (stops at the first)."""
+    return next(_free_starts(schedule, duration, day, rules, now), None) is not None
+
+
+def _free_starts(
+    schedule: ProfessionalSchedule,
+    duration: timedelta,
+    day: date,
+    rules: BookingRules,
+    now: datetime,
+) -> Iterator[Slot]:
     if day > rules.last_day(now):
-        return []
+        return
     earliest = rules.earliest(now)
     starts, running_end = schedule.busy_index
-    slots = []
     for begin, end in working_intervals(schedule, day, rules.timezone):
-        candidate = begin
+        candidate = max(begin, _first_step_at_or_after(begin, earliest, rules.step))
         while candidate + duration <= end:
-            if candidate >= earliest and not _overlaps(
-                starts, running_end, candidate, candidate + duration
-            ):
-                slots.append(Slot(candidate, schedule.professional_id))
+            if not _overlaps(starts, running_end, candidate, candidate + duration):
+                yield Slot(candidate, schedule.professional_id)
             candidate += rules.step
-    return slots
+
+
+def _first_step_at_or_after(begin: datetime, earliest: datetime, step: timedelta) -> datetime:
+    """The first slot start on the interval's grid that respects the minimum notice."""
+    if earliest <= begin:
+        return begin
+    steps = -((begin - earliest) // step)  # ceiling division
+    return begin + steps * step
 
 
 def slots_for_day(
@@ -133,7 +158,7 @@ def days_with_space(
     found: list[date] = []
     last = min(last_day or rules.last_day(now), rules.last_day(now))
     for day in _days(max(first_day, rules.local_date(now)), last):
-        if any(free_slots(s, duration, day, rules, now) for s in schedules):
+        if any(has_free_slot(s, duration, day, rules, now) for s in schedules):
             found.append(day)
             if len(found) == count:
                 break

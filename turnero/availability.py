@@ -9,10 +9,9 @@ from sqlmodel import Session
 
 from bot.availability import (
     BookingRules,
-    Interval,
     ProfessionalSchedule,
     Slot,
-    free_slots,
+    has_free_slot,
     slots_for_day,
 )
 from bot.types import ServiceInfo
@@ -42,7 +41,7 @@ class StoreAvailability:
         self.rules = booking_rules(clinic)
         self.now = now
         self._weekly: dict[int, Weekly] = {}
-        self._busy: dict[tuple[int, date], tuple[Interval, ...]] = {}
+        self._days: dict[tuple[int, date], ProfessionalSchedule] = {}
         self._block_offs: list[tuple[int | None, datetime, datetime]] | None = None
 
     def days_with_space(
@@ -66,7 +65,7 @@ class StoreAvailability:
         for start in range(0, len(working), BATCH):
             batch = working[start : start + BATCH]
             for schedule in self.schedules(batch, day, read_ahead=READ_AHEAD_DAYS):
-                if free_slots(schedule, service.duration, day, self.rules, self.now):
+                if has_free_slot(schedule, service.duration, day, self.rules, self.now):
                     return True
         return False
 
@@ -75,11 +74,10 @@ class StoreAvailability:
     ) -> list[ProfessionalSchedule]:
         """Working hours and the busy intervals of one local day; what is not read yet is
         read for `read_ahead` days at once (one round trip instead of several)."""
-        weekly = self._weekly_of(professional_ids)
-        missing = [p for p in professional_ids if (p, day) not in self._busy]
+        missing = [p for p in professional_ids if (p, day) not in self._days]
         if missing:
             self._read_days(missing, day, read_ahead)
-        return [ProfessionalSchedule(p, weekly[p], self._busy[(p, day)]) for p in professional_ids]
+        return [self._days[(p, day)] for p in professional_ids]
 
     def _weekly_of(self, professional_ids: list[int]) -> dict[int, Weekly]:
         missing = [p for p in professional_ids if p not in self._weekly]
@@ -101,12 +99,14 @@ class StoreAvailability:
         since, until = bounds[0][1], bounds[-1][2]
         booked = appointments_between(self.session, professional_ids, since, until)
         blocked = [b for b in self._clinic_block_offs() if b[1] < until and b[2] > since]
+        weekly = self._weekly_of(professional_ids)
         for p in professional_ids:
             busy = booked[p] + [(start, end) for who, start, end in blocked if who in (None, p)]
             for day, day_start, day_end in bounds:
-                self._busy[(p, day)] = tuple(
+                on_day = tuple(
                     (start, end) for start, end in busy if start < day_end and end > day_start
                 )
+                self._days[(p, day)] = ProfessionalSchedule(p, weekly[p], on_day)
 
     def _clinic_block_offs(self) -> list[tuple[int | None, datetime, datetime]]:
         """Every block-off from today to the horizon, read once: there are few."""
