@@ -1,5 +1,7 @@
 """The booking conversation through the real webhook, signed as Twilio signs."""
 
+import json
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -290,3 +292,25 @@ def test_the_loser_of_a_race_hears_the_time_was_taken(app, db, clinic):
     assert "se acaba de ocupar" in reply
     assert ". 10:30\n" not in reply and ". 11:00\n" in reply
     assert len(appointments(db)) == 1
+
+
+def test_two_messages_at_once_advance_the_conversation_one_after_the_other(app, on_postgres):
+    first = WhatsAppPatient(app.test_client(), on_postgres)
+    first.says("hola")
+    barrier = threading.Barrier(2)
+
+    def send(text: str) -> None:
+        writer = WhatsAppPatient(app.test_client(), on_postgres, phone=first.phone)
+        barrier.wait()
+        assert writer.post(writer.form(text)).status_code == 200
+
+    threads = [threading.Thread(target=send, args=(text,)) for text in ("1", "2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with Session(on_postgres) as s:
+        state = json.loads(s.exec(select(Conversation)).one().state)
+    # one message chose the service, the other (after it) a professional
+    assert state["state"] == "day"
+    assert len(first.messages()) == 3
