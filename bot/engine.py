@@ -96,7 +96,7 @@ class _Run:
         if action.do:
             self.do(action.do)
         if action.say:
-            self.say(action.say, **{**self.summary(), **(tags or {})})
+            self.say(action.say, {**self.summary(), **(tags or {})})
         if action.clear:
             self.conv.draft = BookingDraft()
             self.conv.history = []
@@ -128,7 +128,7 @@ class _Run:
 
     def ask(self, state: State) -> None:
         if not state.choose:
-            self.say(state.ask or "", **self.summary())
+            self.say(state.ask or "", self.summary())
             return
         options = self.options(state)
         if not options:  # nothing to offer: the flow says where to go, or start over
@@ -136,10 +136,15 @@ class _Run:
                 self.act(state.when_empty or Action(clear=True, next=self.flow.start))
             return
         self.conv.options = [o.id for o in options]
-        self.say(state.ask or "", options=tuple(options), **self.summary())
+        self.say(state.ask or "", self.summary(), tuple(options))
 
-    def say(self, template: str, options: tuple[Option, ...] = (), **tags: object) -> None:
-        self.replies.append(Reply(template, tags, options))
+    def say(
+        self,
+        template: str,
+        tags: dict[str, object] | None = None,
+        options: tuple[Option, ...] = (),
+    ) -> None:
+        self.replies.append(Reply(template, tags or {}, options))
 
     def do(self, kind: str) -> None:
         data: dict[str, object] = {}
@@ -176,9 +181,11 @@ class _Run:
     def greet(self) -> None:
         people = self.view.people
         if len(people) == 1:
-            self.say("booking.greeting_known", patient_name=people[0].name, **self.clinic_tags())
+            self.say(
+                "booking.greeting_known", {**self.clinic_tags(), "patient_name": people[0].name}
+            )
         else:
-            self.say("booking.greeting", **self.clinic_tags())
+            self.say("booking.greeting", self.clinic_tags())
 
     def not_understood(self) -> None:
         self.say("booking.not_understood")
@@ -227,7 +234,7 @@ class _Run:
         for o in self.time_options(every=True):
             if o.moment and o.moment.astimezone(tz).time() == wanted:
                 return o
-        self.say("booking.time_unavailable", time=wanted.strftime("%H:%M"))
+        self.say("booking.time_unavailable", {"time": wanted.strftime("%H:%M")})
         self.ask_again()
         return None
 
@@ -238,10 +245,10 @@ class _Run:
         if day is None:
             self.not_understood()
         elif day < today:
-            self.say("booking.date_past", date=day)
+            self.say("booking.date_past", {"date": day})
             self.ask_again()
         elif day > rules.last_day(self.view.now):
-            self.say("booking.date_beyond_horizon", horizon_days=rules.horizon_days)
+            self.say("booking.date_beyond_horizon", {"horizon_days": rules.horizon_days})
             self.ask_again()
         elif self.slots(day):
             self.conv.draft.day = day.isoformat()
@@ -253,7 +260,7 @@ class _Run:
         nearest = self.day_options(first_day=day)
         self.conv.options = [o.id for o in nearest]
         template = state.when_full.say if state.when_full else None
-        self.say(template or "booking.no_days", date=day, options=tuple(nearest))
+        self.say(template or "booking.no_days", {**self.summary(), "date": day}, tuple(nearest))
 
     def answer_yes_no(self, state: State, inbound: Inbound) -> None:
         said = inbound.payload or normalize(inbound.text)
