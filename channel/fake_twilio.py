@@ -207,9 +207,9 @@ class FakeTwilio:
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
             http_status, code = failure
-            message = _ERROR_MESSAGES.get(http_status, "Error")
+            reason = _ERROR_MESSAGES.get(http_status, "Error")
             return twilio_error(
-                http_status, code if code is not None else 20000 + http_status, message
+                http_status, code if code is not None else 20000 + http_status, reason
             )
         form = request.form
         to, from_ = form.get("To", ""), form.get("From", "")

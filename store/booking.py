@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from store.models import Appointment, AppointmentStatus, Patient, Service
@@ -28,6 +28,12 @@ class NewPatient:
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _lost_a_race(error: OperationalError) -> bool:
+    """PostgreSQL may end one of several concurrent overlapping inserts as a deadlock
+    (each waits on the other's uncommitted row) instead of a constraint violation."""
+    return getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
 
 
 def _is_overlap(error: IntegrityError) -> bool:
@@ -96,6 +102,10 @@ def book(
             with session.begin_nested():
                 session.add(appointment)
                 session.flush()
+        except OperationalError as error:
+            if _lost_a_race(error):
+                raise SlotTaken from error
+            raise
         except IntegrityError as error:
             if _is_overlap(error):
                 raise SlotTaken from error

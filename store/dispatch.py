@@ -89,7 +89,7 @@ def mark_sent(engine: Engine, message_id: int, sid: str, status: str, now: datet
         row.error_message = None
         row.updated_at = now
         for event_status, error_code in session.execute(
-            select(MessageStatusEvent.status, MessageStatusEvent.error_code)
+            select(col(MessageStatusEvent.status), col(MessageStatusEvent.error_code))
             .where(col(MessageStatusEvent.message_sid) == sid)
             .order_by(col(MessageStatusEvent.id))
         ):
@@ -163,7 +163,7 @@ def apply_status_callback(
     insert = pg_insert if is_postgres(engine) else sqlite_insert
     with transaction(engine) as session:
         clinic_id = session.scalar(
-            select(OutboxMessage.clinic_id).where(col(OutboxMessage.twilio_sid) == message_sid)
+            select(col(OutboxMessage.clinic_id)).where(col(OutboxMessage.twilio_sid) == message_sid)
         )
         statement = (
             insert(MessageStatusEvent)

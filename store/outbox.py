@@ -63,7 +63,7 @@ def enqueue(
                 updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OutboxMessage.id)
+            .returning(col(OutboxMessage.id))
         )
         added += session.execute(statement).first() is not None
     return added

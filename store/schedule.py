@@ -14,7 +14,10 @@ LONGEST_APPOINTMENT = timedelta(days=1)  # bounds the index scan from below
 
 
 _WEEKLY_HOURS = select(
-    WorkingHours.professional_id, WorkingHours.weekday, WorkingHours.start, WorkingHours.end
+    col(WorkingHours.professional_id),
+    col(WorkingHours.weekday),
+    col(WorkingHours.start),
+    col(WorkingHours.end),
 ).where(col(WorkingHours.professional_id).in_(bindparam("ids", expanding=True)))
 
 

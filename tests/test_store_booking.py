@@ -71,6 +71,8 @@ def test_twenty_threads_booking_one_slot_make_one_appointment(on_postgres: Engin
             outcomes.append("booked")
         except SlotTaken:
             outcomes.append("taken")
+        except Exception as error:  # recorded, so a failure says what happened
+            outcomes.append(repr(error))
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
     for thread in threads:
@@ -92,6 +94,8 @@ def test_twenty_threads_on_sqlite_also_make_one_appointment(db: Engine):
             outcomes.append("booked")
         except SlotTaken:
             outcomes.append("taken")
+        except Exception as error:  # recorded, so a failure says what happened
+            outcomes.append(repr(error))
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
     for thread in threads:

@@ -94,7 +94,9 @@ def _latest_id(http: requests.Session, base: str, phone: str) -> int:
 
 def _fetch(http: requests.Session, base: str, phone: str, after: int) -> list[dict]:
     answer = http.get(
-        base.rstrip("/") + "/sandbox/messages", params={"to": phone, "after": after}, timeout=10
+        base.rstrip("/") + "/sandbox/messages",
+        params={"to": phone, "after": str(after)},
+        timeout=10,
     )
     return answer.json() if answer.ok else []
 

@@ -126,7 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from webhook import create_app
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)

@@ -11,7 +11,7 @@ cancelled overlap: an exclusion constraint on PostgreSQL, triggers on SQLite.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import store.types
