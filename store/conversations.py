@@ -3,17 +3,15 @@ the conversation locked for this message, and the people on the phone."""
 
 import json
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from store.db import insert_or_skip
 from store.models import Clinic, Conversation, InboundMessage, Patient
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def clinic_by_number(session: Session, number: str) -> Clinic | None:
@@ -34,23 +32,19 @@ def record_inbound(
 ) -> int | None:
     """Keep the message; None when this MessageSid was already accepted (an atomic insert,
     so two deliveries at once cannot both pass)."""
-    statement = (
-        _insert(session)(InboundMessage)
-        .values(
-            message_sid=message_sid,
-            clinic_id=clinic_id,
-            from_phone=from_phone,
-            to_phone=to_phone,
-            body=body,
-            num_media=num_media,
-            fields=json.dumps(fields, ensure_ascii=False),
-            handled_by_bot=True,
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["message_sid"])
-        .returning(InboundMessage.id)
-    )
-    return session.execute(statement).scalar()
+    statement = insert_or_skip(_dialect(session), InboundMessage, ("message_sid",))
+    row = {
+        "message_sid": message_sid,
+        "clinic_id": clinic_id,
+        "from_phone": from_phone,
+        "to_phone": to_phone,
+        "body": body,
+        "num_media": num_media,
+        "fields": json.dumps(fields, ensure_ascii=False),
+        "handled_by_bot": True,
+        "received_at": now,
+    }
+    return session.connection().execute(statement, row).scalar()
 
 
 def mark_not_handled(session: Session, inbound_id: int) -> None:
@@ -71,10 +65,15 @@ def lock_conversation(session: Session, clinic_id: int, phone: str, now: datetim
     found = session.exec(query).first()
     if found is not None:  # the usual case: one statement
         return found
-    session.execute(
-        _insert(session)(Conversation)
-        .values(clinic_id=clinic_id, phone=phone, state="{}", needs_staff=False, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["clinic_id", "phone"])
+    session.connection().execute(
+        insert_or_skip(_dialect(session), Conversation, ("clinic_id", "phone")),
+        {
+            "clinic_id": clinic_id,
+            "phone": phone,
+            "state": "{}",
+            "needs_staff": False,
+            "updated_at": now,
+        },
     )
     return session.exec(query).one()
 

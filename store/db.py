@@ -2,10 +2,13 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlmodel import Session
+from sqlalchemy import Engine, Insert, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel
 
 
 def normalize_url(url: str) -> str:
@@ -61,6 +64,16 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@cache
+def insert_or_skip(dialect_name: str, model: type[SQLModel], conflict: tuple[str, ...]) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, built once per dialect and table:
+    the database, not Python, decides that a row is new. Run it with the row's values as
+    parameters; it returns no row when one with the same `conflict` columns exists."""
+    insert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c.id)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -4,10 +4,9 @@ database (an insert that does nothing on conflict), not by a check in Python."""
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from store.db import insert_or_skip
 from store.models import OutboxMessage, OutboxStatus
 
 BODY_LIMIT = 1600  # Twilio's limit for one WhatsApp body
@@ -41,31 +40,27 @@ def enqueue(
 ) -> int:
     """Queue a message (split if too long); returns how many rows were new."""
     pieces = split_body(body)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert_or_skip(session.get_bind().dialect.name, OutboxMessage, ("idempotency_key",))
     added = 0
     for n, piece in enumerate(pieces):
-        key = idempotency_key if len(pieces) == 1 else f"{idempotency_key}#{n + 1}"
-        statement = (
-            insert(OutboxMessage)
-            .values(
-                clinic_id=clinic_id,
-                idempotency_key=key,
-                kind=kind,
-                template=template,
-                from_phone=from_phone,
-                to_phone=to_phone,
-                body=piece,
-                appointment_id=appointment_id,
-                status=OutboxStatus.pending,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(col(OutboxMessage.id))
-        )
-        added += session.execute(statement).first() is not None
+        row = {
+            "clinic_id": clinic_id,
+            "idempotency_key": idempotency_key
+            if len(pieces) == 1
+            else f"{idempotency_key}#{n + 1}",
+            "kind": kind,
+            "template": template,
+            "from_phone": from_phone,
+            "to_phone": to_phone,
+            "body": piece,
+            "appointment_id": appointment_id,
+            "status": OutboxStatus.pending,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        added += session.connection().execute(statement, row).first() is not None
     return added
 
 
