@@ -1,6 +1,6 @@
 """The plain data the engine reads and returns. Nothing here knows about a database."""
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -121,7 +121,8 @@ class ConversationState:
     options: list[str] = field(default_factory=list)  # ids offered by the last question
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data for JSON (`asdict` would deep-copy every value on the hot path)."""
+        return {**vars(self), "draft": dict(vars(self.draft))}
 
     def copy(self) -> "ConversationState":
         """An independent copy (the engine never changes the state it was given)."""
