@@ -2,8 +2,11 @@
 the conversation locked for this message, and the people on the phone."""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from store.db import insert_or_skip
@@ -47,49 +50,134 @@ def record_inbound(
     return session.connection().execute(statement, row).scalar()
 
 
+_NOT_HANDLED = (
+    update(InboundMessage)
+    .where(col(InboundMessage.id) == bindparam("inbound_id"))
+    .values(handled_by_bot=False)
+)
+
+
 def mark_not_handled(session: Session, inbound_id: int) -> None:
-    inbound = session.get(InboundMessage, inbound_id)
-    if inbound:
-        inbound.handled_by_bot = False
+    session.connection().execute(_NOT_HANDLED, {"inbound_id": inbound_id})
 
 
-def lock_conversation(session: Session, clinic_id: int, phone: str, now: datetime) -> Conversation:
+@dataclass(frozen=True)
+class LockedConversation:
+    id: int
+    state: str  # JSON of the engine's ConversationState
+    needs_staff: bool
+
+
+_LOCK_CONVERSATION = (
+    select(col(Conversation.id), col(Conversation.state), col(Conversation.needs_staff))
+    .where(
+        col(Conversation.clinic_id) == bindparam("clinic_id"),
+        col(Conversation.phone) == bindparam("phone"),
+    )
+    .with_for_update()
+)
+
+
+def lock_conversation(
+    session: Session, clinic_id: int, phone: str, now: datetime
+) -> LockedConversation:
     """The phone's conversation, created if new and locked until the transaction ends, so
     one conversation advances one message at a time."""
-    query = (
-        select(Conversation)
-        .where(Conversation.clinic_id == clinic_id, Conversation.phone == phone)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    key = {"clinic_id": clinic_id, "phone": phone}
+    connection = session.connection()
+    found = connection.execute(_LOCK_CONVERSATION, key).first()
+    if found is None:
+        connection.execute(
+            insert_or_skip(_dialect(session), Conversation, ("clinic_id", "phone")),
+            {**key, "state": "{}", "needs_staff": False, "updated_at": now},
+        )
+        found = connection.execute(_LOCK_CONVERSATION, key).one()
+    conversation_id, state, needs_staff = found
+    return LockedConversation(cast(int, conversation_id), state, needs_staff)
+
+
+_SAVE_CONVERSATION = (
+    update(Conversation)
+    .where(col(Conversation.id) == bindparam("conversation_id"))
+    .values(
+        state=bindparam("state"),
+        needs_staff=bindparam("needs_staff"),
+        last_inbound_at=bindparam("now"),
+        updated_at=bindparam("now"),
     )
-    found = session.exec(query).first()
-    if found is not None:  # the usual case: one statement
-        return found
+)
+
+
+def save_conversation(
+    session: Session, conversation_id: int, *, state: str, needs_staff: bool, now: datetime
+) -> None:
+    """Where the conversation now stands, after a message that arrived at `now`."""
     session.connection().execute(
-        insert_or_skip(_dialect(session), Conversation, ("clinic_id", "phone")),
+        _SAVE_CONVERSATION,
         {
-            "clinic_id": clinic_id,
-            "phone": phone,
-            "state": "{}",
-            "needs_staff": False,
-            "updated_at": now,
+            "conversation_id": conversation_id,
+            "state": state,
+            "needs_staff": needs_staff,
+            "now": now,
         },
     )
-    return session.exec(query).one()
 
 
-def people_on_phone(session: Session, clinic_id: int, phone: str, now: datetime) -> list[Patient]:
-    """The patients who share this phone; a first contact becomes a patient without a name."""
-    patients = list(
-        session.exec(
-            select(Patient)
-            .where(Patient.clinic_id == clinic_id, Patient.phone == phone)
-            .order_by(col(Patient.id))
-        )
+@dataclass(frozen=True)
+class PersonOnPhone:
+    id: int
+    name: str | None
+    bot_paused: bool
+    opted_out: bool
+
+
+_PEOPLE_ON_PHONE = (
+    select(col(Patient.id), col(Patient.name), col(Patient.bot_paused), col(Patient.opted_out))
+    .where(
+        col(Patient.clinic_id) == bindparam("clinic_id"), col(Patient.phone) == bindparam("phone")
     )
-    if not patients:
-        patient = Patient(clinic_id=clinic_id, phone=phone, first_seen_at=now)
-        session.add(patient)
-        session.flush()
-        patients = [patient]
-    return patients
+    .order_by(col(Patient.id))
+)
+_FIRST_CONTACT = insert(Patient).returning(col(Patient.id))
+
+
+def people_on_phone(
+    session: Session, clinic_id: int, phone: str, now: datetime
+) -> list[PersonOnPhone]:
+    """The patients who share this phone; a first contact becomes a patient without a name."""
+    key = {"clinic_id": clinic_id, "phone": phone}
+    connection = session.connection()
+    people = [
+        PersonOnPhone(cast(int, pid), name, paused, opted_out)
+        for pid, name, paused, opted_out in connection.execute(_PEOPLE_ON_PHONE, key)
+    ]
+    if not people:
+        row = {**key, "bot_paused": False, "opted_out": False, "first_seen_at": now}
+        people = [
+            PersonOnPhone(
+                cast(int, connection.execute(_FIRST_CONTACT, row).scalar_one()), None, False, False
+            )
+        ]
+    return people
+
+
+def pause_bot(session: Session, clinic_id: int, phone: str) -> None:
+    """Staff take over everyone on this phone: the bot stays quiet until resumed."""
+    session.connection().execute(
+        update(Patient)
+        .where(col(Patient.clinic_id) == clinic_id, col(Patient.phone) == phone)
+        .values(bot_paused=True)
+    )
+
+
+def remember_language(session: Session, clinic_id: int, phone: str, language: str) -> None:
+    """The language the phone writes in, for the people on it who have none yet."""
+    session.connection().execute(
+        update(Patient)
+        .where(
+            col(Patient.clinic_id) == clinic_id,
+            col(Patient.phone) == phone,
+            col(Patient.language).is_(None),
+        )
+        .values(language=language)
+    )

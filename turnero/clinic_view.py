@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.types import ClinicInfo, ClinicView, PersonInfo, ProfessionalInfo, ServiceInfo
-from store.conversations import clinic_by_number
-from store.models import Clinic, Patient, Professional, ProfessionalService, Service
+from store.conversations import PersonOnPhone, clinic_by_number
+from store.models import Clinic, Professional, ProfessionalService, Service
 from turnero.availability import StoreAvailability, booking_rules
 
 CATALOG_SECONDS = 10.0  # how stale a worker's view of services and professionals may be
@@ -94,13 +94,13 @@ class CatalogCache:
 
 
 def build_view(
-    session: Session, catalog: Catalog, patients: list[Patient], now: datetime
+    session: Session, catalog: Catalog, people: list[PersonOnPhone], now: datetime
 ) -> ClinicView:
     return ClinicView(
         clinic=catalog.info,
         services=catalog.services,
         professionals=catalog.professionals,
-        people=[PersonInfo(p.id or 0, p.name) for p in patients if p.name],
+        people=[PersonInfo(p.id, p.name) for p in people if p.name],
         availability=StoreAvailability(session, catalog.clinic, now),
         now=now,
     )

@@ -18,11 +18,14 @@ from store.conversations import (
     clinic_by_number,
     lock_conversation,
     mark_not_handled,
+    pause_bot,
     people_on_phone,
     record_inbound,
+    remember_language,
+    save_conversation,
 )
 from store.db import transaction
-from store.models import Appointment, Clinic, Conversation, Patient, Service
+from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
 from turnero.clinic_view import CatalogCache, build_view
 
@@ -70,20 +73,26 @@ def _handle(
     if catalog is None or clinic is None:
         return Outcome.unknown_clinic
     conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
-    conversation.last_inbound_at = now
-    patients = people_on_phone(session, clinic.id or 0, message.from_phone, now)
-    if any(p.bot_paused or p.opted_out for p in patients):
-        conversation.needs_staff = True
+    people = people_on_phone(session, clinic.id or 0, message.from_phone, now)
+    if any(p.bot_paused or p.opted_out for p in people):
         mark_not_handled(session, inbound_id)
+        save_conversation(
+            session, conversation.id, state=conversation.state, needs_staff=True, now=now
+        )
         return Outcome.for_staff
     state = ConversationState.from_dict(json.loads(conversation.state))
-    view = build_view(session, catalog, patients, now)
+    view = build_view(session, catalog, people, now)
     inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
     turn = step(state, inbound, view)
-    replies, state, appointment = _apply(session, clinic, conversation, patients, turn, view)
+    replies, state, appointment, paused = _apply(session, clinic, message.from_phone, turn, view)
     _queue_replies(session, clinic, message, replies, state, appointment, now)
-    conversation.state = json.dumps(state.to_dict())
-    conversation.updated_at = now
+    save_conversation(
+        session,
+        conversation.id,
+        state=json.dumps(state.to_dict()),
+        needs_staff=conversation.needs_staff or paused,
+        now=now,
+    )
     return Outcome.handled
 
 
@@ -104,26 +113,20 @@ def _record(
 
 
 def _apply(
-    session: Session,
-    clinic: Clinic,
-    conversation: Conversation,
-    patients: list[Patient],
-    turn: Turn,
-    view: ClinicView,
-) -> tuple[list[Reply], ConversationState, Appointment | None]:
+    session: Session, clinic: Clinic, phone: str, turn: Turn, view: ClinicView
+) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
     """Carry out the turn's effects; a booking's outcome goes back to the engine as an
-    event, so what the patient hears about it comes from the flow too."""
-    replies, state, appointment = list(turn.replies), turn.state, None
+    event, so what the patient hears about it comes from the flow too. Also says whether
+    the bot was paused for staff."""
+    replies, state, appointment, paused = list(turn.replies), turn.state, None, False
     for effect in turn.effects:
         if effect.kind == "set_language":
-            for patient in patients:
-                patient.language = patient.language or effect.data["language"]
+            remember_language(session, clinic.id or 0, phone, effect.data["language"])
         elif effect.kind == "pause_bot":
-            for patient in patients:
-                patient.bot_paused = True
-            conversation.needs_staff = True
+            pause_bot(session, clinic.id or 0, phone)
+            paused = True
         elif effect.kind == "book":
-            appointment = _book(session, clinic, conversation.phone, effect, view)
+            appointment = _book(session, clinic, phone, effect, view)
             event = (
                 Inbound(event="booked", data={"code": appointment.code})
                 if appointment
@@ -132,7 +135,7 @@ def _apply(
             follow = step(state, event, view)
             replies += follow.replies
             state = follow.state
-    return replies, state, appointment
+    return replies, state, appointment, paused
 
 
 def _book(
@@ -208,6 +211,7 @@ def _keep_for_staff(engine: Engine, message: InboundMessage, now: datetime) -> O
         mark_not_handled(session, inbound_id)
         if clinic is not None:
             conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
-            conversation.needs_staff = True
-            conversation.last_inbound_at = now
+            save_conversation(
+                session, conversation.id, state=conversation.state, needs_staff=True, now=now
+            )
     return Outcome.failed
