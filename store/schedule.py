@@ -65,16 +65,21 @@ def appointments_between(
     return found
 
 
+_BLOCK_OFFS_BETWEEN = select(
+    col(BlockOff.professional_id), col(BlockOff.starts_at), col(BlockOff.ends_at)
+).where(
+    col(BlockOff.clinic_id) == bindparam("clinic_id"),
+    col(BlockOff.starts_at) < bindparam("until"),
+    col(BlockOff.ends_at) > bindparam("since"),
+)
+
+
 def block_offs_between(
     session: Session, clinic_id: int, since: datetime, until: datetime
 ) -> list[tuple[int | None, datetime, datetime]]:
     """Block-offs meeting [since, until): (professional or None for the whole clinic, start,
     end)."""
-    rows = session.exec(
-        select(BlockOff.professional_id, BlockOff.starts_at, BlockOff.ends_at).where(
-            BlockOff.clinic_id == clinic_id,
-            BlockOff.starts_at < until,
-            BlockOff.ends_at > since,
-        )
+    rows = session.connection().execute(
+        _BLOCK_OFFS_BETWEEN, {"clinic_id": clinic_id, "since": since, "until": until}
     )
-    return list(rows)
+    return [(who, start, end) for who, start, end in rows]
