@@ -1,10 +1,13 @@
 """WhatsApp addresses to E.164 numbers, with `phonenumbers`."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 PREFIX = "whatsapp:"
 
 
+@lru_cache(maxsize=8192)  # every message names two numbers, mostly ones seen before
 def e164(address: str, region: str | None = None) -> str | None:
     """"whatsapp:+595981123456" → "+595981123456"; None when it is not a valid number."""
     raw = address.strip()
