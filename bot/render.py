@@ -5,7 +5,7 @@ import string
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -22,7 +22,7 @@ class TemplateError(ValueError):
     """A template that cannot be rendered: an unknown tag or broken braces."""
 
 
-@cache
+@lru_cache(maxsize=4096)
 def default_templates(language: str) -> Mapping[str, str]:
     path = TEMPLATES_DIR / f"{language}.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -40,6 +40,7 @@ def template_tags(body: str) -> set[str]:
         raise TemplateError(str(error)) from error
 
 
+@lru_cache(maxsize=4096)  # the same days and times are written again and again
 def format_day(day: date, language: str) -> str:
     if language == "gn":
         weekday = text("labels.weekdays", "gn").split("|")[day.weekday()]
@@ -48,6 +49,7 @@ def format_day(day: date, language: str) -> str:
     return format_date(day, text("labels.date_format", language), locale=language)
 
 
+@lru_cache(maxsize=4096)
 def format_moment(moment: datetime, language: str) -> str:
     return format_time(moment, "HH:mm", locale="es" if language == "gn" else language)
 
