@@ -22,7 +22,7 @@ class TemplateError(ValueError):
     """A template that cannot be rendered: an unknown tag or broken braces."""
 
 
-@lru_cache(maxsize=4096)
+@cache
 def default_templates(language: str) -> Mapping[str, str]:
     path = TEMPLATES_DIR / f"{language}.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
