@@ -18,8 +18,9 @@ from bot.types import ServiceInfo
 from store.models import Clinic
 from store.schedule import Weekly, appointments_between, block_offs_between, weekly_hours
 
-BATCH = 5  # professionals read together when looking for any space on a day
-READ_AHEAD_DAYS = 3  # and the days read with it
+BATCH = 5  # professionals read together when looking for any space on a day,
+READ_AHEAD_DAYS = 3  # with at least this many days in one read,
+PROFESSIONAL_DAYS_PER_READ = 15  # and more for a few professionals (one working twice a week)
 
 
 def booking_rules(clinic: Clinic) -> BookingRules:
@@ -64,7 +65,8 @@ class StoreAvailability:
         working = [p for p in professional_ids if weekly[p].get(day.weekday())]
         for start in range(0, len(working), BATCH):
             batch = working[start : start + BATCH]
-            for schedule in self.schedules(batch, day, read_ahead=READ_AHEAD_DAYS):
+            read_ahead = max(READ_AHEAD_DAYS, PROFESSIONAL_DAYS_PER_READ // len(batch))
+            for schedule in self.schedules(batch, day, read_ahead=read_ahead):
                 if has_free_slot(schedule, service.duration, day, self.rules, self.now):
                     return True
         return False
