@@ -151,13 +151,10 @@ def days_with_space(
     count: int,
     rules: BookingRules,
     now: datetime,
-    last_day: date | None = None,
 ) -> list[date]:
-    """The next `count` local days, from `first_day` to `last_day` (the horizon's end by
-    default), with at least one free slot."""
+    """The next `count` local days, from `first_day` on, with at least one free slot."""
     found: list[date] = []
-    last = min(last_day or rules.last_day(now), rules.last_day(now))
-    for day in _days(max(first_day, rules.local_date(now)), last):
+    for day in _days(max(first_day, rules.local_date(now)), rules.last_day(now)):
         if any(has_free_slot(s, duration, day, rules, now) for s in schedules):
             found.append(day)
             if len(found) == count:
