@@ -68,6 +68,7 @@ from twilio.request_validator import RequestValidator
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Appointment, Conversation, InboundMessage, OutboxMessage
+from turnero.chat import inbound_form
 from turnero.clinic_view import CatalogCache
 from turnero.demo import DEMO_NUMBER, seed_demo
 
@@ -141,16 +142,7 @@ def _load_thread(
             scripts[slot], positions[slot] = conversation(chance), 0
             if chance.random() < NEW_PHONE_SHARE:
                 phones[slot] = f"+595981{next(numbers):06d}"
-        form = {
-            "MessageSid": "SM" + uuid.uuid4().hex,
-            "AccountSid": ACCOUNT_SID,
-            "From": f"whatsapp:{phone}",
-            "To": f"whatsapp:{DEMO_NUMBER}",
-            "Body": line,
-            "NumMedia": "0",
-            "ProfileName": "Bench",
-            "WaId": phone.lstrip("+"),
-        }
+        form = inbound_form(phone, DEMO_NUMBER, line, ACCOUNT_SID)
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": validator.compute_signature(signing_url, form),
