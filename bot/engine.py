@@ -24,7 +24,6 @@ from bot.types import (
     Turn,
 )
 
-COMMANDS = ("menu", "back", "help", "cancel", "human")
 DAYS_OFFERED = 5
 TIMES_OFFERED = 20
 NAME_LIMIT = 80
@@ -73,7 +72,7 @@ class _Run:
 
     def command(self, inbound: Inbound) -> str | None:
         said = inbound.payload or normalize(inbound.text)
-        return next((c for c in COMMANDS if said in words_any(c) or said == c), None)
+        return next((c for c in self.flow.commands if said in words_any(c) or said == c), None)
 
     def timed_out(self) -> bool:
         if self.conv.state == self.flow.idle or not self.conv.last_inbound_at:

@@ -158,3 +158,21 @@ def test_the_nearest_days_to_a_full_day_can_be_chosen_by_number():
     assert "lunes 21 de diciembre" in reply
     assert "Horarios libres el lunes 21 de diciembre" in chat.says("1")
     assert chat.asked("time")
+
+
+def test_thanks_after_booking_gets_a_kind_word_not_the_menu():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1", "mañana", "08:00", "Ana Paz", "-", "-", "si"])
+    chat.says(event="booked", data={"code": "K7M2QP"})
+    reply = chat.says("¡Muchas gracias!")
+    assert "De nada" in reply and "servicio" not in reply
+    assert chat.asked("done")
+    assert "servicio" in chat.says("hola")  # and a new message starts again
+
+
+def test_thanks_mid_booking_keeps_the_question():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1"])
+    reply = chat.says("gracias")
+    assert "De nada" in reply and "Dra. Ana Benítez" in reply
+    assert chat.asked("professional")
