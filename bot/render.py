@@ -24,8 +24,11 @@ class TemplateError(ValueError):
 
 @cache
 def default_templates(language: str) -> Mapping[str, str]:
-    path = TEMPLATES_DIR / f"{language}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Every `templates/<language>/*.yaml` file, one per area of the product, merged."""
+    merged: dict[str, str] = {}
+    for path in sorted((TEMPLATES_DIR / language).glob("*.yaml")):
+        merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return merged
 
 
 def default_template_keys() -> dict[str, set[str]]:

@@ -30,13 +30,13 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _lost_a_race(error: OperationalError) -> bool:
+def lost_a_race(error: OperationalError) -> bool:
     """PostgreSQL may end one of several concurrent overlapping inserts as a deadlock
     (each waits on the other's uncommitted row) instead of a constraint violation."""
     return getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
 
 
-def _is_overlap(error: IntegrityError) -> bool:
+def is_overlap(error: IntegrityError) -> bool:
     text = str(error.orig).lower()
     return "appointment_overlap" in text or "appointment_no_overlap" in text
 
@@ -103,11 +103,11 @@ def book(
                 session.add(appointment)
                 session.flush()
         except OperationalError as error:
-            if _lost_a_race(error):
+            if lost_a_race(error):
                 raise SlotTaken from error
             raise
         except IntegrityError as error:
-            if _is_overlap(error):
+            if is_overlap(error):
                 raise SlotTaken from error
             if "code" not in str(error.orig).lower():
                 raise

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime
@@ -26,6 +26,12 @@ class Clinic(SQLModel, table=True):
     horizon_days: int = 60
     slot_step_minutes: int = 15
     idle_timeout_minutes: int = 60
+    reminder_hours_before: int | None = Field(
+        default=24, description="a reminder this many hours before; null for none"
+    )
+    reminder_day_before_at: time | None = Field(
+        default=None, description="also a reminder the day before at this local time"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -51,6 +57,7 @@ class Professional(SQLModel, table=True):
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
     name: str
     active: bool = True
+    reminders_enabled: bool = True
 
 
 class ProfessionalService(SQLModel, table=True):
@@ -130,7 +137,102 @@ class Appointment(SQLModel, table=True):
     source_channel: str = "whatsapp"
     code: str
     new_patient: bool = False
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppointmentEvent(SQLModel, table=True):
+    """What happened to an appointment, by whom and through which channel: booked,
+    confirmed, cancelled, rescheduled (with the old and new time in `detail`)."""
+
+    __tablename__ = "appointment_event"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    kind: str
+    actor: str = Field(description="patient, staff:<login> or system")
+    channel: str = Field(description="whatsapp, self_service, console, api, system")
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NotificationMode(StrEnum):
+    reminders = "reminders"
+    confirmations = "confirmations"
+    both = "both"
+
+
+class NotificationRule(SQLModel, table=True):
+    """Which appointments get reminders and/or booking confirmations. Each filter is one
+    value or null for "all"; an appointment gets a kind of message if any active rule
+    that matches it allows that kind."""
+
+    __tablename__ = "notification_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
+    professional_id: int | None = Field(default=None, foreign_key="professional.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    insurance: str | None = None
+    plan: str | None = None
+    mode: str = NotificationMode.both
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NotificationRuleChange(SQLModel, table=True):
+    """The history of the rules: who changed which rule when, and how it was before and
+    after (JSON; null before a creation and after a deletion)."""
+
+    __tablename__ = "notification_rule_change"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    rule_id: int = Field(description="kept after the rule is deleted; no foreign key")
+    changed_by: str
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    action: str = Field(description="created, updated or deleted")
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class NotificationStatus(StrEnum):
+    pending = "pending"  # waiting for its time
+    queued = "queued"  # handed to the outbox
+    skipped = "skipped"  # its time came but it no longer applied (reason says why)
+    withdrawn = "withdrawn"  # the appointment was cancelled or moved before its time
+
+
+class Notification(SQLModel, table=True):
+    """A business-initiated message planned for an appointment (a reminder, ...), due at
+    `due_at`. The store, not the scheduler's memory, holds what is due; the scan reads
+    only pending rows through a partial index, so it grows with the due work."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "appointment_id", "kind", "step", "starts_at", name="uq_notification_step"
+        ),
+        Index(
+            "ix_notification_due",
+            "due_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    kind: str = Field(description="reminder, ...")
+    step: str = Field(description="which one of its kind: hours_before, day_before, ...")
+    starts_at: datetime = Field(sa_type=UTCDateTime, description="the time it is about")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = NotificationStatus.pending
+    reason: str | None = None
+    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Conversation(SQLModel, table=True):
@@ -172,6 +274,8 @@ class OutboxStatus(StrEnum):
     read = "read"
     failed = "failed"
     undelivered = "undelivered"
+    skipped = "skipped"  # no longer applied at send time (error_message says why)
+    unconfirmed = "unconfirmed"  # a send was cut off and Twilio could not tell: staff decide
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -188,6 +292,9 @@ class OutboxMessage(SQLModel, table=True):
     to_phone: str
     body: str = Field(sa_column=Column(Text, nullable=False))
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    not_after: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="useless after this: skipped, not sent"
+    )
     status: str = Field(default=OutboxStatus.pending)
     twilio_sid: str | None = Field(default=None, index=True)
     attempts: int = 0

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.engine import step
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
+from store.appointments import Actor, booked
 from store.booking import NewPatient, SlotTaken, book, resolve_patient
 from store.conversations import (
     clinic_by_number,
@@ -159,7 +160,7 @@ def _book(
     )
     patient = resolve_patient(session, clinic.id or 0, phone, data["patient_id"], new)
     try:
-        return book(
+        appointment = book(
             session,
             clinic_id=clinic.id or 0,
             patient=patient,
@@ -171,6 +172,8 @@ def _book(
         )
     except SlotTaken:
         return None
+    booked(session, clinic, appointment, Actor("patient", "whatsapp"), view.now)
+    return appointment
 
 
 def _queue_replies(

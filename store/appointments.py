@@ -1,0 +1,254 @@
+"""What a patient (or staff) does to an existing appointment: confirm, cancel, move it.
+Each change is recorded as an appointment event and withdraws or re-plans the reminders of
+the old time, in the caller's transaction."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from scheduler.plan import REMINDER, ReminderSettings, reminder_times
+from store.booking import SlotTaken, is_overlap, lost_a_race
+from store.db import insert_or_skip
+from store.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    Clinic,
+    Notification,
+    NotificationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Patient,
+)
+
+ACTIVE = (AppointmentStatus.booked, AppointmentStatus.confirmed)
+
+
+class NotChangeable(Exception):
+    """The appointment can no longer be changed this way; `reason` says why
+    (cancelled, started, finished), for the patient's message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes an appointment and through what: ("patient", "whatsapp"),
+    ("patient", "self_service"), ("staff:ana", "console")."""
+
+    who: str
+    channel: str
+
+
+def upcoming_on_phone(
+    session: Session, clinic_id: int, phone: str, now: datetime, limit: int = 10
+) -> list[Appointment]:
+    """The active appointments of everybody on a phone that have not started, soonest first."""
+    return list(
+        session.exec(
+            select(Appointment)
+            .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+            .where(
+                Patient.clinic_id == clinic_id,
+                Patient.phone == phone,
+                col(Appointment.status).in_(ACTIVE),
+                col(Appointment.starts_at) > now,
+            )
+            .order_by(col(Appointment.starts_at))
+            .limit(limit)
+        )
+    )
+
+
+def _check_changeable(appointment: Appointment, now: datetime) -> None:
+    if appointment.status == AppointmentStatus.cancelled:
+        raise NotChangeable("cancelled")
+    if appointment.status not in ACTIVE:
+        raise NotChangeable("finished")
+    if appointment.starts_at <= now:
+        raise NotChangeable("started")
+
+
+def record_event(
+    session: Session,
+    appointment: Appointment,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    **detail: object,
+) -> None:
+    session.add(
+        AppointmentEvent(
+            clinic_id=appointment.clinic_id,
+            appointment_id=appointment.id or 0,
+            kind=kind,
+            actor=actor.who,
+            channel=actor.channel,
+            detail=json.dumps(detail, default=str),
+            at=now,
+        )
+    )
+
+
+def booked(
+    session: Session, clinic: Clinic, appointment: Appointment, actor: Actor, now: datetime
+) -> None:
+    """What follows every new booking, whoever made it: its history starts and its
+    reminders are planned."""
+    record_event(session, appointment, "booked", actor, now)
+    plan_reminders(session, clinic, appointment, now)
+
+
+def confirm(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
+    """Confirm attendance. False, and nothing changes, if it was confirmed already."""
+    _check_changeable(appointment, now)
+    if appointment.status == AppointmentStatus.confirmed:
+        return False
+    appointment.status = AppointmentStatus.confirmed
+    appointment.confirmed_at = appointment.updated_at = now
+    session.add(appointment)
+    record_event(session, appointment, "confirmed", actor, now)
+    session.flush()
+    return True
+
+
+def cancel(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
+    """Cancel and free the slot; pending reminders are withdrawn. False if it was
+    cancelled already; NotChangeable once it has started."""
+    if appointment.status == AppointmentStatus.cancelled:
+        return False
+    _check_changeable(appointment, now)
+    appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_at = appointment.updated_at = now
+    session.add(appointment)
+    record_event(session, appointment, "cancelled", actor, now)
+    withdraw_reminders(session, appointment.id or 0, now)
+    session.flush()
+    return True
+
+
+def reschedule(
+    session: Session,
+    appointment: Appointment,
+    *,
+    starts_at: datetime,
+    professional_id: int,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Move the appointment in one UPDATE: the old time is freed exactly when the new one
+    is taken, and if the new one is taken by somebody else (SlotTaken) nothing changes."""
+    _check_changeable(appointment, now)
+    if starts_at <= now:
+        raise NotChangeable("past")
+    old_start, old_professional = appointment.starts_at, appointment.professional_id
+    ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
+    try:
+        with session.begin_nested():
+            session.execute(
+                update(Appointment)
+                .where(col(Appointment.id) == appointment.id)
+                .values(
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    professional_id=professional_id,
+                    status=AppointmentStatus.booked,  # the new time needs its own confirmation
+                    confirmed_at=None,
+                    updated_at=now,
+                )
+            )
+    except OperationalError as error:
+        if lost_a_race(error):
+            raise SlotTaken from error
+        raise
+    except IntegrityError as error:
+        if is_overlap(error):
+            raise SlotTaken from error
+        raise
+    session.refresh(appointment)
+    record_event(
+        session,
+        appointment,
+        "rescheduled",
+        actor,
+        now,
+        old_starts_at=old_start.isoformat(),
+        old_professional_id=old_professional,
+        starts_at=starts_at.isoformat(),
+        professional_id=professional_id,
+    )
+    withdraw_reminders(session, appointment.id or 0, now)
+    clinic = session.get(Clinic, appointment.clinic_id)
+    if clinic is not None:
+        plan_reminders(session, clinic, appointment, now)
+
+
+def reminder_settings(clinic: Clinic) -> ReminderSettings:
+    return ReminderSettings(
+        timezone=ZoneInfo(clinic.timezone),
+        hours_before=clinic.reminder_hours_before,
+        day_before_at=clinic.reminder_day_before_at,
+    )
+
+
+def plan_reminders(
+    session: Session, clinic: Clinic, appointment: Appointment, now: datetime
+) -> int:
+    """Write the appointment's reminders that are still ahead; returns how many are new.
+    One that is already past when the appointment is booked is not planned: the booking
+    confirmation just told the patient everything."""
+    statement = insert_or_skip(
+        session.get_bind().dialect.name,
+        Notification,
+        ("appointment_id", "kind", "step", "starts_at"),
+    )
+    added = 0
+    for step, due_at in reminder_times(appointment.starts_at, reminder_settings(clinic)):
+        if due_at <= now:
+            continue
+        row = {
+            "clinic_id": appointment.clinic_id,
+            "appointment_id": appointment.id,
+            "kind": REMINDER,
+            "step": step,
+            "starts_at": appointment.starts_at,
+            "due_at": due_at,
+            "status": NotificationStatus.pending,
+            "created_at": now,
+            "updated_at": now,
+        }
+        added += session.connection().execute(statement, row).first() is not None
+    return added
+
+
+def withdraw_reminders(session: Session, appointment_id: int, now: datetime) -> None:
+    """The appointment was cancelled or moved: its pending reminders, and reminders
+    already queued but not yet sent, must not go out."""
+    session.execute(
+        update(Notification)
+        .where(
+            col(Notification.appointment_id) == appointment_id,
+            col(Notification.status) == NotificationStatus.pending,
+        )
+        .values(status=NotificationStatus.withdrawn, updated_at=now)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.appointment_id) == appointment_id,
+            col(OutboxMessage.kind) == REMINDER,
+            col(OutboxMessage.status) == OutboxStatus.pending,
+        )
+        .values(
+            status=OutboxStatus.skipped,
+            error_message="appointment cancelled or moved",
+            updated_at=now,
+        )
+    )

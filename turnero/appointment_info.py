@@ -1,0 +1,64 @@
+"""An appointment as the tags its messages and pages use: who, what, with whom, when
+(in the clinic's time zone), where, the code and the self-service link."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from store.models import Appointment, Clinic, Patient, Professional, Service
+from turnero.links import self_service_url
+
+
+@dataclass(frozen=True)
+class AppointmentInfo:
+    appointment: Appointment
+    clinic: Clinic
+    patient: Patient
+    service_name: str
+    professional_name: str
+
+    @property
+    def local_start(self) -> datetime:
+        return self.appointment.starts_at.astimezone(ZoneInfo(self.clinic.timezone))
+
+    @property
+    def local_day(self) -> date:
+        return self.local_start.date()
+
+    @property
+    def language(self) -> str:
+        return self.patient.language or self.clinic.default_language
+
+    def tags(self, base_url: str, secret: str) -> dict[str, object]:
+        """Template tags; dates stay dates so the renderer writes them in the reader's
+        language."""
+        return {
+            "patient_name": self.patient.name or "",
+            "service": self.service_name,
+            "professional": self.professional_name,
+            "date": self.local_day,
+            "time": self.local_start,
+            "clinic_name": self.clinic.name,
+            "clinic_phone": self.clinic.phone or "",
+            "clinic_address": self.clinic.address or "",
+            "code": self.appointment.code,
+            "link": self_service_url(base_url, secret, self.appointment.id or 0),
+        }
+
+
+def appointment_info(session: Session, appointment: Appointment) -> AppointmentInfo:
+    clinic = session.get(Clinic, appointment.clinic_id)
+    patient = session.get(Patient, appointment.patient_id)
+    service = session.get(Service, appointment.service_id)
+    professional = session.get(Professional, appointment.professional_id)
+    if clinic is None or patient is None:
+        raise LookupError(f"appointment {appointment.id} has lost its clinic or patient")
+    return AppointmentInfo(
+        appointment=appointment,
+        clinic=clinic,
+        patient=patient,
+        service_name=service.name if service else "",
+        professional_name=professional.name if professional else "",
+    )

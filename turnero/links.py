@@ -1,0 +1,25 @@
+"""The self-service link of an appointment: its id signed with the secret key, so it
+cannot be guessed or altered. It needs no expiry of its own: the page refuses it once the
+appointment is over, which follows the appointment when it is moved."""
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+SALT = "self-service"
+PATH = "/a/"
+
+
+def appointment_token(secret: str, appointment_id: int) -> str:
+    return str(URLSafeSerializer(secret, salt=SALT).dumps(appointment_id))
+
+
+def appointment_id_from(secret: str, token: str) -> int | None:
+    """The appointment a token names, or None for anything tampered or malformed."""
+    try:
+        value = URLSafeSerializer(secret, salt=SALT).loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def self_service_url(base_url: str, secret: str, appointment_id: int) -> str:
+    return f"{base_url.rstrip('/')}{PATH}{appointment_token(secret, appointment_id)}"
