@@ -9,7 +9,7 @@ PREFIX = "whatsapp:"
 
 @lru_cache(maxsize=8192)  # every message names two numbers, mostly ones seen before
 def e164(address: str, region: str | None = None) -> str | None:
-    """"whatsapp:+595981123456" → "+595981123456"; None when it is not a valid number."""
+    """E.164 of an address ("whatsapp:+595981123456" → "+595981123456"); None if invalid."""
     raw = address.strip()
     if raw.lower().startswith(PREFIX):
         raw = raw[len(PREFIX) :]

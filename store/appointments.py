@@ -11,7 +11,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from scheduler.plan import REMINDER, ReminderSettings, reminder_times
 from store.booking import SlotTaken, is_overlap, lost_a_race
 from store.db import insert_or_skip
 from store.models import (
@@ -25,6 +24,7 @@ from store.models import (
     OutboxStatus,
     Patient,
 )
+from store.notification_plan import REMINDER, ReminderSettings, reminder_times
 
 ACTIVE = (AppointmentStatus.booked, AppointmentStatus.confirmed)
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from store.models import Appointment, Clinic, Patient, Professional, Service
-from turnero.links import self_service_url
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,9 @@ class AppointmentInfo:
     def language(self) -> str:
         return self.patient.language or self.clinic.default_language
 
-    def tags(self, base_url: str, secret: str) -> dict[str, object]:
+    def tags(self, link: str = "") -> dict[str, object]:
         """Template tags; dates stay dates so the renderer writes them in the reader's
-        language."""
+        language. The self-service link comes from `bot.links`."""
         return {
             "patient_name": self.patient.name or "",
             "service": self.service_name,
@@ -44,7 +43,7 @@ class AppointmentInfo:
             "clinic_phone": self.clinic.phone or "",
             "clinic_address": self.clinic.address or "",
             "code": self.appointment.code,
-            "link": self_service_url(base_url, secret, self.appointment.id or 0),
+            "link": link,
         }
 
 
