@@ -24,7 +24,7 @@ from store.models import (
     OutboxStatus,
     Patient,
 )
-from store.notification_plan import REMINDER, ReminderSettings, reminder_times
+from store.notification_plan import BOOKED, CONFIRMATION, REMINDER, ReminderSettings, reminder_times
 
 ACTIVE = (AppointmentStatus.booked, AppointmentStatus.confirmed)
 
@@ -101,9 +101,12 @@ def booked(
     session: Session, clinic: Clinic, appointment: Appointment, actor: Actor, now: datetime
 ) -> None:
     """What follows every new booking, whoever made it: its history starts and its
-    reminders are planned."""
+    reminders are planned. A booking made outside the chat (staff, API) also plans the
+    booking confirmation; in the chat, the bot's own answer is the confirmation."""
     record_event(session, appointment, "booked", actor, now)
     plan_reminders(session, clinic, appointment, now)
+    if actor.channel != "whatsapp":
+        plan_notification(session, appointment, CONFIRMATION, BOOKED, due_at=now, now=now)
 
 
 def confirm(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
@@ -204,28 +207,42 @@ def plan_reminders(
     """Write the appointment's reminders that are still ahead; returns how many are new.
     One that is already past when the appointment is booked is not planned: the booking
     confirmation just told the patient everything."""
+    return sum(
+        plan_notification(session, appointment, REMINDER, step, due_at=due_at, now=now)
+        for step, due_at in reminder_times(appointment.starts_at, reminder_settings(clinic))
+        if due_at > now
+    )
+
+
+def plan_notification(
+    session: Session,
+    appointment: Appointment,
+    kind: str,
+    step: str,
+    *,
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """One notification about the appointment at its current time; False if it was
+    planned already (the database decides: at most one per appointment, kind, step and
+    time)."""
     statement = insert_or_skip(
         session.get_bind().dialect.name,
         Notification,
         ("appointment_id", "kind", "step", "starts_at"),
     )
-    added = 0
-    for step, due_at in reminder_times(appointment.starts_at, reminder_settings(clinic)):
-        if due_at <= now:
-            continue
-        row = {
-            "clinic_id": appointment.clinic_id,
-            "appointment_id": appointment.id,
-            "kind": REMINDER,
-            "step": step,
-            "starts_at": appointment.starts_at,
-            "due_at": due_at,
-            "status": NotificationStatus.pending,
-            "created_at": now,
-            "updated_at": now,
-        }
-        added += session.connection().execute(statement, row).first() is not None
-    return added
+    row = {
+        "clinic_id": appointment.clinic_id,
+        "appointment_id": appointment.id,
+        "kind": kind,
+        "step": step,
+        "starts_at": appointment.starts_at,
+        "due_at": due_at,
+        "status": NotificationStatus.pending,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return session.connection().execute(statement, row).first() is not None
 
 
 def withdraw_reminders(session: Session, appointment_id: int, now: datetime) -> None:

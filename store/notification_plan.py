@@ -10,6 +10,7 @@ REMINDER = "reminder"
 CONFIRMATION = "confirmation"
 HOURS_BEFORE = "hours_before"
 DAY_BEFORE = "day_before"
+BOOKED = "booked"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ writes to the real webhook with Twilio's signature, and what the bot answered.""
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -24,6 +24,7 @@ from store.models import (
     Service,
     WorkingHours,
 )
+from store.rules import add_default_rule
 
 PUBLIC_URL = "https://turnero.example.org"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -77,6 +78,7 @@ def make_clinic(
         s.add(clinic)
         s.flush()
         cid = clinic.id or 0
+        add_default_rule(s, cid, datetime.now(UTC))
         general = Service(clinic_id=cid, name="Consulta general", duration_minutes=30)
         dentistry = Service(clinic_id=cid, name="Odontología", duration_minutes=45)
         lab = Service(clinic_id=cid, name="Laboratorio", duration_minutes=15, self_bookable=False)

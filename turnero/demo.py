@@ -22,6 +22,7 @@ from store.models import (
     Service,
     WorkingHours,
 )
+from store.rules import add_default_rule
 from turnero.availability import booking_rules
 
 DEMO_NUMBER = "+14155238886"
@@ -60,6 +61,7 @@ def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
         session.add(clinic)
         session.flush()
         cid = clinic.id or 0
+        add_default_rule(session, cid, now)
         session.add(Branch(clinic_id=cid, name="Sede Centro", address=clinic.address))
         services = [Service(clinic_id=cid, name=n, duration_minutes=d) for n, d in SERVICES]
         session.add_all(services)
