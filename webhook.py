@@ -5,6 +5,7 @@
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
+from bot.links import self_service_url
 from bot.render import default_templates
 from channel.phones import e164
 from store.db import make_engine
@@ -42,6 +44,9 @@ def create_app(
         "validator": RequestValidator(settings.webhook_auth_token),
         "clock": clock or (lambda: datetime.now(UTC)),
         "catalogs": CatalogCache(),
+        "link_for": partial(
+            self_service_url, settings.public_base_url, settings.resolved_secret_key
+        ),
     }
     app.register_blueprint(whatsapp)
     if settings.sandbox:
@@ -108,7 +113,13 @@ def inbound() -> Response:
         payload=form.get("ButtonPayload") or None,
         fields={k: v[:MAX_BODY_CHARS] for k, v in form.items()},
     )
-    outcome = handle_inbound(_ctx("engine"), message, _ctx("clock")(), _ctx("catalogs"))
+    outcome = handle_inbound(
+        _ctx("engine"),
+        message,
+        _ctx("clock")(),
+        link_for=_ctx("link_for"),
+        catalogs=_ctx("catalogs"),
+    )
     if outcome is Outcome.unknown_clinic:
         log.warning("message to %s, which no clinic uses", receiver)
         return _twiml(default_templates("es")["system.unknown_clinic"])

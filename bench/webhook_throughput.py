@@ -462,7 +462,9 @@ def inbound_breakdown(url: str, messages: int) -> None:
                 body=line,
                 fields={"Body": line, "From": f"whatsapp:{phones[slot]}"},
             )
-            inbound.handle_inbound(engine, message, datetime.now(UTC), catalogs)
+            inbound.handle_inbound(
+                engine, message, datetime.now(UTC), link_for=str, catalogs=catalogs
+            )
 
     keep_for_staff, failed = inbound._keep_for_staff, [0]
 

@@ -4,6 +4,7 @@ It reads the flow file, decides the replies and the effects, and returns the nex
 whoever calls it sends, saves and books. Commands, events and timeouts are ordinary
 transitions of the flow."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -13,6 +14,7 @@ from bot.flow import Action, Flow, State, load_flow
 from bot.locale import LANGUAGES, words, words_any
 from bot.text import match_choice, normalize, option_number
 from bot.types import (
+    AppointmentSummary,
     BookingDraft,
     ClinicView,
     ConversationState,
@@ -28,6 +30,8 @@ DAYS_OFFERED = 5
 TIMES_OFFERED = 20
 NAME_LIMIT = 80
 TEXT_LIMIT = 60
+ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
+_CODE = re.compile(r"[A-Z2-9]{6}")
 
 
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
@@ -55,13 +59,17 @@ class _Run:
             self.act(self.flow.events[inbound.event], inbound.data)
             return
         self.notice_language(inbound.text)
-        if self.timed_out():
+        if self.answer_reminder(inbound):
+            pass
+        elif self.timed_out():
             self.act(self.flow.events["timeout"])
         elif inbound.media_count and not inbound.text.strip() and not inbound.payload:
             self.say("booking.media_unsupported")
             self.ask_again()
         elif command := self.command(inbound):
             self.act(self.flow.commands[command])
+        elif appointment := self.appointment_by_code(inbound):
+            self.manage(appointment)
         else:
             self.answer(self.state, inbound)
         self.conv.last_inbound_at = self.view.now.isoformat()
@@ -72,6 +80,9 @@ class _Run:
 
     def command(self, inbound: Inbound) -> str | None:
         said = inbound.payload or normalize(inbound.text)
+        fixed = (o for o in self.conv.options if o.replace("_", "").isalpha())
+        if any(said in words_any(offered) for offered in fixed):
+            return None  # it answers the question ("cancel" the appointment, not the chat)
         return next((c for c in self.flow.commands if said in words_any(c) or said == c), None)
 
     def timed_out(self) -> bool:
@@ -79,6 +90,52 @@ class _Run:
             return False
         last = datetime.fromisoformat(self.conv.last_inbound_at)
         return self.view.now - last > self.view.clinic.idle_timeout
+
+    def answer_reminder(self, inbound: Inbound) -> bool:
+        """A reply to a reminder: a button's payload ("confirm:12"), or a number or an
+        action word written after the reminder arrived. The reminder is the last thing
+        the patient saw, so it wins over whatever the conversation was doing."""
+        if not self.flow.manage:
+            return False
+        action, appointment_id = _action_payload(inbound.payload)
+        if action is None and not _could_be_action(inbound.text):
+            return False
+        if appointment_id is not None:
+            upcoming = self.view.appointments.upcoming()
+            appointment = next((a for a in upcoming if a.id == appointment_id), None)
+            if appointment is None:  # cancelled or moved since, or not this phone's
+                self.act(self.flow.events["appointment_gone"])
+                return True
+        else:
+            since = self.conv.last_inbound_at
+            appointment = self.view.appointments.reminded_since(
+                datetime.fromisoformat(since) if since else None
+            )
+            if appointment is None:
+                return False
+        self.manage(appointment)
+        said = normalize(inbound.text)
+        if action is None and said in words_any("yes"):
+            action = "confirm"
+        self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
+        return True
+
+    def appointment_by_code(self, inbound: Inbound) -> AppointmentSummary | None:
+        """An appointment's confirmation code written when no question is pending."""
+        code = inbound.text.strip().upper()
+        if self.conv.state not in (self.flow.idle, "appointments") or not _CODE.fullmatch(code):
+            return None
+        return next((a for a in self.view.appointments.upcoming() if a.code == code), None)
+
+    def manage(self, appointment: AppointmentSummary) -> None:
+        """Turn to one of the patient's appointments and ask what to do with it."""
+        self.conv.draft = BookingDraft(
+            appointment=appointment.id,
+            service=appointment.service_id,
+            professional=appointment.professional_id,
+        )
+        self.conv.history = []
+        self.enter(self.flow.manage or self.flow.idle, remember=False)
 
     def notice_language(self, text: str) -> None:
         if self.conv.language:
@@ -112,7 +169,9 @@ class _Run:
             self.conv.history.append(self.conv.state)
         self.conv.state = state_id
         self.conv.options = []
-        if state.ask:
+        if state.on_enter:
+            self.act(state.on_enter)
+        elif state.ask:
             self.ask(state)
 
     def go_back(self) -> None:
@@ -146,8 +205,11 @@ class _Run:
         self.replies.append(Reply(template, tags or {}, options))
 
     def do(self, kind: str) -> None:
-        data: dict[str, object] = {}
-        if kind == "book":
+        draft = self.conv.draft
+        data: dict[str, object] = {"appointment_id": draft.appointment}
+        if kind == "reschedule_appointment":
+            data.update(starts_at=draft.slot, professional_id=draft.slot_professional)
+        elif kind == "book":
             draft = self.conv.draft
             data = {
                 "service_id": draft.service,
@@ -217,9 +279,10 @@ class _Run:
                 # one of the days offered around a full day, not in the usual list
                 return Option(offered, day=date.fromisoformat(offered))
             return by_id.get(offered)
-        for also in ("first_available", "someone_else"):
-            if also in by_id and normalize(inbound.text) in words_any(also):
-                return by_id[also]
+        said = normalize(inbound.text)
+        for option in options:  # fixed choices such as "first available" or "cancel"
+            if option.label_key and said in words_any(option.id):
+                return option
         named = [o for o in options if o.label]
         found = match_choice(inbound.text, [o.label or "" for o in named])
         return named[found] if found is not None else None
@@ -293,6 +356,8 @@ class _Run:
             "days": self.day_options,
             "times": self.time_options,
             "people": lambda: [Option(str(p.id), label=p.name) for p in self.view.people],
+            "appointments": self.appointment_options,
+            "actions": lambda: [Option(a, label_key=f"labels.{a}") for a in ACTIONS],
         }[state.choose or ""]()
         if not found:
             return []
@@ -304,6 +369,15 @@ class _Run:
             Option(str(p.id), label=p.name)
             for p in self.view.professionals
             if service and service.id in p.service_ids
+        ]
+
+    def appointment_options(self) -> list[Option]:
+        tz = self.view.clinic.rules.timezone
+        return [
+            Option(
+                str(a.id), label=f"{a.service_name} · {a.code}", moment=a.starts_at.astimezone(tz)
+            )
+            for a in self.view.appointments.upcoming()
         ]
 
     def slots(self, day: date) -> list[Slot]:
@@ -349,6 +423,11 @@ class _Run:
             draft.slot, draft.slot_professional = start, int(professional)
         elif state.choose == "people":
             draft.person = None if chosen.id == "someone_else" else int(chosen.id)
+        elif state.choose == "appointments":
+            chosen_id = int(chosen.id)
+            appointment = next(a for a in self.view.appointments.upcoming() if a.id == chosen_id)
+            draft.appointment = appointment.id
+            draft.service, draft.professional = appointment.service_id, appointment.professional_id
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -388,7 +467,39 @@ class _Run:
         if draft.slot_start:
             tags["time"] = draft.slot_start.astimezone(view.clinic.rules.timezone)
         tags["horizon_days"] = view.clinic.rules.horizon_days
+        if managed := self.managed():
+            local = managed.starts_at.astimezone(view.clinic.rules.timezone)
+            tags.update(
+                service=managed.service_name,
+                professional=managed.professional_name,
+                code=managed.code,
+                appointment_date=local.date(),
+                appointment_time=local,
+            )
         return tags
+
+    def managed(self) -> AppointmentSummary | None:
+        """The appointment being confirmed, cancelled or moved, if it is still upcoming."""
+        wanted = self.conv.draft.appointment
+        if wanted is None:
+            return None
+        return next((a for a in self.view.appointments.upcoming() if a.id == wanted), None)
+
+
+def _action_payload(payload: str | None) -> tuple[str | None, int | None]:
+    """A reminder button's payload: "confirm:12" names the action and the appointment;
+    a bare "confirm" names only the action."""
+    action, _, appointment = (payload or "").partition(":")
+    if action not in ACTIONS:
+        return None, None
+    return action, int(appointment) if appointment.isdigit() else None
+
+
+def _could_be_action(text: str) -> bool:
+    said = normalize(text)
+    if option_number(said, len(ACTIONS)) is not None:
+        return True
+    return any(said in words_any(word) for word in (*ACTIONS, "yes"))
 
 
 def _looks_like_name(value: str) -> bool:

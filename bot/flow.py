@@ -9,7 +9,7 @@ import yaml
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 READ_KINDS = {"date", "time", "name", "optional_text", "yes_no"}
-CHOICE_SOURCES = {"services", "professionals", "days", "times", "people"}
+CHOICE_SOURCES = {"services", "professionals", "days", "times", "people", "appointments", "actions"}
 ACTION_KEYS = {"say", "do", "clear", "next", "back", "ask_again"}
 
 
@@ -49,6 +49,7 @@ class State:
     when_full: Action | None = None
     yes: Action | None = None
     no: Action | None = None
+    on_enter: Action | None = None
     greet: bool = False
     wait: bool = False
 
@@ -64,6 +65,7 @@ class Flow:
     states: dict[str, State]
     commands: dict[str, Action]
     events: dict[str, Action]
+    manage: str | None = None  # where an appointment's code or a reminder reply lands
 
     def templates(self) -> set[str]:
         """Every template key the flow can send."""
@@ -76,7 +78,7 @@ class Flow:
     def _actions(self) -> list[Action]:
         actions = [*self.commands.values(), *self.events.values()]
         for s in self.states.values():
-            actions += [a for a in (s.when_empty, s.when_full, s.yes, s.no) if a]
+            actions += [a for a in (s.when_empty, s.when_full, s.yes, s.no, s.on_enter) if a]
         return actions
 
 
@@ -94,6 +96,7 @@ def _state(state_id: str, raw: dict[str, Any]) -> State:
         when_full=Action.parse(raw["when_full"], where) if "when_full" in raw else None,
         yes=Action.parse(raw["on_yes"], where) if "on_yes" in raw else None,
         no=Action.parse(raw["on_no"], where) if "on_no" in raw else None,
+        on_enter=Action.parse(raw["on_enter"], where) if "on_enter" in raw else None,
         greet=bool(raw.get("greet")),
         wait=bool(raw.get("wait")),
     )
@@ -109,6 +112,7 @@ def parse_flow(raw: dict[str, Any], template_keys: dict[str, set[str]]) -> Flow:
         states={sid: _state(sid, body or {}) for sid, body in raw["states"].items()},
         commands={k: Action.parse(v, f"command {k}") for k, v in raw.get("commands", {}).items()},
         events={k: Action.parse(v, f"event {k}") for k, v in raw.get("events", {}).items()},
+        manage=raw.get("manage"),
     )
     _check(flow, template_keys)
     return flow
@@ -116,7 +120,7 @@ def parse_flow(raw: dict[str, Any], template_keys: dict[str, set[str]]) -> Flow:
 
 def _targets(flow: Flow, state: State) -> set[str]:
     found = set(state.next.values())
-    for action in (state.when_empty, state.when_full, state.yes, state.no):
+    for action in (state.when_empty, state.when_full, state.yes, state.no, state.on_enter):
         if action and action.next:
             found.add(action.next)
     return found
@@ -137,13 +141,14 @@ def _check(flow: Flow, template_keys: dict[str, set[str]]) -> None:
             problems.append(f"state {s.id}: a dead end")
     global_targets = {a.next for a in [*flow.commands.values(), *flow.events.values()] if a.next}
     for target in (
-        {flow.start, flow.idle}
+        {flow.start, flow.idle, *([flow.manage] if flow.manage else [])}
         | global_targets
         | {t for s in flow.states.values() for t in _targets(flow, s)}
     ):
         if target not in flow.states:
             problems.append(f"unknown target state {target!r}")
-    reachable = {flow.start, flow.idle} | global_targets
+    entries = {flow.start, flow.idle, *([flow.manage] if flow.manage else [])}
+    reachable = entries | global_targets
     frontier = list(reachable)
     while frontier:
         state = flow.states.get(frontier.pop())

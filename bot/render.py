@@ -58,6 +58,11 @@ def format_moment(moment: datetime, language: str) -> str:
 
 
 def _option_label(option: Option, language: str) -> str:
+    if option.moment is not None and option.label:  # an appointment: when, then what
+        when = (
+            f"{format_day(option.moment.date(), language)} {format_moment(option.moment, language)}"
+        )
+        return f"{when} — {option.label}"
     if option.moment is not None:
         return format_moment(option.moment, language)
     if option.day is not None:

@@ -52,6 +52,41 @@ class Availability(Protocol):
 
 
 @dataclass(frozen=True)
+class AppointmentSummary:
+    """One of the phone's upcoming appointments, as the engine talks about it."""
+
+    id: int
+    code: str
+    service_id: int
+    service_name: str
+    professional_id: int
+    professional_name: str
+    starts_at: datetime
+    confirmed: bool = False
+
+
+class Appointments(Protocol):
+    """The phone's appointments, read only when a message is about them."""
+
+    def upcoming(self) -> list[AppointmentSummary]: ...
+
+    def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
+        """The appointment of the latest reminder sent to the phone after `since` (the
+        patient's previous message), if it is still upcoming."""
+        ...
+
+
+class NoAppointments:
+    """For views that have no appointments to talk about."""
+
+    def upcoming(self) -> list[AppointmentSummary]:
+        return []
+
+    def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
+        return None
+
+
+@dataclass(frozen=True)
 class ClinicView:
     """What the engine may know of the clinic and of the phone that writes, at `now`."""
 
@@ -61,6 +96,7 @@ class ClinicView:
     people: list[PersonInfo]
     availability: Availability
     now: datetime
+    appointments: Appointments = field(default_factory=NoAppointments)
 
     def service(self, service_id: int | None) -> ServiceInfo | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -98,6 +134,7 @@ class BookingDraft:
     name: str | None = None
     dni: str | None = None
     insurance: str | None = None
+    appointment: int | None = None  # an existing appointment being confirmed, cancelled, moved
 
     @property
     def day_date(self) -> date | None:

@@ -23,6 +23,8 @@ from store.models import (
     OutboxMessage,
     OutboxStatus,
     Patient,
+    Professional,
+    Service,
 )
 from store.notification_plan import BOOKED, CONFIRMATION, REMINDER, ReminderSettings, reminder_times
 
@@ -65,6 +67,73 @@ def upcoming_on_phone(
             .limit(limit)
         )
     )
+
+
+def own_appointment(
+    session: Session, clinic_id: int, phone: str, appointment_id: int | None
+) -> Appointment | None:
+    """One appointment of somebody on this phone, locked for a change (PostgreSQL); None
+    if it is not theirs."""
+    if appointment_id is None:
+        return None
+    query = (
+        select(Appointment)
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .where(
+            Appointment.id == appointment_id,
+            Patient.clinic_id == clinic_id,
+            Patient.phone == phone,
+        )
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Appointment)
+    return session.exec(query).first()
+
+
+def upcoming_with_names(
+    session: Session, clinic_id: int, phone: str, now: datetime, limit: int = 10
+) -> list[tuple[Appointment, str, str]]:
+    """`upcoming_on_phone` with each appointment's service and professional names."""
+    rows = session.exec(
+        select(Appointment, Service.name, Professional.name)
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .join(Service, col(Service.id) == col(Appointment.service_id))
+        .join(Professional, col(Professional.id) == col(Appointment.professional_id))
+        .where(
+            Patient.clinic_id == clinic_id,
+            Patient.phone == phone,
+            col(Appointment.status).in_(ACTIVE),
+            col(Appointment.starts_at) > now,
+        )
+        .order_by(col(Appointment.starts_at))
+        .limit(limit)
+    )
+    return [(appointment, service, professional) for appointment, service, professional in rows]
+
+
+def last_reminded(
+    session: Session, clinic_id: int, phone: str, since: datetime | None, now: datetime
+) -> int | None:
+    """The upcoming appointment whose reminder was queued for this phone most recently,
+    after `since`; a reply to a reminder is about that one."""
+    query = (
+        select(Notification.appointment_id)
+        .join(Appointment, col(Appointment.id) == col(Notification.appointment_id))
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .where(
+            Patient.clinic_id == clinic_id,
+            Patient.phone == phone,
+            col(Appointment.status).in_(ACTIVE),
+            col(Appointment.starts_at) > now,
+            Notification.kind == REMINDER,
+            Notification.status == NotificationStatus.queued,
+        )
+        .order_by(col(Notification.updated_at).desc())
+        .limit(1)
+    )
+    if since is not None:
+        query = query.where(col(Notification.updated_at) > since)
+    return session.exec(query).first()
 
 
 def _check_changeable(appointment: Appointment, now: datetime) -> None:

@@ -9,9 +9,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.types import ClinicInfo, ClinicView, PersonInfo, ProfessionalInfo, ServiceInfo
+from bot.types import (
+    AppointmentSummary,
+    ClinicInfo,
+    ClinicView,
+    PersonInfo,
+    ProfessionalInfo,
+    ServiceInfo,
+)
+from store.appointments import last_reminded, upcoming_with_names
 from store.conversations import PersonOnPhone, clinic_by_number
-from store.models import Clinic, Professional, ProfessionalService, Service
+from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
 from turnero.availability import StoreAvailability, booking_rules
 
 CATALOG_SECONDS = 10.0  # how stale a worker's view of services and professionals may be
@@ -93,8 +101,40 @@ class CatalogCache:
         return catalog
 
 
+class StoreAppointments:
+    """The phone's upcoming appointments, read from the store the first time the engine
+    asks (most messages never do)."""
+
+    def __init__(self, session: Session, clinic_id: int, phone: str, now: datetime) -> None:
+        self.session, self.clinic_id, self.phone, self.now = session, clinic_id, phone, now
+        self._upcoming: list[AppointmentSummary] | None = None
+
+    def upcoming(self) -> list[AppointmentSummary]:
+        if self._upcoming is None:
+            self._upcoming = [
+                AppointmentSummary(
+                    id=a.id or 0,
+                    code=a.code,
+                    service_id=a.service_id,
+                    service_name=service,
+                    professional_id=a.professional_id,
+                    professional_name=professional,
+                    starts_at=a.starts_at,
+                    confirmed=a.status == AppointmentStatus.confirmed,
+                )
+                for a, service, professional in upcoming_with_names(
+                    self.session, self.clinic_id, self.phone, self.now
+                )
+            ]
+        return self._upcoming
+
+    def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
+        found = last_reminded(self.session, self.clinic_id, self.phone, since, self.now)
+        return next((a for a in self.upcoming() if a.id == found), None) if found else None
+
+
 def build_view(
-    session: Session, catalog: Catalog, people: list[PersonOnPhone], now: datetime
+    session: Session, catalog: Catalog, phone: str, people: list[PersonOnPhone], now: datetime
 ) -> ClinicView:
     return ClinicView(
         clinic=catalog.info,
@@ -103,4 +143,5 @@ def build_view(
         people=[PersonInfo(p.id, p.name) for p in people if p.name],
         availability=StoreAvailability(session, catalog.clinic, now),
         now=now,
+        appointments=StoreAppointments(session, catalog.info.id, phone, now),
     )

@@ -3,6 +3,7 @@ step the engine, apply what it decided, queue the replies, commit."""
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +14,15 @@ from sqlmodel import Session
 from bot.engine import step
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
-from store.appointments import Actor, booked
+from store.appointments import (
+    Actor,
+    NotChangeable,
+    booked,
+    cancel,
+    confirm,
+    own_appointment,
+    reschedule,
+)
 from store.booking import NewPatient, SlotTaken, book, resolve_patient
 from store.conversations import (
     clinic_by_number,
@@ -31,6 +40,9 @@ from store.outbox import enqueue
 from turnero.clinic_view import CatalogCache, build_view
 
 log = logging.getLogger(__name__)
+
+LinkMaker = Callable[[int], str]
+CHANGES = {"confirm_appointment", "cancel_appointment", "reschedule_appointment"}
 
 
 class Outcome(StrEnum):
@@ -53,18 +65,28 @@ class InboundMessage:
 
 
 def handle_inbound(
-    engine: Engine, message: InboundMessage, now: datetime, catalogs: CatalogCache | None = None
+    engine: Engine,
+    message: InboundMessage,
+    now: datetime,
+    *,
+    link_for: LinkMaker,
+    catalogs: CatalogCache | None = None,
 ) -> Outcome:
+    """`link_for(appointment_id)` gives an appointment's self-service link."""
     try:
         with transaction(engine) as session:
-            return _handle(session, message, now, catalogs or CatalogCache(seconds=0))
+            return _handle(session, message, now, catalogs or CatalogCache(seconds=0), link_for)
     except Exception:
         log.exception("inbound %s could not be processed; kept for staff", message.message_sid)
         return _keep_for_staff(engine, message, now)
 
 
 def _handle(
-    session: Session, message: InboundMessage, now: datetime, catalogs: CatalogCache
+    session: Session,
+    message: InboundMessage,
+    now: datetime,
+    catalogs: CatalogCache,
+    link_for: LinkMaker,
 ) -> Outcome:
     catalog = catalogs.get(session, message.to_phone)
     clinic = catalog.clinic if catalog else None
@@ -82,10 +104,12 @@ def _handle(
         )
         return Outcome.for_staff
     state = ConversationState.from_dict(json.loads(conversation.state))
-    view = build_view(session, catalog, people, now)
+    view = build_view(session, catalog, message.from_phone, people, now)
     inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
     turn = step(state, inbound, view)
-    replies, state, appointment, paused = _apply(session, clinic, message.from_phone, turn, view)
+    replies, state, appointment, paused = _apply(
+        session, clinic, message.from_phone, turn, view, link_for
+    )
     _queue_replies(session, clinic, message, replies, state, appointment, now)
     save_conversation(
         session,
@@ -114,13 +138,19 @@ def _record(
 
 
 def _apply(
-    session: Session, clinic: Clinic, phone: str, turn: Turn, view: ClinicView
+    session: Session,
+    clinic: Clinic,
+    phone: str,
+    turn: Turn,
+    view: ClinicView,
+    link_for: LinkMaker,
 ) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
-    """Carry out the turn's effects; a booking's outcome goes back to the engine as an
-    event, so what the patient hears about it comes from the flow too. Also says whether
-    the bot was paused for staff."""
+    """Carry out the turn's effects; what came of a booking or a change goes back to the
+    engine as an event, so what the patient hears about it comes from the flow too. Also
+    says whether the bot was paused for staff."""
     replies, state, appointment, paused = list(turn.replies), turn.state, None, False
     for effect in turn.effects:
+        event: Inbound | None = None
         if effect.kind == "set_language":
             remember_language(session, clinic.id or 0, phone, effect.data["language"])
         elif effect.kind == "pause_bot":
@@ -129,14 +159,68 @@ def _apply(
         elif effect.kind == "book":
             appointment = _book(session, clinic, phone, effect, view)
             event = (
-                Inbound(event="booked", data={"code": appointment.code})
+                Inbound(
+                    event="booked",
+                    data={"code": appointment.code, "link": link_for(appointment.id or 0)},
+                )
                 if appointment
                 else Inbound(event="slot_taken")
             )
+        elif effect.kind in CHANGES:
+            event = _change(session, clinic, phone, effect, view)
+        if event is not None:
             follow = step(state, event, view)
             replies += follow.replies
             state = follow.state
     return replies, state, appointment, paused
+
+
+def _change(
+    session: Session, clinic: Clinic, phone: str, effect: Effect, view: ClinicView
+) -> Inbound:
+    """Confirm, cancel or move one of the phone's own appointments; the event says how
+    it went."""
+    found = own_appointment(session, clinic.id or 0, phone, effect.data["appointment_id"])
+    if found is None:
+        return Inbound(event="appointment_gone")
+    actor = Actor("patient", "whatsapp")
+    try:
+        if effect.kind == "confirm_appointment":
+            changed = confirm(session, found, actor, view.now)
+            return Inbound(
+                event="appointment_confirmed" if changed else "appointment_already_confirmed"
+            )
+        if effect.kind == "cancel_appointment":
+            cancel(session, found, actor, view.now)
+            return Inbound(event="appointment_cancelled")
+        starts_at = datetime.fromisoformat(effect.data["starts_at"])
+        professional_id = int(effect.data["professional_id"])
+        if not _offered(view, found.service_id, professional_id, starts_at):
+            return Inbound(event="move_slot_taken")
+        reschedule(
+            session,
+            found,
+            starts_at=starts_at,
+            professional_id=professional_id,
+            actor=actor,
+            now=view.now,
+        )
+        return Inbound(event="appointment_moved")
+    except NotChangeable:
+        return Inbound(event="appointment_unchangeable")
+    except SlotTaken:
+        return Inbound(event="move_slot_taken")
+
+
+def _offered(view: ClinicView, service_id: int, professional_id: int, starts_at: datetime) -> bool:
+    """Whether the time is one the availability engine offers now (never trust the
+    conversation's copy: it may be minutes old)."""
+    service = view.service(service_id)
+    if service is None:
+        return False
+    day = view.clinic.rules.local_date(starts_at)
+    free = view.availability.slots(service, [professional_id], day)
+    return any(s.starts_at == starts_at for s in free)
 
 
 def _book(
@@ -148,10 +232,7 @@ def _book(
     professional_id = int(data["professional_id"])
     if service is None or service.clinic_id != clinic.id:
         return None
-    service_info = view.service(service.id)
-    day = view.clinic.rules.local_date(starts_at)
-    free = view.availability.slots(service_info, [professional_id], day) if service_info else []
-    if not any(s.starts_at == starts_at for s in free):
+    if not _offered(view, service.id or 0, professional_id, starts_at):
         return None
     new = (
         None
