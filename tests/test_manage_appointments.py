@@ -262,3 +262,18 @@ def test_the_booking_confirmation_carries_the_self_service_link(patient, db):
         planned = s.exec(select(Notification.step)).all()
     assert appointment_id_from(SECRET, token) == appointment.id
     assert planned == ["hours_before"]  # its reminder is planned
+
+
+def test_an_english_speaker_reschedules_in_english(patient, db, clinic):
+    appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
+    patient.says("hello")
+    listing = patient.says("my appointments")
+    assert "Your upcoming appointments" in listing and "Friday 27 November 10:00" in listing
+    assert "3. Change day or time" in patient.says("1")
+    assert "Which day would you like to move" in patient.says("change")
+    patient.says("Monday")
+    assert "from Friday 27 November at 10:00 to Monday 30 November at 11:30" in patient.says(
+        "11:30"
+    )
+    assert "is now on Monday 30 November at 11:30" in patient.says("yes")
+    assert current(db, appointment.id).starts_at == datetime(2026, 11, 30, 11, 30, tzinfo=ASU)
