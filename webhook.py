@@ -19,6 +19,7 @@ from bot.render import default_templates
 from channel.phones import e164
 from store.db import make_engine
 from store.dispatch import apply_status_callback
+from turnero import admin_api
 from turnero.clinic_view import CatalogCache
 from turnero.inbound import InboundMessage, Outcome, handle_inbound
 from turnero.settings import Settings
@@ -49,6 +50,7 @@ def create_app(
         ),
     }
     app.register_blueprint(whatsapp)
+    app.register_blueprint(admin_api.admin_api)
     if settings.sandbox:
         from channel.sandbox_web import sandbox
 
@@ -63,6 +65,8 @@ def _ctx(name: str) -> Any:
 
 
 def _plain_error(error: HTTPException) -> Response:
+    if admin_api.is_api_request():
+        return admin_api.http_error(error)
     return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
 
 

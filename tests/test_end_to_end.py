@@ -117,6 +117,7 @@ def test_production_refuses_placeholder_secrets():
         secret_key="a-real-long-secret",
         twilio_account_sid="AC1",
         twilio_auth_token="t",
+        admin_api_token="a-real-admin-api-token",
     ).sandbox
 
 

@@ -109,10 +109,13 @@ def _demo(args: argparse.Namespace) -> int:
         engine, _channel(settings), settings.worker_interval_seconds, block=False
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
+    admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
     print(
         f"\nTurnero demo: {clinic.name}, WhatsApp {clinic.whatsapp_number}, channel: {mode}\n"
         f"Web app on http://{args.host}:{args.port}; worker running.\n"
         "Try it from another terminal:  turnero chat\n"
+        f"Admin API: curl -H 'Authorization: Bearer {admin_token}' "
+        f"http://{args.host}:{args.port}/admin/api/clinics/{clinic.id}/notification-rules\n"
     )
     try:
         create_app(settings, engine=engine).run(host=args.host, port=args.port, threaded=True)

@@ -10,6 +10,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "test"}
+MIN_ADMIN_TOKEN_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -26,6 +27,7 @@ class Settings(BaseSettings):
     turnero_env: str = "development"
     instance_dir: Path = Path("instance")
     worker_interval_seconds: float = 2.0
+    admin_api_token: str | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":
@@ -34,6 +36,12 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a real secret in production")
             if not (self.twilio_account_sid and self.twilio_auth_token):
                 raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required")
+            token = (self.admin_api_token or "").strip()
+            if token.lower() in PLACEHOLDERS or len(token) < MIN_ADMIN_TOKEN_CHARS:
+                raise ValueError(
+                    f"ADMIN_API_TOKEN must be a real secret of {MIN_ADMIN_TOKEN_CHARS}+ "
+                    "characters in production"
+                )
         return self
 
     @property
@@ -60,6 +68,15 @@ class Settings(BaseSettings):
         if self.twilio_auth_token:
             return self.twilio_auth_token
         digest = hmac.new(self.resolved_secret_key.encode(), b"sandbox-webhook", hashlib.sha256)
+        return digest.hexdigest()
+
+    @property
+    def admin_token(self) -> str:
+        """The bearer token of the admin API: ADMIN_API_TOKEN, or outside production one
+        derived from the secret key (`turnero demo` prints it)."""
+        if self.admin_api_token:
+            return self.admin_api_token
+        digest = hmac.new(self.resolved_secret_key.encode(), b"admin-api", hashlib.sha256)
         return digest.hexdigest()
 
     @property
