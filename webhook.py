@@ -22,6 +22,7 @@ from store.dispatch import apply_status_callback
 from turnero import admin_api
 from turnero.clinic_view import CatalogCache
 from turnero.inbound import InboundMessage, Outcome, handle_inbound
+from turnero.self_service import self_service
 from turnero.settings import Settings
 from turnero.tzcheck import use_packaged_tzdata
 
@@ -51,6 +52,7 @@ def create_app(
     }
     app.register_blueprint(whatsapp)
     app.register_blueprint(admin_api.admin_api)
+    app.register_blueprint(self_service)
     if settings.sandbox:
         from channel.sandbox_web import sandbox
 

@@ -1,0 +1,354 @@
+"""The patient's page for one appointment, reached through its signed link (`bot.links`):
+see it, confirm, cancel, move it, add it to a calendar. Plain server-rendered forms (post,
+then redirect), no JavaScript. Every change goes through `store.appointments` in one
+transaction, with the appointment's row locked first."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import url_for as flask_url_for
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as Redirect
+
+from bot.links import appointment_id_from
+from bot.locale import LANGUAGES, text
+from bot.render import format_day, format_moment
+from bot.types import ServiceInfo
+from store.appointment_info import AppointmentInfo, appointment_info
+from store.appointments import ACTIVE, Actor, NotChangeable, cancel, confirm, reschedule
+from store.booking import SlotTaken
+from store.db import transaction
+from store.models import Appointment, Professional, ProfessionalService
+from turnero.availability import StoreAvailability, booking_rules
+from turnero.calendar_file import appointment_ics
+from turnero.self_service_forms import (
+    FORM_KEY_FIELD,
+    NOTICES,
+    SlotChoice,
+    form_key,
+    form_key_matches,
+    parse_day,
+    parse_slot,
+    pick_language,
+)
+
+self_service = Blueprint("self_service", __name__, template_folder="pages")
+PATIENT = Actor("patient", "self_service")
+DAYS_SHOWN = 7
+PRIVATE_HEADERS = {
+    "Referrer-Policy": "no-referrer",  # the link is the key: never hand it to another site
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+REFUSALS = {"started": "too_late", "past": "taken"}  # any other reason: "not_changeable"
+
+
+def _ctx(name: str) -> Any:
+    return current_app.extensions["turnero"][name]
+
+
+def _now() -> datetime:
+    now: datetime = _ctx("clock")()
+    return now
+
+
+def _engine() -> Engine:
+    engine: Engine = _ctx("engine")
+    return engine
+
+
+def _secret() -> str:
+    return str(_ctx("settings").resolved_secret_key)
+
+
+@self_service.after_request
+def _private(response: Response) -> Response:
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+@self_service.errorhandler(HTTPException)
+def _refused(error: HTTPException) -> tuple[str, int]:
+    """One generic page per kind of refusal; it says nothing about any appointment."""
+    code = error.code or 400
+    kind = {404: "not_found", 410: "gone"}.get(code, "bad_request" if code < 500 else "trouble")
+    asked = request.args.get("lang")
+    language = pick_language(asked, request.accept_languages.best_match(LANGUAGES), None)
+    return render_template(
+        "self_service/error.html", lang=language, t=_translator(language), kind=kind
+    ), code
+
+
+def _translator(language: str) -> Callable[..., str]:
+    def t(key: str, **tags: object) -> str:
+        return text(f"page.{key}", language, **tags)
+
+    return t
+
+
+def _lang_arg() -> dict[str, str]:
+    """The `?lang=` a patient picked, carried on every link and form of the page."""
+    asked = request.args.get("lang")
+    return {"lang": asked} if asked in LANGUAGES and asked else {}
+
+
+def _url(endpoint: str, token: str, **args: Any) -> str:
+    values: dict[str, Any] = {**_lang_arg(), **args, "token": token}
+    return flask_url_for(f"self_service.{endpoint}", **values)
+
+
+def _in_language(code: str) -> str:
+    """This very page in another language."""
+    values: dict[str, Any] = {**(request.view_args or {}), **request.args, "lang": code}
+    values.pop("notice", None)
+    return flask_url_for(request.endpoint or "", **values)
+
+
+def _require_link(token: str) -> int:
+    appointment_id = appointment_id_from(_secret(), token)
+    if appointment_id is None:
+        abort(404)
+    return appointment_id
+
+
+def _require_form(token: str) -> None:
+    if not form_key_matches(_secret(), token, request.form.get(FORM_KEY_FIELD)):
+        abort(400)
+
+
+def _load(session: Session, token: str, *, lock: bool = False) -> AppointmentInfo:
+    """The appointment the link names; 404 when there is none, 410 once it has ended. With
+    `lock`, its row stays locked until the transaction ends (SQLite has no row locks, but
+    there every writing transaction already holds the database's write lock)."""
+    statement = select(Appointment).where(Appointment.id == _require_link(token))
+    if lock:
+        statement = statement.with_for_update()
+    appointment = session.exec(statement).first()
+    if appointment is None:
+        abort(404)
+    if _now() > appointment.ends_at:
+        abort(410)
+    return appointment_info(session, appointment)
+
+
+def _changeable(info: AppointmentInfo) -> bool:
+    appointment = info.appointment
+    return appointment.status in ACTIVE and appointment.starts_at > _now()
+
+
+def _refusal(error: NotChangeable) -> str:
+    return REFUSALS.get(error.reason, "not_changeable")
+
+
+def _page(template: str, token: str, info: AppointmentInfo, **context: Any) -> str:
+    """A page about the appointment, in the patient's language or the one asked for."""
+    language = pick_language(
+        request.args.get("lang"), info.patient.language, info.clinic.default_language
+    )
+    notice = request.args.get("notice")
+    return render_template(
+        f"self_service/{template}",
+        lang=language,
+        t=_translator(language),
+        info=info,
+        token=token,
+        status=info.appointment.status,
+        day=format_day(info.local_day, language),
+        time=format_moment(info.local_start, language),
+        notice=notice if notice in NOTICES else None,
+        changeable=_changeable(info),
+        form_key_field=FORM_KEY_FIELD,
+        form_key=form_key(_secret(), token),
+        languages=[(code, _in_language(code)) for code in LANGUAGES],
+        url=lambda endpoint, **args: _url(endpoint, token, **args),
+        format_day=lambda day: format_day(day, language),
+        format_moment=lambda moment: format_moment(
+            moment.astimezone(info.local_start.tzinfo), language
+        ),
+        **context,
+    )
+
+
+def _back(token: str, notice: str, endpoint: str = "appointment", **args: Any) -> Redirect:
+    return redirect(_url(endpoint, token, notice=notice, **args), code=303)
+
+
+@self_service.get("/a/<token>")
+def appointment(token: str) -> str:
+    with transaction(_engine()) as session:
+        info = _load(session, token)
+    return _page("appointment.html", token, info)
+
+
+@self_service.post("/a/<token>/confirm")
+def confirm_attendance(token: str) -> Redirect:
+    _require_link(token)
+    _require_form(token)
+    with transaction(_engine()) as session:
+        info = _load(session, token, lock=True)
+        try:
+            changed = confirm(session, info.appointment, PATIENT, _now())
+        except NotChangeable as error:
+            return _back(token, _refusal(error))
+    return _back(token, "confirmed" if changed else "already_confirmed")
+
+
+@self_service.get("/a/<token>/cancel")
+def cancel_question(token: str) -> str:
+    with transaction(_engine()) as session:
+        info = _load(session, token)
+    return _page("cancel.html", token, info)
+
+
+@self_service.post("/a/<token>/cancel")
+def cancel_appointment(token: str) -> Redirect:
+    _require_link(token)
+    _require_form(token)
+    with transaction(_engine()) as session:
+        info = _load(session, token, lock=True)
+        try:
+            changed = cancel(session, info.appointment, PATIENT, _now())
+        except NotChangeable as error:
+            return _back(token, _refusal(error))
+    return _back(token, "cancelled" if changed else "already_cancelled")
+
+
+def _service(info: AppointmentInfo) -> ServiceInfo:
+    """The appointment's own service and length: a move keeps the length it was booked with."""
+    appointment = info.appointment
+    return ServiceInfo(
+        appointment.service_id, info.service_name, appointment.ends_at - appointment.starts_at
+    )
+
+
+def _professionals(
+    session: Session, info: AppointmentInfo, any_professional: bool
+) -> dict[int, str]:
+    """Who the appointment may move to, by id, its own professional first: only that one,
+    or everyone active who offers the service."""
+    appointment = info.appointment
+    own = {appointment.professional_id: info.professional_name}
+    if not any_professional:
+        return own
+    others = session.exec(
+        select(Professional.id, Professional.name)
+        .join(ProfessionalService, col(ProfessionalService.professional_id) == col(Professional.id))
+        .where(
+            ProfessionalService.service_id == appointment.service_id,
+            Professional.clinic_id == appointment.clinic_id,
+            Professional.active,
+        )
+        .order_by(col(Professional.name))
+    ).all()
+    return own | {pid: name for pid, name in others if pid is not None}
+
+
+def _day_arg(name: str) -> Any:
+    raw = request.args.get(name)
+    day = parse_day(raw)
+    if raw is not None and day is None:
+        abort(400)
+    return day
+
+
+@self_service.get("/a/<token>/reschedule")
+def reschedule_choice(token: str) -> str:
+    """Days with space (a week at a time), or the free times of the day picked."""
+    any_professional = request.args.get("any") == "1"
+    day, first = _day_arg("day"), _day_arg("from")
+    with transaction(_engine()) as session:
+        info = _load(session, token)
+        context: dict[str, Any] = {
+            "any_professional": any_professional,
+            "any_args": {"any": "1"} if any_professional else {},
+            "day_picked": day,
+        }
+        if _changeable(info):
+            rules = booking_rules(info.clinic)
+            today, last = rules.local_date(_now()), rules.last_day(_now())
+            if any(d is not None and not today <= d <= last for d in (day, first)):
+                abort(400)
+            names = _professionals(session, info, any_professional)
+            availability = StoreAvailability(session, info.clinic, _now())
+            if day is not None:
+                slots = availability.slots(_service(info), list(names), day)
+                context["times"] = [
+                    (SlotChoice(s.starts_at, s.professional_id), names[s.professional_id])
+                    for s in slots
+                ]
+            else:
+                days = availability.days_with_space(
+                    _service(info), list(names), first or today, DAYS_SHOWN
+                )
+                context["days"] = days
+                if len(days) == DAYS_SHOWN and days[-1] < last:
+                    later = days[-1] + timedelta(days=1)
+                    context["later_args"] = {"from": later.isoformat(), **context["any_args"]}
+    return _page("reschedule.html", token, info, **context)
+
+
+@self_service.post("/a/<token>/reschedule")
+def reschedule_appointment(token: str) -> Redirect:
+    """Move to the time picked, if it is still free; otherwise nothing changes and the
+    patient picks again."""
+    _require_link(token)
+    _require_form(token)
+    choice = parse_slot(request.form.get("slot"))
+    if choice is None:
+        abort(400)
+    any_professional = request.form.get("any") == "1"
+    again = {"any": "1"} if any_professional else {}
+    with transaction(_engine()) as session:
+        info = _load(session, token, lock=True)
+        rules = booking_rules(info.clinic)
+        day = rules.local_date(choice.starts_at)
+        if not rules.local_date(_now()) <= day <= rules.last_day(_now()):
+            abort(400)
+        if choice.professional_id not in _professionals(session, info, any_professional):
+            abort(400)
+        if not _changeable(info):
+            return _back(
+                token, "not_changeable" if info.appointment.starts_at > _now() else "too_late"
+            )
+        availability = StoreAvailability(session, info.clinic, _now())
+        free = availability.slots(_service(info), [choice.professional_id], day)
+        if all(s.starts_at != choice.starts_at for s in free):
+            return _back(token, "taken", "reschedule_choice", day=day.isoformat(), **again)
+        try:
+            reschedule(
+                session,
+                info.appointment,
+                starts_at=choice.starts_at,
+                professional_id=choice.professional_id,
+                actor=PATIENT,
+                now=_now(),
+            )
+        except SlotTaken:
+            return _back(token, "taken", "reschedule_choice", day=day.isoformat(), **again)
+        except NotChangeable as error:
+            return _back(token, _refusal(error))
+    return _back(token, "rescheduled")
+
+
+@self_service.get("/a/<token>/calendar.ics")
+def calendar(token: str) -> Response:
+    with transaction(_engine()) as session:
+        info = _load(session, token)
+    language = pick_language(
+        request.args.get("lang"), info.patient.language, info.clinic.default_language
+    )
+    body = appointment_ics(info, _ctx("settings").public_base_url, language, _now())
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{info.appointment.code}.ics"'},
+    )

@@ -1,0 +1,82 @@
+"""What the self-service page reads from its links and forms, checked: the form key that
+shows a post came from the page itself, the page language, a day and a slot. Pure
+functions; a value that does not parse is None, and the page answers 400."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from bot.locale import LANGUAGES
+
+FORM_KEY_FIELD = "form_key"
+NOTICES = frozenset(
+    {
+        "confirmed",
+        "already_confirmed",
+        "cancelled",
+        "already_cancelled",
+        "rescheduled",
+        "too_late",
+        "not_changeable",
+        "taken",
+    }
+)
+MAX_FIELD_CHARS = 64  # a slot or a day is far shorter; anything longer is not ours
+MAX_ID = 2**31 - 1  # the largest id a table holds
+
+
+def form_key(secret: str, token: str) -> str:
+    """The hidden field of the page's forms: another site that posts to a link it somehow
+    learned cannot make it without the secret key."""
+    message = f"self-service-form|{token}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def form_key_matches(secret: str, token: str, sent: str | None) -> bool:
+    return bool(sent) and hmac.compare_digest(form_key(secret, token), sent or "")
+
+
+def pick_language(asked: str | None, patient: str | None, clinic: str | None) -> str:
+    """`?lang=` when it names a language we have, else the patient's, else the clinic's."""
+    for candidate in (asked, patient, clinic):
+        if candidate in LANGUAGES:
+            return candidate or "es"
+    return "es"
+
+
+def parse_day(raw: str | None) -> date | None:
+    """An ISO day (2026-12-01); None for anything else."""
+    if not raw or len(raw) > MAX_FIELD_CHARS:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """A time offered on the page: its start in UTC and the professional it is with."""
+
+    starts_at: datetime
+    professional_id: int
+
+    def encode(self) -> str:
+        return f"{self.professional_id}|{self.starts_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
+def parse_slot(raw: str | None) -> SlotChoice | None:
+    """A slot as `encode` wrote it; None for anything else (no zone, bad numbers)."""
+    if not raw or len(raw) > MAX_FIELD_CHARS or raw.count("|") != 1:
+        return None
+    professional, moment = raw.split("|")
+    if not (professional.isascii() and professional.isdigit()) or not moment.endswith("Z"):
+        return None
+    if int(professional) > MAX_ID:
+        return None
+    try:
+        starts_at = datetime.strptime(moment, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return SlotChoice(starts_at, int(professional))
