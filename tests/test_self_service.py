@@ -268,7 +268,6 @@ def test_cancelling_after_the_start_is_refused_politely(patient, db, clock, appo
     patient.follows(response)
     assert "ya empezó" in patient.page and "llamá a la clínica" in patient.page
     assert stored(db, appointment_id).status == "booked"
-    patient.opens(patient.path + "/cancel")
     assert patient.opens(patient.path + "/cancel").status_code == 200
     assert "ya empezó" in patient.page and "¿Seguro" not in patient.page
 
@@ -373,7 +372,6 @@ def test_later_days_are_offered_a_week_at_a_time(patient):
     patient.opens(patient.path + "/reschedule")
     later = re.search(r'href="([^"]*/reschedule\?from=[^"]+)"', patient.page)
     assert later
-    patient.opens(later.group(1).replace("&amp;", "&"))
     assert patient.opens(later.group(1).replace("&amp;", "&")).status_code == 200
     shown = re.findall(r"day=(\d{4}-\d{2}-\d{2})", patient.page)
     assert shown and min(shown) > "2026-12-08"
