@@ -18,7 +18,14 @@ from store.booking import SlotTaken, book
 from store.db import transaction
 from store.models import Appointment, AppointmentEvent, Clinic, Patient, Service
 from tests import support
-from tests.support import PUBLIC_URL, Clock, add_patient, make_clinic
+from tests.support import (
+    AUTH_TOKEN,
+    PUBLIC_URL,
+    Clock,
+    WhatsAppPatient,
+    add_patient,
+    make_clinic,
+)
 from turnero.availability import StoreAvailability
 from turnero.settings import Settings
 from webhook import create_app
@@ -117,6 +124,8 @@ def client(db: Engine, clock: Clock, tmp_path) -> FlaskClient:
     settings = Settings(
         secret_key=SECRET,
         public_base_url=PUBLIC_URL,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token=AUTH_TOKEN,
         instance_dir=tmp_path,
         database_url=str(db.url),
     )
@@ -174,6 +183,20 @@ def test_the_page_speaks_the_patients_language_and_switches_on_request(db, clini
     assert "?lang=gn" in page.page  # the choice stays on the page's links and forms
     page.opens(page.path + "?lang=xx")
     assert '<html lang="en">' in page.page
+
+
+def test_the_link_in_the_booking_confirmation_opens_the_page(db, clinic, client):
+    whatsapp = WhatsAppPatient(client, db)
+    for text in ("hola", "1", "1", "jueves", "1", "Rosa Giménez", "saltar", "saltar"):
+        whatsapp.says(text)
+    done = whatsapp.says("sí")
+    url = next(word for word in done.split() if word.startswith(PUBLIC_URL + "/a/"))
+    page = Patient_(client, urlsplit(url).path)
+    assert page.opens().status_code == 200
+    assert "Rosa Giménez" in page.page and "jueves 3 de diciembre" in page.page
+    page.follows(page.posts("confirm"))
+    with Session(db) as session:
+        assert session.exec(select(Appointment.status)).one() == "confirmed"
 
 
 @pytest.mark.parametrize(
