@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     turnero_env: str = "development"
     instance_dir: Path = Path("instance")
     worker_interval_seconds: float = 2.0
+    notifications_interval_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":
