@@ -5,7 +5,11 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -117,6 +121,10 @@ class TwilioChannel:
             raise SendError(str(exc.msg), http_status=exc.status) from exc
         except TwilioServiceException as exc:
             raise SendError(str(exc.detail or exc.title), http_status=exc.status) from exc
+        except TwilioException as exc:  # a page it could not read (its own HTTP errors)
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", None)
+            raise SendError(f"{exc.args[0]}: {response}", http_status=status) from exc
         except (requests.RequestException, ValueError) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}") from exc
         for message in reversed(messages):  # Twilio lists the newest first
