@@ -3,6 +3,8 @@ any transaction, then record the outcome. Delivery is at least once: a send whos
 never arrives (timeout) is retried, and the provider may have accepted the first one."""
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from store.dispatch import (
     mark_failed,
     mark_retry,
     mark_sent,
+    release,
     settle_found,
     settle_not_found,
     settle_unknown,
@@ -32,6 +35,7 @@ MAX_BACKOFF = timedelta(hours=1)
 CLAIM_TIMEOUT = timedelta(minutes=2)
 # Twilio's clock and ours may differ a little: look that much earlier than the claim.
 CLOCK_SKEW = timedelta(minutes=1)
+SEND_BUDGET = CLAIM_TIMEOUT / 2  # the longest a batch keeps sending
 
 
 @dataclass
@@ -42,10 +46,11 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    released: int = 0  # claimed, but handed back unsent: the batch ran out of time
 
     @property
     def total(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped
+        return self.sent + self.retried + self.failed + self.skipped + self.released
 
 
 @dataclass
@@ -67,15 +72,26 @@ def backoff(attempts: int) -> timedelta:
 
 
 def dispatch_due(
-    engine: Engine, channel: Channel, now: datetime, limit: int = 50
+    engine: Engine,
+    channel: Channel,
+    now: datetime,
+    limit: int = 50,
+    *,
+    timer: Callable[[], float] = time.monotonic,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
     exponentially and fail after `MAX_ATTEMPTS` tries; other errors fail at once with
     the provider's code. Messages that no longer apply are skipped at the claim (see
-    `store.dispatch.skip_reason`). One message going wrong never stops the others."""
+    `store.dispatch.skip_reason`). One message going wrong never stops the others.
+    A batch that has taken half the claim timeout (a slow provider) hands its unsent
+    rest back, so no other dispatcher mistakes them for a crash's leftovers."""
     claim = claim_batch(engine, now, limit)
     report = DispatchReport(skipped=claim.skipped)
+    started = timer()
     for message in claim.messages:
+        if timer() - started > SEND_BUDGET.total_seconds():
+            report.released += release(engine, message.id or 0, message.attempts - 1, now)
+            continue
         try:
             outcome = _dispatch_one(engine, channel, message, now)
         except Exception:

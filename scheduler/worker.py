@@ -62,6 +62,7 @@ def dispatch_job(
         total.retried += report.retried
         total.failed += report.failed
         total.skipped += report.skipped
+        total.released += report.released
         if report.total < limit:
             break
     if total.total:

@@ -331,6 +331,19 @@ def mark_retry(
     )
 
 
+def release(engine: Engine, message_id: int, attempts: int, now: datetime) -> bool:
+    """Hand a claimed message back unsent ("pending", due now, its attempt not counted).
+    False if it was not claimed."""
+    return _finish(
+        engine,
+        message_id,
+        now,
+        status=OutboxStatus.pending,
+        next_attempt_at=now,
+        attempts=attempts,
+    )
+
+
 def mark_failed(
     engine: Engine, message_id: int, code: str | None, message: str, now: datetime
 ) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from channel.fake_twilio import FakeTwilio
 from channel.sandbox import SandboxChannel
 from channel.twilio import TwilioChannel
-from scheduler.dispatcher import reconcile_stale
+from scheduler.dispatcher import dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
 from scheduler.worker import dispatch_job
 from store.db import transaction
@@ -220,3 +220,20 @@ def test_two_workers_on_postgres_send_every_message_exactly_once(
     assert {m.status for m in messages} == {"queued"}
     assert sorted(m.twilio_sid for m in messages) == sorted(m["sid"] for m in fake.messages)
     assert set(Counter((m["to"], m["body"]) for m in fake.messages).values()) == {1}
+
+
+def test_a_slow_batch_hands_back_what_it_could_not_send_in_time(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    queue_messages(db, clinic_id, 3)
+    ticks = iter([0.0, 0.0, 30.0, 61.0])  # the provider slows down after the first send
+
+    report = dispatch_due(db, channel_for(fake), clock(), timer=lambda: next(ticks, 61.0))
+
+    assert (report.sent, report.released) == (2, 1)
+    assert [(m.status, m.attempts) for m in outbox(db)] == [
+        ("queued", 1),
+        ("queued", 1),
+        ("pending", 0),
+    ]
+    assert len(fake.messages) == 2
