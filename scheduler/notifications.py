@@ -49,6 +49,7 @@ def queue_due_notifications(
         rules = due.Rules(session)
         claimed = due.claim_due(session, now, limit)
         report.claimed = len(claimed)
+        queued: list[Notification] = []
         for notification in claimed:
             reason = due.reason_to_skip(session, notification, now, rules)
             body = None
@@ -65,7 +66,9 @@ def queue_due_notifications(
             due.queue(
                 session, notification, template=TEMPLATES[notification.kind], body=body, now=now
             )
-            report.queued += 1
+            queued.append(notification)
+        due.link_outbox(session, queued)
+        report.queued = len(queued)
     return report
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from store.appointments import ACTIVE
 from store.models import (
@@ -60,20 +60,23 @@ def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Notific
 
 
 def _load_related(session: Session, rows: Sequence[Notification]) -> None:
-    """Fill the session's identity map, so `session.get` answers without a query."""
+    """Fill the session's identity map, so `session.get` answers without a query. The
+    map holds objects weakly: the session keeps them alive in `session.info`."""
     appointment_ids = {n.appointment_id for n in rows}
     if not appointment_ids:
         return
     appointments = list(
         session.exec(select(Appointment).where(col(Appointment.id).in_(appointment_ids)))
     )
+    kept: list[SQLModel] = list(appointments)
     for model, ids in (
         (Patient, {a.patient_id for a in appointments}),
         (Professional, {a.professional_id for a in appointments}),
         (Service, {a.service_id for a in appointments}),
         (Clinic, {a.clinic_id for a in appointments}),
     ):
-        list(session.exec(select(model).where(col(model.id).in_(ids))))
+        kept.extend(session.exec(select(model).where(col(model.id).in_(ids))))
+    session.info.setdefault("due_notifications", []).extend(kept)
 
 
 class Rules:
@@ -145,20 +148,20 @@ def queue(
     template: str,
     body: str,
     now: datetime,
-) -> int:
+) -> None:
     """Hand the rendered message to the outbox (useless once the appointment starts) and
-    mark the notification queued; returns the outbox row's id. Queuing the same
-    notification twice yields the same outbox row: the idempotency key decides."""
+    mark the notification queued; `link_outbox` then records which row it became.
+    Queuing the same notification twice yields one outbox row: the idempotency key
+    decides."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None
     clinic = session.get(Clinic, appointment.clinic_id)
     patient = session.get(Patient, appointment.patient_id)
     assert clinic is not None and patient is not None
-    key = idempotency_key(notification)
     enqueue(
         session,
         clinic_id=appointment.clinic_id,
-        idempotency_key=key,
+        idempotency_key=idempotency_key(notification),
         from_phone=clinic.whatsapp_number,
         to_phone=patient.phone,
         body=body,
@@ -168,15 +171,23 @@ def queue(
         appointment_id=appointment.id,
         not_after=notification.starts_at,
     )
-    message_id = session.scalar(
-        select(col(OutboxMessage.id))
-        .where(col(OutboxMessage.idempotency_key).in_([key, f"{key}#1"]))
-        .order_by(col(OutboxMessage.id))
-        .limit(1)
-    )
-    assert message_id is not None
     notification.status = NotificationStatus.queued
     notification.reason = None
-    notification.outbox_message_id = message_id
     notification.updated_at = now
-    return message_id
+
+
+def link_outbox(session: Session, queued: Sequence[Notification]) -> None:
+    """Record the outbox row (the first piece, if split) of each queued notification,
+    reading them all in one statement."""
+    if not queued:
+        return
+    keys = {idempotency_key(n): n for n in queued}
+    wanted_keys = [*keys, *(f"{key}#1" for key in keys)]
+    with session.no_autoflush:
+        rows = session.execute(
+            select(col(OutboxMessage.id), col(OutboxMessage.idempotency_key)).where(
+                col(OutboxMessage.idempotency_key).in_(wanted_keys)
+            )
+        ).all()
+    for message_id, key in rows:
+        keys[key.removesuffix("#1")].outbox_message_id = message_id
