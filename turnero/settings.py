@@ -24,9 +24,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:5000"
     secret_key: str | None = None
     turnero_env: str = "development"
+    notifications_interval_seconds: float = 60.0
     instance_dir: Path = Path("instance")
     worker_interval_seconds: float = 2.0
-    notifications_interval_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":
