@@ -1,6 +1,8 @@
-"""What every channel offers: one `send`, its result, and the one error it may raise."""
+"""What every channel offers: one `send`, its result, and the one error it may raise; and
+`find_sent`, to learn whether a send cut off by a crash reached the provider."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -44,4 +46,12 @@ class Channel(Protocol):
 
     def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
         """Send `body`; returns the provider's id, raises `SendError` if not accepted."""
+        ...
+
+    def find_sent(
+        self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime
+    ) -> SendResult | None:
+        """The message with this body the provider accepted from `from_phone` to
+        `to_phone` since `sent_after`, or None if it has none; raises `SendError` when
+        the provider cannot be asked."""
         ...

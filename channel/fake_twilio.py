@@ -5,7 +5,9 @@ so the real client (pointed here through `TwilioChannel(api_url=...)`) runs unch
 
 - `POST /2010-04-01/Accounts/<AccountSid>/Messages.json` creates a message (basic auth
   with the account SID and auth token, Twilio's error bodies and codes);
-- `GET  /2010-04-01/Accounts/<AccountSid>/Messages.json` lists them (filter `To`, `From`);
+- `GET  /2010-04-01/Accounts/<AccountSid>/Messages.json` lists them, newest first (filters
+  `To`, `From`, `DateSent>` and `DateSent<`, which compare the creation time of a message
+  not yet sent; pages by `PageSize` and `Page`, with Twilio's paging fields);
 - `GET  /2010-04-01/Accounts/<AccountSid>/Messages/<Sid>.json` fetches one.
 
 Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messages`,
@@ -20,11 +22,12 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from flask import Flask, jsonify, request
@@ -78,6 +81,7 @@ class FakeTwilio:
         port: int = 0,
         send_callbacks: bool = False,
         callback_timeout: float = 5.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -85,6 +89,7 @@ class FakeTwilio:
         self.port = port
         self.send_callbacks = send_callbacks
         self.callback_timeout = callback_timeout
+        self.clock = clock  # the time messages are stamped with (a test may move it)
         self._lock = threading.Lock()
         self._messages: list[dict[str, Any]] = []
         self._failures: list[tuple[int, int | None]] = []
@@ -226,7 +231,7 @@ class FakeTwilio:
             return twilio_error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
             )
-        now = format_datetime(datetime.now(UTC))
+        now = format_datetime(self.clock().astimezone(UTC))
         sid = "SM" + uuid.uuid4().hex
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
         message: dict[str, Any] = {
@@ -274,26 +279,42 @@ class FakeTwilio:
         if refused is not None:
             return refused
         to, from_ = request.args.get("To"), request.args.get("From")
-        page_size = request.args.get("PageSize", default=50, type=int) or 50
+        try:
+            after = _query_time(request.args.get("DateSent>"))
+            before = _query_time(request.args.get("DateSent<"))
+        except ValueError as error:
+            return twilio_error(400, 20001, f"Invalid DateSent: {error}")
+        page_size = min(max(request.args.get("PageSize", default=50, type=int) or 50, 1), 1000)
+        page = max(request.args.get("Page", default=0, type=int) or 0, 0)
         with self._lock:
             found = [
                 dict(m)
                 for m in reversed(self._messages)  # Twilio lists the newest first
-                if (to is None or m["to"] == to) and (from_ is None or m["from"] == from_)
+                if (to is None or m["to"] == to)
+                and (from_ is None or m["from"] == from_)
+                and _sent_between(m, after, before)
             ]
-        found = found[:page_size]
-        uri = request.full_path.rstrip("?")
+        start = page * page_size
+        shown = found[start : start + page_size]
+        path = request.path
+
+        def page_uri(number: int) -> str:
+            args = {k: v for k, v in request.args.items() if k not in ("Page", "PageToken")}
+            args.update(Page=str(number), PageSize=str(page_size))
+            return f"{path}?{urlencode(args)}"
+
+        more = start + page_size < len(found)
         return jsonify(
             {
-                "messages": found,
-                "start": 0,
-                "end": max(len(found) - 1, 0),
-                "page": 0,
+                "messages": shown,
+                "start": start,
+                "end": start + max(len(shown) - 1, 0),
+                "page": page,
                 "page_size": page_size,
-                "uri": uri,
-                "first_page_uri": uri,
-                "next_page_uri": None,
-                "previous_page_uri": None,
+                "uri": page_uri(page),
+                "first_page_uri": page_uri(0),
+                "next_page_uri": page_uri(page + 1) if more else None,
+                "previous_page_uri": page_uri(page - 1) if page > 0 else None,
             }
         )
 
@@ -336,7 +357,7 @@ class FakeTwilio:
                 if message is None:  # reset meanwhile
                     return
                 message["status"] = status
-                message["date_updated"] = format_datetime(datetime.now(UTC))
+                message["date_updated"] = format_datetime(self.clock().astimezone(UTC))
                 if status == "sent":
                     message["date_sent"] = message["date_updated"]
                 url = str(message["status_callback"])
@@ -362,6 +383,20 @@ class FakeTwilio:
                 record["error"] = str(exc)
             with self._lock:
                 self._callbacks.append(record)
+
+
+def _query_time(value: str | None) -> datetime | None:
+    """A `DateSent` filter: an ISO date-time ("2026-03-07T12:00:00Z") or a date."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sent_between(message: dict[str, Any], after: datetime | None, before: datetime | None) -> bool:
+    stamp = message["date_sent"] or message["date_created"]
+    moment = parsedate_to_datetime(stamp)
+    return (after is None or moment >= after) and (before is None or moment < before)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

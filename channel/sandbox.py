@@ -1,7 +1,10 @@
 """A channel that sends nothing, for running the bot without Twilio credentials."""
 
 import logging
+import threading
 import uuid
+from collections import deque
+from datetime import UTC, datetime
 
 from channel.base import SendResult
 
@@ -10,9 +13,31 @@ log = logging.getLogger(__name__)
 
 class SandboxChannel:
     """Accepts every message and reports it delivered. The messages stay in the outbox
-    table, which is where the demo's terminal chat reads the replies from."""
+    table, which is where the demo's terminal chat reads the replies from; the channel
+    remembers the last few it accepted, so `find_sent` can answer for them."""
+
+    def __init__(self, remember: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._sent: deque[tuple[str, str, str, datetime, SendResult]] = deque(maxlen=remember)
 
     def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
         sid = "SB" + uuid.uuid4().hex
         log.debug("sandbox: not sending %s from %s to %s", sid, from_phone, to_phone)
-        return SendResult(sid=sid, status="delivered")
+        result = SendResult(sid=sid, status="delivered")
+        with self._lock:
+            self._sent.append((from_phone, to_phone, body, datetime.now(UTC), result))
+        return result
+
+    def find_sent(
+        self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime
+    ) -> SendResult | None:
+        with self._lock:
+            return next(
+                (
+                    result
+                    for sender, recipient, text, at, result in reversed(self._sent)
+                    if (sender, recipient, text) == (from_phone, to_phone, body)
+                    and at >= sent_after
+                ),
+                None,
+            )

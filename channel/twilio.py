@@ -1,10 +1,15 @@
 """Sending through Twilio's Messages API with the official client."""
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -15,6 +20,7 @@ from channel.sandbox import SandboxChannel
 log = logging.getLogger(__name__)
 
 TWILIO_API_BASE = "https://api.twilio.com"
+FIND_LIMIT = 200  # messages to one patient since a send was cut off: a handful at most
 
 
 def whatsapp_address(phone: str) -> str:
@@ -97,6 +103,35 @@ class TwilioChannel:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}") from exc
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+
+    def find_sent(
+        self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime
+    ) -> SendResult | None:
+        """Look through Twilio's message list (`DateSent>` narrows it; the creation time
+        and body are compared here, since a message still queued has no send date)."""
+        try:
+            messages = self.client.messages.list(
+                from_=whatsapp_address(from_phone),
+                to=whatsapp_address(to_phone),
+                date_sent_after=sent_after,
+                limit=FIND_LIMIT,
+                page_size=50,
+            )
+        except TwilioRestException as exc:
+            raise SendError(str(exc.msg), http_status=exc.status) from exc
+        except TwilioServiceException as exc:
+            raise SendError(str(exc.detail or exc.title), http_status=exc.status) from exc
+        except TwilioException as exc:  # a page it could not read (its own HTTP errors)
+            response = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(response, "status_code", None)
+            raise SendError(f"{exc.args[0]}: {response}", http_status=status) from exc
+        except (requests.RequestException, ValueError) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}") from exc
+        for message in reversed(messages):  # Twilio lists the newest first
+            created = message.date_created
+            if message.body == body and (created is None or created >= sent_after):
+                return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+        return None
 
 
 def _twilio_code(code: object, http_status: int) -> str | None:

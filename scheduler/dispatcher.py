@@ -3,13 +3,26 @@ any transaction, then record the outcome. Delivery is at least once: a send whos
 never arrives (timeout) is retried, and the provider may have accepted the first one."""
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from channel.base import Channel, SendError
-from store.dispatch import claim_due, mark_failed, mark_retry, mark_sent
+from store.dispatch import (
+    Stale,
+    claim_batch,
+    claim_stale,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    release,
+    settle_found,
+    settle_not_found,
+    settle_unknown,
+)
 from store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -17,6 +30,12 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+# A message "sending" for longer than this was cut off (its dispatcher died between claim
+# and mark): far above one send's timeout (10 s), so a live dispatcher is never second-guessed.
+CLAIM_TIMEOUT = timedelta(minutes=2)
+# Twilio's clock and ours may differ a little: look that much earlier than the claim.
+CLOCK_SKEW = timedelta(minutes=1)
+SEND_BUDGET = CLAIM_TIMEOUT / 2  # the longest a batch keeps sending
 
 
 @dataclass
@@ -26,10 +45,25 @@ class DispatchReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0
+    released: int = 0  # claimed, but handed back unsent: the batch ran out of time
 
     @property
     def total(self) -> int:
-        return self.sent + self.retried + self.failed
+        return self.sent + self.retried + self.failed + self.skipped + self.released
+
+
+@dataclass
+class ReconcileReport:
+    """What became of messages left "sending" by a dispatcher that died."""
+
+    found: int = 0
+    released: int = 0
+    unconfirmed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.found + self.released + self.unconfirmed
 
 
 def backoff(attempts: int) -> timedelta:
@@ -38,13 +72,26 @@ def backoff(attempts: int) -> timedelta:
 
 
 def dispatch_due(
-    engine: Engine, channel: Channel, now: datetime, limit: int = 50
+    engine: Engine,
+    channel: Channel,
+    now: datetime,
+    limit: int = 50,
+    *,
+    timer: Callable[[], float] = time.monotonic,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
     exponentially and fail after `MAX_ATTEMPTS` tries; other errors fail at once with
-    the provider's code. One message going wrong never stops the others."""
-    report = DispatchReport()
-    for message in claim_due(engine, now, limit):
+    the provider's code. Messages that no longer apply are skipped at the claim (see
+    `store.dispatch.skip_reason`). One message going wrong never stops the others.
+    A batch that has taken half the claim timeout (a slow provider) hands its unsent
+    rest back, so no other dispatcher mistakes them for a crash's leftovers."""
+    claim = claim_batch(engine, now, limit)
+    report = DispatchReport(skipped=claim.skipped)
+    started = timer()
+    for message in claim.messages:
+        if timer() - started > SEND_BUDGET.total_seconds():
+            report.released += release(engine, message.id or 0, message.attempts - 1, now)
+            continue
         try:
             outcome = _dispatch_one(engine, channel, message, now)
         except Exception:
@@ -96,3 +143,46 @@ def _fail_after_bug(engine: Engine, message: OutboxMessage, now: datetime) -> st
     except Exception:
         log.exception("outbox %s: could not mark failed; it stays 'sending'", message.id)
     return "failed"
+
+
+def reconcile_stale(
+    engine: Engine,
+    channel: Channel,
+    now: datetime,
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
+    limit: int = 50,
+) -> ReconcileReport:
+    """Settle messages left "sending" longer than `claim_timeout`, asking the channel
+    before anything is retried: found there → sent, with its SID; not found → pending
+    again for a normal retry; the channel cannot tell → "unconfirmed" (staff decide).
+    A message is never sent twice because its dispatcher died."""
+    report = ReconcileReport()
+    while True:
+        batch = claim_stale(engine, now, claim_timeout, limit)
+        for stale in batch:
+            _reconcile_one(engine, channel, stale, now, report)
+        if len(batch) < limit:
+            return report
+
+
+def _reconcile_one(
+    engine: Engine, channel: Channel, stale: Stale, now: datetime, report: ReconcileReport
+) -> None:
+    message = stale.message
+    try:
+        found = channel.find_sent(
+            from_phone=message.from_phone,
+            to_phone=message.to_phone,
+            body=message.body,
+            sent_after=stale.claimed_at - CLOCK_SKEW,
+        )
+    except SendError as error:
+        log.warning("outbox %s: cut off, and Twilio cannot tell: %r", message.id, error)
+        report.unconfirmed += settle_unknown(engine, stale, error.message, now)
+        return
+    if found is None:
+        log.info("outbox %s: cut off before Twilio had it; retrying", message.id)
+        report.released += settle_not_found(engine, stale, now)
+    else:
+        log.info("outbox %s: cut off after Twilio had it (%s)", message.id, found.sid)
+        report.found += settle_found(engine, stale, found.sid, found.status, now)

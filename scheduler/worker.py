@@ -1,9 +1,11 @@
-"""The process that runs the dispatcher every few seconds with APScheduler 3. Nothing due
-is kept in APScheduler's job store: each run asks the store."""
+"""The process that runs the outbox dispatcher every few seconds and the due-notifications
+pass every minute, with APScheduler 3. Nothing due is kept in APScheduler's job store: each
+run asks the store."""
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -11,18 +13,44 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
 from channel.base import Channel
-from scheduler.dispatcher import DispatchReport, dispatch_due
+from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
+from scheduler.notifications import notifications_job
 
 log = logging.getLogger(__name__)
 
 DISPATCH_JOB_ID = "dispatch_outbox"
+NOTIFICATIONS_JOB_ID = "due_notifications"
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the notifications need to write self-service links."""
+
+    base_url: str
+    secret: str
 
 
 def dispatch_job(
-    engine: Engine, channel: Channel, clock: Callable[[], datetime], limit: int = 50
+    engine: Engine,
+    channel: Channel,
+    clock: Callable[[], datetime],
+    limit: int = 50,
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
 ) -> DispatchReport:
-    """One scheduled run: dispatch what is due, again while full batches come back (a
+    """One scheduled run: first settle sends cut off by a crash (before anything could
+    retry them), then dispatch what is due, again while full batches come back (a
     backlog drains in one run), logging instead of raising."""
+    try:
+        reconciled = reconcile_stale(engine, channel, clock(), claim_timeout)
+        if reconciled.total:
+            log.info(
+                "outbox: cut-off sends settled: %s found at Twilio, %s to retry, %s unconfirmed",
+                reconciled.found,
+                reconciled.released,
+                reconciled.unconfirmed,
+            )
+    except Exception:
+        log.exception("outbox reconciliation failed")
     total = DispatchReport()
     while True:
         try:
@@ -33,10 +61,18 @@ def dispatch_job(
         total.sent += report.sent
         total.retried += report.retried
         total.failed += report.failed
+        total.skipped += report.skipped
+        total.released += report.released
         if report.total < limit:
             break
     if total.total:
-        log.info("outbox: %s sent, %s retried, %s failed", total.sent, total.retried, total.failed)
+        log.info(
+            "outbox: %s sent, %s retried, %s failed, %s skipped",
+            total.sent,
+            total.retried,
+            total.failed,
+            total.skipped,
+        )
     return total
 
 
@@ -46,11 +82,14 @@ def run_worker(
     interval_seconds: float = 2.0,
     block: bool = True,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    links: Links | None = None,
+    notifications_interval_seconds: float = 60.0,
 ) -> BaseScheduler:
-    """Run the dispatcher every `interval_seconds`: in this thread until shut down
+    """Run the dispatcher every `interval_seconds` and, given `links`, the due
+    notifications every `notifications_interval_seconds`: in this thread until shut down
     (`block=True`), or in a background thread (`block=False`, returns the running
-    scheduler; call `.shutdown()` to stop it). Runs never overlap, and missed runs
-    collapse into one."""
+    scheduler; call `.shutdown()` to stop it). Runs of a job never overlap, and missed
+    runs collapse into one."""
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
     )
@@ -65,6 +104,19 @@ def run_worker(
         misfire_grace_time=None,
         next_run_time=datetime.now(UTC),
     )
+    if links is not None:
+        scheduler.add_job(
+            notifications_job,
+            "interval",
+            args=(engine, clock),
+            kwargs={"base_url": links.base_url, "secret": links.secret},
+            seconds=notifications_interval_seconds,
+            id=NOTIFICATIONS_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -4,15 +4,23 @@ answered, and applying Twilio's status callbacks without ever moving a message b
 A claimed row is "sending" until the dispatcher marks it; on PostgreSQL the claim skips
 rows another dispatcher has locked, so two dispatchers never claim the same row."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from store.db import is_postgres, transaction
-from store.models import MessageStatusEvent, OutboxMessage, OutboxStatus
+from store.models import (
+    Appointment,
+    AppointmentStatus,
+    MessageStatusEvent,
+    OutboxMessage,
+    OutboxStatus,
+    Patient,
+)
 
 # Progress of a message at Twilio; a callback may only move a message up this ladder.
 _RANK: dict[str, int] = {
@@ -48,9 +56,36 @@ def _replaceable_by(new: str) -> list[str]:
     return [s for s in (*_RANK, *_TERMINAL) if advances(s, new)]
 
 
+# Kinds of message that are about an appointment and only make sense while it stands.
+APPOINTMENT_KINDS = frozenset({"reminder", "confirmation"})
+# Answers to what the patient wrote, or staff writing by hand to a paused patient: always
+# sent (the patient is waiting for them).
+ANSWER_KINDS = frozenset({"reply", "booking_confirmation", "staff"})
+ACTIVE_APPOINTMENT = (AppointmentStatus.booked, AppointmentStatus.confirmed)
+# Why a claimed message was skipped instead of sent (kept in `error_message`).
+TOO_LATE = "too late"
+APPOINTMENT_GONE = "appointment cancelled or moved"
+RECIPIENT_PAUSED = "patient paused"
+RECIPIENT_OPTED_OUT = "patient opted out"
+
+
+@dataclass
+class Claim:
+    """A claimed batch: the messages to send now, and how many were skipped instead."""
+
+    messages: list[OutboxMessage]
+    skipped: int = 0
+
+
 def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxMessage]:
-    """Take up to `limit` pending messages due at `now` (oldest first): mark them
-    "sending", count the attempt, and return detached copies for the dispatcher.
+    """The messages of `claim_batch` to send (see there)."""
+    return claim_batch(engine, now, limit).messages
+
+
+def claim_batch(engine: Engine, now: datetime, limit: int = 50) -> Claim:
+    """Take up to `limit` pending messages due at `now` (oldest first). Those that no
+    longer apply become "skipped" with the reason (see `skip_reason`); the others are
+    marked "sending", their attempt counted, and returned as detached copies.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers split the rows.
     SQLite: each transaction holds the write lock from its start (see store.db)."""
@@ -65,15 +100,94 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxMess
     )
     if is_postgres(engine):
         query = query.with_for_update(skip_locked=True)
+    claim = Claim(messages=[])
     with transaction(engine) as session:
         rows = list(session.scalars(query))
+        reasons = _skip_reasons(session, rows, now)
         for row in rows:
+            row.updated_at = now
+            reason = reasons.get(row.id or 0)
+            if reason is not None:
+                row.status = OutboxStatus.skipped
+                row.error_message = reason
+                claim.skipped += 1
+                continue
             row.status = OutboxStatus.sending
             row.attempts += 1
-            row.updated_at = now
         session.flush()
-        claimed = [OutboxMessage.model_validate(row) for row in rows]
-    return claimed
+        claim.messages = [
+            OutboxMessage.model_validate(row) for row in rows if row.status == OutboxStatus.sending
+        ]
+    return claim
+
+
+def skip_reason(
+    message: OutboxMessage,
+    now: datetime,
+    appointment: tuple[str, datetime] | None,
+    recipient: tuple[bool, bool] | None,
+) -> str | None:
+    """Why a message must not be sent now, or None. `appointment` is the (status,
+    starts_at) of the one it is about, `recipient` whether anybody on its phone at the
+    clinic is (paused, opted out). Answers (`ANSWER_KINDS`) are always sent."""
+    if message.kind in ANSWER_KINDS:
+        return None
+    if message.not_after is not None and now >= message.not_after:
+        return TOO_LATE
+    if message.kind in APPOINTMENT_KINDS and message.appointment_id is not None:
+        if appointment is None or appointment[0] not in ACTIVE_APPOINTMENT:
+            return APPOINTMENT_GONE
+        if message.not_after is not None and appointment[1] != message.not_after:
+            return APPOINTMENT_GONE
+    if recipient is not None:
+        paused, opted_out = recipient
+        if opted_out:
+            return RECIPIENT_OPTED_OUT
+        if paused:
+            return RECIPIENT_PAUSED
+    return None
+
+
+def _skip_reasons(session: Session, rows: list[OutboxMessage], now: datetime) -> dict[int, str]:
+    """`skip_reason` for a batch, reading appointments and recipients in two statements."""
+    checked = [row for row in rows if row.kind not in ANSWER_KINDS]
+    if not checked:
+        return {}
+    appointment_ids = {row.appointment_id for row in checked if row.appointment_id is not None}
+    appointments: dict[int, tuple[str, datetime]] = {}
+    if appointment_ids:
+        for appointment_id, status, starts_at in session.execute(
+            select(col(Appointment.id), col(Appointment.status), col(Appointment.starts_at)).where(
+                col(Appointment.id).in_(appointment_ids)
+            )
+        ):
+            appointments[appointment_id] = (status, starts_at)
+    recipients: dict[tuple[int, str], tuple[bool, bool]] = {}
+    for clinic_id, phone, paused, opted_out in session.execute(
+        select(
+            col(Patient.clinic_id),
+            col(Patient.phone),
+            col(Patient.bot_paused),
+            col(Patient.opted_out),
+        ).where(
+            col(Patient.clinic_id).in_({row.clinic_id for row in checked}),
+            col(Patient.phone).in_({row.to_phone for row in checked}),
+            or_(col(Patient.bot_paused), col(Patient.opted_out)),
+        )
+    ):
+        before = recipients.get((clinic_id, phone), (False, False))
+        recipients[(clinic_id, phone)] = (before[0] or paused, before[1] or opted_out)
+    reasons: dict[int, str] = {}
+    for row in checked:
+        reason = skip_reason(
+            row,
+            now,
+            appointments.get(row.appointment_id) if row.appointment_id is not None else None,
+            recipients.get((row.clinic_id, row.to_phone)),
+        )
+        if reason is not None:
+            reasons[row.id or 0] = reason
+    return reasons
 
 
 def mark_sent(engine: Engine, message_id: int, sid: str, status: str, now: datetime) -> None:
@@ -83,20 +197,116 @@ def mark_sent(engine: Engine, message_id: int, sid: str, status: str, now: datet
         row = session.get(OutboxMessage, message_id)
         if row is None:
             return
-        row.twilio_sid = sid
-        row.status = status
-        row.error_code = None
-        row.error_message = None
+        _record_sent(session, row, sid, status, now)
+
+
+def _record_sent(
+    session: Session, row: OutboxMessage, sid: str, status: str, now: datetime
+) -> None:
+    row.twilio_sid = sid
+    row.status = status
+    row.error_code = None
+    row.error_message = None
+    row.updated_at = now
+    for event_status, error_code in session.execute(
+        select(col(MessageStatusEvent.status), col(MessageStatusEvent.error_code))
+        .where(col(MessageStatusEvent.message_sid) == sid)
+        .order_by(col(MessageStatusEvent.id))
+    ):
+        if advances(row.status, event_status):
+            row.status = event_status
+            if event_status in _TERMINAL:
+                row.error_code = error_code
+
+
+# -- reconciling sends cut off by a crash ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A message left "sending" by a dispatcher that died between claim and mark:
+    `claimed_at` is when that dispatcher took it, `reclaimed_at` when we did."""
+
+    message: OutboxMessage
+    claimed_at: datetime
+    reclaimed_at: datetime
+
+
+def claim_stale(
+    engine: Engine, now: datetime, older_than: timedelta, limit: int = 50
+) -> list[Stale]:
+    """Messages "sending" without a SID since before `now - older_than`. Each is stamped
+    with `now`, so no other dispatcher reconciles it meanwhile and only the one that did
+    this can settle it (`settle_*` check the stamp)."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.sending,
+            col(OutboxMessage.twilio_sid).is_(None),
+            col(OutboxMessage.updated_at) <= now - older_than,
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if is_postgres(engine):
+        query = query.with_for_update(skip_locked=True)
+    with transaction(engine) as session:
+        stale = []
+        for row in session.scalars(query):
+            claimed_at, row.updated_at = row.updated_at, now
+            stale.append(Stale(OutboxMessage.model_validate(row), claimed_at, now))
+    return stale
+
+
+def _reclaimed(session: Session, stale: Stale) -> OutboxMessage | None:
+    """The row, locked, if it is still as `claim_stale` left it."""
+    return session.scalars(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == stale.message.id,
+            col(OutboxMessage.status) == OutboxStatus.sending,
+            col(OutboxMessage.twilio_sid).is_(None),
+            col(OutboxMessage.updated_at) == stale.reclaimed_at,
+        )
+        .with_for_update()
+    ).first()
+
+
+def settle_found(engine: Engine, stale: Stale, sid: str, status: str, now: datetime) -> bool:
+    """Twilio has the message: it was sent; record its SID, never send it again."""
+    with transaction(engine) as session:
+        row = _reclaimed(session, stale)
+        if row is None:
+            return False
+        known = status in _RANK or status in _TERMINAL
+        _record_sent(session, row, sid, status if known else OutboxStatus.sent, now)
+        return True
+
+
+def settle_not_found(engine: Engine, stale: Stale, now: datetime) -> bool:
+    """Twilio does not have it: back to "pending" for a normal retry."""
+    with transaction(engine) as session:
+        row = _reclaimed(session, stale)
+        if row is None:
+            return False
+        row.status = OutboxStatus.pending
+        row.next_attempt_at = now
+        row.error_message = "send interrupted; Twilio does not have it"
         row.updated_at = now
-        for event_status, error_code in session.execute(
-            select(col(MessageStatusEvent.status), col(MessageStatusEvent.error_code))
-            .where(col(MessageStatusEvent.message_sid) == sid)
-            .order_by(col(MessageStatusEvent.id))
-        ):
-            if advances(row.status, event_status):
-                row.status = event_status
-                if event_status in _TERMINAL:
-                    row.error_code = error_code
+        return True
+
+
+def settle_unknown(engine: Engine, stale: Stale, error: str, now: datetime) -> bool:
+    """Twilio could not be asked: "unconfirmed", for staff to decide; never resent
+    automatically."""
+    with transaction(engine) as session:
+        row = _reclaimed(session, stale)
+        if row is None:
+            return False
+        row.status = OutboxStatus.unconfirmed
+        row.error_message = f"send interrupted; Twilio could not tell whether it has it: {error}"
+        row.updated_at = now
+        return True
 
 
 def mark_retry(
@@ -118,6 +328,19 @@ def mark_retry(
         next_attempt_at=next_attempt_at,
         error_code=code,
         error_message=error,
+    )
+
+
+def release(engine: Engine, message_id: int, attempts: int, now: datetime) -> bool:
+    """Hand a claimed message back unsent ("pending", due now, its attempt not counted).
+    False if it was not claimed."""
+    return _finish(
+        engine,
+        message_id,
+        now,
+        status=OutboxStatus.pending,
+        next_attempt_at=now,
+        attempts=attempts,
     )
 
 

@@ -37,8 +37,10 @@ def enqueue(
     kind: str = "reply",
     template: str | None = None,
     appointment_id: int | None = None,
+    not_after: datetime | None = None,
 ) -> int:
-    """Queue a message (split if too long); returns how many rows were new."""
+    """Queue a message (split if too long); returns how many rows were new. A message
+    with `not_after` is skipped, not sent, once that time has passed."""
     pieces = split_body(body)
     statement = insert_or_skip(session.get_bind().dialect.name, OutboxMessage, ("idempotency_key",))
     added = 0
@@ -54,6 +56,7 @@ def enqueue(
             "to_phone": to_phone,
             "body": piece,
             "appointment_id": appointment_id,
+            "not_after": not_after,
             "status": OutboxStatus.pending,
             "attempts": 0,
             "next_attempt_at": now,

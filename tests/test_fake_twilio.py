@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -59,6 +60,35 @@ def test_list_and_fetch(fake: FakeTwilio) -> None:
     [only] = client.messages.list(to=PATIENT)
     assert only.sid == first.sid
     assert client.messages(first.sid).fetch().body == "uno"
+
+
+def test_list_filters_by_send_date_and_pages_like_twilio() -> None:
+    now = [datetime(2026, 3, 2, 12, 0, tzinfo=UTC)]
+    with FakeTwilio(clock=lambda: now[0]) as fake:
+        client = client_for(fake)
+        client.messages.create(from_=CLINIC, to=PATIENT, body="early")
+        now[0] += timedelta(hours=1)
+        for n in range(3):
+            client.messages.create(from_=CLINIC, to=PATIENT, body=f"late {n}")
+        url = f"{fake.url}/2010-04-01/Accounts/{fake.account_sid}/Messages.json"
+        auth = (fake.account_sid, fake.auth_token)
+        page = requests.get(
+            url,
+            params={"To": PATIENT, "DateSent>": "2026-03-02T12:30:00Z", "PageSize": 2},
+            auth=auth,
+            timeout=5,
+        ).json()
+        assert [m["body"] for m in page["messages"]] == ["late 2", "late 1"]
+        assert page["page_size"] == 2
+        assert page["next_page_uri"] and page["previous_page_uri"] is None
+        following = requests.get(fake.url + page["next_page_uri"], auth=auth, timeout=5).json()
+        assert [m["body"] for m in following["messages"]] == ["late 0"]
+        assert following["next_page_uri"] is None
+        assert following["messages"][0]["date_created"] == "Mon, 02 Mar 2026 13:00:00 +0000"
+        listed = client.messages.list(to=PATIENT, date_sent_after=now[0] - timedelta(hours=2))
+        assert len(listed) == 4
+        bad = requests.get(url, params={"DateSent>": "yesterday"}, auth=auth, timeout=5)
+        assert bad.status_code == 400
 
 
 def test_content_templates_are_recorded(fake: FakeTwilio) -> None:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from channel.base import Channel
+    from scheduler.worker import Links
 
 log = logging.getLogger("turnero")
 
@@ -106,7 +107,12 @@ def _demo(args: argparse.Namespace) -> int:
     from webhook import create_app
 
     scheduler = run_worker(
-        engine, _channel(settings), settings.worker_interval_seconds, block=False
+        engine,
+        _channel(settings),
+        settings.worker_interval_seconds,
+        block=False,
+        links=_links(settings),
+        notifications_interval_seconds=settings.notifications_interval_seconds,
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
     admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
@@ -147,9 +153,20 @@ def _worker(_: argparse.Namespace) -> int:
 
     settings = Settings()
     run_worker(
-        make_engine(settings.database_url), _channel(settings), settings.worker_interval_seconds
+        make_engine(settings.database_url),
+        _channel(settings),
+        settings.worker_interval_seconds,
+        links=_links(settings),
+        notifications_interval_seconds=settings.notifications_interval_seconds,
     )
     return 0
+
+
+def _links(settings: Settings) -> "Links":
+    """Where the self-service links of reminders and confirmations point, and their key."""
+    from scheduler.worker import Links
+
+    return Links(settings.public_base_url, settings.resolved_secret_key)
 
 
 def _chat(args: argparse.Namespace) -> int:

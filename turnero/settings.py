@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:5000"
     secret_key: str | None = None
     turnero_env: str = "development"
+    notifications_interval_seconds: float = 60.0
     instance_dir: Path = Path("instance")
     worker_interval_seconds: float = 2.0
     admin_api_token: str | None = None
