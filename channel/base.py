@@ -44,8 +44,19 @@ class Channel(Protocol):
     """Something that sends one WhatsApp message. Phones are E.164 ("+595981000001");
     the channel adds any provider prefix such as "whatsapp:"."""
 
-    def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
-        """Send `body`; returns the provider's id, raises `SendError` if not accepted."""
+    def send(
+        self,
+        *,
+        from_phone: str,
+        to_phone: str,
+        body: str,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+    ) -> SendResult:
+        """Send `body` as free-form text, or, with `content_sid`, the approved template or
+        interactive content it names with its numbered `content_variables` (`body` is then
+        only our copy of the text). Returns the provider's id; raises `SendError` if not
+        accepted."""
         ...
 
     def find_sent(

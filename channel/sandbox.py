@@ -20,7 +20,15 @@ class SandboxChannel:
         self._lock = threading.Lock()
         self._sent: deque[tuple[str, str, str, datetime, SendResult]] = deque(maxlen=remember)
 
-    def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
+    def send(
+        self,
+        *,
+        from_phone: str,
+        to_phone: str,
+        body: str,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+    ) -> SendResult:
         sid = "SB" + uuid.uuid4().hex
         log.debug("sandbox: not sending %s from %s to %s", sid, from_phone, to_phone)
         result = SendResult(sid=sid, status="delivered")

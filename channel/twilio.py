@@ -1,5 +1,6 @@
 """Sending through Twilio's Messages API with the official client."""
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -80,12 +81,25 @@ class TwilioChannel:
             http_client=RedirectingHttpClient(api_url=api_url, timeout=timeout),
         )
 
-    def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
+    def send(
+        self,
+        *,
+        from_phone: str,
+        to_phone: str,
+        body: str,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+    ) -> SendResult:
         params: dict[str, Any] = {
             "from_": whatsapp_address(from_phone),
             "to": whatsapp_address(to_phone),
-            "body": body,
         }
+        if content_sid:
+            params["content_sid"] = content_sid
+            if content_variables:
+                params["content_variables"] = json.dumps(content_variables, ensure_ascii=False)
+        else:
+            params["body"] = body
         if self.status_callback_url:
             params["status_callback"] = self.status_callback_url
         try:

@@ -32,6 +32,12 @@ class Clinic(SQLModel, table=True):
     reminder_day_before_at: time | None = Field(
         default=None, description="also a reminder the day before at this local time"
     )
+    interactive_messages: bool = Field(
+        default=False, description="choices as WhatsApp buttons / list pickers where they fit"
+    )
+    send_rate_per_second: float = Field(
+        default=80, description="pacing of this clinic's sender number"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -106,6 +112,10 @@ class Patient(SQLModel, table=True):
     language: str | None = None
     bot_paused: bool = False
     opted_out: bool = False
+    opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    unreachable: str | None = Field(
+        default=None, description="why WhatsApp cannot reach the number: invalid, blocked"
+    )
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -230,7 +240,9 @@ class Notification(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     status: str = NotificationStatus.pending
     reason: str | None = None
-    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    outbox_message_id: int | None = Field(
+        default=None, foreign_key="outbox_message.id", index=True
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -295,6 +307,18 @@ class OutboxMessage(SQLModel, table=True):
     not_after: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="useless after this: skipped, not sent"
     )
+    language: str | None = None
+    variables: str | None = Field(
+        default=None,
+        sa_column=Column(Text, nullable=True),
+        description="JSON: the message's tags as text, for a template sent in its place",
+    )
+    options: str | None = Field(
+        default=None,
+        sa_column=Column(Text, nullable=True),
+        description="JSON: the choices offered, for buttons or a list picker",
+    )
+    content_sid: str | None = Field(default=None, description="the content actually sent")
     status: str = Field(default=OutboxStatus.pending)
     twilio_sid: str | None = Field(default=None, index=True)
     attempts: int = 0
@@ -303,6 +327,36 @@ class OutboxMessage(SQLModel, table=True):
     error_message: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContentTemplate(SQLModel, table=True):
+    """An approved WhatsApp template (Twilio Content API) a clinic sends in place of a
+    business-initiated message when the 24-hour window is closed. `variables` maps the
+    template's numbered placeholders to our tags (JSON: {"1": "patient_name", ...})."""
+
+    __tablename__ = "content_template"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "kind", "language", name="uq_content_template"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    kind: str = Field(description="the outbox kind it stands for: reminder, confirmation, ...")
+    language: str
+    content_sid: str
+    variables: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InteractiveContent(SQLModel, table=True):
+    """Quick-reply or list-picker content created through Twilio's Content API, kept by a
+    digest of what it shows so the same choices are created once."""
+
+    __tablename__ = "interactive_content"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    digest: str = Field(unique=True)
+    content_sid: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class MessageStatusEvent(SQLModel, table=True):
