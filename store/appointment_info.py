@@ -17,6 +17,7 @@ class AppointmentInfo:
     patient: Patient
     service_name: str
     professional_name: str
+    self_bookable: bool = True  # patients may move it themselves; otherwise the desk does
 
     @property
     def local_start(self) -> datetime:
@@ -59,5 +60,6 @@ def appointment_info(session: Session, appointment: Appointment) -> AppointmentI
         clinic=clinic,
         patient=patient,
         service_name=service.name if service else "",
+        self_bookable=bool(service and service.self_bookable),
         professional_name=professional.name if professional else "",
     )

@@ -485,3 +485,30 @@ def test_slot_taken_is_what_the_store_raises_for_an_overlap(db, clinic, maria):
             now=NOW,
         )
     assert stored(db, mine).starts_at == WEDNESDAY_10
+
+
+def test_a_service_patients_cannot_book_cannot_be_moved_from_the_page(client, db, clinic, maria):
+    """The lab test is booked by staff only; moving it is the front desk's job too."""
+    with transaction(db) as session:
+        lab = session.get(Service, clinic.services["lab"])
+        appointment = book(
+            session,
+            clinic_id=clinic.id,
+            patient=session.get(Patient, maria),
+            service=lab,
+            professional_id=clinic.professionals["ana"],
+            starts_at=WEDNESDAY_10,
+            source_channel="console",
+            now=NOW,
+        )
+        appointment_id = appointment.id or 0
+    page = Patient_(client, link(appointment_id))
+    page.opens()
+    assert "Este turno solo lo puede cambiar la clínica: por favor, llamá al 021 555 000." in (
+        page.page
+    )
+    assert "/reschedule" not in page.page
+    assert page.client.get(page.path + "/reschedule").status_code == 303
+    response = page.posts("reschedule", slot=f"{clinic.professionals['ana']}|2026-12-03T13:00Z")
+    assert response.status_code == 303
+    assert stored(db, appointment_id).starts_at == WEDNESDAY_10

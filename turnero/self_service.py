@@ -261,12 +261,14 @@ def _day_arg(name: str) -> Any:
 
 
 @self_service.get("/a/<token>/reschedule")
-def reschedule_choice(token: str) -> str:
+def reschedule_choice(token: str) -> str | Redirect:
     """Days with space (a week at a time), or the free times of the day picked."""
     any_professional = request.args.get("any") == "1"
     day, first = _day_arg("day"), _day_arg("from")
     with transaction(_engine()) as session:
         info = _load(session, token)
+        if not info.self_bookable:  # the appointment page says to call the clinic
+            return redirect(_url("appointment", token), code=303)
         context: dict[str, Any] = {
             "any_professional": any_professional,
             "any_args": {"any": "1"} if any_professional else {},
@@ -315,6 +317,8 @@ def reschedule_appointment(token: str) -> Redirect:
             abort(400)
         if choice.professional_id not in _professionals(session, info, any_professional):
             abort(400)
+        if not info.self_bookable:
+            return redirect(_url("appointment", token), code=303)
         if not _changeable(info):
             return _back(
                 token, "not_changeable" if info.appointment.starts_at > _now() else "too_late"
