@@ -6,10 +6,9 @@ transitions of the flow."""
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from bot.availability import Slot
-from bot.dates import parse_day, parse_time
 from bot.flow import Action, Flow, State, load_flow
 from bot.locale import LANGUAGES, words, words_any
 from bot.text import match_choice, normalize, option_number
@@ -20,11 +19,13 @@ from bot.types import (
     ConversationState,
     Effect,
     Inbound,
+    Label,
     Option,
     Reply,
     ServiceInfo,
     Turn,
 )
+from bot.when import PARTS, read_when
 
 DAYS_OFFERED = 5
 TIMES_OFFERED = 20
@@ -188,6 +189,8 @@ class _Run:
         if not state.choose:
             self.say(state.ask or "", self.summary())
             return
+        if state.choose == "times" and self.take_wanted_time(state):
+            return
         options = self.options(state)
         if not options:  # nothing to offer: the flow says where to go, or start over
             if state.when_empty or state.id != self.flow.start:
@@ -195,6 +198,23 @@ class _Run:
             return
         self.conv.options = [o.id for o in options]
         self.say(state.ask or "", self.summary(), tuple(options))
+
+    def take_wanted_time(self, state: State) -> bool:
+        """The time the patient already said with the day: taken if free (no question);
+        otherwise said so. A part of the day with no free time that day is said too."""
+        draft = self.conv.draft
+        if draft.time:
+            wanted, draft.time = time.fromisoformat(draft.time), None
+            found = self.free_at(wanted)
+            if found is not None:
+                self.remember(state, found)
+                self.enter(state.next_for(found.id) or self.flow.idle)
+                return True
+            self.say("booking.time_unavailable", {"time": wanted.strftime("%H:%M")})
+        if draft.part and not self.time_options():
+            self.say("booking.part_full", {"date": draft.day_date, "part": _PART_LABEL[draft.part]})
+            draft.part = None
+        return False
 
     def say(
         self,
@@ -288,35 +308,74 @@ class _Run:
         return named[found] if found is not None else None
 
     def pick_time(self, options: list[Option], text: str) -> Option | None:
-        wanted = parse_time(text)
-        if wanted is None:
+        """A time written instead of a number: exactly that time if it is free; a part of
+        the day ("a la tarde") narrows the times offered."""
+        when = read_when(text, self.today(), bare_number_is_time=True)
+        if when.time is None and when.part:
+            self.conv.draft.part = when.part
+            self.ask_again()
+            return None
+        if when.time is None:
             self.not_understood()
             return None
+        found = self.free_at(when.time)
+        if found is None:
+            self.say("booking.time_unavailable", {"time": when.time.strftime("%H:%M")})
+            self.ask_again()
+        return found
+
+    def free_at(self, wanted: time) -> Option | None:
         tz = self.view.clinic.rules.timezone
-        for o in self.time_options(every=True):
-            if o.moment and o.moment.astimezone(tz).time() == wanted:
-                return o
-        self.say("booking.time_unavailable", {"time": wanted.strftime("%H:%M")})
-        self.ask_again()
-        return None
+        return next(
+            (
+                o
+                for o in self.time_options(every=True, in_part=False)
+                if o.moment and o.moment.astimezone(tz).time() == wanted
+            ),
+            None,
+        )
 
     def answer_date(self, state: State, text: str) -> None:
-        today = self.today()
-        day = parse_day(text, today)
-        rules = self.view.clinic.rules
-        if day is None:
-            self.not_understood()
-        elif day < today:
-            self.say("booking.date_past", {"date": day})
+        """A day written instead of a number; a time or part of the day said with it is
+        kept for the time question."""
+        today, rules, draft = self.today(), self.view.clinic.rules, self.conv.draft
+        when = read_when(text, today)
+        draft.part = when.part or draft.part
+        draft.time = when.time.strftime("%H:%M") if when.time else draft.time
+        days = [d for d in when.days if d >= today] if len(when.days) > 1 else list(when.days)
+        if not days:
+            if when.time or when.part:
+                self.say("booking.day_first")
+                self.ask_again()
+            else:
+                self.not_understood()
+        elif when.week:
+            self.offer_days(state, days, "booking.days_that_week")
+        elif len(days) > 1:
+            self.offer_days(state, days, "booking.which_day")
+        elif days[0] < today:
+            self.say("booking.date_past", {"date": days[0]})
             self.ask_again()
-        elif day > rules.last_day(self.view.now):
+        elif days[0] > rules.last_day(self.view.now):
             self.say("booking.date_beyond_horizon", {"horizon_days": rules.horizon_days})
             self.ask_again()
-        elif self.slots(day):
-            self.conv.draft.day = day.isoformat()
+        elif self.slots(days[0]):
+            draft.day = days[0].isoformat()
             self.enter(state.next_for(None) or self.flow.idle)
         else:
-            self.say_day_full(state, day)
+            self.say_day_full(state, days[0])
+
+    def offer_days(self, state: State, days: list[date], template: str) -> None:
+        """The days among `days` that have space, to pick by number; the nearest days with
+        space when none has."""
+        last = min(days[-1], self.view.clinic.rules.last_day(self.view.now))
+        with_space = [d for d in days if d <= last and self.slots(d)]
+        if not with_space:
+            self.say_day_full(state, days[0])
+            return
+        options = tuple(Option(d.isoformat(), day=d) for d in with_space)
+        self.conv.options = [o.id for o in options]
+        self.say(template, self.summary(), options)
 
     def say_day_full(self, state: State, day: date) -> None:
         nearest = self.day_options(first_day=day)
@@ -395,12 +454,17 @@ class _Run:
         )
         return [Option(d.isoformat(), day=d) for d in days]
 
-    def time_options(self, every: bool = False) -> list[Option]:
-        day = self.conv.draft.day_date
+    def time_options(self, every: bool = False, in_part: bool = True) -> list[Option]:
+        """The day's free times, spread over the day (or `every` one), only those in the
+        part of the day the patient asked for."""
+        draft = self.conv.draft
+        day = draft.day_date
         if day is None:
             return []
         slots = self.slots(day)
         tz = self.view.clinic.rules.timezone
+        if in_part and draft.part:
+            slots = [s for s in slots if _part_of(s.starts_at.astimezone(tz)) == draft.part]
         shown = slots if every else _spread(slots, TIMES_OFFERED)
         return [
             Option(
@@ -484,6 +548,13 @@ class _Run:
         if wanted is None:
             return None
         return next((a for a in self.view.appointments.upcoming() if a.id == wanted), None)
+
+
+def _part_of(moment: datetime) -> str:
+    return "morning" if moment.hour < 12 else "afternoon" if moment.hour < 19 else "evening"
+
+
+_PART_LABEL = {part: Label(f"labels.part_{part}") for part in PARTS}
 
 
 def _action_payload(payload: str | None) -> tuple[str | None, int | None]:

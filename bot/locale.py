@@ -24,12 +24,13 @@ def text(key: str, language: str, **tags: object) -> str:
 
 
 @cache
-def words(key: str, language: str) -> tuple[str, ...]:
-    """The alternatives of a `words.*` entry in one language, normalized for matching."""
+def words(key: str, language: str, namespace: str = "words") -> tuple[str, ...]:
+    """The alternatives of a `words.*` entry (or of another namespace's, such as `when.*`)
+    in one language, normalized for matching."""
     from bot.text import normalize
 
-    raw = text(f"words.{key}", language)
-    if raw == f"words.{key}":
+    raw = text(f"{namespace}.{key}", language)
+    if raw == f"{namespace}.{key}":
         return ()
     return tuple(w for w in (normalize(part) for part in raw.split("|")) if w)
 

@@ -12,7 +12,7 @@ import yaml
 from babel.dates import format_date, format_time
 
 from bot.locale import LANGUAGES, text
-from bot.types import Option, Reply
+from bot.types import Label, Option, Reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _FORMATTER = string.Formatter()
@@ -73,6 +73,8 @@ def _option_label(option: Option, language: str) -> str:
 
 
 def _tag_value(value: object, language: str) -> str:
+    if isinstance(value, Label):
+        return text(value.key, language)
     if isinstance(value, datetime):
         return format_moment(value, language)
     if isinstance(value, date):

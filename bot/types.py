@@ -134,6 +134,8 @@ class BookingDraft:
     name: str | None = None
     dni: str | None = None
     insurance: str | None = None
+    part: str | None = None  # morning | afternoon | evening: narrows the times offered
+    time: str | None = None  # "HH:MM" said with the day, taken if free
     appointment: int | None = None  # an existing appointment being confirmed, cancelled, moved
 
     @property
@@ -192,6 +194,13 @@ class Option:
     label_key: str | None = None
     day: date | None = None
     moment: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    """A tag whose text is a locale label (`labels.*`), written in the reader's language."""
+
+    key: str
 
 
 @dataclass(frozen=True)
