@@ -83,4 +83,6 @@ def test_weekday_and_month_lists_are_complete():
         labels = _locale_files(language)["labels"]
         assert len(labels["weekdays"].split("|")) == 7
         assert len(labels["months"].split("|")) == 12
-        assert len(_locale_files(language)["words"]["weekdays"].split("|")) == 7
+        when = _locale_files(language)["when"]
+        assert len(when["weekdays"].split("|")) == 7
+        assert len(when["months"].split("|")) == 12
