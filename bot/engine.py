@@ -67,6 +67,8 @@ class _Run:
         elif inbound.media_count and not inbound.text.strip() and not inbound.payload:
             self.say("booking.media_unsupported")
             self.ask_again()
+        elif self.switch_language(inbound):
+            pass
         elif command := self.command(inbound):
             self.act(self.flow.commands[command])
         elif appointment := self.appointment_by_code(inbound):
@@ -139,13 +141,28 @@ class _Run:
         self.enter(self.flow.manage or self.flow.idle, remember=False)
 
     def notice_language(self, text: str) -> None:
+        """The first message sets the language when it is clearly in one: a greeting, or
+        more of its everyday words than of any other language's."""
         if self.conv.language:
             return
         said = normalize(text)
         spoken = next((lang for lang in LANGUAGES if said in words("greeting", lang)), None)
+        spoken = spoken or _mostly_in(said)
         self.conv.language = spoken or self.view.clinic.default_language
         if spoken:
             self.effects.append(Effect("set_language", {"language": spoken}))
+
+    def switch_language(self, inbound: Inbound) -> bool:
+        """ "English", "guaraní", "español" at any time: the conversation goes on in it."""
+        said = inbound.payload or normalize(inbound.text)
+        asked = next((lang for lang in LANGUAGES if said in words_any(f"language_{lang}")), None)
+        if asked is None:
+            return False
+        self.conv.language = asked
+        self.effects.append(Effect("set_language", {"language": asked, "chosen": True}))
+        self.say("booking.language_changed")
+        self.ask_again()
+        return True
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -548,6 +565,15 @@ class _Run:
         if wanted is None:
             return None
         return next((a for a in self.view.appointments.upcoming() if a.id == wanted), None)
+
+
+def _mostly_in(said: str) -> str | None:
+    """The language most of the words belong to, if one clearly leads."""
+    tokens = said.split()
+    counts = {lang: sum(t in words("common", lang) for t in tokens) for lang in LANGUAGES}
+    best = max(counts, key=lambda lang: counts[lang])
+    others = [n for lang, n in counts.items() if lang != best]
+    return best if counts[best] >= 2 and counts[best] > max(others) else None
 
 
 def _part_of(moment: datetime) -> str:

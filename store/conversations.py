@@ -170,14 +170,14 @@ def pause_bot(session: Session, clinic_id: int, phone: str) -> None:
     )
 
 
-def remember_language(session: Session, clinic_id: int, phone: str, language: str) -> None:
-    """The language the phone writes in, for the people on it who have none yet."""
-    session.connection().execute(
-        update(Patient)
-        .where(
-            col(Patient.clinic_id) == clinic_id,
-            col(Patient.phone) == phone,
-            col(Patient.language).is_(None),
-        )
-        .values(language=language)
+def remember_language(
+    session: Session, clinic_id: int, phone: str, language: str, *, chosen: bool = False
+) -> None:
+    """The language the phone writes in, for the people on it who have none yet; one the
+    patient asked for (`chosen`) replaces what they had."""
+    statement = update(Patient).where(
+        col(Patient.clinic_id) == clinic_id, col(Patient.phone) == phone
     )
+    if not chosen:
+        statement = statement.where(col(Patient.language).is_(None))
+    session.connection().execute(statement.values(language=language))

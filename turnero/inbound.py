@@ -152,7 +152,13 @@ def _apply(
     for effect in turn.effects:
         event: Inbound | None = None
         if effect.kind == "set_language":
-            remember_language(session, clinic.id or 0, phone, effect.data["language"])
+            remember_language(
+                session,
+                clinic.id or 0,
+                phone,
+                effect.data["language"],
+                chosen=effect.data.get("chosen", False),
+            )
         elif effect.kind == "pause_bot":
             pause_bot(session, clinic.id or 0, phone)
             paused = True
