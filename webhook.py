@@ -116,7 +116,8 @@ def inbound() -> Response:
         to_phone=receiver,
         body=form.get("Body", "")[:MAX_BODY_CHARS],
         num_media=num_media,
-        payload=form.get("ButtonPayload") or None,
+        payload=(form.get("ButtonPayload") or form.get("ListId") or "")[:MAX_BODY_CHARS] or None,
+        replied_sid=form.get("OriginalRepliedMessageSid", "")[:64] or None,
         fields={k: v[:MAX_BODY_CHARS] for k, v in form.items()},
     )
     outcome = handle_inbound(

@@ -60,7 +60,12 @@ class _Run:
             self.act(self.flow.events[inbound.event], inbound.data)
             return
         self.notice_language(inbound.text)
-        if self.answer_reminder(inbound):
+        if inbound.stale:  # never applied, whatever it names
+            if self.timed_out():
+                self.act(self.flow.events["timeout"])
+            else:
+                self.answer_stale(inbound)
+        elif self.answer_reminder(inbound):
             pass
         elif self.timed_out():
             self.act(self.flow.events["timeout"])
@@ -100,7 +105,7 @@ class _Run:
         the patient saw, so it wins over whatever the conversation was doing."""
         if not self.flow.manage:
             return False
-        action, appointment_id = _action_payload(inbound.payload)
+        action, appointment_id = action_payload(inbound.payload)
         if action is None and not _could_be_action(inbound.text):
             return False
         if appointment_id is not None:
@@ -122,6 +127,18 @@ class _Run:
             action = "confirm"
         self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
         return True
+
+    def answer_stale(self, inbound: Inbound) -> None:
+        """A tap on an earlier message: never applied. A reminder's button is about an
+        appointment that has changed since (or is not this phone's); any other button
+        answers an old question, so the current one is asked again."""
+        if action_payload(inbound.payload)[0] is not None:
+            self.act(self.flow.events["appointment_gone"])
+        elif self.state.ask:
+            self.say("booking.stale_tap")
+            self.ask_again()
+        else:
+            self.say("booking.stale_tap_idle")
 
     def appointment_by_code(self, inbound: Inbound) -> AppointmentSummary | None:
         """An appointment's confirmation code written when no question is pending."""
@@ -583,7 +600,7 @@ def _part_of(moment: datetime) -> str:
 _PART_LABEL = {part: Label(f"labels.part_{part}") for part in PARTS}
 
 
-def _action_payload(payload: str | None) -> tuple[str | None, int | None]:
+def action_payload(payload: str | None) -> tuple[str | None, int | None]:
     """A reminder button's payload: "confirm:12" names the action and the appointment;
     a bare "confirm" names only the action."""
     action, _, appointment = (payload or "").partition(":")

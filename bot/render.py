@@ -57,7 +57,7 @@ def format_moment(moment: datetime, language: str) -> str:
     return format_time(moment, "HH:mm", locale="es" if language == "gn" else language)
 
 
-def _option_label(option: Option, language: str) -> str:
+def option_label(option: Option, language: str) -> str:
     if option.moment is not None and option.label:  # an appointment: when, then what
         when = (
             f"{format_day(option.moment.date(), language)} {format_moment(option.moment, language)}"
@@ -91,7 +91,7 @@ def render(reply: Reply, language: str, overrides: Mapping[str, str] | None = No
     )
     tags = {name: _tag_value(value, language) for name, value in reply.tags.items()}
     tags["options"] = "\n".join(
-        f"{n}. {_option_label(o, language)}" for n, o in enumerate(reply.options, start=1)
+        f"{n}. {option_label(o, language)}" for n, o in enumerate(reply.options, start=1)
     )
     return body.format_map(defaultdict(str, tags)).strip()
 

@@ -116,6 +116,7 @@ class Inbound:
     text: str = ""
     payload: str | None = None
     media_count: int = 0
+    stale: bool = False  # a tap on a message that is no longer the question (see turnero.taps)
     event: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 

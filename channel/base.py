@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -65,4 +65,15 @@ class Channel(Protocol):
         """The message with this body the provider accepted from `from_phone` to
         `to_phone` since `sent_after`, or None if it has none; raises `SendError` when
         the provider cannot be asked."""
+        ...
+
+
+@runtime_checkable
+class ContentCreator(Protocol):
+    """A channel that can create content to send by its id (Twilio's Content API), such
+    as quick-reply buttons or a list picker. Channels without it send text."""
+
+    def create_content(self, *, friendly_name: str, language: str, types: dict[str, Any]) -> str:
+        """Create the content (`types` as the Content API takes them, e.g.
+        {"twilio/quick-reply": {...}}); returns its id ("HX…"); raises `SendError`."""
         ...

@@ -14,6 +14,7 @@ from twilio.base.exceptions import (
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from twilio.rest.content.v1.content import ContentList
 
 from channel.base import Channel, SendError, SendResult
 from channel.sandbox import SandboxChannel
@@ -21,6 +22,8 @@ from channel.sandbox import SandboxChannel
 log = logging.getLogger(__name__)
 
 TWILIO_API_BASE = "https://api.twilio.com"
+# Twilio's other API hosts the client calls (the Content API); TWILIO_API_URL serves all.
+TWILIO_HOSTS = (TWILIO_API_BASE, "https://content.twilio.com")
 FIND_LIMIT = 200  # messages to one patient since a send was cut off: a handful at most
 
 
@@ -31,7 +34,8 @@ def whatsapp_address(phone: str) -> str:
 
 class RedirectingHttpClient(TwilioHttpClient):
     """The client's HTTP layer with a timeout, optionally sending requests meant for
-    api.twilio.com to another base URL (how TWILIO_API_URL points at a fake server)."""
+    Twilio's hosts (api.twilio.com, content.twilio.com) to another base URL (how
+    TWILIO_API_URL points at a fake server)."""
 
     def __init__(self, api_url: str | None = None, timeout: float = 10) -> None:
         super().__init__(timeout=timeout)
@@ -48,8 +52,10 @@ class RedirectingHttpClient(TwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        if self.api_url and url.startswith(TWILIO_API_BASE):
-            url = self.api_url + url[len(TWILIO_API_BASE) :]
+        if self.api_url:
+            host = next((h for h in TWILIO_HOSTS if url.startswith(h + "/")), None)
+            if host is not None:
+                url = self.api_url + url[len(host) :]
         return super().request(
             method,
             url,
@@ -117,6 +123,30 @@ class TwilioChannel:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}") from exc
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+
+    def create_content(self, *, friendly_name: str, language: str, types: dict[str, Any]) -> str:
+        """Create content through the Content API (`client.content.v1.contents`);
+        returns its SID ("HX…"). Failures surface as `SendError`."""
+        request = ContentList.ContentCreateRequest(
+            {"friendly_name": friendly_name, "language": language, "types": types}
+        )
+        try:
+            content = self.client.content.v1.contents.create(request)
+        except TwilioRestException as exc:
+            raise SendError(
+                str(exc.msg), http_status=exc.status, code=_twilio_code(exc.code, exc.status)
+            ) from exc
+        except TwilioServiceException as exc:
+            raise SendError(
+                str(exc.detail or exc.title),
+                http_status=exc.status,
+                code=_twilio_code(exc.code, exc.status),
+            ) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}") from exc
+        if not content.sid:
+            raise SendError("the Content API answered without a SID")
+        return str(content.sid)
 
     def find_sent(
         self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime

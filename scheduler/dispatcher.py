@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from channel.base import Channel, SendError
+from scheduler import interactive
 from store.dispatch import (
     Stale,
     claim_batch,
@@ -109,10 +110,9 @@ def dispatch_due(
 def _dispatch_one(engine: Engine, channel: Channel, message: OutboxMessage, now: datetime) -> str:
     """Send one claimed message and record the result; returns what happened."""
     assert message.id is not None
+    content_sid = interactive.content_for(engine, channel, message, now)
     try:
-        result = channel.send(
-            from_phone=message.from_phone, to_phone=message.to_phone, body=message.body
-        )
+        result, content_sid = interactive.send(channel, message, content_sid)
     except SendError as error:
         if error.retryable and message.attempts < MAX_ATTEMPTS:
             next_attempt_at = now + backoff(message.attempts)
@@ -130,7 +130,7 @@ def _dispatch_one(engine: Engine, channel: Channel, message: OutboxMessage, now:
         )
         mark_failed(engine, message.id, error.code, error.message, now)
         return "failed"
-    mark_sent(engine, message.id, result.sid, result.status, now)
+    mark_sent(engine, message.id, result.sid, result.status, now, content_sid=content_sid)
     return "sent"
 
 

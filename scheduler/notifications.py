@@ -3,6 +3,7 @@ checked, written in the patient's language and handed to the outbox, one transac
 batch. A worker that was down catches up on its next pass: what is still useful goes out,
 the rest is recorded as skipped "too late"."""
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -12,13 +13,15 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.choices import offer
+from bot.engine import ACTIONS
 from bot.links import self_service_url
 from bot.render import render
-from bot.types import Reply
+from bot.types import Option, Reply
 from store import notifications as due
 from store.appointment_info import appointment_info
 from store.db import transaction
-from store.models import Appointment, Notification
+from store.models import Appointment, Clinic, Notification
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,10 @@ def queue_due_notifications(
         queued: list[Notification] = []
         for notification in claimed:
             reason = due.reason_to_skip(session, notification, now, rules)
-            body = None
+            body, language, options = None, None, None
             if reason is None:
                 try:
-                    body = _render(session, notification, base_url, secret)
+                    body, language, options = _render(session, notification, base_url, secret)
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
@@ -64,7 +67,13 @@ def queue_due_notifications(
                 report.skipped[reason or due.FAILED_TO_RENDER] += 1
                 continue
             due.queue(
-                session, notification, template=TEMPLATES[notification.kind], body=body, now=now
+                session,
+                notification,
+                template=TEMPLATES[notification.kind],
+                body=body,
+                now=now,
+                language=language,
+                options=options,
             )
             queued.append(notification)
         due.link_outbox(session, queued)
@@ -72,13 +81,30 @@ def queue_due_notifications(
     return report
 
 
-def _render(session: Session, notification: Notification, base_url: str, secret: str) -> str:
-    """The message in the patient's language, with the appointment's self-service link."""
+def _render(
+    session: Session, notification: Notification, base_url: str, secret: str
+) -> tuple[str, str, str | None]:
+    """The message in the patient's language, with the appointment's self-service link;
+    the language; and, for a reminder where the clinic sends buttons, its choices
+    (confirm, cancel, reschedule, each naming the appointment) as outbox `options`."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
     link = self_service_url(base_url, secret, appointment.id)
-    return render(Reply(TEMPLATES[notification.kind], info.tags(link)), info.language)
+    reply = Reply(TEMPLATES[notification.kind], info.tags(link))
+    body = render(reply, info.language)
+    clinic = session.get(Clinic, appointment.clinic_id)
+    if notification.kind != "reminder" or clinic is None or not clinic.interactive_messages:
+        return body, info.language, None
+    choices = tuple(
+        Option(f"{action}:{appointment.id}", label_key=f"labels.{action}") for action in ACTIONS
+    )
+    offered = offer([Reply(reply.template, reply.tags, choices)], info.language)
+    return (
+        body,
+        info.language,
+        json.dumps(offered.to_json(), ensure_ascii=False) if offered else None,
+    )
 
 
 def notifications_job(

@@ -190,13 +190,23 @@ def _skip_reasons(session: Session, rows: list[OutboxMessage], now: datetime) ->
     return reasons
 
 
-def mark_sent(engine: Engine, message_id: int, sid: str, status: str, now: datetime) -> None:
-    """Record the provider's SID and first status. A status callback that arrived before
-    this (it can: Twilio may call back before our commit) is applied on top."""
+def mark_sent(
+    engine: Engine,
+    message_id: int,
+    sid: str,
+    status: str,
+    now: datetime,
+    *,
+    content_sid: str | None = None,
+) -> None:
+    """Record the provider's SID and first status, and the content it was sent with, if
+    any. A status callback that arrived before this (it can: Twilio may call back before
+    our commit) is applied on top."""
     with transaction(engine) as session:
         row = session.get(OutboxMessage, message_id)
         if row is None:
             return
+        row.content_sid = content_sid
         _record_sent(session, row, sid, status, now)
 
 

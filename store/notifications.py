@@ -148,6 +148,8 @@ def queue(
     template: str,
     body: str,
     now: datetime,
+    language: str | None = None,
+    options: str | None = None,
 ) -> None:
     """Hand the rendered message to the outbox (useless once the appointment starts) and
     mark the notification queued; `link_outbox` then records which row it became.
@@ -170,6 +172,8 @@ def queue(
         template=template,
         appointment_id=appointment.id,
         not_after=notification.starts_at,
+        language=language,
+        options=options,
     )
     notification.status = NotificationStatus.queued
     notification.reason = None

@@ -38,10 +38,16 @@ def enqueue(
     template: str | None = None,
     appointment_id: int | None = None,
     not_after: datetime | None = None,
+    language: str | None = None,
+    options: str | None = None,
 ) -> int:
     """Queue a message (split if too long); returns how many rows were new. A message
-    with `not_after` is skipped, not sent, once that time has passed."""
+    with `not_after` is skipped, not sent, once that time has passed. `options` (JSON,
+    see `bot.choices.Offer`) lets the dispatcher send its choices as buttons or a list;
+    a message split in pieces goes as text."""
     pieces = split_body(body)
+    if len(pieces) > 1:
+        options = None
     statement = insert_or_skip(session.get_bind().dialect.name, OutboxMessage, ("idempotency_key",))
     added = 0
     for n, piece in enumerate(pieces):
@@ -57,6 +63,8 @@ def enqueue(
             "body": piece,
             "appointment_id": appointment_id,
             "not_after": not_after,
+            "language": language,
+            "options": options,
             "status": OutboxStatus.pending,
             "attempts": 0,
             "next_attempt_at": now,

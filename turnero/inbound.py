@@ -11,7 +11,8 @@ from enum import StrEnum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.engine import step
+from bot.choices import offer
+from bot.engine import action_payload, step
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
 from store.appointments import (
@@ -37,6 +38,7 @@ from store.conversations import (
 from store.db import transaction
 from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
+from store.taps import tap_is_stale
 from turnero.clinic_view import CatalogCache, build_view
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class InboundMessage:
     body: str = ""
     num_media: int = 0
     payload: str | None = None
+    replied_sid: str | None = None  # the outbound message a tap answers
     fields: dict[str, str] = field(default_factory=dict)
 
 
@@ -105,7 +108,12 @@ def _handle(
         return Outcome.for_staff
     state = ConversationState.from_dict(json.loads(conversation.state))
     view = build_view(session, catalog, message.from_phone, people, now)
-    inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
+    inbound = Inbound(
+        text=message.body,
+        payload=message.payload,
+        media_count=message.num_media,
+        stale=_stale_tap(session, clinic, message),
+    )
     turn = step(state, inbound, view)
     replies, state, appointment, paused = _apply(
         session, clinic, message.from_phone, turn, view, link_for
@@ -119,6 +127,19 @@ def _handle(
         now=now,
     )
     return Outcome.handled
+
+
+def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> bool:
+    """Whether a tap answers a message that no longer stands (read only for taps)."""
+    if message.replied_sid is None or message.payload is None:
+        return False
+    return tap_is_stale(
+        session,
+        clinic_id=clinic.id or 0,
+        phone=message.from_phone,
+        replied_sid=message.replied_sid,
+        appointment_id=action_payload(message.payload)[1],
+    )
 
 
 def _record(
@@ -274,7 +295,9 @@ def _queue_replies(
 ) -> None:
     if not replies:
         return
-    body = render_all(replies, state.language or clinic.default_language)
+    language = state.language or clinic.default_language
+    body = render_all(replies, language)
+    offered = offer(replies, language) if clinic.interactive_messages else None
     key, kind = f"reply:{message.message_sid}", "reply"
     if appointment is not None:
         key, kind = f"appointment:{appointment.id}:booking_confirmation", "booking_confirmation"
@@ -288,6 +311,8 @@ def _queue_replies(
         kind=kind,
         appointment_id=appointment.id if appointment else None,
         now=now,
+        language=language,
+        options=json.dumps(offered.to_json(), ensure_ascii=False) if offered else None,
     )
 
 
