@@ -61,10 +61,7 @@ class _Run:
             return
         self.notice_language(inbound.text)
         if inbound.stale:  # never applied, whatever it names
-            if self.timed_out():
-                self.act(self.flow.events["timeout"])
-            else:
-                self.answer_stale(inbound)
+            self.answer_stale(inbound)
         elif self.answer_reminder(inbound):
             pass
         elif self.timed_out():
@@ -134,6 +131,8 @@ class _Run:
         answers an old question, so the current one is asked again."""
         if action_payload(inbound.payload)[0] is not None:
             self.act(self.flow.events["appointment_gone"])
+        elif self.timed_out():
+            self.act(self.flow.events["timeout"])
         elif self.state.ask:
             self.say("booking.stale_tap")
             self.ask_again()

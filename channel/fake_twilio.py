@@ -8,14 +8,22 @@ so the real client (pointed here through `TwilioChannel(api_url=...)`) runs unch
 - `GET  /2010-04-01/Accounts/<AccountSid>/Messages.json` lists them, newest first (filters
   `To`, `From`, `DateSent>` and `DateSent<`, which compare the creation time of a message
   not yet sent; pages by `PageSize` and `Page`, with Twilio's paging fields);
-- `GET  /2010-04-01/Accounts/<AccountSid>/Messages/<Sid>.json` fetches one.
+- `GET  /2010-04-01/Accounts/<AccountSid>/Messages/<Sid>.json` fetches one;
+- the Content API (`content.twilio.com`, which `TwilioChannel` sends to the same URL):
+  `POST /v1/Content` (JSON) creates `twilio/text`, `twilio/quick-reply` or
+  `twilio/list-picker` content with WhatsApp's limits checked, `GET /v1/Content` lists,
+  `GET|DELETE /v1/Content/<Sid>` fetch or delete one; a message created with the
+  `ContentSid` of content created here has its body, `ContentVariables` filled in, one
+  naming deleted content fails with 21655, any other is taken for an approved template.
 
 Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messages`,
 `POST /_fake/fail` (json `{count, http_status, code}`: the next creates fail),
-`POST /_fake/reset`. With `send_callbacks=True`, a message that names a StatusCallback
-gets "sent" then "delivered" callbacks signed like Twilio's (`X-Twilio-Signature`)."""
+`POST /_fake/reset`; `fail_next_content` makes the next content creates fail. With
+`send_callbacks=True`, a message that names a StatusCallback gets "sent" then "delivered"
+callbacks signed like Twilio's (`X-Twilio-Signature`)."""
 
 import argparse
+import json
 import logging
 import re
 import signal
@@ -43,6 +51,15 @@ DEFAULT_PORT = 8099
 API_VERSION = "2010-04-01"
 BODY_LIMIT = 1600
 CALLBACK_STATUSES = ("sent", "delivered")
+# WhatsApp's limits on in-session interactive content, as Twilio's Content API checks them.
+CONTENT_BODY_LIMIT = 1024
+QUICK_REPLY_BUTTONS = 10
+BUTTON_TITLE_LIMIT = 20
+LIST_ITEMS = 10
+LIST_ITEM_LIMIT = 24
+LIST_DESCRIPTION_LIMIT = 72
+LIST_BUTTON_LIMIT = 20
+_VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 _PHONE = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 _ERROR_MESSAGES = {
@@ -93,6 +110,9 @@ class FakeTwilio:
         self._lock = threading.Lock()
         self._messages: list[dict[str, Any]] = []
         self._failures: list[tuple[int, int | None]] = []
+        self._content_failures: list[tuple[int, int | None]] = []
+        self._contents: list[dict[str, Any]] = []
+        self._deleted_contents: set[str] = set()
         self._callbacks: list[dict[str, Any]] = []
         self._callback_threads: list[threading.Thread] = []
         self._server: BaseWSGIServer | None = None
@@ -163,11 +183,27 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend([(http_status, code)] * count)
 
+    @property
+    def contents(self) -> list[dict[str, Any]]:
+        """Copies of the content created through the Content API, oldest first."""
+        with self._lock:
+            return [dict(c) for c in self._contents]
+
+    def fail_next_content(
+        self, count: int, http_status: int = 500, code: int | None = None
+    ) -> None:
+        """Make the next `count` content creates fail, like `fail_next` for messages."""
+        with self._lock:
+            self._content_failures.extend([(http_status, code)] * count)
+
     def reset(self) -> None:
-        """Forget messages, callbacks and pending failures."""
+        """Forget messages, contents, callbacks and pending failures."""
         with self._lock:
             self._messages.clear()
+            self._contents.clear()
+            self._deleted_contents.clear()
             self._failures.clear()
+            self._content_failures.clear()
             self._callbacks.clear()
 
     def wait_for_callbacks(self, timeout: float = 5.0) -> None:
@@ -186,17 +222,23 @@ class FakeTwilio:
         app.add_url_rule(f"{base}/Messages.json", "create", self._create, methods=["POST"])
         app.add_url_rule(f"{base}/Messages.json", "list", self._list, methods=["GET"])
         app.add_url_rule(f"{base}/Messages/<sid>.json", "fetch", self._fetch, methods=["GET"])
+        app.add_url_rule("/v1/Content", "content_create", self._content_create, methods=["POST"])
+        app.add_url_rule("/v1/Content", "content_list", self._content_list, methods=["GET"])
+        app.add_url_rule("/v1/Content/<sid>", "content_fetch", self._content_fetch)
+        app.add_url_rule(
+            "/v1/Content/<sid>", "content_delete", self._content_delete, methods=["DELETE"]
+        )
         app.add_url_rule("/_fake/messages", "fake_messages", self._control_messages)
         app.add_url_rule("/_fake/fail", "fake_fail", self._control_fail, methods=["POST"])
         app.add_url_rule("/_fake/reset", "fake_reset", self._control_reset, methods=["POST"])
         return app
 
-    def _refuse(self, account_sid: str) -> ResponseReturnValue | None:
+    def _refuse(self, account_sid: str | None = None) -> ResponseReturnValue | None:
         """Twilio's answer to bad credentials or another account's URL, if either."""
         auth = request.authorization
         if auth is None or (auth.username, auth.password) != (self.account_sid, self.auth_token):
             return twilio_error(401, 20003, "Authenticate")
-        if account_sid != self.account_sid:
+        if account_sid is not None and account_sid != self.account_sid:
             return twilio_error(
                 404,
                 20404,
@@ -227,6 +269,20 @@ class FakeTwilio:
             return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
         if not body and not content_sid:
             return twilio_error(400, 21602, "Message body is required.")
+        if content_sid:
+            with self._lock:
+                content = next((c for c in self._contents if c["sid"] == content_sid), None)
+                deleted = content_sid in self._deleted_contents
+            if deleted:
+                return twilio_error(400, 21655, "The ContentSid is Invalid")
+            try:
+                variables = json.loads(form.get("ContentVariables") or "{}")
+            except ValueError:
+                return twilio_error(400, 21656, "The ContentVariables Parameter is invalid")
+            if not isinstance(variables, dict):
+                return twilio_error(400, 21656, "The ContentVariables Parameter is invalid")
+            if content is not None:  # else an approved template made in Twilio's console
+                body = _content_body(content, variables)
         if len(body) > BODY_LIMIT:
             return twilio_error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
@@ -328,6 +384,95 @@ class FakeTwilio:
             return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
         return jsonify(found)
 
+    # -- the Content API ------------------------------------------------------------------
+
+    def _content_create(self) -> ResponseReturnValue:
+        refused = self._refuse()
+        if refused is not None:
+            return refused
+        with self._lock:
+            failure = self._content_failures.pop(0) if self._content_failures else None
+        if failure is not None:
+            http_status, code = failure
+            reason = _ERROR_MESSAGES.get(http_status, "Error")
+            return twilio_error(
+                http_status, code if code is not None else 20000 + http_status, reason
+            )
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return twilio_error(400, 20001, "The request body must be a JSON object")
+        types = {k: v for k, v in (data.get("types") or {}).items() if v is not None}
+        problem = _content_problem(types)
+        if problem is not None:
+            return twilio_error(400, 20001, problem)
+        now = format_datetime(self.clock().astimezone(UTC))
+        sid = "HX" + uuid.uuid4().hex
+        url = f"https://content.twilio.com/v1/Content/{sid}"
+        content = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "friendly_name": data.get("friendly_name"),
+            "language": data.get("language") or "en",
+            "variables": data.get("variables") or {},
+            "types": types,
+            "url": url,
+            "links": {
+                "approval_create": f"{url}/ApprovalRequests/whatsapp",
+                "approval_fetch": f"{url}/ApprovalRequests",
+            },
+            "date_created": now,
+            "date_updated": now,
+        }
+        with self._lock:
+            self._contents.append(content)
+        return jsonify(content), 201
+
+    def _content_list(self) -> ResponseReturnValue:
+        refused = self._refuse()
+        if refused is not None:
+            return refused
+        with self._lock:
+            contents = [dict(c) for c in self._contents]
+        url = "https://content.twilio.com/v1/Content?PageSize=50&Page=0"
+        return jsonify(
+            {
+                "contents": contents,
+                "meta": {
+                    "page": 0,
+                    "page_size": 50,
+                    "first_page_url": url,
+                    "previous_page_url": None,
+                    "url": url,
+                    "next_page_url": None,
+                    "key": "contents",
+                },
+            }
+        )
+
+    def _content_fetch(self, sid: str) -> ResponseReturnValue:
+        refused = self._refuse()
+        if refused is not None:
+            return refused
+        with self._lock:
+            found = next((dict(c) for c in self._contents if c["sid"] == sid), None)
+        if found is None:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        return jsonify(found)
+
+    def _content_delete(self, sid: str) -> ResponseReturnValue:
+        refused = self._refuse()
+        if refused is not None:
+            return refused
+        with self._lock:
+            found = [c for c in self._contents if c["sid"] == sid]
+            if not found:
+                return twilio_error(
+                    404, 20404, f"The requested resource {request.path} was not found"
+                )
+            self._contents.remove(found[0])
+            self._deleted_contents.add(sid)
+        return "", 204
+
     def _control_messages(self) -> ResponseReturnValue:
         return jsonify(self.messages)
 
@@ -383,6 +528,56 @@ class FakeTwilio:
                 record["error"] = str(exc)
             with self._lock:
                 self._callbacks.append(record)
+
+
+def _content_problem(types: dict[str, Any]) -> str | None:
+    """What makes content unacceptable (one type, WhatsApp's limits), or None."""
+    if len(types) != 1:
+        return "Content must have exactly one type"
+    [(kind, spec)] = types.items()
+    if not isinstance(spec, dict):
+        return f"{kind} must be an object"
+    body = spec.get("body")
+    if not isinstance(body, str) or not body:
+        return f"{kind}.body is required"
+    if len(body) > CONTENT_BODY_LIMIT:
+        return f"{kind}.body exceeds {CONTENT_BODY_LIMIT} characters"
+    if kind == "twilio/text":
+        return None
+    if kind == "twilio/quick-reply":
+        actions = spec.get("actions")
+        if not isinstance(actions, list) or not 1 <= len(actions) <= QUICK_REPLY_BUTTONS:
+            return f"twilio/quick-reply needs 1 to {QUICK_REPLY_BUTTONS} actions"
+        titles = [a.get("title") if isinstance(a, dict) else None for a in actions]
+        if any(not isinstance(t, str) or not t or len(t) > BUTTON_TITLE_LIMIT for t in titles):
+            return f"a quick-reply title must have 1 to {BUTTON_TITLE_LIMIT} characters"
+        if len(set(titles)) < len(titles):
+            return "quick-reply titles must be unique"
+        return None
+    if kind == "twilio/list-picker":
+        button, items = spec.get("button"), spec.get("items")
+        if not isinstance(button, str) or not button or len(button) > LIST_BUTTON_LIMIT:
+            return f"twilio/list-picker.button must have 1 to {LIST_BUTTON_LIMIT} characters"
+        if not isinstance(items, list) or not 1 <= len(items) <= LIST_ITEMS:
+            return f"twilio/list-picker needs 1 to {LIST_ITEMS} items"
+        for item in items:
+            if not isinstance(item, dict) or not item.get("id"):
+                return "every list item needs an id"
+            title, description = item.get("item"), item.get("description")
+            if not isinstance(title, str) or not title or len(title) > LIST_ITEM_LIMIT:
+                return f"a list item must have 1 to {LIST_ITEM_LIMIT} characters"
+            if description is not None and len(str(description)) > LIST_DESCRIPTION_LIMIT:
+                return f"a list item description exceeds {LIST_DESCRIPTION_LIMIT} characters"
+        return None
+    return f"content type {kind} is not supported by this fake"
+
+
+def _content_body(content: dict[str, Any], variables: dict[str, Any]) -> str:
+    """The text of a message sent with content: its body, variables filled in (the
+    content's own defaults where the message names none)."""
+    [spec] = content["types"].values()
+    values = {**content.get("variables", {}), **variables}
+    return _VARIABLE.sub(lambda m: str(values.get(m.group(1), m.group(0))), spec["body"])
 
 
 def _query_time(value: str | None) -> datetime | None:

@@ -183,9 +183,16 @@ class WhatsAppPatient:
         assert response.status_code == 200, response.get_data(as_text=True)
         return self.reply()
 
-    def taps(self, payload: str) -> str:
+    def taps(self, payload: str, replied_to: str | None = None, text: str | None = None) -> str:
+        """Tap a button whose id is `payload` (`text` its title) on the message Twilio
+        sent as `replied_to`."""
+        extra = {"OriginalRepliedMessageSid": replied_to} if replied_to else {}
         return self.says(
-            payload, ButtonPayload=payload, ButtonText=payload, MessageType="interactive"
+            text or payload,
+            ButtonPayload=payload,
+            ButtonText=text or payload,
+            MessageType="interactive",
+            **extra,
         )
 
     def sends_voice_note(self) -> str:
