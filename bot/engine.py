@@ -326,6 +326,8 @@ class _Run:
         if inbound.payload in by_id:
             return by_id[inbound.payload]
         index = option_number(inbound.text, len(self.conv.options))
+        if inbound.payload and inbound.payload in self.conv.options:
+            index = self.conv.options.index(inbound.payload)  # a tap, like its number
         if index is not None:
             offered = self.conv.options[index]
             if offered not in by_id and self.state.choose == "days":

@@ -176,3 +176,25 @@ def test_thanks_mid_booking_keeps_the_question():
     reply = chat.says("gracias")
     assert "De nada" in reply and "Dra. Ana Benítez" in reply
     assert chat.asked("professional")
+
+
+def test_a_tap_takes_a_day_offered_around_a_full_day_whatever_its_title_says():
+    chat = Chat(view())
+    for text in ("hola", "1", "1"):
+        chat.says(text)
+    assert "domingo 29 de noviembre ya no tiene lugar" in chat.says("el domingo")
+    assert chat.state.options[-1] == "2026-12-04"  # not among the usual five days
+    # a list item's title is cut to 24 characters, and the tap's text is that title
+    reply = chat.says("viernes 4 de…", payload="2026-12-04")
+    assert "Horarios libres el viernes 4 de diciembre" in reply
+
+
+def test_a_stale_tap_is_never_applied():
+    chat = Chat(view())
+    chat.says("hola")
+    reply = chat.says("Consulta", payload="1", stale=True)
+    assert reply.startswith("Ese botón es de un mensaje anterior")
+    assert chat.asked("service")
+    reply = chat.says("Confirmar", payload="confirm:7", stale=True)
+    assert "ya no se puede cambiar por aquí" in reply
+    assert [e.kind for e in chat.effects] == ["set_language"]  # from "hola": nothing else
