@@ -240,9 +240,7 @@ class Notification(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     status: str = NotificationStatus.pending
     reason: str | None = None
-    outbox_message_id: int | None = Field(
-        default=None, foreign_key="outbox_message.id", index=True
-    )
+    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -294,7 +292,10 @@ class OutboxMessage(SQLModel, table=True):
     """A message to send; written in the transaction that decided it, sent by the dispatcher."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_phone", "clinic_id", "to_phone", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     idempotency_key: str = Field(unique=True)
