@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.links import self_service_url
-from bot.render import render
+from bot.render import render, tag_texts
 from bot.types import Reply
 from store import notifications as due
 from store.appointment_info import appointment_info
@@ -55,7 +55,7 @@ def queue_due_notifications(
             body = None
             if reason is None:
                 try:
-                    body = _render(session, notification, base_url, secret)
+                    body, language, tags = _render(session, notification, base_url, secret)
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
@@ -64,7 +64,13 @@ def queue_due_notifications(
                 report.skipped[reason or due.FAILED_TO_RENDER] += 1
                 continue
             due.queue(
-                session, notification, template=TEMPLATES[notification.kind], body=body, now=now
+                session,
+                notification,
+                template=TEMPLATES[notification.kind],
+                body=body,
+                now=now,
+                language=language,
+                variables=tags,
             )
             queued.append(notification)
         due.link_outbox(session, queued)
@@ -72,13 +78,17 @@ def queue_due_notifications(
     return report
 
 
-def _render(session: Session, notification: Notification, base_url: str, secret: str) -> str:
-    """The message in the patient's language, with the appointment's self-service link."""
+def _render(
+    session: Session, notification: Notification, base_url: str, secret: str
+) -> tuple[str, str, dict[str, str]]:
+    """The message in the patient's language, with the appointment's self-service link;
+    also the language and the tags as text, for a template sent in its place."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
-    link = self_service_url(base_url, secret, appointment.id)
-    return render(Reply(TEMPLATES[notification.kind], info.tags(link)), info.language)
+    tags = info.tags(self_service_url(base_url, secret, appointment.id))
+    body = render(Reply(TEMPLATES[notification.kind], tags), info.language)
+    return body, info.language, tag_texts(tags, info.language)
 
 
 def notifications_job(

@@ -240,9 +240,7 @@ class Notification(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     status: str = NotificationStatus.pending
     reason: str | None = None
-    outbox_message_id: int | None = Field(
-        default=None, foreign_key="outbox_message.id", index=True
-    )
+    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -288,6 +286,7 @@ class OutboxStatus(StrEnum):
     undelivered = "undelivered"
     skipped = "skipped"  # no longer applied at send time (error_message says why)
     unconfirmed = "unconfirmed"  # a send was cut off and Twilio could not tell: staff decide
+    not_sendable = "not_sendable"  # outside the 24-hour window with no template (error_message)
 
 
 class OutboxMessage(SQLModel, table=True):

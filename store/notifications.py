@@ -7,7 +7,7 @@ cost grows with the due work, not with the table. On PostgreSQL it skips rows an
 worker has locked (`FOR UPDATE SKIP LOCKED`); on SQLite every transaction holds the write
 lock from its start (see store.db)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import text
@@ -148,9 +148,13 @@ def queue(
     template: str,
     body: str,
     now: datetime,
+    language: str | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> None:
-    """Hand the rendered message to the outbox (useless once the appointment starts) and
-    mark the notification queued; `link_outbox` then records which row it became.
+    """Hand the rendered message to the outbox (useless once the appointment starts),
+    with its language and tags for a template sent in its place outside the 24-hour
+    window, and mark the notification queued; `link_outbox` then records which row it
+    became.
     Queuing the same notification twice yields one outbox row: the idempotency key
     decides."""
     appointment = session.get(Appointment, notification.appointment_id)
@@ -170,6 +174,8 @@ def queue(
         template=template,
         appointment_id=appointment.id,
         not_after=notification.starts_at,
+        language=language,
+        variables=variables,
     )
     notification.status = NotificationStatus.queued
     notification.reason = None
