@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -235,9 +235,19 @@ def mark_sent(
         _record_sent(session, row, sid, status, now)
 
 
+def _lock_sid(session: Session, sid: str) -> None:
+    """Take turns with every other transaction about this SID. Without it, on PostgreSQL
+    a callback and the mark of its send can each miss the other's uncommitted write (the
+    callback finds no row with the SID, the mark finds no event) and the callback is lost.
+    SQLite transactions already take turns (see store.db)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:sid))"), {"sid": sid})
+
+
 def _record_sent(
     session: Session, row: OutboxMessage, sid: str, status: str, now: datetime
 ) -> None:
+    _lock_sid(session, sid)
     row.twilio_sid = sid
     row.status = status
     row.error_code = None
@@ -443,6 +453,7 @@ def apply_status_callback(
     A failure that moved the message is then acted on by its code (`store.failures`)."""
     insert = pg_insert if is_postgres(engine) else sqlite_insert
     with transaction(engine) as session:
+        _lock_sid(session, message_sid)
         clinic_id = session.scalar(
             select(col(OutboxMessage.clinic_id)).where(col(OutboxMessage.twilio_sid) == message_sid)
         )
