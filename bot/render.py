@@ -82,6 +82,12 @@ def _tag_value(value: object, language: str) -> str:
     return str(value)
 
 
+def tag_texts(tags: Mapping[str, object], language: str) -> dict[str, str]:
+    """Tags as the text a reader of `language` sees (dates and times written out): what an
+    approved template sent in place of the message is filled with."""
+    return {name: _tag_value(value, language) for name, value in tags.items()}
+
+
 def render(reply: Reply, language: str, overrides: Mapping[str, str] | None = None) -> str:
     """The text of one reply. A clinic's override wins over the default template."""
     body = (
@@ -89,7 +95,7 @@ def render(reply: Reply, language: str, overrides: Mapping[str, str] | None = No
         or default_templates(language).get(reply.template)
         or default_templates("es")[reply.template]
     )
-    tags = {name: _tag_value(value, language) for name, value in reply.tags.items()}
+    tags = tag_texts(reply.tags, language)
     tags["options"] = "\n".join(
         f"{n}. {option_label(o, language)}" for n, o in enumerate(reply.options, start=1)
     )

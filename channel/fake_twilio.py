@@ -16,11 +16,21 @@ so the real client (pointed here through `TwilioChannel(api_url=...)`) runs unch
   `ContentSid` of content created here has its body, `ContentVariables` filled in, one
   naming deleted content fails with 21655, any other is taken for an approved template.
 
+A create may carry `ContentSid` (an approved template or interactive content, "HX" and 32
+hex digits) with `ContentVariables` (a JSON object of strings) instead of `Body`; both are
+kept on the message record, and bad ones get Twilio's 21655 / 21656.
+
 Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messages`,
 `POST /_fake/fail` (json `{count, http_status, code}`: the next creates fail),
-`POST /_fake/reset`; `fail_next_content` makes the next content creates fail. With
-`send_callbacks=True`, a message that names a StatusCallback gets "sent" then "delivered"
-callbacks signed like Twilio's (`X-Twilio-Signature`)."""
+`POST /_fake/window` (json `{phone, open}`), `POST /_fake/fail_delivery` (json
+`{phone, code, status}`), `POST /_fake/reset`; `fail_next_content` makes the next content
+creates fail. With `send_callbacks=True`, a message that names a StatusCallback gets "sent"
+then "delivered" callbacks signed like Twilio's (`X-Twilio-Signature`). Whatever
+`send_callbacks` says, a message WhatsApp would refuse —
+free-form text to a phone whose 24-hour window is closed (63016), or to a phone told to
+fail — is accepted ("queued") and then reported "failed"/"undelivered" with its
+`ErrorCode` in a status callback, which is how Twilio reports it. `post_status` and
+`emit_statuses` post callbacks of a message on demand: in any order, repeated, with codes."""
 
 import argparse
 import json
@@ -62,6 +72,8 @@ LIST_BUTTON_LIMIT = 20
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 _PHONE = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
+_CONTENT_SID = re.compile(r"^HX[0-9a-f]{32}$")
+OUTSIDE_WINDOW = "63016"
 _ERROR_MESSAGES = {
     400: "Bad Request",
     401: "Authenticate",
@@ -115,6 +127,8 @@ class FakeTwilio:
         self._deleted_contents: set[str] = set()
         self._callbacks: list[dict[str, Any]] = []
         self._callback_threads: list[threading.Thread] = []
+        self._closed_windows: set[str] = set()
+        self._delivery_failures: dict[str, tuple[str, str]] = {}
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.app = self._make_app()
@@ -196,8 +210,24 @@ class FakeTwilio:
         with self._lock:
             self._content_failures.extend([(http_status, code)] * count)
 
+    def close_window(self, phone: str) -> None:
+        """From now on free-form text to `phone` fails with 63016, as WhatsApp's 24-hour
+        window is closed (templates still go)."""
+        with self._lock:
+            self._closed_windows.add(_bare(phone))
+
+    def open_window(self, phone: str) -> None:
+        with self._lock:
+            self._closed_windows.discard(_bare(phone))
+
+    def fail_delivery(self, phone: str, code: str | int, status: str = "undelivered") -> None:
+        """From now on messages to `phone` are accepted, then reported `status` with
+        `code` (e.g. 63003 not on WhatsApp, 63014 blocked, 63018 rate limit)."""
+        with self._lock:
+            self._delivery_failures[_bare(phone)] = (status, str(code))
+
     def reset(self) -> None:
-        """Forget messages, contents, callbacks and pending failures."""
+        """Forget messages, contents, callbacks, pending failures and closed windows."""
         with self._lock:
             self._messages.clear()
             self._contents.clear()
@@ -205,6 +235,62 @@ class FakeTwilio:
             self._failures.clear()
             self._content_failures.clear()
             self._callbacks.clear()
+            self._closed_windows.clear()
+            self._delivery_failures.clear()
+
+    def post_status(
+        self, sid: str, status: str, error_code: str | int | None = None
+    ) -> dict[str, Any]:
+        """Post one signed status callback of message `sid` now, in this thread, and move
+        the message there (Twilio's own record keeps its latest news). Returns the record
+        also kept in `callbacks`: url, params, response_status or error."""
+        validator = RequestValidator(self.auth_token)
+        with self._lock:
+            message = next((m for m in self._messages if m["sid"] == sid), None)
+            if message is None or not message["status_callback"]:
+                raise LookupError(f"no message {sid} with a status callback")
+            message["status"] = status
+            message["date_updated"] = format_datetime(self.clock().astimezone(UTC))
+            if status == "sent":
+                message["date_sent"] = message["date_updated"]
+            if error_code is not None:
+                message["error_code"] = int(error_code)
+            url = str(message["status_callback"])
+            params = {
+                "MessageSid": sid,
+                "MessageStatus": status,
+                "AccountSid": self.account_sid,
+                "To": message["to"],
+                "From": message["from"],
+                "ChannelPrefix": "whatsapp",
+            }
+            if error_code is not None:
+                params["ErrorCode"] = str(error_code)
+        record: dict[str, Any] = {"url": url, "params": params}
+        try:
+            answer = requests.post(
+                url,
+                data=params,
+                headers={"X-Twilio-Signature": validator.compute_signature(url, params)},
+                timeout=self.callback_timeout,
+            )
+            record["response_status"] = answer.status_code
+        except requests.RequestException as exc:
+            log.warning("fake twilio: status callback to %s failed: %s", url, exc)
+            record["error"] = str(exc)
+        with self._lock:
+            self._callbacks.append(record)
+        return record
+
+    def emit_statuses(
+        self, sid: str, statuses: Sequence[str | tuple[str, str | int]]
+    ) -> list[dict[str, Any]]:
+        """Post the callbacks of `sid` in exactly this order (a status may repeat or come
+        before an earlier one); a `(status, code)` pair carries an ErrorCode."""
+        return [
+            self.post_status(sid, *((item, None) if isinstance(item, str) else item))
+            for item in statuses
+        ]
 
     def wait_for_callbacks(self, timeout: float = 5.0) -> None:
         """Wait until every status callback started so far has been posted."""
@@ -231,6 +317,13 @@ class FakeTwilio:
         app.add_url_rule("/_fake/messages", "fake_messages", self._control_messages)
         app.add_url_rule("/_fake/fail", "fake_fail", self._control_fail, methods=["POST"])
         app.add_url_rule("/_fake/reset", "fake_reset", self._control_reset, methods=["POST"])
+        app.add_url_rule("/_fake/window", "fake_window", self._control_window, methods=["POST"])
+        app.add_url_rule(
+            "/_fake/fail_delivery",
+            "fake_fail_delivery",
+            self._control_fail_delivery,
+            methods=["POST"],
+        )
         return app
 
     def _refuse(self, account_sid: str | None = None) -> ResponseReturnValue | None:
@@ -269,6 +362,11 @@ class FakeTwilio:
             return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
         if not body and not content_sid:
             return twilio_error(400, 21602, "Message body is required.")
+        if content_sid is not None and not _CONTENT_SID.match(content_sid):
+            return twilio_error(400, 21655, "The ContentSid is Invalid.")
+        content_variables = form.get("ContentVariables")
+        if content_variables is not None and not _variables_ok(content_variables):
+            return twilio_error(400, 21656, "The ContentVariables Parameter is invalid.")
         if content_sid:
             with self._lock:
                 content = next((c for c in self._contents if c["sid"] == content_sid), None)
@@ -314,15 +412,21 @@ class FakeTwilio:
             # Not in Twilio's answer; kept so tests can see what was asked for.
             "status_callback": form.get("StatusCallback"),
             "content_sid": content_sid,
-            "content_variables": form.get("ContentVariables"),
+            "content_variables": content_variables,
         }
         with self._lock:
             self._messages.append(message)
             answer = dict(message)
-            if self.send_callbacks and message["status_callback"]:
+            statuses: list[tuple[str, str | None]] = []
+            refusal = self._refusal(_bare(to), content_sid)
+            if refusal is not None:
+                statuses = [refusal]
+            elif self.send_callbacks:
+                statuses = [(status, None) for status in CALLBACK_STATUSES]
+            if statuses and message["status_callback"]:
                 thread = threading.Thread(
                     target=self._post_callbacks,
-                    args=(sid,),
+                    args=(sid, statuses),
                     name=f"fake-twilio-{sid}",
                     daemon=True,
                 )
@@ -490,44 +594,55 @@ class FakeTwilio:
         self.reset()
         return jsonify({"ok": True})
 
+    def _control_window(self) -> ResponseReturnValue:
+        data = request.get_json(silent=True) or {}
+        phone = str(data.get("phone", ""))
+        if not phone:
+            return jsonify({"error": "phone is required"}), 400
+        (self.open_window if data.get("open") else self.close_window)(phone)
+        return jsonify({"ok": True})
+
+    def _control_fail_delivery(self) -> ResponseReturnValue:
+        data = request.get_json(silent=True) or {}
+        phone, code = str(data.get("phone", "")), data.get("code")
+        if not phone or code is None:
+            return jsonify({"error": "phone and code are required"}), 400
+        self.fail_delivery(phone, str(code), str(data.get("status", "undelivered")))
+        return jsonify({"ok": True})
+
+    def _refusal(self, phone: str, content_sid: str | None) -> tuple[str, str | None] | None:
+        """The failure WhatsApp reports for a message to `phone`, if any (lock held)."""
+        if phone in self._delivery_failures:
+            return self._delivery_failures[phone]
+        if content_sid is None and phone in self._closed_windows:
+            return ("failed", OUTSIDE_WINDOW)
+        return None
+
     # -- status callbacks ---------------------------------------------------------------
 
-    def _post_callbacks(self, sid: str) -> None:
-        """Move the message to "sent" then "delivered", telling its StatusCallback each
-        time, signed with the auth token as Twilio does."""
-        validator = RequestValidator(self.auth_token)
-        for status in CALLBACK_STATUSES:
-            with self._lock:
-                message = next((m for m in self._messages if m["sid"] == sid), None)
-                if message is None:  # reset meanwhile
-                    return
-                message["status"] = status
-                message["date_updated"] = format_datetime(self.clock().astimezone(UTC))
-                if status == "sent":
-                    message["date_sent"] = message["date_updated"]
-                url = str(message["status_callback"])
-                params = {
-                    "MessageSid": sid,
-                    "MessageStatus": status,
-                    "AccountSid": self.account_sid,
-                    "To": message["to"],
-                    "From": message["from"],
-                    "ChannelPrefix": "whatsapp",
-                }
-            record: dict[str, Any] = {"url": url, "params": params}
+    def _post_callbacks(self, sid: str, statuses: Sequence[tuple[str, str | None]]) -> None:
+        """Move the message through `statuses`, telling its StatusCallback each time,
+        signed with the auth token as Twilio does."""
+        for status, code in statuses:
             try:
-                answer = requests.post(
-                    url,
-                    data=params,
-                    headers={"X-Twilio-Signature": validator.compute_signature(url, params)},
-                    timeout=self.callback_timeout,
-                )
-                record["response_status"] = answer.status_code
-            except requests.RequestException as exc:
-                log.warning("fake twilio: status callback to %s failed: %s", url, exc)
-                record["error"] = str(exc)
-            with self._lock:
-                self._callbacks.append(record)
+                self.post_status(sid, status, code)
+            except LookupError:  # reset meanwhile
+                return
+
+
+def _bare(phone: str) -> str:
+    return phone.removeprefix("whatsapp:")
+
+
+def _variables_ok(raw: str) -> bool:
+    """ContentVariables as Twilio takes them: a JSON object of strings."""
+    try:
+        variables = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(variables, dict) and all(
+        isinstance(key, str) and isinstance(value, str) for key, value in variables.items()
+    )
 
 
 def _content_problem(types: dict[str, Any]) -> str | None:

@@ -19,12 +19,15 @@ from store.dispatch import (
     mark_failed,
     mark_retry,
     mark_sent,
+    mark_unsent,
     release,
     settle_found,
     settle_not_found,
     settle_unknown,
 )
-from store.models import OutboxMessage
+from store.error_codes import Action, action_for, rate_limit_delay
+from store.models import OutboxMessage, OutboxStatus
+from store.window import TEXT, SendPlan, plan_batch
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +51,13 @@ class DispatchReport:
     failed: int = 0
     skipped: int = 0
     released: int = 0  # claimed, but handed back unsent: the batch ran out of time
+    not_sendable: int = 0  # outside the 24-hour window with no approved template
 
     @property
     def total(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped + self.released
+        return (
+            self.sent + self.retried + self.failed + self.skipped + self.released
+        ) + self.not_sendable
 
 
 @dataclass
@@ -88,13 +94,18 @@ def dispatch_due(
     rest back, so no other dispatcher mistakes them for a crash's leftovers."""
     claim = claim_batch(engine, now, limit)
     report = DispatchReport(skipped=claim.skipped)
+    plans = plan_batch(engine, claim.messages, now)
     started = timer()
     for message in claim.messages:
         if timer() - started > SEND_BUDGET.total_seconds():
             report.released += release(engine, message.id or 0, message.attempts - 1, now)
             continue
+        plan = plans.get(message.id or 0, TEXT)
+        if plan.not_sendable or plan.skip:
+            _not_sent(engine, message, plan, now, report)
+            continue
         try:
-            outcome = _dispatch_one(engine, channel, message, now)
+            outcome = _dispatch_one(engine, channel, message, now, plan)
         except Exception:
             log.exception("outbox %s: unexpected error while dispatching", message.id)
             outcome = _fail_after_bug(engine, message, now)
@@ -107,15 +118,49 @@ def dispatch_due(
     return report
 
 
-def _dispatch_one(engine: Engine, channel: Channel, message: OutboxMessage, now: datetime) -> str:
-    """Send one claimed message and record the result; returns what happened."""
+def _not_sent(
+    engine: Engine, message: OutboxMessage, plan: SendPlan, now: datetime, report: DispatchReport
+) -> None:
+    """Record a message the window rules out: not sendable (no template), or skipped
+    (another row carries it)."""
+    if plan.not_sendable:
+        log.warning("outbox %s: not sendable: %s", message.id, plan.not_sendable)
+        report.not_sendable += mark_unsent(
+            engine, message.id or 0, OutboxStatus.not_sendable, plan.not_sendable, now
+        )
+    else:
+        report.skipped += mark_unsent(
+            engine, message.id or 0, OutboxStatus.skipped, plan.skip or "", now
+        )
+
+
+def _dispatch_one(
+    engine: Engine, channel: Channel, message: OutboxMessage, now: datetime, plan: SendPlan = TEXT
+) -> str:
+    """Send one claimed message as `plan` says (text or template) and record the result;
+    returns what happened."""
     assert message.id is not None
-    content_sid = interactive.content_for(engine, channel, message, now)
+    content_sid = (
+        None if plan.content_sid else interactive.content_for(engine, channel, message, now)
+    )
     try:
-        result, content_sid = interactive.send(channel, message, content_sid)
+        if plan.content_sid:  # the window is closed: the clinic's approved template
+            content_sid = plan.content_sid
+            result = channel.send(
+                from_phone=message.from_phone,
+                to_phone=message.to_phone,
+                body=message.body,
+                content_sid=content_sid,
+                content_variables=plan.content_variables,
+            )
+        else:
+            result, content_sid = interactive.send(channel, message, content_sid)
     except SendError as error:
-        if error.retryable and message.attempts < MAX_ATTEMPTS:
-            next_attempt_at = now + backoff(message.attempts)
+        rate_limited = error.http_status == 429 or action_for(error.code) is Action.rate_limited
+        if (error.retryable or rate_limited) and message.attempts < MAX_ATTEMPTS:
+            next_attempt_at = now + (
+                rate_limit_delay(message.attempts) if rate_limited else backoff(message.attempts)
+            )
             log.warning(
                 "outbox %s: attempt %s failed (%r), retrying at %s",
                 message.id,

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.choices import offer
 from bot.engine import ACTIONS
 from bot.links import self_service_url
-from bot.render import render
+from bot.render import render, tag_texts
 from bot.types import Option, Reply
 from store import notifications as due
 from store.appointment_info import appointment_info
@@ -55,10 +55,10 @@ def queue_due_notifications(
         queued: list[Notification] = []
         for notification in claimed:
             reason = due.reason_to_skip(session, notification, now, rules)
-            body, language, options = None, None, None
+            body, language, tags, options = None, None, None, None
             if reason is None:
                 try:
-                    body, language, options = _render(session, notification, base_url, secret)
+                    body, language, tags, options = _render(session, notification, base_url, secret)
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
@@ -74,6 +74,7 @@ def queue_due_notifications(
                 now=now,
                 language=language,
                 options=options,
+                variables=tags,
             )
             queued.append(notification)
         due.link_outbox(session, queued)
@@ -83,19 +84,21 @@ def queue_due_notifications(
 
 def _render(
     session: Session, notification: Notification, base_url: str, secret: str
-) -> tuple[str, str, str | None]:
+) -> tuple[str, str, dict[str, str], str | None]:
     """The message in the patient's language, with the appointment's self-service link;
-    the language; and, for a reminder where the clinic sends buttons, its choices
-    (confirm, cancel, reschedule, each naming the appointment) as outbox `options`."""
+    the language; the tags as text, for a template sent in its place; and, for a reminder
+    where the clinic sends buttons, its choices (confirm, cancel, reschedule, each naming
+    the appointment) as outbox `options`."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
-    link = self_service_url(base_url, secret, appointment.id)
-    reply = Reply(TEMPLATES[notification.kind], info.tags(link))
+    tags = info.tags(self_service_url(base_url, secret, appointment.id))
+    reply = Reply(TEMPLATES[notification.kind], tags)
     body = render(reply, info.language)
+    texts = tag_texts(tags, info.language)
     clinic = session.get(Clinic, appointment.clinic_id)
     if notification.kind != "reminder" or clinic is None or not clinic.interactive_messages:
-        return body, info.language, None
+        return body, info.language, texts, None
     choices = tuple(
         Option(f"{action}:{appointment.id}", label_key=f"labels.{action}") for action in ACTIONS
     )
@@ -103,6 +106,7 @@ def _render(
     return (
         body,
         info.language,
+        texts,
         json.dumps(offered.to_json(), ensure_ascii=False) if offered else None,
     )
 

@@ -6,13 +6,16 @@ rows another dispatcher has locked, so two dispatchers never claim the same row.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from store.db import is_postgres, transaction
+from store.error_codes import BLOCKED
+from store.failures import after_failure
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -67,6 +70,8 @@ TOO_LATE = "too late"
 APPOINTMENT_GONE = "appointment cancelled or moved"
 RECIPIENT_PAUSED = "patient paused"
 RECIPIENT_OPTED_OUT = "patient opted out"
+RECIPIENT_INVALID = "number not on WhatsApp"
+RECIPIENT_BLOCKED = "patient blocked the clinic's number"
 
 
 @dataclass
@@ -126,10 +131,12 @@ def skip_reason(
     now: datetime,
     appointment: tuple[str, datetime] | None,
     recipient: tuple[bool, bool] | None,
+    unreachable: str | None = None,
 ) -> str | None:
     """Why a message must not be sent now, or None. `appointment` is the (status,
     starts_at) of the one it is about, `recipient` whether anybody on its phone at the
-    clinic is (paused, opted out). Answers (`ANSWER_KINDS`) are always sent."""
+    clinic is (paused, opted out), `unreachable` why WhatsApp cannot reach the phone
+    ("invalid", "blocked"). Answers (`ANSWER_KINDS`) are always sent."""
     if message.kind in ANSWER_KINDS:
         return None
     if message.not_after is not None and now >= message.not_after:
@@ -139,6 +146,8 @@ def skip_reason(
             return APPOINTMENT_GONE
         if message.not_after is not None and appointment[1] != message.not_after:
             return APPOINTMENT_GONE
+    if unreachable is not None:
+        return RECIPIENT_BLOCKED if unreachable == BLOCKED else RECIPIENT_INVALID
     if recipient is not None:
         paused, opted_out = recipient
         if opted_out:
@@ -177,6 +186,7 @@ def _skip_reasons(session: Session, rows: list[OutboxMessage], now: datetime) ->
     ):
         before = recipients.get((clinic_id, phone), (False, False))
         recipients[(clinic_id, phone)] = (before[0] or paused, before[1] or opted_out)
+    unreachable = _unreachable(session, checked)
     reasons: dict[int, str] = {}
     for row in checked:
         reason = skip_reason(
@@ -184,10 +194,25 @@ def _skip_reasons(session: Session, rows: list[OutboxMessage], now: datetime) ->
             now,
             appointments.get(row.appointment_id) if row.appointment_id is not None else None,
             recipients.get((row.clinic_id, row.to_phone)),
+            unreachable.get((row.clinic_id, row.to_phone)),
         )
         if reason is not None:
             reasons[row.id or 0] = reason
     return reasons
+
+
+def _unreachable(session: Session, rows: list[OutboxMessage]) -> dict[tuple[int, str], str]:
+    """Why WhatsApp cannot reach each phone of `rows` that it cannot reach."""
+    return {
+        (clinic_id, phone): reason
+        for clinic_id, phone, reason in session.execute(
+            select(col(Patient.clinic_id), col(Patient.phone), col(Patient.unreachable)).where(
+                col(Patient.clinic_id).in_({row.clinic_id for row in rows}),
+                col(Patient.phone).in_({row.to_phone for row in rows}),
+                col(Patient.unreachable).is_not(None),
+            )
+        )
+    }
 
 
 def mark_sent(
@@ -199,20 +224,31 @@ def mark_sent(
     *,
     content_sid: str | None = None,
 ) -> None:
-    """Record the provider's SID and first status, and the content it was sent with, if
-    any. A status callback that arrived before this (it can: Twilio may call back before
-    our commit) is applied on top."""
+    """Record the provider's SID and first status, and the content it was sent with (a
+    template or interactive content), if any. A status callback that arrived before this
+    (it can: Twilio may call back before our commit) is applied on top, with what its error
+    code asks for."""
     with transaction(engine) as session:
         row = session.get(OutboxMessage, message_id)
         if row is None:
             return
-        row.content_sid = content_sid
+        row.content_sid = content_sid or row.content_sid
         _record_sent(session, row, sid, status, now)
+
+
+def _lock_sid(session: Session, sid: str) -> None:
+    """Take turns with every other transaction about this SID. Without it, on PostgreSQL
+    a callback and the mark of its send can each miss the other's uncommitted write (the
+    callback finds no row with the SID, the mark finds no event) and the callback is lost.
+    SQLite transactions already take turns (see store.db)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:sid))"), {"sid": sid})
 
 
 def _record_sent(
     session: Session, row: OutboxMessage, sid: str, status: str, now: datetime
 ) -> None:
+    _lock_sid(session, sid)
     row.twilio_sid = sid
     row.status = status
     row.error_code = None
@@ -227,6 +263,8 @@ def _record_sent(
             row.status = event_status
             if event_status in _TERMINAL:
                 row.error_code = error_code
+    if row.status in _TERMINAL and row.error_code:
+        after_failure(session, row, row.error_code, now)
 
 
 # -- reconciling sends cut off by a crash ----------------------------------------------------
@@ -357,22 +395,44 @@ def release(engine: Engine, message_id: int, attempts: int, now: datetime) -> bo
 def mark_failed(
     engine: Engine, message_id: int, code: str | None, message: str, now: datetime
 ) -> bool:
-    """Give up on a claimed message, keeping the provider's error code and message.
-    False if it was not claimed."""
+    """Give up on a claimed message, keeping the provider's error code and message, and
+    do what the code asks for (`store.failures`) in the same transaction. False if it
+    was not claimed."""
+    statement = _claimed(
+        message_id, now, status=OutboxStatus.failed, error_code=code, error_message=message
+    )
+    with transaction(engine) as session:
+        if session.execute(statement).first() is None:
+            return False
+        row = session.get(OutboxMessage, message_id)
+        if row is not None and code:
+            after_failure(session, row, code, now)
+        return True
+
+
+def mark_unsent(engine: Engine, message_id: int, status: str, reason: str, now: datetime) -> bool:
+    """A claimed message that will not be sent ("not_sendable", "skipped"), with why;
+    its attempt is not counted. False if it was not claimed."""
     return _finish(
         engine,
         message_id,
         now,
-        status=OutboxStatus.failed,
-        error_code=code,
-        error_message=message,
+        status=status,
+        error_message=reason,
+        attempts=OutboxMessage.attempts - 1,
     )
 
 
 def _finish(engine: Engine, message_id: int, now: datetime, **values: object) -> bool:
     """Update a row only while it is claimed ("sending" with no SID), so a late or
     repeated mark cannot undo what happened since."""
-    statement = (
+    with transaction(engine) as session:
+        return session.execute(_claimed(message_id, now, **values)).first() is not None
+
+
+def _claimed(message_id: int, now: datetime, **values: object) -> Any:
+    """The update of a row while it is claimed."""
+    return (
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == message_id,
@@ -382,8 +442,6 @@ def _finish(engine: Engine, message_id: int, now: datetime, **values: object) ->
         .values(updated_at=now, **values)
         .returning(col(OutboxMessage.id))
     )
-    with transaction(engine) as session:
-        return session.execute(statement).first() is not None
 
 
 def apply_status_callback(
@@ -392,9 +450,11 @@ def apply_status_callback(
     """Record one status callback; False if this (MessageSid, MessageStatus) was seen
     before. The outbox row only moves forward (read stays read; failed/undelivered
     override queued/sent but not delivered/read). Decided by the database: the event
-    insert does nothing on conflict and the update is conditional on the current status."""
+    insert does nothing on conflict and the update is conditional on the current status.
+    A failure that moved the message is then acted on by its code (`store.failures`)."""
     insert = pg_insert if is_postgres(engine) else sqlite_insert
     with transaction(engine) as session:
+        _lock_sid(session, message_sid)
         clinic_id = session.scalar(
             select(col(OutboxMessage.clinic_id)).where(col(OutboxMessage.twilio_sid) == message_sid)
         )
@@ -419,12 +479,18 @@ def apply_status_callback(
             values: dict[str, object] = {"status": status, "updated_at": now}
             if status in _TERMINAL:
                 values["error_code"] = error_code
-            session.execute(
+            moved = session.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.twilio_sid) == message_sid,
                     col(OutboxMessage.status).in_(replaceable),
                 )
                 .values(**values)
-            )
+                .returning(col(OutboxMessage.id))
+            ).all()
+            if status in _TERMINAL and error_code:
+                for (message_id,) in moved:
+                    row = session.get(OutboxMessage, message_id)
+                    if row is not None:
+                        after_failure(session, row, error_code, now)
     return True

@@ -286,6 +286,7 @@ class OutboxStatus(StrEnum):
     undelivered = "undelivered"
     skipped = "skipped"  # no longer applied at send time (error_message says why)
     unconfirmed = "unconfirmed"  # a send was cut off and Twilio could not tell: staff decide
+    not_sendable = "not_sendable"  # outside the 24-hour window with no template (error_message)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -7,7 +7,7 @@ cost grows with the due work, not with the table. On PostgreSQL it skips rows an
 worker has locked (`FOR UPDATE SKIP LOCKED`); on SQLite every transaction holds the write
 lock from its start (see store.db)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import text
@@ -150,9 +150,12 @@ def queue(
     now: datetime,
     language: str | None = None,
     options: str | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> None:
-    """Hand the rendered message to the outbox (useless once the appointment starts) and
-    mark the notification queued; `link_outbox` then records which row it became.
+    """Hand the rendered message to the outbox (useless once the appointment starts),
+    with its language and tags for a template sent in its place outside the 24-hour
+    window, and mark the notification queued; `link_outbox` then records which row it
+    became.
     Queuing the same notification twice yields one outbox row: the idempotency key
     decides."""
     appointment = session.get(Appointment, notification.appointment_id)
@@ -174,6 +177,7 @@ def queue(
         not_after=notification.starts_at,
         language=language,
         options=options,
+        variables=variables,
     )
     notification.status = NotificationStatus.queued
     notification.reason = None

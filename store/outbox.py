@@ -1,6 +1,8 @@
 """Writing messages to the outbox: at most one row per idempotency key, decided by the
 database (an insert that does nothing on conflict), not by a check in Python."""
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -40,14 +42,18 @@ def enqueue(
     not_after: datetime | None = None,
     language: str | None = None,
     options: str | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> int:
     """Queue a message (split if too long); returns how many rows were new. A message
     with `not_after` is skipped, not sent, once that time has passed. `options` (JSON,
     see `bot.choices.Offer`) lets the dispatcher send its choices as buttons or a list;
-    a message split in pieces goes as text."""
+    a message split in pieces goes as text. A business-initiated message keeps its
+    `language` and its tags as text (`variables`): outside the 24-hour window the clinic's
+    approved template goes in its place, filled from them."""
     pieces = split_body(body)
     if len(pieces) > 1:
         options = None
+    tags = json.dumps(dict(variables), ensure_ascii=False) if variables is not None else None
     statement = insert_or_skip(session.get_bind().dialect.name, OutboxMessage, ("idempotency_key",))
     added = 0
     for n, piece in enumerate(pieces):
@@ -65,6 +71,7 @@ def enqueue(
             "not_after": not_after,
             "language": language,
             "options": options,
+            "variables": tags,
             "status": OutboxStatus.pending,
             "attempts": 0,
             "next_attempt_at": now,

@@ -15,7 +15,7 @@ from scheduler.worker import dispatch_job
 from store.appointments import Actor, booked
 from store.booking import book
 from store.db import transaction
-from store.models import Clinic, Notification, OutboxMessage, Patient, Service
+from store.models import Clinic, Conversation, Notification, OutboxMessage, Patient, Service
 from tests.support import Clock, TestClinic
 
 BASE_URL = "https://turnero.example.org"
@@ -46,6 +46,20 @@ def patient(db: Engine, clinic_id: int, phone: str, **fields: object) -> int:
         session.flush()
         assert found.id is not None
         return found.id
+
+
+def writes(db: Engine, clinic_id: int, phone: str, at: datetime) -> None:
+    """The patient on `phone` wrote to the clinic at `at`: WhatsApp's 24-hour window for
+    free-form messages opens from then."""
+    with transaction(db) as session:
+        found = session.exec(
+            select(Conversation).where(
+                Conversation.clinic_id == clinic_id, Conversation.phone == phone
+            )
+        ).first()
+        found = found or Conversation(clinic_id=clinic_id, phone=phone)
+        found.last_inbound_at = at
+        session.add(found)
 
 
 def book_at(

@@ -264,3 +264,131 @@ def test_main_serves_until_stopped() -> None:
         assert process.wait(timeout=10) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+# -- Content API sends, closed windows, failing deliveries, callbacks on demand ------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"content_sid": "HX123"}, 21655),
+        ({"content_sid": "HX" + "1" * 32, "content_variables": "{not json"}, 21656),
+        ({"content_sid": "HX" + "1" * 32, "content_variables": '["a"]'}, 21656),
+        ({"content_sid": "HX" + "1" * 32, "content_variables": '{"1": 2}'}, 21656),
+    ],
+)
+def test_bad_content_is_refused_like_twilio(
+    fake: FakeTwilio, fields: dict[str, str], code: int
+) -> None:
+    with pytest.raises(TwilioRestException) as raised:
+        client_for(fake).messages.create(from_=CLINIC, to=PATIENT, **fields)
+    assert (raised.value.status, raised.value.code) == (400, code)
+    assert fake.messages == []
+
+
+@pytest.fixture
+def receiver(fake: FakeTwilio) -> Iterator["CallbackReceiver"]:
+    receiving = CallbackReceiver(fake.auth_token)
+    receiving.thread.start()
+    yield receiving
+    receiving.server.shutdown()
+    receiving.server.server_close()
+
+
+def test_text_to_a_closed_window_is_accepted_then_fails_with_63016(
+    fake: FakeTwilio, receiver: "CallbackReceiver"
+) -> None:
+    fake.close_window("+595981000001")
+    client = client_for(fake)
+    text = client.messages.create(
+        from_=CLINIC, to=PATIENT, body="hola", status_callback=receiver.url
+    )
+    template = client.messages.create(
+        from_=CLINIC,
+        to=PATIENT,
+        content_sid="HX" + "1" * 32,
+        content_variables='{"1": "Rosa"}',
+        status_callback=receiver.url,
+    )
+    fake.wait_for_callbacks()
+
+    assert text.status == "queued"  # accepted: WhatsApp refuses it afterwards
+    assert [
+        (f["MessageSid"], f["MessageStatus"], f.get("ErrorCode"), ok) for f, ok in receiver.received
+    ] == [(text.sid, "failed", "63016", True)]
+    assert client.messages(text.sid).fetch().error_code == 63016
+    assert client.messages(template.sid).fetch().status == "queued"
+
+    fake.open_window("+595981000001")
+    client.messages.create(from_=CLINIC, to=PATIENT, body="otra", status_callback=receiver.url)
+    fake.wait_for_callbacks()
+    assert len(receiver.received) == 1
+
+
+def test_a_phone_told_to_fail_reports_its_code(
+    fake: FakeTwilio, receiver: "CallbackReceiver"
+) -> None:
+    fake.fail_delivery("+595981000001", 63003)
+    message = client_for(fake).messages.create(
+        from_=CLINIC, to=PATIENT, body="hola", status_callback=receiver.url
+    )
+    fake.wait_for_callbacks()
+    [(form, valid)] = receiver.received
+    assert (form["MessageSid"], form["MessageStatus"], form["ErrorCode"], valid) == (
+        message.sid,
+        "undelivered",
+        "63003",
+        True,
+    )
+    fake.reset()
+    client_for(fake).messages.create(
+        from_=CLINIC, to=PATIENT, body="hola", status_callback=receiver.url
+    )
+    fake.wait_for_callbacks()
+    assert len(receiver.received) == 1  # reset forgets the failure
+
+
+def test_callbacks_on_demand_in_any_order_repeated_and_with_codes(
+    fake: FakeTwilio, receiver: "CallbackReceiver"
+) -> None:
+    message = client_for(fake).messages.create(
+        from_=CLINIC, to=PATIENT, body="hola", status_callback=receiver.url
+    )
+    records = fake.emit_statuses(
+        message.sid or "", ["delivered", "sent", "delivered", ("failed", 30008)]
+    )
+    assert [r["response_status"] for r in records] == [204] * 4
+    assert [(f["MessageStatus"], f.get("ErrorCode"), valid) for f, valid in receiver.received] == [
+        ("delivered", None, True),
+        ("sent", None, True),
+        ("delivered", None, True),
+        ("failed", "30008", True),
+    ]
+    with pytest.raises(LookupError):
+        fake.post_status("SM" + "0" * 32, "sent")
+
+
+def test_window_and_delivery_control_over_http(
+    fake: FakeTwilio, receiver: "CallbackReceiver"
+) -> None:
+    def control(path: str, **body: object) -> int:
+        return requests.post(f"{fake.url}/_fake/{path}", json=body, timeout=5).status_code
+
+    def send(to: str) -> list[tuple[str, str | None]]:
+        client_for(fake).messages.create(
+            from_=CLINIC, to=to, body="hola", status_callback=receiver.url
+        )
+        fake.wait_for_callbacks()
+        received = [(f["MessageStatus"], f.get("ErrorCode")) for f, _ in receiver.received]
+        receiver.received.clear()
+        return received
+
+    assert control("window") == 400
+    assert control("fail_delivery", phone="+595981000002") == 400
+    assert control("window", phone="+595981000001") == 200
+    assert control("fail_delivery", phone="+595981000002", code=63014) == 200
+    assert send(PATIENT) == [("failed", "63016")]
+    assert send("whatsapp:+595981000002") == [("undelivered", "63014")]
+    assert control("window", phone="+595981000001", open=True) == 200
+    assert send(PATIENT) == []

@@ -33,6 +33,7 @@ from tests.support import (
 from tests.support import (
     TestClinic as ClinicIds,
 )
+from tests.window_support import REMINDER_SID, approve
 from turnero.settings import Settings
 from webhook import create_app
 
@@ -308,12 +309,14 @@ def test_a_reminders_confirm_button_confirms(
     assert status_of(db, appointment_id) == "confirmed"
 
 
-def test_a_reminder_outside_the_window_goes_as_text(
+def test_a_reminder_outside_the_window_goes_as_the_approved_template_not_buttons(
     db: Engine, clinic: ClinicIds, fake: FakeTwilio, clock: Clock
 ) -> None:
+    approve(db, clinic.id)
     appointment_id = book_at(db, clinic, NOW + timedelta(days=3), clock())
     reminder = remind(db, fake, clock, appointment_id)  # the patient never wrote
-    assert reminder["content_sid"] is None and "1️⃣ para confirmar" in reminder["body"]
+    assert reminder["content_sid"] == REMINDER_SID
+    assert REMINDER_SID not in {c["sid"] for c in fake.contents}  # no buttons were made
     assert outbox_row(db, reminder["sid"]).options is not None
 
 

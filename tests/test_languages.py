@@ -117,8 +117,11 @@ def test_the_reminder_goes_out_through_the_dispatcher_in_the_patients_language(p
     patient.says("Mba'éichapa")
     for answer in ("1", "1", "arapo", "1", "Rosa Giménez", "embohasa", "embohasa", "heẽ"):
         patient.says(answer)
+    with Session(db) as s:
+        starts_at = s.exec(select(Appointment.starts_at)).one()
+    clock.now = starts_at - timedelta(hours=24, minutes=30)
+    patient.says("aguyje")  # the patient wrote lately: the reminder may go as free text
     reminder_text(db, clock, patient)
-
     with FakeTwilio() as twilio:
         channel = TwilioChannel(twilio.account_sid, twilio.auth_token, api_url=twilio.url)
         dispatch_due(db, channel, clock.now)

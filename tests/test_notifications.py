@@ -30,6 +30,7 @@ from tests.notification_support import (
     run_pass,
     set_reminders,
     worker_passes,
+    writes,
 )
 from tests.support import Clock, make_clinic
 
@@ -228,6 +229,8 @@ def test_the_dispatcher_skips_what_stopped_applying_after_it_was_queued(
         cancel(session, session.get(Appointment, cancelled), CHAT, BOOKED_AT)
     patient(db, clinic.id, "+595981222444", bot_paused=True)
     patient(db, clinic.id, "+595981222555", opted_out=True)
+    for phone in ("+595981222333", "+595981222444", "+595981222555", "+595981222666"):
+        writes(db, clinic.id, phone, BOOKED_AT)  # inside the 24-hour window
 
     report = dispatch_due(db, channel_for(fake), BOOKED_AT)
 
@@ -269,8 +272,10 @@ def test_a_worker_down_for_two_days_sends_what_is_still_useful(
     # queued just before the worker went down, never dispatched
     clock.now = local(8, 9)
     assert run_pass(db, clock()).queued == 1  # the 24 h reminder of the first
-    # down until Monday 9 March 12:00 local
+    # down until Monday 9 March 12:00 local; the patients wrote that morning
     clock.now = local(9, 12)
+    for n in range(4):
+        writes(db, clinic.id, f"+59598122200{n}", local(9, 8))
     worker_passes(db, channel_for(fake), clock)
 
     by_appointment = {i: notifications(db, i) for i in ids}

@@ -12,7 +12,14 @@ from sqlalchemy import Engine
 from bot.links import appointment_id_from
 from channel.fake_twilio import FakeTwilio
 from scheduler.worker import Links, run_worker
-from tests.notification_support import BASE_URL, SECRET, book_at, channel_for, fake_twilio
+from tests.notification_support import (
+    BASE_URL,
+    SECRET,
+    book_at,
+    channel_for,
+    fake_twilio,
+    writes,
+)
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC_URL,
@@ -102,6 +109,7 @@ def test_a_desk_booking_gets_its_confirmation_in_the_patients_language(
 ) -> None:
     clinic = make_clinic(db)
     book_at(db, clinic, NOW + timedelta(days=2), clock(), language="gn")
+    writes(db, clinic.id, "+595981222333", clock())  # the patient wrote: free-form text
     scheduler = run_worker(
         db,
         channel_for(fake),

@@ -31,6 +31,7 @@ from tests.notification_support import (
     notifications,
     outbox,
     set_reminders,
+    writes,
 )
 from tests.support import Clock, make_clinic
 
@@ -191,6 +192,8 @@ def test_two_workers_on_postgres_send_every_message_exactly_once(
                 count += 1
     # the first day is over (too late for anything), the second day's reminders are due
     clock.now = start + timedelta(days=1, minutes=-1)
+    for n in range(count):  # they all wrote lately: free-form text inside the 24-hour window
+        writes(db, clinic.id, f"+5959812{n:05d}", clock.now - timedelta(hours=1))
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

@@ -1,5 +1,5 @@
-"""The admin JSON API of one clinic's notification rules, professionals' reminder switch and
-reminder times, under `/admin/api/clinics/<clinic_id>/`.
+"""The admin JSON API of one clinic's notification rules, professionals' reminder switch,
+reminder times and approved WhatsApp templates, under `/admin/api/clinics/<clinic_id>/`.
 
 Every request carries `Authorization: Bearer <ADMIN_API_TOKEN>`; `X-Turnero-User` names who
 acts, for the history. Errors are JSON: `{"error": reason, "message": ..., "field": ...}`,
@@ -14,7 +14,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from store import rules
+from bot.locale import LANGUAGES
+from bot.render import default_templates, template_tags
+from scheduler.notifications import TEMPLATES as MESSAGE_TEMPLATES
+from store import content_templates, rules
 from store.db import transaction
 from store.models import NotificationRule
 
@@ -50,6 +53,13 @@ class ProfessionalBody(_Body):
 class ReminderBody(_Body):
     hours_before: int | None = None
     day_before_at: str | None = None
+
+
+class ContentTemplateBody(_Body):
+    """An approved template: its Content SID and {"1": tag, ...} for its variables."""
+
+    content_sid: str
+    variables: dict[str, str] = {}
 
 
 def error(status: int, reason: str, message: str, field: str | None = None) -> Response:
@@ -229,3 +239,70 @@ def change_reminder_settings(clinic_id: int) -> Response:
     with transaction(_engine()) as session:
         clinic = rules.set_reminder_settings(session, clinic_id, fields, _user(), _now())
         return jsonify(rules.reminder_settings_of(clinic))
+
+
+# -- approved WhatsApp templates -------------------------------------------------------------
+
+
+def _template_tags(kind: str, language: str) -> set[str]:
+    """The tags the message of `kind` uses in `language`: what its template may be filled
+    with. Unknown kinds and languages are a 404, like any other missing resource."""
+    if kind not in MESSAGE_TEMPLATES:
+        raise rules.NotFound(
+            "unknown_kind", f"no message kind {kind!r}; one of {', '.join(MESSAGE_TEMPLATES)}"
+        )
+    if language not in LANGUAGES:
+        raise rules.NotFound(
+            "unknown_language", f"no language {language!r}; one of {', '.join(LANGUAGES)}"
+        )
+    return template_tags(default_templates(language)[MESSAGE_TEMPLATES[kind]]) - {"options"}
+
+
+@admin_api.get("/content-templates")
+def list_content_templates(clinic_id: int) -> Response:
+    with transaction(_engine()) as session:
+        rules.get_clinic(session, clinic_id)
+        found = content_templates.list_templates(session, clinic_id)
+        return jsonify({"templates": [content_templates.template_fields(t) for t in found]})
+
+
+@admin_api.get("/content-templates/<kind>/<language>")
+def get_content_template(clinic_id: int, kind: str, language: str) -> Response:
+    tags = _template_tags(kind, language)
+    with transaction(_engine()) as session:
+        rules.get_clinic(session, clinic_id)
+        template = content_templates.template_for(session, clinic_id, kind, language)
+        if template is None:
+            raise rules.NotFound(
+                "content_template_not_found", f"no template for {kind} in {language}"
+            )
+        return jsonify({**content_templates.template_fields(template), "tags": sorted(tags)})
+
+
+@admin_api.put("/content-templates/<kind>/<language>")
+def put_content_template(clinic_id: int, kind: str, language: str) -> tuple[Response, int]:
+    """Create or replace; the variables are checked against the tags the message uses."""
+    tags = _template_tags(kind, language)
+    body = ContentTemplateBody.model_validate(_json_object())
+    with transaction(_engine()) as session:
+        rules.get_clinic(session, clinic_id)
+        template, created = content_templates.put_template(
+            session,
+            clinic_id,
+            kind,
+            language,
+            content_sid=body.content_sid,
+            variables=body.variables,
+            allowed_tags=tags,
+            now=_now(),
+        )
+        return jsonify(content_templates.template_fields(template)), 201 if created else 200
+
+
+@admin_api.delete("/content-templates/<kind>/<language>")
+def delete_content_template(clinic_id: int, kind: str, language: str) -> Response:
+    _template_tags(kind, language)
+    with transaction(_engine()) as session:
+        rules.get_clinic(session, clinic_id)
+        content_templates.delete_template(session, clinic_id, kind, language)
+    return Response(status=204)
