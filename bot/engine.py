@@ -32,6 +32,9 @@ NAME_LIMIT = 80
 TEXT_LIMIT = 60
 ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 _CODE = re.compile(r"[A-Z2-9]{6}")
+# Commands that win over everything else (a reminder reply, a timed-out question): a
+# patient who writes "BAJA" is opted out wherever the conversation stood.
+FIRST_COMMANDS = ("opt_out", "opt_in")
 
 
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
@@ -59,7 +62,9 @@ class _Run:
             self.act(self.flow.events[inbound.event], inbound.data)
             return
         self.notice_language(inbound.text)
-        if self.answer_reminder(inbound):
+        if first := first_command(inbound):
+            self.act(self.flow.commands[first])
+        elif self.answer_reminder(inbound):
             pass
         elif self.timed_out():
             self.act(self.flow.events["timeout"])
@@ -484,6 +489,14 @@ class _Run:
         if wanted is None:
             return None
         return next((a for a in self.view.appointments.upcoming() if a.id == wanted), None)
+
+
+def first_command(inbound: Inbound) -> str | None:
+    """The opt-out or opt-in command the patient wrote, if any (see `FIRST_COMMANDS`)."""
+    said = inbound.payload or normalize(inbound.text)
+    if not said:
+        return None
+    return next((c for c in FIRST_COMMANDS if said in words_any(c)), None)
 
 
 def _action_payload(payload: str | None) -> tuple[str | None, int | None]:

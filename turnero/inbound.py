@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.engine import step
+from bot.engine import first_command, step
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
 from store.appointments import (
@@ -33,6 +33,7 @@ from store.conversations import (
     record_inbound,
     remember_language,
     save_conversation,
+    set_opted_out,
 )
 from store.db import transaction
 from store.models import Appointment, Clinic, Service
@@ -97,7 +98,11 @@ def _handle(
         return Outcome.unknown_clinic
     conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
     people = people_on_phone(session, clinic.id or 0, message.from_phone, now)
-    if any(p.bot_paused or p.opted_out for p in people):
+    inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
+    # A paused bot leaves the message to staff, except an opt-out or opt-in, which is
+    # honoured (and confirmed) at once. An opted-out patient who writes is answered as
+    # usual: a reply is not business-initiated.
+    if any(p.bot_paused for p in people) and first_command(inbound) is None:
         mark_not_handled(session, inbound_id)
         save_conversation(
             session, conversation.id, state=conversation.state, needs_staff=True, now=now
@@ -105,10 +110,10 @@ def _handle(
         return Outcome.for_staff
     state = ConversationState.from_dict(json.loads(conversation.state))
     view = build_view(session, catalog, message.from_phone, people, now)
-    inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
     turn = step(state, inbound, view)
+    opted_out = any(p.opted_out for p in people)
     replies, state, appointment, paused = _apply(
-        session, clinic, message.from_phone, turn, view, link_for
+        session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
     _queue_replies(session, clinic, message, replies, state, appointment, now)
     save_conversation(
@@ -144,6 +149,7 @@ def _apply(
     turn: Turn,
     view: ClinicView,
     link_for: LinkMaker,
+    opted_out: bool = False,
 ) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
     """Carry out the turn's effects; what came of a booking or a change goes back to the
     engine as an event, so what the patient hears about it comes from the flow too. Also
@@ -166,6 +172,8 @@ def _apply(
                 if appointment
                 else Inbound(event="slot_taken")
             )
+        elif effect.kind in ("opt_out", "opt_in"):
+            event = _opt(session, clinic, phone, effect.kind == "opt_out", opted_out, view.now)
         elif effect.kind in CHANGES:
             event = _change(session, clinic, phone, effect, view)
         if event is not None:
@@ -173,6 +181,17 @@ def _apply(
             replies += follow.replies
             state = follow.state
     return replies, state, appointment, paused
+
+
+def _opt(
+    session: Session, clinic: Clinic, phone: str, out: bool, was_out: bool, now: datetime
+) -> Inbound:
+    """Opt everyone on the phone out of business-initiated messages, or back in; "start"
+    from a phone that never opted out is just the menu."""
+    if not out and not was_out:
+        return Inbound(event="already_opted_in")
+    set_opted_out(session, clinic.id or 0, phone, out, now)
+    return Inbound(event="opted_out" if out else "opted_in")
 
 
 def _change(
