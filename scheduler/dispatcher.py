@@ -3,7 +3,9 @@ any transaction, then record the outcome. Delivery is at least once: a send whos
 never arrives (timeout) is retried, and the provider may have accepted the first one."""
 
 import logging
+import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from channel.base import Channel, SendError
+from scheduler.pacing import Pacer
 from store.dispatch import (
     Stale,
     claim_batch,
@@ -18,7 +21,9 @@ from store.dispatch import (
     mark_failed,
     mark_retry,
     mark_sent,
+    piece_of,
     release,
+    sender_rates,
     settle_found,
     settle_not_found,
     settle_unknown,
@@ -30,6 +35,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+MIN_BACKOFF = timedelta(seconds=1)  # the jittered wait is never shorter than this
+DEFAULT_RATE = 80.0  # Twilio's default for one WhatsApp sender, per second
 # A message "sending" for longer than this was cut off (its dispatcher died between claim
 # and mark): far above one send's timeout (10 s), so a live dispatcher is never second-guessed.
 CLAIM_TIMEOUT = timedelta(minutes=2)
@@ -67,8 +74,16 @@ class ReconcileReport:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` tries: 30 s, 1 min, 2 min, ... ≤ 1 h."""
+    """The longest wait before the next try after `attempts` tries: 30 s, 1 min, 2 min,
+    ... ≤ 1 h."""
     return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def jittered_backoff(attempts: int, rand: Callable[[], float] = random.random) -> timedelta:
+    """ "Full jitter": a wait drawn evenly between `MIN_BACKOFF` and `backoff(attempts)`,
+    so messages refused together (a 429 burst) do not all come back together."""
+    ceiling = backoff(attempts)
+    return MIN_BACKOFF + (ceiling - MIN_BACKOFF) * min(max(rand(), 0.0), 1.0)
 
 
 def dispatch_due(
@@ -78,22 +93,43 @@ def dispatch_due(
     limit: int = 50,
     *,
     timer: Callable[[], float] = time.monotonic,
+    pacer: Pacer | None = None,
+    rand: Callable[[], float] = random.random,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
-    exponentially and fail after `MAX_ATTEMPTS` tries; other errors fail at once with
-    the provider's code. Messages that no longer apply are skipped at the claim (see
-    `store.dispatch.skip_reason`). One message going wrong never stops the others.
-    A batch that has taken half the claim timeout (a slow provider) hands its unsent
-    rest back, so no other dispatcher mistakes them for a crash's leftovers."""
+    exponentially with jitter and fail after `MAX_ATTEMPTS` tries; other errors fail at
+    once with the provider's code. Messages that no longer apply are skipped at the claim
+    (see `store.dispatch.skip_reason`). One message going wrong never stops the others.
+    Each sender number sends at most its clinic's `send_rate_per_second` (`pacer`: pass
+    the same one to every call, it remembers the last second's sends); the senders of a
+    batch take turns, each in the order claimed. A later piece of a split message whose
+    earlier piece was not sent waits. A batch that has taken half the claim timeout (a
+    slow provider, a slow rate) hands its unsent rest back, so no other dispatcher
+    mistakes them for a crash's leftovers."""
     claim = claim_batch(engine, now, limit)
     report = DispatchReport(skipped=claim.skipped)
-    started = timer()
+    pacer = pacer or Pacer()
+    rates = sender_rates(engine, {m.clinic_id for m in claim.messages})
+    queues: dict[str, deque[OutboxMessage]] = {}
+    rate: dict[str, float] = {}
     for message in claim.messages:
-        if timer() - started > SEND_BUDGET.total_seconds():
+        queues.setdefault(message.from_phone, deque()).append(message)
+        clinic_rate = rates.get(message.clinic_id) or DEFAULT_RATE
+        rate[message.from_phone] = min(rate.get(message.from_phone, clinic_rate), clinic_rate)
+    unsent: set[str] = set()  # split messages with a piece not sent: their later pieces wait
+    started = timer()
+    while queues:
+        sender = min(queues, key=lambda s: pacer.ready_at(s, rate[s]))
+        message = queues[sender].popleft()
+        if not queues[sender]:
+            del queues[sender]
+        piece = piece_of(message.idempotency_key)
+        if timer() - started > SEND_BUDGET.total_seconds() or (piece and piece[0] in unsent):
             report.released += release(engine, message.id or 0, message.attempts - 1, now)
             continue
+        pacer.wait(sender, rate[sender])
         try:
-            outcome = _dispatch_one(engine, channel, message, now)
+            outcome = _dispatch_one(engine, channel, message, now, rand)
         except Exception:
             log.exception("outbox %s: unexpected error while dispatching", message.id)
             outcome = _fail_after_bug(engine, message, now)
@@ -103,10 +139,18 @@ def dispatch_due(
             report.retried += 1
         else:
             report.failed += 1
+        if outcome == "retried" and piece:
+            unsent.add(piece[0])
     return report
 
 
-def _dispatch_one(engine: Engine, channel: Channel, message: OutboxMessage, now: datetime) -> str:
+def _dispatch_one(
+    engine: Engine,
+    channel: Channel,
+    message: OutboxMessage,
+    now: datetime,
+    rand: Callable[[], float] = random.random,
+) -> str:
     """Send one claimed message and record the result; returns what happened."""
     assert message.id is not None
     try:
@@ -115,7 +159,7 @@ def _dispatch_one(engine: Engine, channel: Channel, message: OutboxMessage, now:
         )
     except SendError as error:
         if error.retryable and message.attempts < MAX_ATTEMPTS:
-            next_attempt_at = now + backoff(message.attempts)
+            next_attempt_at = now + jittered_backoff(message.attempts, rand)
             log.warning(
                 "outbox %s: attempt %s failed (%r), retrying at %s",
                 message.id,
