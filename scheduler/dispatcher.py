@@ -43,6 +43,9 @@ CLAIM_TIMEOUT = timedelta(minutes=2)
 # Twilio's clock and ours may differ a little: look that much earlier than the claim.
 CLOCK_SKEW = timedelta(minutes=1)
 SEND_BUDGET = CLAIM_TIMEOUT / 2  # the longest a batch keeps sending
+# A full batch from few senders may hide other senders' messages behind a paced backlog:
+# claim again for the others, this many times at most per pass.
+MORE_SENDER_CLAIMS = 8
 
 
 @dataclass
@@ -106,13 +109,13 @@ def dispatch_due(
     earlier piece was not sent waits. A batch that has taken half the claim timeout (a
     slow provider, a slow rate) hands its unsent rest back, so no other dispatcher
     mistakes them for a crash's leftovers."""
-    claim = claim_batch(engine, now, limit)
-    report = DispatchReport(skipped=claim.skipped)
+    messages, skipped = _claim_for_senders(engine, now, limit)
+    report = DispatchReport(skipped=skipped)
     pacer = pacer or Pacer()
-    rates = sender_rates(engine, {m.clinic_id for m in claim.messages})
+    rates = sender_rates(engine, {m.clinic_id for m in messages})
     queues: dict[str, deque[OutboxMessage]] = {}
     rate: dict[str, float] = {}
-    for message in claim.messages:
+    for message in messages:
         queues.setdefault(message.from_phone, deque()).append(message)
         clinic_rate = rates.get(message.clinic_id) or DEFAULT_RATE
         rate[message.from_phone] = min(rate.get(message.from_phone, clinic_rate), clinic_rate)
@@ -133,6 +136,8 @@ def dispatch_due(
         except Exception:
             log.exception("outbox %s: unexpected error while dispatching", message.id)
             outcome = _fail_after_bug(engine, message, now)
+        finally:
+            pacer.done(sender, rate[sender])  # Twilio has had it by now, if ever
         if outcome == "sent":
             report.sent += 1
         elif outcome == "retried":
@@ -142,6 +147,27 @@ def dispatch_due(
         if outcome == "retried" and piece:
             unsent.add(piece[0])
     return report
+
+
+def _claim_for_senders(
+    engine: Engine, now: datetime, limit: int
+) -> tuple[list[OutboxMessage], int]:
+    """The oldest due messages; when they fill the batch, up to `limit` more of other
+    senders too (again, at most `MORE_SENDER_CLAIMS` times), so that one clinic's paced
+    backlog (a campaign) does not hold up another clinic's messages. Returns the messages
+    and how many were skipped."""
+    claim = claim_batch(engine, now, limit)
+    messages, skipped = list(claim.messages), claim.skipped
+    senders = {m.from_phone for m in messages}
+    full = len(messages) + claim.skipped >= limit
+    for _ in range(MORE_SENDER_CLAIMS if full else 0):
+        more = claim_batch(engine, now, limit, skip_senders=senders)
+        messages += more.messages
+        skipped += more.skipped
+        senders |= {m.from_phone for m in more.messages}
+        if len(more.messages) + more.skipped < limit:
+            break
+    return messages, skipped
 
 
 def _dispatch_one(

@@ -11,41 +11,50 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from math import floor
 
-# Twilio counts sends when they arrive, a little after we start them, and not all take
-# equally long: a send that would complete a full second's worth waits this much more.
-WINDOW_MARGIN = 0.02
+# Twilio counts sends when they arrive, some time after we start them and before we have
+# the answer: the one-second window is measured from the end of the earlier send to the
+# start of the later one (so it holds however long each took), plus this much for clocks.
+WINDOW_MARGIN = 0.005
+# A send that went out late (the dispatcher was busy with another sender) leaves its slot
+# unused: up to this much lost time is made up by sending the next ones sooner (the
+# one-second window still holds).
+CATCH_UP = 0.1
 
 
 @dataclass
 class Pacer:
-    """When each sender may send next: sends of one sender are at least 1/rate seconds
-    apart, and no window of one second (plus `margin`) holds more than the rate."""
+    """When each sender may send next: one slot every 1/rate seconds (a late send's lost
+    time, up to `catch_up`, made up), and no more than the rate between the end of one
+    send and the start of a send a second (plus `margin`) later."""
 
     timer: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     margin: float = WINDOW_MARGIN
+    catch_up: float = CATCH_UP
     _sent: dict[str, deque[float]] = field(default_factory=dict)
+    _slot: dict[str, float] = field(default_factory=dict)
 
     def ready_at(self, sender: str, rate: float) -> float:
         """The earliest `timer()` value at which `sender` may send again."""
-        sent = self._sent.get(sender)
-        if not sent:
-            return float("-inf")
-        ready = sent[-1] + 1.0 / rate
+        ready = self._slot.get(sender, float("-inf"))
+        sent = self._sent.get(sender, ())
         per_window = _per_window(rate)
         if len(sent) >= per_window:
             ready = max(ready, sent[-per_window] + 1.0 + self.margin)
         return ready
 
     def wait(self, sender: str, rate: float) -> None:
-        """Sleep until `sender` may send, then count a send starting now."""
+        """Sleep until `sender` may send, then take the slot; call `done` once the send
+        has its answer."""
         delay = self.ready_at(sender, rate) - self.timer()
         if delay > 0:
             self.sleep(delay)
-        self.record(sender, rate)
+        now = self.timer()
+        slot = max(self._slot.get(sender, now), now - self.catch_up)
+        self._slot[sender] = slot + 1.0 / rate
 
-    def record(self, sender: str, rate: float) -> None:
-        """Count a send from `sender` starting now."""
+    def done(self, sender: str, rate: float) -> None:
+        """Count a send from `sender` that has just had its answer (or failed)."""
         sent = self._sent.setdefault(sender, deque())
         sent.append(self.timer())
         while len(sent) > _per_window(rate):

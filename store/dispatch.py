@@ -4,6 +4,7 @@ answered, and applying Twilio's status callbacks without ever moving a message b
 A claimed row is "sending" until the dispatcher marks it; on PostgreSQL the claim skips
 rows another dispatcher has locked, so two dispatchers never claim the same row."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -83,10 +84,13 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxMess
     return claim_batch(engine, now, limit).messages
 
 
-def claim_batch(engine: Engine, now: datetime, limit: int = 50) -> Claim:
-    """Take up to `limit` pending messages due at `now` (oldest first). Those that no
-    longer apply become "skipped" with the reason (see `skip_reason`); the others are
-    marked "sending", their attempt counted, and returned as detached copies.
+def claim_batch(
+    engine: Engine, now: datetime, limit: int = 50, *, skip_senders: Collection[str] = ()
+) -> Claim:
+    """Take up to `limit` pending messages due at `now` (oldest first), none from the
+    sender numbers in `skip_senders`. Those that no longer apply become "skipped" with
+    the reason (see `skip_reason`); the others are marked "sending", their attempt
+    counted, and returned as detached copies.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers split the rows.
     SQLite: each transaction holds the write lock from its start (see store.db)."""
@@ -99,6 +103,8 @@ def claim_batch(engine: Engine, now: datetime, limit: int = 50) -> Claim:
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
+    if skip_senders:
+        query = query.where(col(OutboxMessage.from_phone).not_in(list(skip_senders)))
     if is_postgres(engine):
         query = query.with_for_update(skip_locked=True)
     claim = Claim(messages=[])

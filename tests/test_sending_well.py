@@ -127,6 +127,7 @@ def test_pacing_below_one_a_second_and_at_a_fractional_rate() -> None:
     for _ in range(4):
         pacer.wait("+595981000001", 0.5)
         sent.append(clock.monotonic())
+        pacer.done("+595981000001", 0.5)
     assert sent == [0.0, 2.0, 4.0, 6.0]
 
     burst = Pacer(timer=clock.monotonic, sleep=clock.sleep, margin=0.0)
@@ -135,8 +136,23 @@ def test_pacing_below_one_a_second_and_at_a_fractional_rate() -> None:
     for _ in range(10):
         burst.wait("+595981000002", 2.5)
         times.append(clock.monotonic() - start)
+        burst.done("+595981000002", 2.5)
     assert busiest_second(times) == 2
     assert times[:3] == pytest.approx([0.0, 0.4, 1.0])
+
+
+def test_the_second_is_counted_from_when_a_slow_send_was_answered() -> None:
+    clock = FakeTime()
+    pacer = Pacer(timer=clock.monotonic, sleep=clock.sleep)
+    started, answered = [], []
+    for n in range(12):
+        pacer.wait("+595981000001", 5)
+        started.append(clock.monotonic())
+        clock.sleep(0.15 if n % 5 == 0 else 0.0)  # Twilio may count it only at the end
+        answered.append(clock.monotonic())
+        pacer.done("+595981000001", 5)
+    # however early or late within its request each send was counted, no second has six
+    assert all(started[k] - answered[k - 5] >= 1.0 for k in range(5, 12))
 
 
 def test_busiest_second_counts_a_half_open_window() -> None:
@@ -261,3 +277,34 @@ def test_long_bodies_are_cut_at_line_ends_then_at_spaces() -> None:
     assert all(len(p) <= 100 for p in words)
     assert all(set(p.split()) == {"palabra"} for p in words)
     assert split_body("x" * 250, limit=100) == ["x" * 100, "x" * 100, "x" * 50]
+
+
+def test_one_clinics_paced_backlog_does_not_hold_up_another_clinics_messages(
+    db: Engine, fake: FakeTwilio, channel: TwilioChannel, fake_time: FakeTime
+) -> None:
+    campaign, other = "+595981000001", "+595981000002"
+    queue(db, add_clinic(db, campaign, rate=10), campaign, 60)  # older, a long backlog
+    queue(db, add_clinic(db, other, rate=10), other, 3)
+    pacer = Pacer(timer=fake_time.monotonic, sleep=fake_time.sleep)
+
+    report = dispatch_due(db, channel, START, limit=10, pacer=pacer)
+
+    assert report.sent == 13  # a full batch of the backlog, and the other clinic's three
+    assert max(moments(fake, other)) < 0.5
+    assert busiest_second(moments(fake, campaign)) <= 10
+
+
+def test_a_late_send_is_made_up_without_breaking_the_second() -> None:
+    clock = FakeTime()
+    pacer = Pacer(timer=clock.monotonic, sleep=clock.sleep, margin=0.001)
+    times = []
+    for n in range(30):
+        pacer.wait("+595981000001", 10)
+        times.append(clock.monotonic())
+        pacer.done("+595981000001", 10)
+        if n == 3:
+            clock.sleep(0.25)  # busy with another sender: this slot and two more are missed
+    assert times[4] == pytest.approx(0.55)
+    assert times[5] - times[4] < 0.1  # the lost time (up to 0.1 s) is made up
+    assert busiest_second(times) == 10
+    assert times[-1] < 3.0  # 30 sends at 10/s: no later than if nothing had been missed
