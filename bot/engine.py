@@ -33,6 +33,9 @@ NAME_LIMIT = 80
 TEXT_LIMIT = 60
 ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 _CODE = re.compile(r"[A-Z2-9]{6}")
+# Commands that win over everything else (a reminder reply, a timed-out question): a
+# patient who writes "BAJA" is opted out wherever the conversation stood.
+FIRST_COMMANDS = ("opt_out", "opt_in")
 
 
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
@@ -60,7 +63,9 @@ class _Run:
             self.act(self.flow.events[inbound.event], inbound.data)
             return
         self.notice_language(inbound.text)
-        if inbound.stale:  # never applied, whatever it names
+        if first := first_command(inbound):
+            self.act(self.flow.commands[first])
+        elif inbound.stale:  # never applied, whatever it names
             self.answer_stale(inbound)
         elif self.answer_reminder(inbound):
             pass
@@ -599,6 +604,14 @@ def _part_of(moment: datetime) -> str:
 
 
 _PART_LABEL = {part: Label(f"labels.part_{part}") for part in PARTS}
+
+
+def first_command(inbound: Inbound) -> str | None:
+    """The opt-out or opt-in command the patient wrote, if any (see `FIRST_COMMANDS`)."""
+    said = inbound.payload or normalize(inbound.text)
+    if not said:
+        return None
+    return next((c for c in FIRST_COMMANDS if said in words_any(c)), None)
 
 
 def action_payload(payload: str | None) -> tuple[str | None, int | None]:

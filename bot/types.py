@@ -217,7 +217,7 @@ class Reply:
 class Effect:
     """Something the engine decided that only the outside world can do."""
 
-    kind: str  # book | pause_bot | set_language
+    kind: str  # book | pause_bot | set_language | opt_out | opt_in | ...
     data: dict[str, Any] = field(default_factory=dict)
 
 

@@ -385,7 +385,8 @@ class FakeTwilio:
             return twilio_error(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
             )
-        now = format_datetime(self.clock().astimezone(UTC))
+        moment = self.clock().astimezone(UTC)
+        now = format_datetime(moment)
         sid = "SM" + uuid.uuid4().hex
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
         message: dict[str, Any] = {
@@ -413,6 +414,7 @@ class FakeTwilio:
             "status_callback": form.get("StatusCallback"),
             "content_sid": content_sid,
             "content_variables": content_variables,
+            "received_at": moment.isoformat(),  # to the microsecond: pacing is measured on it
         }
         with self._lock:
             self._messages.append(message)

@@ -3,7 +3,9 @@ any transaction, then record the outcome. Delivery is at least once: a send whos
 never arrives (timeout) is retried, and the provider may have accepted the first one."""
 
 import logging
+import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +14,7 @@ from sqlalchemy import Engine
 
 from channel.base import Channel, SendError
 from scheduler import interactive
+from scheduler.pacing import Pacer
 from store.dispatch import (
     Stale,
     claim_batch,
@@ -20,7 +23,9 @@ from store.dispatch import (
     mark_retry,
     mark_sent,
     mark_unsent,
+    piece_of,
     release,
+    sender_rates,
     settle_found,
     settle_not_found,
     settle_unknown,
@@ -34,12 +39,17 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+MIN_BACKOFF = timedelta(seconds=1)  # the jittered wait is never shorter than this
+DEFAULT_RATE = 80.0  # Twilio's default for one WhatsApp sender, per second
 # A message "sending" for longer than this was cut off (its dispatcher died between claim
 # and mark): far above one send's timeout (10 s), so a live dispatcher is never second-guessed.
 CLAIM_TIMEOUT = timedelta(minutes=2)
 # Twilio's clock and ours may differ a little: look that much earlier than the claim.
 CLOCK_SKEW = timedelta(minutes=1)
 SEND_BUDGET = CLAIM_TIMEOUT / 2  # the longest a batch keeps sending
+# A full batch from few senders may hide other senders' messages behind a paced backlog:
+# claim again for the others, this many times at most per pass.
+MORE_SENDER_CLAIMS = 8
 
 
 @dataclass
@@ -74,8 +84,16 @@ class ReconcileReport:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` tries: 30 s, 1 min, 2 min, ... ≤ 1 h."""
+    """The longest wait before the next try after `attempts` tries: 30 s, 1 min, 2 min,
+    ... ≤ 1 h."""
     return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def jittered_backoff(attempts: int, rand: Callable[[], float] = random.random) -> timedelta:
+    """ "Full jitter": a wait drawn evenly between `MIN_BACKOFF` and `backoff(attempts)`,
+    so messages refused together (a 429 burst) do not all come back together."""
+    ceiling = backoff(attempts)
+    return MIN_BACKOFF + (ceiling - MIN_BACKOFF) * min(max(rand(), 0.0), 1.0)
 
 
 def dispatch_due(
@@ -85,37 +103,86 @@ def dispatch_due(
     limit: int = 50,
     *,
     timer: Callable[[], float] = time.monotonic,
+    pacer: Pacer | None = None,
+    rand: Callable[[], float] = random.random,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
-    exponentially and fail after `MAX_ATTEMPTS` tries; other errors fail at once with
-    the provider's code. Messages that no longer apply are skipped at the claim (see
-    `store.dispatch.skip_reason`). One message going wrong never stops the others.
-    A batch that has taken half the claim timeout (a slow provider) hands its unsent
-    rest back, so no other dispatcher mistakes them for a crash's leftovers."""
-    claim = claim_batch(engine, now, limit)
-    report = DispatchReport(skipped=claim.skipped)
-    plans = plan_batch(engine, claim.messages, now)
+    exponentially with jitter and fail after `MAX_ATTEMPTS` tries; other errors fail at
+    once with the provider's code; a rate limit (429, 63017, 63018) waits at least its
+    back-off. Messages that no longer apply are skipped at the claim (see
+    `store.dispatch.skip_reason`), and outside the 24-hour window a business-initiated
+    message goes as the clinic's approved template or is recorded not sendable
+    (`store.window`). One message going wrong never stops the others.
+    Each sender number sends at most its clinic's `send_rate_per_second` (`pacer`: pass
+    the same one to every call, it remembers the last second's sends); the senders of a
+    batch take turns, each in the order claimed. A later piece of a split message whose
+    earlier piece was not sent waits. A batch that has taken half the claim timeout (a
+    slow provider, a slow rate) hands its unsent rest back, so no other dispatcher
+    mistakes them for a crash's leftovers."""
+    messages, skipped = _claim_for_senders(engine, now, limit)
+    report = DispatchReport(skipped=skipped)
+    plans = plan_batch(engine, messages, now)
+    pacer = pacer or Pacer()
+    rates = sender_rates(engine, {m.clinic_id for m in messages})
+    queues: dict[str, deque[OutboxMessage]] = {}
+    rate: dict[str, float] = {}
+    for message in messages:
+        queues.setdefault(message.from_phone, deque()).append(message)
+        clinic_rate = rates.get(message.clinic_id) or DEFAULT_RATE
+        rate[message.from_phone] = min(rate.get(message.from_phone, clinic_rate), clinic_rate)
+    unsent: set[str] = set()  # split messages with a piece not sent: their later pieces wait
     started = timer()
-    for message in claim.messages:
-        if timer() - started > SEND_BUDGET.total_seconds():
+    while queues:
+        sender = min(queues, key=lambda s: pacer.ready_at(s, rate[s]))
+        message = queues[sender].popleft()
+        if not queues[sender]:
+            del queues[sender]
+        piece = piece_of(message.idempotency_key)
+        if timer() - started > SEND_BUDGET.total_seconds() or (piece and piece[0] in unsent):
             report.released += release(engine, message.id or 0, message.attempts - 1, now)
             continue
         plan = plans.get(message.id or 0, TEXT)
         if plan.not_sendable or plan.skip:
             _not_sent(engine, message, plan, now, report)
             continue
+        pacer.wait(sender, rate[sender])
         try:
-            outcome = _dispatch_one(engine, channel, message, now, plan)
+            outcome = _dispatch_one(engine, channel, message, now, plan, rand)
         except Exception:
             log.exception("outbox %s: unexpected error while dispatching", message.id)
             outcome = _fail_after_bug(engine, message, now)
+        finally:
+            pacer.done(sender, rate[sender])  # Twilio has had it by now, if ever
         if outcome == "sent":
             report.sent += 1
         elif outcome == "retried":
             report.retried += 1
         else:
             report.failed += 1
+        if outcome == "retried" and piece:
+            unsent.add(piece[0])
     return report
+
+
+def _claim_for_senders(
+    engine: Engine, now: datetime, limit: int
+) -> tuple[list[OutboxMessage], int]:
+    """The oldest due messages; when they fill the batch, up to `limit` more of other
+    senders too (again, at most `MORE_SENDER_CLAIMS` times), so that one clinic's paced
+    backlog (a campaign) does not hold up another clinic's messages. Returns the messages
+    and how many were skipped."""
+    claim = claim_batch(engine, now, limit)
+    messages, skipped = list(claim.messages), claim.skipped
+    senders = {m.from_phone for m in messages}
+    full = len(messages) + claim.skipped >= limit
+    for _ in range(MORE_SENDER_CLAIMS if full else 0):
+        more = claim_batch(engine, now, limit, skip_senders=senders)
+        messages += more.messages
+        skipped += more.skipped
+        senders |= {m.from_phone for m in more.messages}
+        if len(more.messages) + more.skipped < limit:
+            break
+    return messages, skipped
 
 
 def _not_sent(
@@ -135,10 +202,15 @@ def _not_sent(
 
 
 def _dispatch_one(
-    engine: Engine, channel: Channel, message: OutboxMessage, now: datetime, plan: SendPlan = TEXT
+    engine: Engine,
+    channel: Channel,
+    message: OutboxMessage,
+    now: datetime,
+    plan: SendPlan = TEXT,
+    rand: Callable[[], float] = random.random,
 ) -> str:
-    """Send one claimed message as `plan` says (text or template) and record the result;
-    returns what happened."""
+    """Send one claimed message as `plan` says (text, or the approved template) or with
+    its choices as buttons, and record the result; returns what happened."""
     assert message.id is not None
     content_sid = (
         None if plan.content_sid else interactive.content_for(engine, channel, message, now)
@@ -158,9 +230,12 @@ def _dispatch_one(
     except SendError as error:
         rate_limited = error.http_status == 429 or action_for(error.code) is Action.rate_limited
         if (error.retryable or rate_limited) and message.attempts < MAX_ATTEMPTS:
-            next_attempt_at = now + (
-                rate_limit_delay(message.attempts) if rate_limited else backoff(message.attempts)
+            wait = (
+                rate_limit_delay(message.attempts, rand)
+                if rate_limited
+                else jittered_backoff(message.attempts, rand)
             )
+            next_attempt_at = now + wait
             log.warning(
                 "outbox %s: attempt %s failed (%r), retrying at %s",
                 message.id,

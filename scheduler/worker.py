@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from channel.base import Channel
 from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
+from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def dispatch_job(
     clock: Callable[[], datetime],
     limit: int = 50,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
+    pacer: Pacer | None = None,
 ) -> DispatchReport:
     """One scheduled run: first settle sends cut off by a crash (before anything could
     retry them), then dispatch what is due, again while full batches come back (a
@@ -52,9 +54,10 @@ def dispatch_job(
     except Exception:
         log.exception("outbox reconciliation failed")
     total = DispatchReport()
+    pacer = pacer or Pacer()
     while True:
         try:
-            report = dispatch_due(engine, channel, clock(), limit)
+            report = dispatch_due(engine, channel, clock(), limit, pacer=pacer)
         except Exception:
             log.exception("outbox dispatch failed")
             break
@@ -97,6 +100,7 @@ def run_worker(
         dispatch_job,
         "interval",
         args=(engine, channel, clock),
+        kwargs={"pacer": Pacer()},  # one schedule per worker: pacing holds across runs
         seconds=interval_seconds,
         id=DISPATCH_JOB_ID,
         max_instances=1,

@@ -170,6 +170,18 @@ def pause_bot(session: Session, clinic_id: int, phone: str) -> None:
     )
 
 
+def set_opted_out(
+    session: Session, clinic_id: int, phone: str, opted_out: bool, now: datetime
+) -> None:
+    """Opt everyone on this phone at the clinic out of business-initiated messages (or
+    back in): the dispatcher and the notifications pass skip them while it holds."""
+    session.connection().execute(
+        update(Patient)
+        .where(col(Patient.clinic_id) == clinic_id, col(Patient.phone) == phone)
+        .values(opted_out=opted_out, opted_out_at=now if opted_out else None)
+    )
+
+
 def remember_language(
     session: Session, clinic_id: int, phone: str, language: str, *, chosen: bool = False
 ) -> None:

@@ -4,6 +4,7 @@ answered, and applying Twilio's status callbacks without ever moving a message b
 A claimed row is "sending" until the dispatcher marks it; on PostgreSQL the claim skips
 rows another dispatcher has locked, so two dispatchers never claim the same row."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from store.failures import after_failure
 from store.models import (
     Appointment,
     AppointmentStatus,
+    Clinic,
     MessageStatusEvent,
     OutboxMessage,
     OutboxStatus,
@@ -87,10 +89,13 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[OutboxMess
     return claim_batch(engine, now, limit).messages
 
 
-def claim_batch(engine: Engine, now: datetime, limit: int = 50) -> Claim:
-    """Take up to `limit` pending messages due at `now` (oldest first). Those that no
-    longer apply become "skipped" with the reason (see `skip_reason`); the others are
-    marked "sending", their attempt counted, and returned as detached copies.
+def claim_batch(
+    engine: Engine, now: datetime, limit: int = 50, *, skip_senders: Collection[str] = ()
+) -> Claim:
+    """Take up to `limit` pending messages due at `now` (oldest first), none from the
+    sender numbers in `skip_senders`. Those that no longer apply become "skipped" with
+    the reason (see `skip_reason`); the others are marked "sending", their attempt
+    counted, and returned as detached copies.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers split the rows.
     SQLite: each transaction holds the write lock from its start (see store.db)."""
@@ -103,11 +108,13 @@ def claim_batch(engine: Engine, now: datetime, limit: int = 50) -> Claim:
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
+    if skip_senders:
+        query = query.where(col(OutboxMessage.from_phone).not_in(list(skip_senders)))
     if is_postgres(engine):
         query = query.with_for_update(skip_locked=True)
     claim = Claim(messages=[])
     with transaction(engine) as session:
-        rows = list(session.scalars(query))
+        rows = _without_overtaking(session, list(session.scalars(query)))
         reasons = _skip_reasons(session, rows, now)
         for row in rows:
             row.updated_at = now
@@ -124,6 +131,50 @@ def claim_batch(engine: Engine, now: datetime, limit: int = 50) -> Claim:
             OutboxMessage.model_validate(row) for row in rows if row.status == OutboxStatus.sending
         ]
     return claim
+
+
+def piece_of(idempotency_key: str) -> tuple[str, int] | None:
+    """(the message's key, piece number) of one piece of a split message ("reply:SM…#2"),
+    or None for a message sent whole (see `store.outbox.enqueue`)."""
+    base, mark, number = idempotency_key.rpartition("#")
+    return (base, int(number)) if mark and number.isdigit() else None
+
+
+def _without_overtaking(session: Session, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The rows minus later pieces of a split message whose earlier piece is still to be
+    sent (pending but not in this batch, e.g. waiting for a retry; or being sent by
+    another dispatcher): they wait, untouched, so the pieces arrive in order."""
+    pieces = {row.id: found for row in rows if (found := piece_of(row.idempotency_key))}
+    earlier = {f"{base}#{n}" for base, number in pieces.values() for n in range(1, number)} - {
+        row.idempotency_key for row in rows
+    }
+    if not earlier:
+        return rows
+    waiting = {
+        piece_of(key)[0]  # type: ignore[index]
+        for key in session.scalars(
+            select(col(OutboxMessage.idempotency_key)).where(
+                col(OutboxMessage.idempotency_key).in_(earlier),
+                col(OutboxMessage.status).in_((OutboxStatus.pending, OutboxStatus.sending)),
+            )
+        )
+    }
+    return [row for row in rows if row.id not in pieces or pieces[row.id][0] not in waiting]
+
+
+def sender_rates(engine: Engine, clinic_ids: set[int]) -> dict[int, float]:
+    """Each clinic's sends per second from its WhatsApp number (`Clinic.send_rate_per_second`)."""
+    if not clinic_ids:
+        return {}
+    with Session(engine) as session:
+        return {
+            clinic_id: float(rate)
+            for clinic_id, rate in session.execute(
+                select(col(Clinic.id), col(Clinic.send_rate_per_second)).where(
+                    col(Clinic.id).in_(clinic_ids)
+                )
+            )
+        }
 
 
 def skip_reason(

@@ -3,6 +3,7 @@ the number, suppress the phone, or back off and retry. Pure: the follow-ups them
 in `store.failures`, the words the failed-messages panel shows in `locales/errors.*.yml`."""
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
@@ -41,9 +42,9 @@ def action_for(code: str | None) -> Action:
     return _ACTIONS.get(code or "", Action.none)
 
 
-def rate_limit_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+def rate_limit_delay(attempts: int, rand: Callable[[], float] = random.random) -> timedelta:
     """Wait after `attempts` tries refused by a rate limit: 30 s, 1 min, 2 min … ≤ 1 h,
     plus up to half again at random, so messages held back together do not return
     together."""
     base = min(RATE_LIMIT_FIRST * 2 ** max(attempts - 1, 0), RATE_LIMIT_MAX)
-    return base * (1 + (rng or random).random() / 2)
+    return base * (1 + min(max(rand(), 0.0), 1.0) / 2)

@@ -15,13 +15,17 @@ BODY_LIMIT = 1600  # Twilio's limit for one WhatsApp body
 
 
 def split_body(body: str, limit: int = BODY_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at paragraph, line or word ends."""
+    """Pieces of at most `limit` characters, cut at the last paragraph end in the second
+    half of the piece, else the last line end, else the last space (a word is cut only
+    when it is longer than half a piece)."""
     pieces: list[str] = []
     rest = body.strip()
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        cut = cut if cut > limit // 2 else limit
+        cut = next(
+            (found for sep in ("\n\n", "\n", " ") if (found := window.rfind(sep)) > limit // 2),
+            limit,
+        )
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [*pieces, rest] if rest else pieces

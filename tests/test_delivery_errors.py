@@ -233,11 +233,11 @@ def test_a_rate_limit_on_create_backs_off_with_jitter(
 
 def test_rate_limit_delays_grow_and_spread() -> None:
     rng = random.Random(6)
-    first = [rate_limit_delay(1, rng) for _ in range(200)]
+    first = [rate_limit_delay(1, rng.random) for _ in range(200)]
     assert min(first) >= timedelta(seconds=30) and max(first) <= timedelta(seconds=45)
     assert len(set(first)) > 150  # spread, not one instant
-    assert timedelta(minutes=1) <= rate_limit_delay(2, rng) <= timedelta(seconds=90)
-    assert rate_limit_delay(30, rng) <= timedelta(hours=1.5)
+    assert timedelta(minutes=1) <= rate_limit_delay(2, rng.random) <= timedelta(seconds=90)
+    assert rate_limit_delay(30, rng.random) <= timedelta(hours=1.5)
 
 
 def test_codes_and_their_actions() -> None:

@@ -14,7 +14,7 @@ from channel.base import SendError, SendResult
 from channel.fake_twilio import FakeTwilio
 from channel.sandbox import SandboxChannel
 from channel.twilio import TwilioChannel, make_channel
-from scheduler.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due
+from scheduler.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due, jittered_backoff
 from scheduler.worker import run_worker
 from store.db import transaction
 from store.dispatch import apply_status_callback, claim_due, mark_failed, mark_retry
@@ -143,7 +143,7 @@ def test_429_backs_off_then_a_later_dispatch_sends(
     queue(db, clinic_id, "m1")
     fake.fail_next(1, http_status=429)
 
-    report = dispatch_due(db, channel, NOW)
+    report = dispatch_due(db, channel, NOW, rand=lambda: 1.0)  # the longest jittered wait
 
     assert (report.sent, report.retried, report.failed) == (0, 1, 0)
     waiting = row(db, "m1")
@@ -170,10 +170,10 @@ def test_500_is_retried_with_growing_delays(
     queue(db, clinic_id, "m1")
     fake.fail_next(2, http_status=500)
 
-    assert dispatch_due(db, channel, NOW).retried == 1
+    assert dispatch_due(db, channel, NOW, rand=lambda: 1.0).retried == 1
     assert row(db, "m1").next_attempt_at == NOW + timedelta(seconds=30)
     later = NOW + timedelta(seconds=30)
-    assert dispatch_due(db, channel, later).retried == 1
+    assert dispatch_due(db, channel, later, rand=lambda: 1.0).retried == 1
     assert row(db, "m1").next_attempt_at == later + timedelta(seconds=60)
     assert dispatch_due(db, channel, later + timedelta(seconds=60)).sent == 1
     assert len(fake.messages) == 1
@@ -183,6 +183,16 @@ def test_500_is_retried_with_growing_delays(
 def test_backoff_doubles_and_is_capped_at_an_hour() -> None:
     assert [backoff(n).total_seconds() for n in range(1, 7)] == [30, 60, 120, 240, 480, 960]
     assert backoff(20) == timedelta(hours=1)
+
+
+def test_jittered_backoff_is_drawn_between_a_second_and_the_ceiling() -> None:
+    assert jittered_backoff(1, lambda: 0.0) == timedelta(seconds=1)
+    assert jittered_backoff(1, lambda: 1.0) == timedelta(seconds=30)
+    assert jittered_backoff(3, lambda: 0.5) == timedelta(seconds=1 + 119 / 2)
+    assert jittered_backoff(20, lambda: 1.0) == timedelta(hours=1)
+    draws = [jittered_backoff(4).total_seconds() for _ in range(200)]
+    assert all(1 <= d <= 240 for d in draws)
+    assert len(set(draws)) > 150  # spread out, not all the same
 
 
 def test_400_invalid_number_fails_at_once_and_keeps_the_code(

@@ -4,7 +4,7 @@ step the engine, apply what it decided, queue the replies, commit."""
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.choices import offer
-from bot.engine import action_payload, step
+from bot.engine import action_payload, first_command, step
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
 from store.appointments import (
@@ -34,6 +34,7 @@ from store.conversations import (
     record_inbound,
     remember_language,
     save_conversation,
+    set_opted_out,
 )
 from store.db import transaction
 from store.models import Appointment, Clinic, Service
@@ -100,7 +101,11 @@ def _handle(
         return Outcome.unknown_clinic
     conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
     people = people_on_phone(session, clinic.id or 0, message.from_phone, now)
-    if any(p.bot_paused or p.opted_out for p in people):
+    inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
+    # A paused bot leaves the message to staff, except an opt-out or opt-in, which is
+    # honoured (and confirmed) at once. An opted-out patient who writes is answered as
+    # usual: a reply is not business-initiated.
+    if any(p.bot_paused for p in people) and first_command(inbound) is None:
         mark_not_handled(session, inbound_id)
         save_conversation(
             session, conversation.id, state=conversation.state, needs_staff=True, now=now
@@ -108,15 +113,11 @@ def _handle(
         return Outcome.for_staff
     state = ConversationState.from_dict(json.loads(conversation.state))
     view = build_view(session, catalog, message.from_phone, people, now)
-    inbound = Inbound(
-        text=message.body,
-        payload=message.payload,
-        media_count=message.num_media,
-        stale=_stale_tap(session, clinic, message),
-    )
+    inbound = replace(inbound, stale=_stale_tap(session, clinic, message))
     turn = step(state, inbound, view)
+    opted_out = any(p.opted_out for p in people)
     replies, state, appointment, paused = _apply(
-        session, clinic, message.from_phone, turn, view, link_for
+        session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
     _queue_replies(session, clinic, message, replies, state, appointment, now)
     save_conversation(
@@ -165,6 +166,7 @@ def _apply(
     turn: Turn,
     view: ClinicView,
     link_for: LinkMaker,
+    opted_out: bool = False,
 ) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
     """Carry out the turn's effects; what came of a booking or a change goes back to the
     engine as an event, so what the patient hears about it comes from the flow too. Also
@@ -193,6 +195,8 @@ def _apply(
                 if appointment
                 else Inbound(event="slot_taken")
             )
+        elif effect.kind in ("opt_out", "opt_in"):
+            event = _opt(session, clinic, phone, effect.kind == "opt_out", opted_out, view.now)
         elif effect.kind in CHANGES:
             event = _change(session, clinic, phone, effect, view)
         if event is not None:
@@ -200,6 +204,17 @@ def _apply(
             replies += follow.replies
             state = follow.state
     return replies, state, appointment, paused
+
+
+def _opt(
+    session: Session, clinic: Clinic, phone: str, out: bool, was_out: bool, now: datetime
+) -> Inbound:
+    """Opt everyone on the phone out of business-initiated messages, or back in; "start"
+    from a phone that never opted out is just the menu."""
+    if not out and not was_out:
+        return Inbound(event="already_opted_in")
+    set_opted_out(session, clinic.id or 0, phone, out, now)
+    return Inbound(event="opted_out" if out else "opted_in")
 
 
 def _change(
