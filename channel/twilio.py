@@ -2,6 +2,8 @@
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -108,20 +110,8 @@ class TwilioChannel:
             params["body"] = body
         if self.status_callback_url:
             params["status_callback"] = self.status_callback_url
-        try:
+        with _as_send_error():
             message = self.client.messages.create(**params)
-        except TwilioRestException as exc:
-            raise SendError(
-                str(exc.msg), http_status=exc.status, code=_twilio_code(exc.code, exc.status)
-            ) from exc
-        except TwilioServiceException as exc:
-            raise SendError(
-                str(exc.detail or exc.title),
-                http_status=exc.status,
-                code=_twilio_code(exc.code, exc.status),
-            ) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}") from exc
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
 
     def create_content(self, *, friendly_name: str, language: str, types: dict[str, Any]) -> str:
@@ -130,20 +120,8 @@ class TwilioChannel:
         request = ContentList.ContentCreateRequest(
             {"friendly_name": friendly_name, "language": language, "types": types}
         )
-        try:
+        with _as_send_error():
             content = self.client.content.v1.contents.create(request)
-        except TwilioRestException as exc:
-            raise SendError(
-                str(exc.msg), http_status=exc.status, code=_twilio_code(exc.code, exc.status)
-            ) from exc
-        except TwilioServiceException as exc:
-            raise SendError(
-                str(exc.detail or exc.title),
-                http_status=exc.status,
-                code=_twilio_code(exc.code, exc.status),
-            ) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise SendError(f"{type(exc).__name__}: {exc}") from exc
         if not content.sid:
             raise SendError("the Content API answered without a SID")
         return str(content.sid)
@@ -176,6 +154,25 @@ class TwilioChannel:
             if message.body == body and (created is None or created >= sent_after):
                 return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
         return None
+
+
+@contextmanager
+def _as_send_error() -> Iterator[None]:
+    """Twilio's errors, and a request that never got an answer, as `SendError`."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise SendError(
+            str(exc.msg), http_status=exc.status, code=_twilio_code(exc.code, exc.status)
+        ) from exc
+    except TwilioServiceException as exc:
+        raise SendError(
+            str(exc.detail or exc.title),
+            http_status=exc.status,
+            code=_twilio_code(exc.code, exc.status),
+        ) from exc
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise SendError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _twilio_code(code: object, http_status: int) -> str | None:

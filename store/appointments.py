@@ -49,26 +49,6 @@ class Actor:
     channel: str
 
 
-def upcoming_on_phone(
-    session: Session, clinic_id: int, phone: str, now: datetime, limit: int = 10
-) -> list[Appointment]:
-    """The active appointments of everybody on a phone that have not started, soonest first."""
-    return list(
-        session.exec(
-            select(Appointment)
-            .join(Patient, col(Patient.id) == col(Appointment.patient_id))
-            .where(
-                Patient.clinic_id == clinic_id,
-                Patient.phone == phone,
-                col(Appointment.status).in_(ACTIVE),
-                col(Appointment.starts_at) > now,
-            )
-            .order_by(col(Appointment.starts_at))
-            .limit(limit)
-        )
-    )
-
-
 def own_appointment(
     session: Session, clinic_id: int, phone: str, appointment_id: int | None
 ) -> Appointment | None:
@@ -93,7 +73,8 @@ def own_appointment(
 def upcoming_with_names(
     session: Session, clinic_id: int, phone: str, now: datetime, limit: int = 10
 ) -> list[tuple[Appointment, str, str]]:
-    """`upcoming_on_phone` with each appointment's service and professional names."""
+    """The active appointments of everybody on a phone that have not started, soonest
+    first, with each one's service and professional names."""
     rows = session.exec(
         select(Appointment, Service.name, Professional.name)
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -40,6 +41,22 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+def make_app(engine: Engine, clock: Clock, secret_key: str = "test-secret") -> Flask:
+    """The real web app on the test database and clock, with Twilio's credentials set
+    (so the webhook checks signatures with AUTH_TOKEN) and links under PUBLIC_URL."""
+    from turnero.settings import Settings
+    from webhook import create_app
+
+    settings = Settings(
+        database_url=str(engine.url),
+        public_base_url=PUBLIC_URL,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token=AUTH_TOKEN,
+        secret_key=secret_key,
+    )
+    return create_app(settings, clock=clock, engine=engine)
 
 
 def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:

@@ -11,17 +11,14 @@ from sqlmodel import Session, select
 
 from store.models import Conversation, InboundMessage, OutboxMessage, Patient
 from tests.support import (
-    AUTH_TOKEN,
-    PUBLIC_URL,
     Clock,
     WhatsAppPatient,
     add_patient,
     appointments,
     block_off,
+    make_app,
     make_clinic,
 )
-from turnero.settings import Settings
-from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
 # Wednesday 25 November 2026, 09:00 in Asunción (UTC−3)
@@ -40,14 +37,7 @@ def clinic(db: Engine):
 
 @pytest.fixture
 def app(db: Engine, clock: Clock, clinic):
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key="test-secret",
-    )
-    return create_app(settings, clock=clock, engine=db)
+    return make_app(db, clock, "test-secret")
 
 
 @pytest.fixture

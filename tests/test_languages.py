@@ -14,9 +14,7 @@ from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from scheduler.notifications import queue_due_notifications
 from store.models import Appointment, Patient
-from tests.support import AUTH_TOKEN, PUBLIC_URL, Clock, WhatsAppPatient, make_clinic
-from turnero.settings import Settings
-from webhook import create_app
+from tests.support import PUBLIC_URL, Clock, WhatsAppPatient, make_app, make_clinic
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -31,14 +29,7 @@ def clock() -> Clock:
 @pytest.fixture
 def patient(db: Engine, clock: Clock) -> WhatsAppPatient:
     make_clinic(db)
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key=SECRET,
-    )
-    return WhatsAppPatient(create_app(settings, clock=clock, engine=db).test_client(), db)
+    return WhatsAppPatient(make_app(db, clock, SECRET).test_client(), db)
 
 
 def remembered_language(db: Engine) -> str | None:

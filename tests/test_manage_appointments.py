@@ -21,9 +21,14 @@ from store.models import (
     Patient,
     Service,
 )
-from tests.support import AUTH_TOKEN, PUBLIC_URL, Clock, WhatsAppPatient, add_patient, make_clinic
-from turnero.settings import Settings
-from webhook import create_app
+from tests.support import (
+    PUBLIC_URL,
+    Clock,
+    WhatsAppPatient,
+    add_patient,
+    make_app,
+    make_clinic,
+)
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -42,14 +47,7 @@ def clinic(db: Engine):
 
 @pytest.fixture
 def app(db: Engine, clock: Clock, clinic):
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key=SECRET,
-    )
-    return create_app(settings, clock=clock, engine=db)
+    return make_app(db, clock, SECRET)
 
 
 @pytest.fixture
