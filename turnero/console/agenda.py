@@ -146,6 +146,7 @@ def formatting(clinic: Clinic, lang: str) -> dict[str, Any]:
         "fmt_when": lambda m: (
             f"{format_day(m.astimezone(tz).date(), lang)} {format_moment(m.astimezone(tz), lang)}"
         ),
+        "local_day": lambda m: m.astimezone(tz).date(),
         "channels": CHANNELS,
     }
 
