@@ -14,7 +14,6 @@ from werkzeug.serving import make_server
 
 from store.models import Appointment, OutboxMessage
 from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
-from tests.e2e.test_self_service_browser import chromium  # noqa: F401  (the browser fixture)
 from tests.support import Clock, add_patient, make_clinic
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "agenda.png"
@@ -71,7 +70,7 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     chromium,
     live_console: str,
     db: Engine,
-    clinic,  # noqa: F811
+    clinic,
 ):
     add_staff(db, clinic.id, "ana@clinica.example", role="admin")
     maria = _a_busy_morning(db, clinic)
