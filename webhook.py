@@ -21,6 +21,7 @@ from store.db import make_engine
 from store.dispatch import apply_status_callback
 from turnero import admin_api
 from turnero.clinic_view import CatalogCache
+from turnero.console import init_console
 from turnero.inbound import InboundMessage, Outcome, handle_inbound
 from turnero.self_service import self_service
 from turnero.settings import Settings
@@ -53,6 +54,7 @@ def create_app(
     app.register_blueprint(whatsapp)
     app.register_blueprint(admin_api.admin_api)
     app.register_blueprint(self_service)
+    init_console(app, settings)
     if settings.sandbox:
         from channel.sandbox_web import sandbox
 

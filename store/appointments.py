@@ -187,6 +187,61 @@ def cancel(session: Session, appointment: Appointment, actor: Actor, now: dateti
     return True
 
 
+def mark_arrived(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
+    """The patient is at the desk. False if already marked; NotChangeable once the
+    appointment was cancelled or has a final outcome."""
+    if appointment.status == AppointmentStatus.arrived:
+        return False
+    if appointment.status == AppointmentStatus.cancelled:
+        raise NotChangeable("cancelled")
+    if appointment.status not in ACTIVE:
+        raise NotChangeable("finished")
+    return _set_status(session, appointment, AppointmentStatus.arrived, "arrived", actor, now)
+
+
+def complete(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
+    """The patient was seen. Only once the appointment has started; False if already so."""
+    if appointment.status == AppointmentStatus.completed:
+        return False
+    _check_outcome(appointment, now, (*ACTIVE, AppointmentStatus.arrived))
+    return _set_status(session, appointment, AppointmentStatus.completed, "completed", actor, now)
+
+
+def mark_no_show(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
+    """The patient did not come. Only once the appointment has started, and not for one
+    who arrived; False if already so."""
+    if appointment.status == AppointmentStatus.no_show:
+        return False
+    _check_outcome(appointment, now, ACTIVE)
+    return _set_status(session, appointment, AppointmentStatus.no_show, "no_show", actor, now)
+
+
+def _check_outcome(appointment: Appointment, now: datetime, allowed: tuple[str, ...]) -> None:
+    if appointment.status == AppointmentStatus.cancelled:
+        raise NotChangeable("cancelled")
+    if appointment.status not in allowed:
+        raise NotChangeable("finished")
+    if appointment.starts_at > now:
+        raise NotChangeable("not_started")
+
+
+def _set_status(
+    session: Session,
+    appointment: Appointment,
+    status: AppointmentStatus,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+) -> bool:
+    before = appointment.status
+    appointment.status = status
+    appointment.updated_at = now
+    session.add(appointment)
+    record_event(session, appointment, kind, actor, now, before=before)
+    session.flush()
+    return True
+
+
 def reschedule(
     session: Session,
     appointment: Appointment,

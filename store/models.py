@@ -122,6 +122,7 @@ class Patient(SQLModel, table=True):
 class AppointmentStatus(StrEnum):
     booked = "booked"
     confirmed = "confirmed"
+    arrived = "arrived"  # at the desk; still holds its time (only cancelled frees it)
     cancelled = "cancelled"
     completed = "completed"
     no_show = "no_show"
@@ -372,3 +373,42 @@ class MessageStatusEvent(SQLModel, table=True):
     status: str
     error_code: str | None = None
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StaffRole(StrEnum):
+    staff = "staff"  # the front desk: the agenda and the conversations
+    admin = "admin"  # also the clinic's settings, block-offs, templates and flows
+
+
+class StaffUser(SQLModel, table=True):
+    """A person who signs in to the staff console; `login` is unique across clinics, so
+    the login page needs no clinic."""
+
+    __tablename__ = "staff_user"
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    login: str = Field(unique=True, description="lower-case; an e-mail or a short name")
+    display_name: str
+    role: str = StaffRole.staff
+    password_hash: str
+    language: str = "es"
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed sign-in, kept for the rate limit that every web worker shares."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_login", "login", "at"),
+        Index("ix_login_attempt_ip", "ip", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int | None = Field(
+        default=None, foreign_key="clinic.id", description="null when the login is unknown"
+    )
+    login: str
+    ip: str
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

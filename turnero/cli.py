@@ -1,4 +1,4 @@
-"""The `turnero` command: db upgrade, demo, serve, worker, chat, fake-twilio."""
+"""The `turnero` command: db upgrade, admin, demo, serve, worker, chat, fake-twilio."""
 
 import argparse
 import logging
@@ -40,6 +40,21 @@ def _parser() -> argparse.ArgumentParser:
         run=_db_upgrade
     )
 
+    admin = commands.add_parser("admin", help="staff accounts of the console")
+    admin_commands = admin.add_subparsers(required=True, metavar="ACTION")
+    create = admin_commands.add_parser("create", help="create a console account")
+    create.add_argument("--clinic-id", type=int, required=True)
+    create.add_argument("--login", required=True, help="an e-mail or a short name")
+    create.add_argument("--name", required=True, help="the name the console shows")
+    create.add_argument("--role", choices=["staff", "admin"], default="staff")
+    create.add_argument("--language", choices=["es", "en", "gn"], default="es")
+    _password_source(create)
+    create.set_defaults(run=_admin_create)
+    password = admin_commands.add_parser("password", help="set a new password for an account")
+    password.add_argument("--login", required=True)
+    _password_source(password)
+    password.set_defaults(run=_admin_password)
+
     demo = commands.add_parser("demo", help="seed the demo clinic, then serve and run the worker")
     demo.add_argument("--seed-only", action="store_true", help="seed and print the clinic's number")
     _host_port(demo)
@@ -65,6 +80,95 @@ def _parser() -> argparse.ArgumentParser:
     fake.add_argument("--port", type=int, default=5050)
     fake.set_defaults(run=_fake_twilio)
     return parser
+
+
+def _password_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """The new password, from stdin or typed twice; None (after saying why) if the two
+    differ."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        print("the passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+PASSWORD_PROBLEMS = {
+    "empty": "the password is empty",
+    "short": "the password is too short (10 characters at least)",
+    "repeated": "the password repeats too few characters",
+    "common": "the password is too common",
+    "login": "the password contains the login",
+}
+
+
+def _admin_create(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from store.db import make_engine, transaction
+    from store.models import Clinic
+    from store.staff import LoginTaken, WeakPassword, create_staff
+
+    password = _read_password(args)
+    if password is None:
+        return 2
+    engine = make_engine(Settings().database_url)
+    try:
+        with transaction(engine) as session:
+            if session.get(Clinic, args.clinic_id) is None:
+                print(f"no clinic with id {args.clinic_id}", file=sys.stderr)
+                return 2
+            user = create_staff(
+                session,
+                clinic_id=args.clinic_id,
+                login=args.login,
+                display_name=args.name,
+                password=password,
+                role=args.role,
+                language=args.language,
+                now=datetime.now(UTC),
+            )
+    except WeakPassword as error:
+        print(PASSWORD_PROBLEMS[error.reason], file=sys.stderr)
+        return 2
+    except LoginTaken:
+        print(f"the login {args.login!r} is taken", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{user.role} {user.login!r} created for clinic {user.clinic_id}; sign in at /console/")
+    return 0
+
+
+def _admin_password(args: argparse.Namespace) -> int:
+    from store.db import make_engine, transaction
+    from store.staff import WeakPassword, find_by_login, set_password
+
+    password = _read_password(args)
+    if password is None:
+        return 2
+    with transaction(make_engine(Settings().database_url)) as session:
+        user = find_by_login(session, args.login)
+        if user is None:
+            print(f"no account {args.login!r}", file=sys.stderr)
+            return 2
+        try:
+            set_password(session, user, password)
+        except WeakPassword as error:
+            print(PASSWORD_PROBLEMS[error.reason], file=sys.stderr)
+            return 2
+    print(f"new password set for {user.login!r}")
+    return 0
 
 
 def _host_port(parser: argparse.ArgumentParser) -> None:
@@ -94,12 +198,13 @@ def _channel(settings: Settings) -> "Channel":
 def _demo(args: argparse.Namespace) -> int:
     from store.db import make_engine
     from store.migrate import upgrade
-    from turnero.demo import seed_demo
+    from turnero.demo import seed_demo, seed_demo_admin
 
     settings = Settings()
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     clinic = seed_demo(engine)
+    login, password = seed_demo_admin(engine, clinic.id or 0)
     if args.seed_only:
         print(clinic.whatsapp_number)
         return 0
@@ -122,6 +227,12 @@ def _demo(args: argparse.Namespace) -> int:
         "Try it from another terminal:  turnero chat\n"
         f"Admin API: curl -H 'Authorization: Bearer {admin_token}' "
         f"http://{args.host}:{args.port}/admin/api/clinics/{clinic.id}/notification-rules\n"
+        f"Staff console: http://{args.host}:{args.port}/console/  login {login}, "
+        + (
+            f"password {password}\n"
+            if password
+            else f"password as printed on the first run (turnero admin password --login {login})\n"
+        )
     )
     try:
         create_app(settings, engine=engine).run(host=args.host, port=args.port, threaded=True)

@@ -2,6 +2,7 @@
 holiday, and a week of appointments, so that "first available" and full days show."""
 
 import random
+import secrets
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from store.models import (
     WorkingHours,
 )
 from store.rules import add_default_rule
+from store.staff import create_staff, find_by_login
 from turnero.availability import booking_rules
 
 DEMO_NUMBER = "+14155238886"
@@ -37,6 +39,7 @@ PROFESSIONALS = [
     ("Dra. Carmen Duarte", [1], {d: [(time(8), time(11)), (time(15), time(19))] for d in (0, 2)}),
     ("Dr. Diego Villalba", [1, 0], {d: [AFTERNOON] for d in (1, 3)}),
 ]
+DEMO_ADMIN = "admin@sanroque.example"
 PATIENTS = ["María González", "José Martínez", "Rosa Giménez", "Carlos Ramírez", "Lucía Acosta"]
 
 
@@ -110,6 +113,25 @@ def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
         session.flush()
         _book_a_week(session, clinic, services, professionals, patients, holiday, today, now)
         return clinic
+
+
+def seed_demo_admin(engine: Engine, clinic_id: int) -> tuple[str, str | None]:
+    """The demo clinic's admin account unless it exists: its login, and the generated
+    password when it was just made (None when it existed already)."""
+    with transaction(engine) as session:
+        if find_by_login(session, DEMO_ADMIN) is not None:
+            return DEMO_ADMIN, None
+        password = secrets.token_urlsafe(12)
+        create_staff(
+            session,
+            clinic_id=clinic_id,
+            login=DEMO_ADMIN,
+            display_name="Admin San Roque",
+            password=password,
+            role="admin",
+            now=datetime.now(UTC),
+        )
+        return DEMO_ADMIN, password
 
 
 def _book_a_week(session, clinic, services, professionals, patients, holiday, today, now) -> None:

@@ -2,11 +2,9 @@
 patient confirms, moves and cancels an appointment by clicking, against the real app
 served on a local port."""
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -21,38 +19,9 @@ from tests.support import Clock, add_patient, make_clinic
 from turnero.settings import Settings
 from webhook import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Tuesday 09:00 in Asunción
 WEDNESDAY_10 = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
 THURSDAY_10 = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
-
-
-def _browser_required() -> bool:
-    """CI sets TURNERO_REQUIRE_BROWSER, so a missing browser fails there instead of
-    skipping unnoticed."""
-    return bool(os.environ.get("TURNERO_REQUIRE_BROWSER"))
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM) and not _browser_required():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    if _browser_required():
-        from playwright.sync_api import sync_playwright
-    else:
-        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""The browser for the tests in this folder: Debian's chromium (never a downloaded one),
+driven by Playwright."""
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _browser_required() -> bool:
+    """CI sets TURNERO_REQUIRE_BROWSER, so a missing browser fails there instead of
+    skipping unnoticed."""
+    return bool(os.environ.get("TURNERO_REQUIRE_BROWSER"))
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM) and not _browser_required():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    if _browser_required():
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,0 +1,112 @@
+"""The staff console in a real browser (Debian's chromium driven by Playwright): the desk
+signs in, reads the day's agenda, moves an appointment, and sees a booking the bot just
+made appear without reloading. The agenda's screenshot goes to docs/screenshots/."""
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from werkzeug.serving import make_server
+
+from store.models import Appointment, OutboxMessage
+from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
+from tests.support import Clock, add_patient, make_clinic
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "agenda.png"
+TODAY_10 = NOW + timedelta(hours=1)  # Tuesday 1 December 2026, 10:00 in Asunción
+
+
+@pytest.fixture
+def clinic(db: Engine):
+    return make_clinic(db)
+
+
+@pytest.fixture
+def live_console(db: Engine, tmp_path, clinic) -> Iterator[str]:
+    """The real app on a free local port, polling its feed every second."""
+    app = console_app(db, tmp_path, Clock(NOW))
+    app.config["CONSOLE_POLL_SECONDS"] = 1
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _a_busy_morning(db: Engine, clinic) -> int:
+    people = [
+        ("María Pérez", "+595981222333", TODAY_10, "ana", "general", "whatsapp"),
+        ("José Gómez", "+595981444555", TODAY_10, "luis", "dentistry", "self_service"),
+        (
+            "Rosa Giménez",
+            "+595981666777",
+            TODAY_10 + timedelta(minutes=30),
+            "ana",
+            "general",
+            "phone",
+        ),
+        (
+            "Carlos Ramírez",
+            "+595981888999",
+            TODAY_10 + timedelta(hours=1),
+            "luis",
+            "general",
+            "desk",
+        ),
+    ]
+    ids = [
+        book_at(db, clinic, add_patient(db, clinic.id, phone, name), start, who, service, channel)
+        for name, phone, start, who, service, channel in people
+    ]
+    return ids[0]
+
+
+def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
+    chromium,
+    live_console: str,
+    db: Engine,
+    clinic,
+):
+    add_staff(db, clinic.id, "ana@clinica.example", role="admin")
+    maria = _a_busy_morning(db, clinic)
+    page = chromium.new_page(viewport={"width": 1100, "height": 760}, locale="es-PY")
+    page.goto(f"{live_console}/console/agenda")
+    assert page.locator("html").get_attribute("lang") == "es"
+    page.get_by_label("Usuario").fill("ana@clinica.example")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+
+    assert page.get_by_role("heading", name="Agenda · martes 1 de diciembre").is_visible()
+    agenda = page.locator("#agenda")
+    assert agenda.get_by_text("María Pérez").is_visible()
+    assert agenda.get_by_text("Odontología · Dr. Luis Ortiz").is_visible()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    agenda.get_by_role("link", name="María Pérez").click()
+    page.get_by_role("link", name="Cambiar día u hora").click()
+    page.get_by_label("Día").fill("2026-12-03")
+    page.get_by_role("button", name="Ver horarios").click()
+    page.get_by_role("button", name="11:00").click()
+    assert "Turno cambiado" in page.get_by_role("status").inner_text()
+    with Session(db) as session:
+        moved = session.get(Appointment, maria)
+        assert moved is not None and moved.starts_at == TODAY_10 + timedelta(days=2, hours=1)
+        told = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "staff_moved"))
+        assert "jueves 3 de diciembre a las 11:00" in told.one().body
+
+    page.get_by_role("link", name="Volver a la agenda").click()  # to her new day
+    assert page.get_by_role("heading", name="Agenda · jueves 3 de diciembre").is_visible()
+    assert agenda.locator("li", has_text="María Pérez").get_by_text("11:00–11:30").is_visible()
+    page.get_by_role("link", name="Hoy").click()
+    assert agenda.get_by_text("María Pérez").count() == 0
+    newcomer = add_patient(db, clinic.id, "+595981000111", "Lucía Acosta")
+    book_at(db, clinic, newcomer, TODAY_10 + timedelta(hours=5))  # the bot books meanwhile
+    agenda.get_by_text("Lucía Acosta").wait_for(timeout=10_000)  # no reload
+    assert page.get_by_role("status").inner_text() == "La agenda se actualizó."
+    assert agenda.get_by_text("(4 turnos)").is_visible()  # José, Rosa, Carlos and Lucía

@@ -1,0 +1,27 @@
+"""The staff console: a server-rendered Flask blueprint under `/console` for the front desk
+and the clinic's admins. Pages read and change the store through `store.*` functions, one
+transaction per request; every label comes from `locales/console.*.yml`."""
+
+from flask import Flask
+
+from turnero.console.common import IDLE_TIMEOUT, console, csrf
+from turnero.settings import Settings
+
+
+def init_console(app: Flask, settings: Settings) -> None:
+    """Register the console. CSRF is checked on the console's own forms only (its
+    `before_request`), so Twilio's webhook, the admin API and the patient's page, which
+    have their own checks, are untouched."""
+    from turnero.console import agenda, auth, block_offs, moves  # noqa: F401  (routes)
+
+    app.config.update(
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which expires
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        SESSION_COOKIE_NAME="turnero_console",
+        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+    )
+    csrf.init_app(app)
+    app.register_blueprint(console)

@@ -1,0 +1,184 @@
+"""Moving an appointment to a time the availability engine offers; the patient is told
+by WhatsApp, in their language, through the outbox."""
+
+from datetime import date
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from sqlmodel import Session, col, select
+from werkzeug.wrappers import Response
+
+from bot.render import render
+from bot.types import Reply, ServiceInfo
+from store.appointment_info import AppointmentInfo, appointment_info
+from store.appointments import NotChangeable, reschedule
+from store.booking import SlotTaken
+from store.db import transaction
+from store.models import Appointment, Professional, ProfessionalService
+from store.outbox import enqueue
+from turnero.availability import StoreAvailability, booking_rules
+from turnero.console.agenda import actor, day_arg, formatting, own_clinic
+from turnero.console.common import console, ctx, engine, language, now, page, staff, staff_required
+from turnero.self_service_forms import SlotChoice, parse_slot
+
+MOVED_KIND = "staff_moved"
+MOVED_TEMPLATE = "console.appointment_moved"
+
+
+def _load(session: Session, appointment_id: int, lock: bool = False) -> AppointmentInfo:
+    statement = select(Appointment).where(
+        Appointment.id == appointment_id, Appointment.clinic_id == staff().clinic_id
+    )
+    if lock:
+        statement = statement.with_for_update()
+    found = session.exec(statement).first()
+    if found is None:
+        abort(404)
+    return appointment_info(session, found)
+
+
+def _service(info: AppointmentInfo) -> ServiceInfo:
+    """A move keeps the length the appointment was booked with."""
+    a = info.appointment
+    return ServiceInfo(a.service_id, info.service_name, a.ends_at - a.starts_at)
+
+
+def _offering(session: Session, info: AppointmentInfo) -> dict[int, str]:
+    """Everyone active in the clinic who offers the appointment's service, by id."""
+    rows = session.exec(
+        select(Professional.id, Professional.name)
+        .join(ProfessionalService, col(ProfessionalService.professional_id) == col(Professional.id))
+        .where(
+            ProfessionalService.service_id == info.appointment.service_id,
+            Professional.clinic_id == info.appointment.clinic_id,
+            col(Professional.active).is_(True),
+        )
+        .order_by(col(Professional.name))
+    ).all()
+    own = {info.appointment.professional_id: info.professional_name}
+    return own | {pid: name for pid, name in rows if pid is not None}
+
+
+def _back(appointment_id: int, notice: str, **args: Any) -> Response:
+    return redirect(
+        url_for("console.appointment", appointment_id=appointment_id, notice=notice, **args),
+        code=303,
+    )
+
+
+@console.get("/appointments/<int:appointment_id>/move")
+@staff_required
+def move_choice(appointment_id: int) -> Response:
+    """A day (today by default) and the free times on it, with the same professional or
+    anyone who offers the service."""
+    with Session(engine()) as session:
+        clinic = own_clinic(session)
+        info = _load(session, appointment_id)
+        rules = booking_rules(clinic)
+        today, last = rules.local_date(now()), rules.last_day(now())
+        day = day_arg() or max(today, info.local_day)
+        if not today <= day <= last:
+            abort(400)
+        names = _offering(session, info)
+        raw = request.args.get("professional", str(info.appointment.professional_id))
+        if raw == "any":
+            chosen = list(names)
+        elif raw.isdigit() and int(raw) in names:
+            chosen = [int(raw)]
+        else:
+            abort(400)
+        times = [
+            (SlotChoice(s.starts_at, s.professional_id), names[s.professional_id])
+            for s in StoreAvailability(session, clinic, now()).slots(_service(info), chosen, day)
+            if not (
+                s.starts_at == info.appointment.starts_at
+                and s.professional_id == info.appointment.professional_id
+            )
+        ]
+    notice = request.args.get("notice")
+    return page(
+        "move.html",
+        info=info,
+        day=day,
+        first_day=today,
+        last_day=last,
+        names=names,
+        chosen=raw,
+        times=times,
+        movable=info.appointment.status in ("booked", "confirmed")
+        and info.appointment.starts_at > now(),
+        notice=notice if notice == "taken" else None,
+        **formatting(clinic, language()),
+    )
+
+
+@console.post("/appointments/<int:appointment_id>/move")
+@staff_required
+def move(appointment_id: int) -> Response:
+    """Take the time picked if it is still free; the patient is told. A time taken
+    meanwhile leaves everything as it was and the desk picks again."""
+    choice = parse_slot(request.form.get("slot"))
+    if choice is None:
+        abort(400)
+    with transaction(engine()) as session:
+        clinic = own_clinic(session)
+        info = _load(session, appointment_id, lock=True)
+        rules = booking_rules(clinic)
+        day: date = rules.local_date(choice.starts_at)
+        if not rules.local_date(now()) <= day <= rules.last_day(now()):
+            abort(400)
+        if choice.professional_id not in _offering(session, info):
+            abort(400)
+        again = {"day": day.isoformat(), "professional": request.form.get("professional", "")}
+        free = StoreAvailability(session, clinic, now()).slots(
+            _service(info), [choice.professional_id], day
+        )
+        if all(s.starts_at != choice.starts_at for s in free):
+            return _taken(appointment_id, again)
+        try:
+            reschedule(
+                session,
+                info.appointment,
+                starts_at=choice.starts_at,
+                professional_id=choice.professional_id,
+                actor=actor(),
+                now=now(),
+            )
+        except SlotTaken:
+            return _taken(appointment_id, again)
+        except NotChangeable as error:
+            return _back(appointment_id, f"refused_{error.reason}")
+        tell_patient_moved(session, appointment_info(session, info.appointment))
+    return _back(appointment_id, "moved")
+
+
+def _taken(appointment_id: int, again: dict[str, str]) -> Response:
+    args: dict[str, Any] = {k: v for k, v in again.items() if v}
+    return redirect(
+        url_for("console.move_choice", appointment_id=appointment_id, notice="taken", **args),
+        code=303,
+    )
+
+
+def tell_patient_moved(session: Session, info: AppointmentInfo) -> None:
+    """Queue the WhatsApp message that tells the patient the new time, in their language,
+    once per appointment and time."""
+    appointment = info.appointment
+    link = ctx("link_for")(appointment.id)
+    body = render(Reply(MOVED_TEMPLATE, info.tags(link)), info.language)
+    enqueue(
+        session,
+        clinic_id=appointment.clinic_id,
+        idempotency_key=(
+            f"appointment:{appointment.id}:{MOVED_KIND}:{int(appointment.starts_at.timestamp())}"
+        ),
+        from_phone=info.clinic.whatsapp_number,
+        to_phone=info.patient.phone,
+        body=body,
+        now=now(),
+        kind=MOVED_KIND,
+        template=MOVED_TEMPLATE,
+        appointment_id=appointment.id,
+        not_after=appointment.starts_at,
+        language=info.language,
+    )
