@@ -351,6 +351,9 @@ class _Run:
         """A time written instead of a number: exactly that time if it is free; a part of
         the day ("a la tarde") narrows the times offered."""
         when = read_when(text, self.today(), bare_number_is_time=True)
+        if when.days and self.back_to_day_question():  # "mejor el viernes (a las 10)"
+            self.answer_date(self.state, text)
+            return None
         if when.time is None and when.part:
             self.conv.draft.part = when.part
             self.ask_again()
@@ -363,6 +366,17 @@ class _Run:
             self.say("booking.time_unavailable", {"time": when.time.strftime("%H:%M")})
             self.ask_again()
         return found
+
+    def back_to_day_question(self) -> bool:
+        """Return to the question that asked for the day, as if it were being answered
+        again; False if this conversation did not come through one."""
+        asked = [sid for sid in self.conv.history if self.flow.states[sid].read == "date"]
+        if not asked:
+            return False
+        while self.conv.history and self.conv.history[-1] != asked[-1]:
+            self.conv.history.pop()
+        self.conv.state = self.conv.history.pop()
+        return True
 
     def free_at(self, wanted: time) -> Option | None:
         tz = self.view.clinic.rules.timezone

@@ -121,3 +121,20 @@ def test_a_past_day_and_a_day_beyond_the_horizon_are_pointed_out():
     chat = at_the_day_question()
     assert "ya pasó" in chat.says("ayer")
     assert "30 días" in chat.says("15 de marzo")
+
+
+def test_a_new_day_on_the_time_question_changes_the_day():
+    chat = at_the_day_question()
+    chat.says("mañana")
+    reply = chat.says("mejor el viernes a la tarde")
+    assert "viernes 27 de noviembre" in reply
+    assert all(t >= "14:00" for t in offered_times(reply))
+    assert chat.asked("time")
+    chat.says("atrás")
+    assert chat.asked("day")  # the way back still leads to the day question
+    chat.says("el lunes a las 9")
+    assert chat.asked("name")
+    assert (
+        chat.state.draft.slot
+        == datetime(2026, 11, 30, 9, 0, tzinfo=ASU).astimezone(UTC).isoformat()
+    )
