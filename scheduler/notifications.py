@@ -25,7 +25,11 @@ from store.models import Appointment, Clinic, Notification
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = {"reminder": "notification.reminder", "confirmation": "notification.confirmation"}
+TEMPLATES = {
+    "reminder": "notification.reminder",
+    "confirmation": "notification.confirmation",
+    "waitlist_offer": "notification.waitlist_offer",
+}
 
 
 @dataclass
@@ -93,6 +97,11 @@ def _render(
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
     tags = info.tags(self_service_url(base_url, secret, appointment.id))
+    if notification.kind == "waitlist_offer" and appointment.hold_expires_at is not None:
+        # an offer has no page of its own yet: it is answered in the chat, by the time held
+        tags.pop("link")
+        tags.pop("code")
+        tags["hold_until"] = appointment.hold_expires_at.astimezone(info.local_start.tzinfo)
     reply = Reply(TEMPLATES[notification.kind], tags)
     body = render(reply, info.language)
     texts = tag_texts(tags, info.language)
