@@ -48,8 +48,9 @@ def run_waitlist_pass(engine: Engine, now: datetime) -> WaitlistReport:
 
 
 def offer_slot(session: Session, slot: FreedSlot, now: datetime) -> WaitlistOffer | None:
-    """Hold the first time within the freed slot that fits the first waiting entry (same
-    day, professional or any, service, part of the day) and offer it."""
+    """Hold the first free time that uses the freed slot (alone, or with free time next
+    to it for a longer service) and fits the first waiting entry (same day, professional
+    or any, service, part of the day), and offer it."""
     clinic = session.get(Clinic, slot.clinic_id)
     if clinic is None:
         return None
@@ -69,8 +70,10 @@ def offer_slot(session: Session, slot: FreedSlot, now: datetime) -> WaitlistOffe
         )
         for free in availability.slots(info, candidates, day):
             local = free.starts_at.astimezone(tz)
-            if not slot.starts_at <= free.starts_at < slot.ends_at:
-                continue
+            if not (
+                free.starts_at < slot.ends_at and free.starts_at + info.duration > slot.starts_at
+            ):
+                continue  # a time that uses the freed one (with free time around it)
             if entry.part and local.hour not in PART_HOURS.get(entry.part, range(24)):
                 continue
             if waitlist.offered_before(session, entry, free.professional_id, free.starts_at):
