@@ -98,8 +98,7 @@ def _render(
     info = appointment_info(session, appointment)
     tags = info.tags(self_service_url(base_url, secret, appointment.id))
     if notification.kind == "waitlist_offer" and appointment.hold_expires_at is not None:
-        # an offer has no page of its own yet: it is answered in the chat, by the time held
-        tags.pop("link")
+        # the link's page takes the offer; the code is the appointment's once it is taken
         tags.pop("code")
         tags["hold_until"] = appointment.hold_expires_at.astimezone(info.local_start.tzinfo)
     reply = Reply(TEMPLATES[notification.kind], tags)

@@ -32,6 +32,7 @@ from store.models import (
 WAITLIST_OFFER = "waitlist_offer"  # the notification kind of an offer
 OFFER_STEP = "offer"
 OPEN = (WaitlistStatus.waiting, WaitlistStatus.offered)
+CHAT = Actor("patient", "whatsapp")
 
 
 def join(
@@ -216,7 +217,12 @@ def _own_offer(session: Session, offer_id: int, clinic_id: int, phone: str) -> W
 
 
 def take(
-    session: Session, offer_id: int, clinic_id: int, phone: str, now: datetime
+    session: Session,
+    offer_id: int,
+    clinic_id: int,
+    phone: str,
+    now: datetime,
+    actor: Actor = CHAT,
 ) -> Appointment | None:
     """Turn the hold into the patient's appointment, atomically: only while it is still
     held for them and not expired. None (and the entry stays on the list) otherwise."""
@@ -245,9 +251,18 @@ def take(
     clinic = session.get(Clinic, clinic_id)
     assert appointment is not None and clinic is not None
     session.refresh(appointment)
-    booked(session, clinic, appointment, Actor("patient", "whatsapp"), now)
+    booked(session, clinic, appointment, actor, now)
     session.flush()
     return appointment
+
+
+def offer_of(session: Session, appointment_id: int) -> WaitlistOffer | None:
+    """The offer a held appointment row was made for (its latest)."""
+    return session.exec(
+        select(WaitlistOffer)
+        .where(WaitlistOffer.appointment_id == appointment_id)
+        .order_by(col(WaitlistOffer.id).desc())
+    ).first()
 
 
 def decline(session: Session, offer_id: int, clinic_id: int, phone: str, now: datetime) -> bool:

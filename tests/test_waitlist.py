@@ -3,6 +3,7 @@ slots held and offered in fair order, taken with "1", let go with "2", expiring 
 next in line, late answers, the daily cap, paused and opted-out patients, and the
 calendar following it all with no staff action. The clock is moved, never waited for."""
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,7 +15,7 @@ from bot.types import ServiceInfo
 from store.db import transaction
 from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
 from store.models import Appointment, Clinic, OutboxMessage, WaitlistEntry
-from tests.notification_support import patient
+from tests.notification_support import SECRET, patient, run_pass
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC_URL,
@@ -67,7 +68,7 @@ def app(db: Engine, clock: Clock, clinic):
         public_base_url=PUBLIC_URL,
         twilio_account_sid="AC" + "1" * 32,
         twilio_auth_token=AUTH_TOKEN,
-        secret_key="test-secret",
+        secret_key=SECRET,
     )
     return create_app(settings, clock=clock, engine=db)
 
@@ -204,6 +205,32 @@ def test_leaving_the_list_releases_a_held_slot_for_the_next_in_line(
     tick(db, clock())
     assert entries(db) == {ROSA: "left", MARTA: "offered"}
     assert [(p, s) for p, s, _ in offers(db)] == [(ROSA, "withdrawn"), (MARTA, "offered")]
+
+
+def test_the_offers_link_takes_the_slot_on_the_page_once(
+    app, db: Engine, clinic, booked, clock: Clock
+):
+    join(db, clinic, ROSA, THURSDAY, clock())
+    staff_cancels(db, booked["ana 15:00"], clock())
+    tick(db, clock())
+    [text] = offer_texts(db, ROSA)
+    path = re.search(r"https://turnero\.example\.org(/a/\S+)", text).group(1)  # type: ignore[union-attr]
+    browser = app.test_client()
+    page = browser.get(path).get_data(as_text=True)
+    assert "Guardado para vos" in page and "hasta las 09:15" in page
+    key = re.search(r'name="form_key" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    assert browser.post(path + "/take", data={}).status_code == 400  # not from the page
+    answer = browser.post(path + "/take", data={"form_key": key}, follow_redirects=True)
+    assert "¡Es tuyo!" in answer.get_data(as_text=True)
+    assert [s for s, _ in thursday_at(db, 15)] == ["cancelled", "booked"]
+    again = browser.post(path + "/take", data={"form_key": key}, follow_redirects=True)
+    assert "ya no está disponible" in again.get_data(as_text=True)
+    assert entries(db) == {ROSA: "booked"}
+    with Session(db) as session:  # taken outside the chat: the booking confirmation follows
+        kinds = session.exec(select(OutboxMessage.kind)).all()
+    run_pass(db, clock())
+    with Session(db) as session:
+        assert len(session.exec(select(OutboxMessage.kind)).all()) == len(kinds) + 1
 
 
 # -- the line: expiry, refusal, late answers ------------------------------------------------
