@@ -3,6 +3,7 @@ slots held and offered in fair order, taken with "1", let go with "2", expiring 
 next in line, late answers, the daily cap, paused and opted-out patients, and the
 calendar following it all with no staff action. The clock is moved, never waited for."""
 
+import json
 import re
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -231,6 +232,29 @@ def test_the_offers_link_takes_the_slot_on_the_page_once(
     run_pass(db, clock())
     with Session(db) as session:
         assert len(session.exec(select(OutboxMessage.kind)).all()) == len(kinds) + 1
+
+
+def test_where_the_clinic_sends_buttons_an_offer_has_take_and_let_go_that_work_later_too(
+    app, db: Engine, clinic, booked, clock: Clock
+):
+    set_clinic(db, clinic.id, interactive_messages=True)
+    join(db, clinic, ROSA, THURSDAY, clock())
+    staff_cancels(db, booked["ana 15:00"], clock())
+    tick(db, clock())
+    with transaction(db) as session:
+        sent = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "waitlist_offer")
+        ).one()
+        sent.twilio_sid = "SM" + "0" * 32  # as the dispatcher records it
+        choices = json.loads(sent.options or "{}")["choices"]
+    assert [c["id"].split(":")[0] for c in choices] == ["take", "pass"]
+    assert "Tocá una opción" in json.loads(sent.options or "{}")["body"]
+    rosa = on_phone(app, db, ROSA)
+    rosa.says("hola")  # the bot answers after the offer: the offer's buttons still stand
+    reply = rosa.taps(choices[0]["id"], replied_to="SM" + "0" * 32, text="Lo tomo")
+    assert "¡Es tuyo!" in reply
+    reply = rosa.taps(choices[1]["id"], replied_to="SM" + "0" * 32, text="Dejarlo a otro")
+    assert "ya no está disponible" in reply
 
 
 # -- the line: expiry, refusal, late answers ------------------------------------------------
