@@ -32,6 +32,7 @@ TIMES_OFFERED = 20
 NAME_LIMIT = 80
 TEXT_LIMIT = 60
 ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
+OFFER_ANSWERS = ("take", "pass")  # a waitlist offer's 1, 2
 _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
 # patient who writes "BAJA" is opted out wherever the conversation stood.
@@ -67,7 +68,7 @@ class _Run:
             self.act(self.flow.commands[first])
         elif inbound.stale:  # never applied, whatever it names
             self.answer_stale(inbound)
-        elif self.answer_reminder(inbound):
+        elif self.answer_offer(inbound) or self.answer_reminder(inbound):
             pass
         elif self.timed_out():
             self.act(self.flow.events["timeout"])
@@ -128,6 +129,35 @@ class _Run:
         if action is None and said in words_any("yes"):
             action = "confirm"
         self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
+        return True
+
+    def answer_offer(self, inbound: Inbound) -> bool:
+        """A reply to a waitlist offer: "1" / yes takes the slot, "2" / no lets it go (or
+        a button "take:<offer>" / "pass:<offer>"). Only when an offer reached the phone
+        after its previous message; whether it is still open the store decides."""
+        answer, offer_id = offer_payload(inbound.payload)
+        if answer is None:
+            said = normalize(inbound.text)
+            number = option_number(said, len(OFFER_ANSWERS))
+            if number is not None:
+                answer = OFFER_ANSWERS[number]
+            elif said in words_any("yes"):
+                answer = "take"
+            elif said in words_any("no"):
+                answer = "pass"
+            else:
+                return False
+        if offer_id is None:
+            since = self.conv.last_inbound_at
+            offer = self.view.waitlist.offered_since(
+                datetime.fromisoformat(since) if since else None
+            )
+            if offer is None:
+                return False
+            offer_id = offer.id
+        self.conv.draft, self.conv.history = BookingDraft(), []
+        kind = "take_waitlist_offer" if answer == "take" else "decline_waitlist_offer"
+        self.effects.append(Effect(kind, {"offer_id": offer_id}))
         return True
 
     def answer_stale(self, inbound: Inbound) -> None:
@@ -267,6 +297,14 @@ class _Run:
         data: dict[str, object] = {"appointment_id": draft.appointment}
         if kind == "reschedule_appointment":
             data.update(starts_at=draft.slot, professional_id=draft.slot_professional)
+        elif kind == "join_waitlist":
+            data = {
+                "service_id": draft.service,
+                "professional_id": draft.professional,
+                "day": draft.day,
+                "part": draft.part,
+                "language": self.conv.language,
+            }
         elif kind == "book":
             draft = self.conv.draft
             data = {
@@ -294,6 +332,8 @@ class _Run:
             self.answer_choice(state, inbound)
         elif state.read == "yes_no":
             self.answer_yes_no(state, inbound)
+        elif state.read == "day":
+            self.answer_day(state, inbound.text)
         else:
             self.answer_text(state, inbound)
 
@@ -316,6 +356,9 @@ class _Run:
         if chosen is None and state.read == "date":
             self.answer_date(state, inbound.text)
             return
+        if chosen is None and state.choose == "parts":
+            part = read_when(inbound.text, self.today()).part
+            chosen = Option(part) if part else None
         if chosen is None and state.read == "time":
             chosen = self.pick_time(options, inbound.text)
             if chosen is None:
@@ -335,6 +378,8 @@ class _Run:
             index = self.conv.options.index(inbound.payload)  # a tap, like its number
         if index is not None:
             offered = self.conv.options[index]
+            if offered in self.state.full_also:  # offered with the days around a full day
+                return Option(offered, label_key=f"labels.{offered}")
             if offered not in by_id and self.state.choose == "days":
                 # one of the days offered around a full day, not in the usual list
                 return Option(offered, day=date.fromisoformat(offered))
@@ -343,6 +388,9 @@ class _Run:
         for option in options:  # fixed choices such as "first available" or "cancel"
             if option.label_key and said in words_any(option.id):
                 return option
+        for extra in self.state.full_also:
+            if extra in self.conv.options and said in words_any(extra):
+                return Option(extra, label_key=f"labels.{extra}")
         named = [o for o in options if o.label]
         found = match_choice(inbound.text, [o.label or "" for o in named])
         return named[found] if found is not None else None
@@ -432,10 +480,35 @@ class _Run:
         self.say(template, self.summary(), options)
 
     def say_day_full(self, state: State, day: date) -> None:
+        """The nearest days with space, and the state's extras (joining the waitlist of
+        the full day, which is kept as the draft's day for that)."""
         nearest = self.day_options(first_day=day)
-        self.conv.options = [o.id for o in nearest]
+        extras = [Option(extra, label_key=f"labels.{extra}") for extra in state.full_also]
+        if extras:
+            self.conv.draft.day = day.isoformat()
+        self.conv.options = [o.id for o in nearest + extras]
         template = state.when_full.say if state.when_full else None
-        self.say(template or "booking.no_days", {**self.summary(), "date": day}, tuple(nearest))
+        self.say(
+            template or "booking.no_days", {**self.summary(), "date": day}, (*nearest, *extras)
+        )
+
+    def answer_day(self, state: State, text: str) -> None:
+        """Any one day within the horizon, with space or not (the day to wait for)."""
+        today, rules = self.today(), self.view.clinic.rules
+        when = read_when(text, today)
+        day = when.day
+        if day is None:
+            self.not_understood()
+        elif day < today:
+            self.say("booking.date_past", {"date": day})
+            self.ask_again()
+        elif day > rules.last_day(self.view.now):
+            self.say("booking.date_beyond_horizon", {"horizon_days": rules.horizon_days})
+            self.ask_again()
+        else:
+            self.conv.draft.day = day.isoformat()
+            self.conv.draft.part = when.part or self.conv.draft.part
+            self.enter(state.next_for(None) or self.flow.idle)
 
     def answer_yes_no(self, state: State, inbound: Inbound) -> None:
         said = inbound.payload or normalize(inbound.text)
@@ -471,6 +544,7 @@ class _Run:
             "people": lambda: [Option(str(p.id), label=p.name) for p in self.view.people],
             "appointments": self.appointment_options,
             "actions": lambda: [Option(a, label_key=f"labels.{a}") for a in ACTIONS],
+            "parts": lambda: [Option(p, label_key=f"labels.part_{p}") for p in PARTS],
         }[state.choose or ""]()
         if not found:
             return []
@@ -534,8 +608,12 @@ class _Run:
         elif state.choose == "professionals":
             draft.first_available = chosen.id == "first_available"
             draft.professional = None if draft.first_available else int(chosen.id)
+        elif state.choose == "days" and chosen.id in state.full_also:
+            pass  # the full day stays the draft's day
         elif state.choose == "days":
             draft.day = chosen.id
+        elif state.choose == "parts":
+            draft.part = chosen.id if chosen.id in PARTS else None
         elif state.choose == "times":
             start, professional = chosen.id.split("|")
             draft.slot, draft.slot_professional = start, int(professional)
@@ -585,6 +663,11 @@ class _Run:
         if draft.slot_start:
             tags["time"] = draft.slot_start.astimezone(view.clinic.rules.timezone)
         tags["horizon_days"] = view.clinic.rules.horizon_days
+        tags["part"] = _PART_LABEL.get(draft.part or "", Label("labels.any_time"))
+        if professional is None:
+            tags["professional_or_any"] = Label("labels.any_professional")
+        else:
+            tags["professional_or_any"] = professional.name
         if managed := self.managed():
             local = managed.starts_at.astimezone(view.clinic.rules.timezone)
             tags.update(
@@ -635,6 +718,14 @@ def action_payload(payload: str | None) -> tuple[str | None, int | None]:
     if action not in ACTIONS:
         return None, None
     return action, int(appointment) if appointment.isdigit() else None
+
+
+def offer_payload(payload: str | None) -> tuple[str | None, int | None]:
+    """A waitlist offer button's payload: "take:7" or "pass:7"."""
+    answer, _, offer = (payload or "").partition(":")
+    if answer not in OFFER_ANSWERS or not offer.isdigit():
+        return None, None
+    return answer, int(offer)
 
 
 def _could_be_action(text: str) -> bool:

@@ -8,8 +8,17 @@ from typing import Any
 import yaml
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
-READ_KINDS = {"date", "time", "name", "optional_text", "yes_no"}
-CHOICE_SOURCES = {"services", "professionals", "days", "times", "people", "appointments", "actions"}
+READ_KINDS = {"date", "day", "time", "name", "optional_text", "yes_no"}
+CHOICE_SOURCES = {
+    "services",
+    "professionals",
+    "days",
+    "times",
+    "people",
+    "appointments",
+    "actions",
+    "parts",
+}
 ACTION_KEYS = {"say", "do", "clear", "next", "back", "ask_again"}
 
 
@@ -43,6 +52,7 @@ class State:
     ask: str | None = None
     choose: str | None = None
     also: tuple[str, ...] = ()
+    full_also: tuple[str, ...] = ()  # extra choices offered with the days around a full day
     read: str | None = None
     next: dict[str, str] = field(default_factory=dict)  # choice id or "default" → state
     when_empty: Action | None = None
@@ -90,6 +100,7 @@ def _state(state_id: str, raw: dict[str, Any]) -> State:
         ask=raw.get("ask"),
         choose=raw.get("choose"),
         also=tuple(raw.get("also", ())),
+        full_also=tuple(raw.get("full_also", ())),
         read=raw.get("read"),
         next=nxt if isinstance(nxt, dict) else ({"default": nxt} if nxt else {}),
         when_empty=Action.parse(raw["when_empty"], where) if "when_empty" in raw else None,

@@ -87,6 +87,26 @@ class NoAppointments:
 
 
 @dataclass(frozen=True)
+class OfferSummary:
+    """A freed slot offered to the phone from the waitlist (it may be gone by now)."""
+
+    id: int
+
+
+class Waitlist(Protocol):
+    """The phone's waitlist offers, read only when a message could answer one."""
+
+    def offered_since(self, since: datetime | None) -> OfferSummary | None:
+        """The last offer made to the phone after `since` (its previous message)."""
+        ...
+
+
+class NoWaitlist:
+    def offered_since(self, since: datetime | None) -> OfferSummary | None:
+        return None
+
+
+@dataclass(frozen=True)
 class ClinicView:
     """What the engine may know of the clinic and of the phone that writes, at `now`."""
 
@@ -97,6 +117,7 @@ class ClinicView:
     availability: Availability
     now: datetime
     appointments: Appointments = field(default_factory=NoAppointments)
+    waitlist: Waitlist = field(default_factory=NoWaitlist)
 
     def service(self, service_id: int | None) -> ServiceInfo | None:
         return next((s for s in self.services if s.id == service_id), None)

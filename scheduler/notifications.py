@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.choices import offer
-from bot.engine import ACTIONS
+from bot.engine import ACTIONS, OFFER_ANSWERS
 from bot.links import self_service_url
 from bot.render import render, tag_texts
 from bot.types import Option, Reply
@@ -22,10 +22,15 @@ from store import notifications as due
 from store.appointment_info import appointment_info
 from store.db import transaction
 from store.models import Appointment, Clinic, Notification
+from store.waitlist import offer_of
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = {"reminder": "notification.reminder", "confirmation": "notification.confirmation"}
+TEMPLATES = {
+    "reminder": "notification.reminder",
+    "confirmation": "notification.confirmation",
+    "waitlist_offer": "notification.waitlist_offer",
+}
 
 
 @dataclass
@@ -93,15 +98,17 @@ def _render(
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
     tags = info.tags(self_service_url(base_url, secret, appointment.id))
+    if notification.kind == "waitlist_offer" and appointment.hold_expires_at is not None:
+        # the link's page takes the offer; the code is the appointment's once it is taken
+        tags.pop("code")
+        tags["hold_until"] = appointment.hold_expires_at.astimezone(info.local_start.tzinfo)
     reply = Reply(TEMPLATES[notification.kind], tags)
     body = render(reply, info.language)
     texts = tag_texts(tags, info.language)
     clinic = session.get(Clinic, appointment.clinic_id)
-    if notification.kind != "reminder" or clinic is None or not clinic.interactive_messages:
+    choices = _choices(session, notification.kind, appointment.id)
+    if not choices or clinic is None or not clinic.interactive_messages:
         return body, info.language, texts, None
-    choices = tuple(
-        Option(f"{action}:{appointment.id}", label_key=f"labels.{action}") for action in ACTIONS
-    )
     offered = offer([Reply(reply.template, reply.tags, choices)], info.language)
     return (
         body,
@@ -109,6 +116,21 @@ def _render(
         texts,
         json.dumps(offered.to_json(), ensure_ascii=False) if offered else None,
     )
+
+
+def _choices(session: Session, kind: str, appointment_id: int) -> tuple[Option, ...]:
+    """The buttons of a reminder (confirm, cancel, reschedule, each naming the appointment)
+    or of a waitlist offer (take it, let it go, naming the offer); none for other kinds."""
+    if kind == "reminder":
+        return tuple(
+            Option(f"{action}:{appointment_id}", label_key=f"labels.{action}") for action in ACTIONS
+        )
+    if kind == "waitlist_offer" and (found := offer_of(session, appointment_id)) is not None:
+        return tuple(
+            Option(f"{answer}:{found.id}", label_key=f"labels.{answer}_offer")
+            for answer in OFFER_ANSWERS
+        )
+    return ()
 
 
 def notifications_job(

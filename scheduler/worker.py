@@ -16,11 +16,13 @@ from channel.base import Channel
 from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
 from scheduler.pacing import Pacer
+from scheduler.waitlist import waitlist_job
 
 log = logging.getLogger(__name__)
 
 DISPATCH_JOB_ID = "dispatch_outbox"
 NOTIFICATIONS_JOB_ID = "due_notifications"
+WAITLIST_JOB_ID = "waitlist"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,18 @@ def run_worker(
         next_run_time=datetime.now(UTC),
     )
     if links is not None:
+        scheduler.add_job(
+            waitlist_job,
+            "interval",
+            args=(engine, clock),
+            kwargs={"base_url": links.base_url, "secret": links.secret},
+            seconds=notifications_interval_seconds,
+            id=WAITLIST_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
         scheduler.add_job(
             notifications_job,
             "interval",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
 from store.models import Appointment, AppointmentEvent, BlockOff, Patient, Professional, Service
 
 
@@ -154,10 +155,20 @@ def add_block_off(
     return block
 
 
-def remove_block_off(session: Session, clinic_id: int, block_off_id: int) -> bool:
+def remove_block_off(session: Session, clinic_id: int, block_off_id: int, now: datetime) -> bool:
+    """Delete a block-off; the time it covered is free again, so the waitlist is offered it."""
     block = session.get(BlockOff, block_off_id)
     if block is None or block.clinic_id != clinic_id:
         return False
     session.delete(block)
+    record_freed(
+        session,
+        clinic_id=clinic_id,
+        professional_id=block.professional_id,
+        starts_at=block.starts_at,
+        ends_at=block.ends_at,
+        why=BLOCK_OFF_REMOVED,
+        now=now,
+    )
     session.flush()
     return True

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from store.booking import SlotTaken, is_overlap, lost_a_race
 from store.db import insert_or_skip
+from store.freed_slots import CANCELLED, RESCHEDULED, record_freed
 from store.models import (
     Appointment,
     AppointmentEvent,
@@ -183,6 +184,7 @@ def cancel(session: Session, appointment: Appointment, actor: Actor, now: dateti
     session.add(appointment)
     record_event(session, appointment, "cancelled", actor, now)
     withdraw_reminders(session, appointment.id or 0, now)
+    _freed(session, appointment, appointment.professional_id, appointment.starts_at, CANCELLED, now)
     session.flush()
     return True
 
@@ -242,6 +244,26 @@ def _set_status(
     return True
 
 
+def _freed(
+    session: Session,
+    appointment: Appointment,
+    professional_id: int,
+    starts_at: datetime,
+    why: str,
+    now: datetime,
+) -> None:
+    """The appointment's old time is free: the waitlist pass will offer it."""
+    record_freed(
+        session,
+        clinic_id=appointment.clinic_id,
+        professional_id=professional_id,
+        starts_at=starts_at,
+        ends_at=starts_at + (appointment.ends_at - appointment.starts_at),
+        why=why,
+        now=now,
+    )
+
+
 def reschedule(
     session: Session,
     appointment: Appointment,
@@ -293,6 +315,7 @@ def reschedule(
         professional_id=professional_id,
     )
     withdraw_reminders(session, appointment.id or 0, now)
+    _freed(session, appointment, old_professional, old_start, RESCHEDULED, now)
     clinic = session.get(Clinic, appointment.clinic_id)
     if clinic is not None:
         plan_reminders(session, clinic, appointment, now)

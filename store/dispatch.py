@@ -66,6 +66,7 @@ APPOINTMENT_KINDS = frozenset({"reminder", "confirmation"})
 # Answers to what the patient wrote, or staff writing by hand to a paused patient: always
 # sent (the patient is waiting for them).
 ANSWER_KINDS = frozenset({"reply", "booking_confirmation", "staff"})
+WAITLIST_OFFER = "waitlist_offer"  # about a held slot: only while it is still held
 ACTIVE_APPOINTMENT = (AppointmentStatus.booked, AppointmentStatus.confirmed)
 # Why a claimed message was skipped instead of sent (kept in `error_message`).
 TOO_LATE = "too late"
@@ -197,6 +198,12 @@ def skip_reason(
             return APPOINTMENT_GONE
         if message.not_after is not None and appointment[1] != message.not_after:
             return APPOINTMENT_GONE
+    if (
+        message.kind == WAITLIST_OFFER
+        and message.appointment_id is not None
+        and (appointment is None or appointment[0] != AppointmentStatus.held)
+    ):
+        return APPOINTMENT_GONE  # taken, let go or expired since it was queued
     if unreachable is not None:
         return RECIPIENT_BLOCKED if unreachable == BLOCKED else RECIPIENT_INVALID
     if recipient is not None:

@@ -1,6 +1,6 @@
 """The tables. Every table carries `clinic_id` (the distribution column when sharded)."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
@@ -37,6 +37,12 @@ class Clinic(SQLModel, table=True):
     )
     send_rate_per_second: float = Field(
         default=80, description="pacing of this clinic's sender number"
+    )
+    waitlist_hold_minutes: int = Field(
+        default=15, description="how long a freed slot offered from the waitlist is held"
+    )
+    waitlist_offers_per_day: int = Field(
+        default=3, description="at most this many waitlist offers to one patient a day"
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -124,6 +130,7 @@ class AppointmentStatus(StrEnum):
     confirmed = "confirmed"
     arrived = "arrived"  # at the desk; still holds its time (only cancelled frees it)
     cancelled = "cancelled"
+    held = "held"  # offered from the waitlist: busy until accepted (booked) or released
     completed = "completed"
     no_show = "no_show"
 
@@ -150,6 +157,9 @@ class Appointment(SQLModel, table=True):
     new_patient: bool = False
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hold_expires_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="a held slot is released after this"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -412,3 +422,89 @@ class LoginAttempt(SQLModel, table=True):
     login: str
     ip: str
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WaitlistStatus(StrEnum):
+    waiting = "waiting"
+    offered = "offered"  # a slot is held for the patient right now
+    booked = "booked"
+    expired = "expired"  # its day passed
+    left = "left"  # the patient asked to leave the list
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """A patient waiting for a slot on one local day; `created_at` (then `id`) is the fair
+    order in which freed slots are offered."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        Index("ix_waitlist_waiting", "clinic_id", "day", "status", "created_at"),
+        Index("ix_waitlist_phone", "clinic_id", "phone"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    patient_id: int = Field(foreign_key="patient.id")
+    phone: str
+    service_id: int = Field(foreign_key="service.id")
+    professional_id: int | None = Field(default=None, foreign_key="professional.id")
+    day: date = Field(description="the clinic's local day")
+    part: str | None = Field(default=None, description="morning, afternoon, evening or any")
+    status: str = WaitlistStatus.waiting
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OfferStatus(StrEnum):
+    offered = "offered"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+    withdrawn = "withdrawn"  # the held slot was released before an answer (staff, a pause)
+
+
+class WaitlistOffer(SQLModel, table=True):
+    """One freed slot offered to one waitlist entry, held by the appointment row
+    `appointment_id` (status `held`) until `expires_at`."""
+
+    __tablename__ = "waitlist_offer"
+    __table_args__ = (
+        Index("ix_waitlist_offer_phone", "clinic_id", "phone", "offered_at"),
+        Index("ix_waitlist_offer_open", "status", "expires_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    entry_id: int = Field(foreign_key="waitlist_entry.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    phone: str
+    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    professional_id: int = Field(foreign_key="professional.id")
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    offered_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = OfferStatus.offered
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FreedSlot(SQLModel, table=True):
+    """A time that became free (a cancellation, a move, a released hold, a block-off
+    removed), for the waitlist pass to offer; `handled_at` once it has been looked at."""
+
+    __tablename__ = "freed_slot"
+    __table_args__ = (
+        Index(
+            "ix_freed_slot_pending",
+            "created_at",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    professional_id: int | None = Field(
+        default=None, foreign_key="professional.id", description="null: every professional"
+    )
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    why: str = Field(description="cancelled, rescheduled, hold_released, block_off_removed")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

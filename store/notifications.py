@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 from store.appointments import ACTIVE
 from store.models import (
     Appointment,
+    AppointmentStatus,
     Clinic,
     Notification,
     NotificationStatus,
@@ -27,6 +28,8 @@ from store.models import (
 from store.notification_plan import REMINDER, AppointmentFacts, RuleFilter, wanted
 from store.outbox import enqueue
 from store.rules import rules_for
+
+WAITLIST_OFFER = "waitlist_offer"  # see store.waitlist: a held slot offered to a patient
 
 # Written as a literal, not a bound parameter, so PostgreSQL can prove the query stays
 # inside the partial index's predicate even with a generic prepared plan.
@@ -97,6 +100,8 @@ def reason_to_skip(
 ) -> str | None:
     """Why this notification must not go out now, or None if it still applies."""
     appointment = session.get(Appointment, notification.appointment_id)
+    if notification.kind == WAITLIST_OFFER:
+        return _offer_skip(session, appointment, now)
     if (
         appointment is None
         or appointment.status not in ACTIVE
@@ -124,6 +129,27 @@ def reason_to_skip(
         return RULES_SAY_NO
     if notification.kind == REMINDER and not professional.reminders_enabled:
         return REMINDERS_OFF
+    return None
+
+
+def _offer_skip(session: Session, appointment: Appointment | None, now: datetime) -> str | None:
+    """A waitlist offer goes out while its slot is still held and the patient reachable
+    (the notification rules are about appointments, not offers)."""
+    if (
+        appointment is None
+        or appointment.status != AppointmentStatus.held
+        or appointment.hold_expires_at is None
+    ):
+        return GONE
+    if now >= appointment.hold_expires_at:
+        return TOO_LATE
+    patient = session.get(Patient, appointment.patient_id)
+    if patient is None:
+        return GONE
+    if patient.opted_out:
+        return OPTED_OUT
+    if patient.bot_paused:
+        return PAUSED
     return None
 
 
@@ -174,7 +200,11 @@ def queue(
         kind=notification.kind,
         template=template,
         appointment_id=appointment.id,
-        not_after=notification.starts_at,
+        not_after=(
+            appointment.hold_expires_at
+            if notification.kind == WAITLIST_OFFER
+            else notification.starts_at
+        ),
         language=language,
         options=options,
         variables=variables,

@@ -13,6 +13,7 @@ from store.models import Appointment, OutboxMessage
 QUESTION_KINDS = ("reply", "booking_confirmation")
 # Messages about one appointment: their buttons stand while it stands where it was.
 APPOINTMENT_KINDS = ("reminder", "confirmation")
+OFFER_KIND = "waitlist_offer"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def tap_is_stale(
     tapped = tapped_message(session, replied_sid)
     if tapped is None or (tapped.clinic_id, tapped.to_phone) != (clinic_id, phone):
         return True
+    if tapped.kind == OFFER_KIND:  # the button names its offer; the store says if it stands
+        return False
     if tapped.kind in APPOINTMENT_KINDS:
         if appointment_id is not None and appointment_id != tapped.appointment_id:
             return True

@@ -20,6 +20,7 @@ from store.models import (
     AppointmentEvent,
     BlockOff,
     Clinic,
+    FreedSlot,
     OutboxMessage,
     Service,
 )
@@ -334,6 +335,10 @@ def test_admins_block_the_whole_clinic_and_no_time_is_offered_then(db: Engine, c
     removed = admin.submit(f"/console/block-offs/{block.id}/delete")
     assert removed.location == "/console/block-offs?notice=removed"
     assert SLOT.findall(admin.open(choice.request.path + "?day=2026-12-03").text)
+    with Session(db) as session:  # the waitlist is offered the time the block-off covered
+        freed = session.exec(select(FreedSlot)).one()
+    assert (freed.why, freed.professional_id) == ("block_off_removed", None)
+    assert (freed.starts_at, freed.ends_at) == (block.starts_at, block.ends_at)
 
 
 def test_a_block_off_for_one_professional_and_bad_block_offs(db: Engine, clinic, admin: Desk):

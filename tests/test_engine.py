@@ -183,7 +183,7 @@ def test_a_tap_takes_a_day_offered_around_a_full_day_whatever_its_title_says():
     for text in ("hola", "1", "1"):
         chat.says(text)
     assert "domingo 29 de noviembre ya no tiene lugar" in chat.says("el domingo")
-    assert chat.state.options[-1] == "2026-12-04"  # not among the usual five days
+    assert chat.state.options[-2:] == ["2026-12-04", "waitlist"]  # not among the usual five
     # a list item's title is cut to 24 characters, and the tap's text is that title
     reply = chat.says("viernes 4 de…", payload="2026-12-04")
     assert "Horarios libres el viernes 4 de diciembre" in reply

@@ -12,7 +12,11 @@ from store.appointment_info import AppointmentInfo
 from store.models import AppointmentStatus
 
 PRODUCT_ID = "-//Turnero//Self-service//EN"
-STATUS = {AppointmentStatus.cancelled: "CANCELLED", AppointmentStatus.booked: "TENTATIVE"}
+STATUS = {
+    AppointmentStatus.cancelled: "CANCELLED",
+    AppointmentStatus.booked: "TENTATIVE",
+    AppointmentStatus.held: "TENTATIVE",  # offered from the waitlist, not taken yet
+}
 
 
 def appointment_uid(info: AppointmentInfo, base_url: str) -> str:

@@ -13,6 +13,7 @@ from bot.types import (
     AppointmentSummary,
     ClinicInfo,
     ClinicView,
+    OfferSummary,
     PersonInfo,
     ProfessionalInfo,
     ServiceInfo,
@@ -20,6 +21,7 @@ from bot.types import (
 from store.appointments import last_reminded, upcoming_with_names
 from store.conversations import PersonOnPhone, clinic_by_number
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
+from store.waitlist import latest_offer
 from turnero.availability import StoreAvailability, booking_rules
 
 CATALOG_SECONDS = 10.0  # how stale a worker's view of services and professionals may be
@@ -133,6 +135,17 @@ class StoreAppointments:
         return next((a for a in self.upcoming() if a.id == found), None) if found else None
 
 
+class StoreWaitlist:
+    """The phone's waitlist offers, read only when a message could answer one."""
+
+    def __init__(self, session: Session, clinic_id: int, phone: str) -> None:
+        self.session, self.clinic_id, self.phone = session, clinic_id, phone
+
+    def offered_since(self, since: datetime | None) -> OfferSummary | None:
+        found = latest_offer(self.session, self.clinic_id, self.phone, since)
+        return OfferSummary(found.id or 0) if found else None
+
+
 def build_view(
     session: Session, catalog: Catalog, phone: str, people: list[PersonOnPhone], now: datetime
 ) -> ClinicView:
@@ -144,4 +157,5 @@ def build_view(
         availability=StoreAvailability(session, catalog.clinic, now),
         now=now,
         appointments=StoreAppointments(session, catalog.info.id, phone, now),
+        waitlist=StoreWaitlist(session, catalog.info.id, phone),
     )

@@ -41,6 +41,7 @@ from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
 from store.taps import tap_is_stale
 from turnero.clinic_view import CatalogCache, build_view
+from turnero.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,9 @@ def _apply(
             event = _opt(session, clinic, phone, effect.kind == "opt_out", opted_out, view.now)
         elif effect.kind in CHANGES:
             event = _change(session, clinic, phone, effect, view)
+        elif effect.kind in WAITLIST_EFFECTS:
+            event, taken = apply_waitlist(session, clinic, phone, effect, view.now, link_for)
+            appointment = taken or appointment
         if event is not None:
             follow = step(state, event, view)
             replies += follow.replies

@@ -18,6 +18,7 @@ from bot.links import appointment_id_from
 from bot.locale import LANGUAGES, text
 from bot.render import format_day, format_moment
 from bot.types import ServiceInfo
+from store import waitlist
 from store.appointment_info import AppointmentInfo, appointment_info
 from store.appointments import ACTIVE, Actor, NotChangeable, cancel, confirm, reschedule
 from store.booking import SlotTaken
@@ -166,6 +167,7 @@ def _page(template: str, token: str, info: AppointmentInfo, **context: Any) -> s
         time=format_moment(info.local_start, language),
         notice=notice if notice in NOTICES else None,
         changeable=_changeable(info),
+        now=_now(),
         form_key_field=FORM_KEY_FIELD,
         form_key=form_key(_secret(), token),
         languages=[(code, _in_language(code)) for code in LANGUAGES],
@@ -341,6 +343,20 @@ def reschedule_appointment(token: str) -> Redirect:
         except NotChangeable as error:
             return _back(token, _refusal(error))
     return _back(token, "rescheduled")
+
+
+@self_service.post("/a/<token>/take")
+def take_offer(token: str) -> Redirect:
+    """Take a slot offered from the waitlist: the first answer while it is held wins."""
+    _require_link(token)
+    _require_form(token)
+    with transaction(_engine()) as session:
+        info = _load(session, token, lock=True)
+        offer = waitlist.offer_of(session, info.appointment.id or 0)
+        taken = offer is not None and waitlist.take(
+            session, offer.id or 0, offer.clinic_id, offer.phone, _now(), PATIENT
+        )
+    return _back(token, "offer_taken" if taken else "offer_gone")
 
 
 @self_service.get("/a/<token>/calendar.ics")

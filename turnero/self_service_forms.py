@@ -20,6 +20,8 @@ NOTICES = frozenset(
         "too_late",
         "not_changeable",
         "taken",
+        "offer_taken",
+        "offer_gone",
     }
 )
 MAX_FIELD_CHARS = 64  # a slot or a day is far shorter; anything longer is not ours

@@ -85,6 +85,6 @@ def add_block() -> Response:
 @admin_required
 def remove_block(block_off_id: int) -> Response:
     with transaction(engine()) as session:
-        if not remove_block_off(session, staff().clinic_id, block_off_id):
+        if not remove_block_off(session, staff().clinic_id, block_off_id, now()):
             abort(404)
     return redirect(url_for("console.block_offs", notice="removed"), code=303)
