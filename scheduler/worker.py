@@ -1,5 +1,5 @@
-"""The process that runs the outbox dispatcher every few seconds and the due-notifications
-pass every minute, with APScheduler 3. Nothing due is kept in APScheduler's job store: each
+"""The process that runs the outbox dispatcher every few seconds, and the due-notifications
+pass and the end-of-day no-show pass every minute, with APScheduler 3. Nothing due is kept in APScheduler's job store: each
 run asks the store."""
 
 import logging
@@ -15,12 +15,14 @@ from sqlalchemy import Engine
 from channel.base import Channel
 from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
+from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
 DISPATCH_JOB_ID = "dispatch_outbox"
 NOTIFICATIONS_JOB_ID = "due_notifications"
+NO_SHOWS_JOB_ID = "end_of_day_no_shows"
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,17 @@ def run_worker(
             kwargs={"base_url": links.base_url, "secret": links.secret},
             seconds=notifications_interval_seconds,
             id=NOTIFICATIONS_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            auto_no_show_job,
+            "interval",
+            args=(engine, clock),
+            seconds=notifications_interval_seconds,
+            id=NO_SHOWS_JOB_ID,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
