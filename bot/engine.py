@@ -31,6 +31,8 @@ DAYS_OFFERED = 5
 TIMES_OFFERED = 20
 NAME_LIMIT = 80
 TEXT_LIMIT = 60
+COMMENT_LIMIT = 1000
+SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
 ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
@@ -67,7 +69,7 @@ class _Run:
             self.act(self.flow.commands[first])
         elif inbound.stale:  # never applied, whatever it names
             self.answer_stale(inbound)
-        elif self.answer_reminder(inbound):
+        elif self.answer_reminder(inbound) or self.answer_survey(inbound):
             pass
         elif self.timed_out():
             self.act(self.flow.events["timeout"])
@@ -128,6 +130,24 @@ class _Run:
         if action is None and said in words_any("yes"):
             action = "confirm"
         self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
+        return True
+
+    def answer_survey(self, inbound: Inbound) -> bool:
+        """A score answering the survey question sent after the patient's previous
+        message: a number, a word ("excelente", "malo") or a button ("score:4"). The
+        store is asked only when the message could be a score."""
+        score = read_score(inbound)
+        if score is None:
+            return False
+        since = self.conv.last_inbound_at
+        appointment = self.view.appointments.surveyed_since(
+            datetime.fromisoformat(since) if since else None
+        )
+        if appointment is None:
+            return False
+        self.conv.draft = BookingDraft(appointment=appointment)
+        self.conv.history = []
+        self.effects.append(Effect("survey_score", {"appointment_id": appointment, "score": score}))
         return True
 
     def answer_stale(self, inbound: Inbound) -> None:
@@ -267,6 +287,8 @@ class _Run:
         data: dict[str, object] = {"appointment_id": draft.appointment}
         if kind == "reschedule_appointment":
             data.update(starts_at=draft.slot, professional_id=draft.slot_professional)
+        elif kind == "save_survey_comment":
+            data["comment"] = draft.comment
         elif kind == "book":
             draft = self.conv.draft
             data = {
@@ -434,13 +456,16 @@ class _Run:
 
     def answer_text(self, state: State, inbound: Inbound) -> None:
         value = " ".join(inbound.text.split())
-        if state.read == "optional_text" and normalize(value) in words_any("skip"):
+        limit = COMMENT_LIMIT if state.read == "comment" else TEXT_LIMIT
+        if (state.read == "optional_text" and normalize(value) in words_any("skip")) or (
+            state.read == "comment" and _declines(value)
+        ):
             value = ""
         elif state.read == "name" and not _looks_like_name(value):
             self.say("booking.name_invalid")
             self.ask_again()
             return
-        elif not value or len(value) > TEXT_LIMIT:
+        elif not value or len(value) > limit:
             self.not_understood()
             return
         setattr(self.conv.draft, state.id, value or None)
@@ -621,6 +646,23 @@ def action_payload(payload: str | None) -> tuple[str | None, int | None]:
     if action not in ACTIONS:
         return None, None
     return action, int(appointment) if appointment.isdigit() else None
+
+
+def read_score(inbound: Inbound) -> int | None:
+    """The 1–5 score a message gives, if it gives one: a button's "score:N", the number
+    alone, or a word of `words.score_N`."""
+    kind, _, number = (inbound.payload or "").partition(":")
+    if kind == "score" and number.isdigit() and int(number) in SCORES:
+        return int(number)
+    said = normalize(inbound.text)
+    if said.isdigit():
+        return int(said) if int(said) in SCORES else None
+    return next((n for n in SCORES if said in words_any(f"score_{n}")), None)
+
+
+def _declines(value: str) -> bool:
+    said = normalize(value)
+    return said in words_any("skip") or said in words_any("no")
 
 
 def _could_be_action(text: str) -> bool:

@@ -1,6 +1,6 @@
 """The process that runs the outbox dispatcher every few seconds, and the due-notifications
-pass and the end-of-day no-show pass every minute, with APScheduler 3. Nothing due is kept in APScheduler's job store: each
-run asks the store."""
+pass and the end-of-day no-show pass every minute, with APScheduler 3. Nothing due is kept
+in APScheduler's job store: each run asks the store."""
 
 import logging
 from collections.abc import Callable
@@ -91,10 +91,10 @@ def run_worker(
     notifications_interval_seconds: float = 60.0,
 ) -> BaseScheduler:
     """Run the dispatcher every `interval_seconds` and, given `links`, the due
-    notifications every `notifications_interval_seconds`: in this thread until shut down
-    (`block=True`), or in a background thread (`block=False`, returns the running
-    scheduler; call `.shutdown()` to stop it). Runs of a job never overlap, and missed
-    runs collapse into one."""
+    notifications and the end-of-day no-shows every `notifications_interval_seconds`: in
+    this thread until shut down (`block=True`), or in a background thread (`block=False`,
+    returns the running scheduler; call `.shutdown()` to stop it). Runs of a job never
+    overlap, and missed runs collapse into one."""
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
     )
