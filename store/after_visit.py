@@ -41,8 +41,9 @@ def outbox_kind(notification: Notification) -> str:
 
 
 def reason_to_skip(session: Session, notification: Notification, now: datetime) -> str | None:
-    """Why this message must not go out now, or None. An opt-out or a message from the
-    patient since the no-show also withdraws the recovery steps still to come."""
+    """Why this message must not go out now, or None. An opt-out, or a message from the
+    patient since the missed appointment's start, also withdraws the recovery steps still
+    to come."""
     appointment = session.get(Appointment, notification.appointment_id)
     wanted = (
         AppointmentStatus.no_show if notification.kind == NO_SHOW else AppointmentStatus.completed
@@ -84,7 +85,7 @@ def _recovery_stopped(
             Conversation.clinic_id == appointment.clinic_id, Conversation.phone == patient.phone
         )
     ).first()
-    if last_inbound is not None and last_inbound > record.marked_at:
+    if last_inbound is not None and last_inbound > record.missed_at:  # in touch since
         stop_sequence(session, [appointment.id or 0], now)
         return REPLIED
     return None
