@@ -31,6 +31,8 @@ DAYS_OFFERED = 5
 TIMES_OFFERED = 20
 NAME_LIMIT = 80
 TEXT_LIMIT = 60
+COMMENT_LIMIT = 1000
+SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
 ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 OFFER_ANSWERS = ("take", "pass")  # a waitlist offer's 1, 2
 _CODE = re.compile(r"[A-Z2-9]{6}")
@@ -68,7 +70,11 @@ class _Run:
             self.act(self.flow.commands[first])
         elif inbound.stale:  # never applied, whatever it names
             self.answer_stale(inbound)
-        elif self.answer_offer(inbound) or self.answer_reminder(inbound):
+        elif (
+            self.answer_offer(inbound)
+            or self.answer_reminder(inbound)
+            or self.answer_survey(inbound)
+        ):
             pass
         elif self.timed_out():
             self.act(self.flow.events["timeout"])
@@ -158,6 +164,24 @@ class _Run:
         self.conv.draft, self.conv.history = BookingDraft(), []
         kind = "take_waitlist_offer" if answer == "take" else "decline_waitlist_offer"
         self.effects.append(Effect(kind, {"offer_id": offer_id}))
+        return True
+
+    def answer_survey(self, inbound: Inbound) -> bool:
+        """A score answering the survey question sent after the patient's previous
+        message: a number, a word ("excelente", "malo") or a button ("score:4"). The
+        store is asked only when the message could be a score."""
+        score = read_score(inbound)
+        if score is None:
+            return False
+        since = self.conv.last_inbound_at
+        appointment = self.view.appointments.surveyed_since(
+            datetime.fromisoformat(since) if since else None
+        )
+        if appointment is None:
+            return False
+        self.conv.draft = BookingDraft(appointment=appointment)
+        self.conv.history = []
+        self.effects.append(Effect("survey_score", {"appointment_id": appointment, "score": score}))
         return True
 
     def answer_stale(self, inbound: Inbound) -> None:
@@ -305,6 +329,8 @@ class _Run:
                 "part": draft.part,
                 "language": self.conv.language,
             }
+        elif kind == "save_survey_comment":
+            data["comment"] = draft.comment
         elif kind == "book":
             draft = self.conv.draft
             data = {
@@ -521,13 +547,16 @@ class _Run:
 
     def answer_text(self, state: State, inbound: Inbound) -> None:
         value = " ".join(inbound.text.split())
-        if state.read == "optional_text" and normalize(value) in words_any("skip"):
+        limit = COMMENT_LIMIT if state.read == "comment" else TEXT_LIMIT
+        if (state.read == "optional_text" and normalize(value) in words_any("skip")) or (
+            state.read == "comment" and _declines(value)
+        ):
             value = ""
         elif state.read == "name" and not _looks_like_name(value):
             self.say("booking.name_invalid")
             self.ask_again()
             return
-        elif not value or len(value) > TEXT_LIMIT:
+        elif not value or len(value) > limit:
             self.not_understood()
             return
         setattr(self.conv.draft, state.id, value or None)
@@ -726,6 +755,23 @@ def offer_payload(payload: str | None) -> tuple[str | None, int | None]:
     if answer not in OFFER_ANSWERS or not offer.isdigit():
         return None, None
     return answer, int(offer)
+
+
+def read_score(inbound: Inbound) -> int | None:
+    """The 1–5 score a message gives, if it gives one: a button's "score:N", the number
+    alone, or a word of `words.score_N`."""
+    kind, _, number = (inbound.payload or "").partition(":")
+    if kind == "score" and number.isdigit() and int(number) in SCORES:
+        return int(number)
+    said = normalize(inbound.text)
+    if said.isdigit():
+        return int(said) if int(said) in SCORES else None
+    return next((n for n in SCORES if said in words_any(f"score_{n}")), None)
+
+
+def _declines(value: str) -> bool:
+    said = normalize(value)
+    return said in words_any("skip") or said in words_any("no")
 
 
 def _could_be_action(text: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
-READ_KINDS = {"date", "day", "time", "name", "optional_text", "yes_no"}
+READ_KINDS = {"date", "day", "time", "name", "optional_text", "comment", "yes_no"}
 CHOICE_SOURCES = {
     "services",
     "professionals",

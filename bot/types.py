@@ -75,6 +75,11 @@ class Appointments(Protocol):
         patient's previous message), if it is still upcoming."""
         ...
 
+    def surveyed_since(self, since: datetime | None) -> int | None:
+        """The appointment of the latest unanswered survey question sent to the phone
+        after `since` (the patient's previous message)."""
+        ...
+
 
 class NoAppointments:
     """For views that have no appointments to talk about."""
@@ -83,6 +88,9 @@ class NoAppointments:
         return []
 
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
+        return None
+
+    def surveyed_since(self, since: datetime | None) -> int | None:
         return None
 
 
@@ -159,6 +167,7 @@ class BookingDraft:
     part: str | None = None  # morning | afternoon | evening: narrows the times offered
     time: str | None = None  # "HH:MM" said with the day, taken if free
     appointment: int | None = None  # an existing appointment being confirmed, cancelled, moved
+    comment: str | None = None  # the patient's comment on a visit (the survey)
 
     @property
     def day_date(self) -> date | None:

@@ -18,7 +18,9 @@ from bot.engine import ACTIONS, OFFER_ANSWERS
 from bot.links import self_service_url
 from bot.render import render, tag_texts
 from bot.types import Option, Reply
+from scheduler import after_visit
 from store import notifications as due
+from store.after_visit import KINDS as after_visit_kinds
 from store.appointment_info import appointment_info
 from store.db import transaction
 from store.models import Appointment, Clinic, Notification
@@ -26,10 +28,12 @@ from store.waitlist import offer_of
 
 log = logging.getLogger(__name__)
 
+# The template of each outbox kind (`turnero.admin_api` lets clinics approve one per kind).
 TEMPLATES = {
     "reminder": "notification.reminder",
     "confirmation": "notification.confirmation",
     "waitlist_offer": "notification.waitlist_offer",
+    **after_visit.TEMPLATES,
 }
 
 
@@ -60,6 +64,14 @@ def queue_due_notifications(
         queued: list[Notification] = []
         for notification in claimed:
             reason = due.reason_to_skip(session, notification, now, rules)
+            if reason is None and notification.kind in after_visit_kinds:
+                try:
+                    after_visit.queue_after_visit(session, notification, now)
+                    queued.append(notification)
+                    continue
+                except Exception:
+                    log.exception("notification %s: could not be rendered", notification.id)
+                    reason = due.FAILED_TO_RENDER
             body, language, tags, options = None, None, None, None
             if reason is None:
                 try:

@@ -1,6 +1,6 @@
-"""The process that runs the outbox dispatcher every few seconds and the due-notifications
-pass every minute, with APScheduler 3. Nothing due is kept in APScheduler's job store: each
-run asks the store."""
+"""The process that runs the outbox dispatcher every few seconds, and the due-notifications
+pass and the end-of-day no-show pass every minute, with APScheduler 3. Nothing due is kept
+in APScheduler's job store: each run asks the store."""
 
 import logging
 from collections.abc import Callable
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from channel.base import Channel
 from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
+from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
 from scheduler.waitlist import waitlist_job
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 DISPATCH_JOB_ID = "dispatch_outbox"
 NOTIFICATIONS_JOB_ID = "due_notifications"
 WAITLIST_JOB_ID = "waitlist"
+NO_SHOWS_JOB_ID = "end_of_day_no_shows"
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,10 @@ def run_worker(
     notifications_interval_seconds: float = 60.0,
 ) -> BaseScheduler:
     """Run the dispatcher every `interval_seconds` and, given `links`, the due
-    notifications every `notifications_interval_seconds`: in this thread until shut down
-    (`block=True`), or in a background thread (`block=False`, returns the running
-    scheduler; call `.shutdown()` to stop it). Runs of a job never overlap, and missed
-    runs collapse into one."""
+    notifications and the end-of-day no-shows every `notifications_interval_seconds`: in
+    this thread until shut down (`block=True`), or in a background thread (`block=False`,
+    returns the running scheduler; call `.shutdown()` to stop it). Runs of a job never
+    overlap, and missed runs collapse into one."""
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
     )
@@ -130,6 +132,17 @@ def run_worker(
             kwargs={"base_url": links.base_url, "secret": links.secret},
             seconds=notifications_interval_seconds,
             id=NOTIFICATIONS_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.add_job(
+            auto_no_show_job,
+            "interval",
+            args=(engine, clock),
+            seconds=notifications_interval_seconds,
+            id=NO_SHOWS_JOB_ID,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,

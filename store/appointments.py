@@ -28,6 +28,7 @@ from store.models import (
     Service,
 )
 from store.notification_plan import BOOKED, CONFIRMATION, REMINDER, ReminderSettings, reminder_times
+from store.recovery import rebooked
 
 ACTIVE = (AppointmentStatus.booked, AppointmentStatus.confirmed)
 
@@ -151,11 +152,13 @@ def record_event(
 def booked(
     session: Session, clinic: Clinic, appointment: Appointment, actor: Actor, now: datetime
 ) -> None:
-    """What follows every new booking, whoever made it: its history starts and its
-    reminders are planned. A booking made outside the chat (staff, API) also plans the
-    booking confirmation; in the chat, the bot's own answer is the confirmation."""
+    """What follows every new booking, whoever made it: its history starts, its
+    reminders are planned, and a no-show recovery of the patient stops. A booking made
+    outside the chat (staff, API) also plans the booking confirmation; in the chat, the
+    bot's own answer is the confirmation."""
     record_event(session, appointment, "booked", actor, now)
     plan_reminders(session, clinic, appointment, now)
+    rebooked(session, clinic, appointment, now)  # a patient who missed one came back
     if actor.channel != "whatsapp":
         plan_notification(session, appointment, CONFIRMATION, BOOKED, due_at=now, now=now)
 

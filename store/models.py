@@ -44,6 +44,23 @@ class Clinic(SQLModel, table=True):
     waitlist_offers_per_day: int = Field(
         default=3, description="at most this many waitlist offers to one patient a day"
     )
+    auto_no_show_at: time | None = Field(
+        default=None,
+        description="local time each day when past appointments neither arrived nor "
+        "completed become no-shows; null: off",
+    )
+    no_show_followup_hours: str = Field(
+        default="2,24,72",
+        description="hours after a missed appointment's end for each recovery message (up to 3)",
+    )
+    recovery_days: int = Field(
+        default=30, description="a no-show rebooked within this many days counts as recovered"
+    )
+    care_delay_minutes: int | None = Field(
+        default=120, description="the care message this long after a visit; null: none"
+    )
+    survey_enabled: bool = False
+    survey_delay_minutes: int = 60
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -61,6 +78,10 @@ class Service(SQLModel, table=True):
     duration_minutes: int = 30
     self_bookable: bool = True
     active: bool = True
+    care_template: str | None = Field(
+        default=None,
+        description="template key of its care message (automations.care_*); null: the default",
+    )
 
 
 class Professional(SQLModel, table=True):
@@ -254,6 +275,39 @@ class Notification(SQLModel, table=True):
     outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NoShowRecovery(SQLModel, table=True):
+    """A missed appointment and whether its patient came back: the appointment that
+    rebooked them, if booked within the clinic's `recovery_days`."""
+
+    __tablename__ = "no_show_recovery"
+    __table_args__ = (Index("ix_no_show_recovery_missed", "clinic_id", "missed_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    appointment_id: int = Field(foreign_key="appointment.id", unique=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    missed_at: datetime = Field(sa_type=UTCDateTime, description="the missed appointment's start")
+    marked_at: datetime = Field(sa_type=UTCDateTime)
+    recovered_appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    recovered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SurveyResponse(SQLModel, table=True):
+    """The satisfaction survey of one completed appointment: when it was asked, the 1–5
+    score and the optional comment (empty when the patient declined)."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (Index("ix_survey_response_phone", "clinic_id", "phone", "asked_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    appointment_id: int = Field(foreign_key="appointment.id", unique=True)
+    phone: str
+    score: int | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    asked_at: datetime = Field(sa_type=UTCDateTime)
+    scored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    commented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Conversation(SQLModel, table=True):

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
+from store import after_visit
 from store.appointments import ACTIVE
 from store.models import (
     Appointment,
@@ -99,6 +100,8 @@ def reason_to_skip(
     session: Session, notification: Notification, now: datetime, rules: Rules
 ) -> str | None:
     """Why this notification must not go out now, or None if it still applies."""
+    if notification.kind in after_visit.KINDS:  # about a past appointment's outcome
+        return after_visit.reason_to_skip(session, notification, now)
     appointment = session.get(Appointment, notification.appointment_id)
     if notification.kind == WAITLIST_OFFER:
         return _offer_skip(session, appointment, now)
@@ -177,11 +180,14 @@ def queue(
     language: str | None = None,
     options: str | None = None,
     variables: Mapping[str, str] | None = None,
+    kind: str | None = None,
+    not_after: datetime | None = None,
 ) -> None:
     """Hand the rendered message to the outbox (useless once the appointment starts),
     with its language and tags for a template sent in its place outside the 24-hour
     window, and mark the notification queued; `link_outbox` then records which row it
-    became.
+    became. `kind` (the outbox row's, default the notification's) names the approved
+    template; `not_after` defaults to the appointment's start.
     Queuing the same notification twice yields one outbox row: the idempotency key
     decides."""
     appointment = session.get(Appointment, notification.appointment_id)
@@ -197,10 +203,11 @@ def queue(
         to_phone=patient.phone,
         body=body,
         now=now,
-        kind=notification.kind,
+        kind=kind or notification.kind,
         template=template,
         appointment_id=appointment.id,
-        not_after=(
+        not_after=not_after
+        or (
             appointment.hold_expires_at
             if notification.kind == WAITLIST_OFFER
             else notification.starts_at

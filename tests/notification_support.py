@@ -71,6 +71,7 @@ def book_at(
     phone: str = "+595981222333",
     professional: str = "ana",
     actor: Actor = STAFF,
+    service: str = "general",
     **patient_fields: object,
 ) -> int:
     """Book as staff (or `actor`) would: the appointment, its history, its reminders and,
@@ -78,13 +79,13 @@ def book_at(
     patient_id = patient(db, clinic.id, phone, **patient_fields)
     with transaction(db) as session:
         person = session.get(Patient, patient_id)
-        service = session.get(Service, clinic.services["general"])
-        assert person is not None and service is not None
+        offered = session.get(Service, clinic.services[service])
+        assert person is not None and offered is not None
         appointment = book(
             session,
             clinic_id=clinic.id,
             patient=person,
-            service=service,
+            service=offered,
             professional_id=clinic.professionals[professional],
             starts_at=starts_at,
             source_channel=actor.channel,

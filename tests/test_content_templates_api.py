@@ -189,3 +189,15 @@ def test_two_admins_saving_at_once_end_with_one_template(on_postgres: Engine) ->
     with transaction(on_postgres) as session:
         [saved] = list_templates(session, clinic.id)
         assert saved.content_sid in {"HX" + f"{n:x}" * 32 for n in range(1, 5)}
+
+
+def test_the_messages_after_a_visit_may_have_approved_templates(admin: Admin) -> None:
+    second = {"content_sid": SID, "variables": {"1": "patient_name", "2": "booking_link"}}
+    admin.ok("PUT", "/no_show_2/es", second, status=201)
+    only_in_the_second = {"content_sid": SID, "variables": {"1": "booking_link"}}
+    admin.fails("PUT", "/no_show_1/es", only_in_the_second, 422, "unknown_tag")
+    for kind in ("no_show_1", "no_show_3", "care", "survey"):
+        admin.ok(
+            "PUT", f"/{kind}/gn", {"content_sid": SID, "variables": {"1": "patient_name"}}, 201
+        )
+    assert "booking_link" in admin.ok("GET", "/no_show_2/es")["tags"]

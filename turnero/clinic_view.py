@@ -21,6 +21,7 @@ from bot.types import (
 from store.appointments import last_reminded, upcoming_with_names
 from store.conversations import PersonOnPhone, clinic_by_number
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
+from store.surveys import surveyed_since
 from store.waitlist import latest_offer
 from turnero.availability import StoreAvailability, booking_rules
 
@@ -133,6 +134,9 @@ class StoreAppointments:
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
         found = last_reminded(self.session, self.clinic_id, self.phone, since, self.now)
         return next((a for a in self.upcoming() if a.id == found), None) if found else None
+
+    def surveyed_since(self, since: datetime | None) -> int | None:
+        return surveyed_since(self.session, self.clinic_id, self.phone, since)
 
 
 class StoreWaitlist:

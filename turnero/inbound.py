@@ -39,6 +39,7 @@ from store.conversations import (
 from store.db import transaction
 from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
+from store.surveys import LOW_SCORE, record_comment, record_score
 from store.taps import tap_is_stale
 from turnero.clinic_view import CatalogCache, build_view
 from turnero.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
@@ -171,7 +172,7 @@ def _apply(
 ) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
     """Carry out the turn's effects; what came of a booking or a change goes back to the
     engine as an event, so what the patient hears about it comes from the flow too. Also
-    says whether the bot was paused for staff."""
+    says whether staff should look (the bot was paused, or a visit got a low score)."""
     replies, state, appointment, paused = list(turn.replies), turn.state, None, False
     for effect in turn.effects:
         event: Inbound | None = None
@@ -203,11 +204,31 @@ def _apply(
         elif effect.kind in WAITLIST_EFFECTS:
             event, taken = apply_waitlist(session, clinic, phone, effect, view.now, link_for)
             appointment = taken or appointment
+        elif effect.kind == "survey_score":
+            low = _score(session, clinic, effect, view.now)
+            paused = paused or low
+            event = Inbound(event="survey_scored_low" if low else "survey_scored")
+        elif effect.kind == "save_survey_comment":
+            record_comment(
+                session,
+                clinic.id or 0,
+                effect.data["appointment_id"],
+                effect.data.get("comment"),
+                view.now,
+            )
+            event = Inbound(event="survey_commented")
         if event is not None:
             follow = step(state, event, view)
             replies += follow.replies
             state = follow.state
     return replies, state, appointment, paused
+
+
+def _score(session: Session, clinic: Clinic, effect: Effect, now: datetime) -> bool:
+    """Keep a survey score; whether it is low enough for staff to call the patient."""
+    score = int(effect.data["score"])
+    record_score(session, clinic.id or 0, effect.data["appointment_id"], score, now)
+    return score <= LOW_SCORE
 
 
 def _opt(

@@ -16,17 +16,10 @@ from werkzeug.wrappers import Response
 from bot.render import format_day, format_moment
 from store.agenda import AgendaRow, agenda_row, block_offs_from, history, professionals
 from store.agenda import agenda as agenda_rows
-from store.appointments import (
-    ACTIVE,
-    Actor,
-    NotChangeable,
-    cancel,
-    complete,
-    mark_arrived,
-    mark_no_show,
-)
+from store.appointments import ACTIVE, Actor, NotChangeable, cancel, mark_arrived
 from store.db import transaction
 from store.models import Appointment, AppointmentStatus, BlockOff, Clinic, Professional
+from store.outcomes import complete, mark_no_show
 from turnero.console.common import (
     console,
     engine,
