@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, event, update
 from sqlmodel import Session, col, select
 
 from bot.links import appointment_id_from
@@ -21,6 +21,7 @@ from store.models import (
     Patient,
     Service,
 )
+from store.outbox import enqueue
 from tests.support import (
     PUBLIC_URL,
     Clock,
@@ -85,12 +86,28 @@ def current(db: Engine, appointment_id: int | None) -> Appointment:
 
 
 def reminder_goes_out(db: Engine, appointment_id: int | None, at: datetime) -> None:
-    """What the scheduler records when it queues a reminder."""
+    """What the scheduler does when it queues a reminder: the notification is queued and
+    the message is in the outbox for the patient's phone."""
     with transaction(db) as s:
         s.execute(
             update(Notification)
             .where(col(Notification.appointment_id) == appointment_id)
             .values(status=NotificationStatus.queued, updated_at=at)
+        )
+        appointment = s.get(Appointment, appointment_id)
+        patient = s.get(Patient, appointment.patient_id) if appointment else None
+        clinic = s.get(Clinic, appointment.clinic_id) if appointment else None
+        assert appointment and patient and clinic
+        enqueue(
+            s,
+            clinic_id=clinic.id or 0,
+            idempotency_key=f"appointment:{appointment_id}:reminder:test",
+            from_phone=clinic.whatsapp_number,
+            to_phone=patient.phone,
+            body="Recordatorio de tu turno…",
+            now=at,
+            kind="reminder",
+            appointment_id=appointment_id,
         )
 
 
@@ -275,3 +292,26 @@ def test_an_english_speaker_reschedules_in_english(patient, db, clinic):
     )
     assert "is now on Monday 30 November at 11:30" in patient.says("yes")
     assert current(db, appointment.id).starts_at == datetime(2026, 11, 30, 11, 30, tzinfo=ASU)
+
+
+def test_a_number_with_no_question_pending_reads_no_reminder_offer_or_survey(patient, db):
+    """One read of the phone's outbox tells that nothing was asked since its last message;
+    the lookups behind reminders, waitlist offers and surveys do not run."""
+    patient.says("hola")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement.lower())
+
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        patient.says("1")
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
+    assert any("from outbox_message" in s for s in statements)
+    looked_up = [
+        s
+        for s in statements
+        if "from notification" in s or "from waitlist_offer" in s or "from survey" in s
+    ]
+    assert looked_up == []

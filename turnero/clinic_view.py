@@ -21,6 +21,7 @@ from bot.types import (
 from store.appointments import last_reminded, upcoming_with_names
 from store.conversations import PersonOnPhone, clinic_by_number
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
+from store.prompts import asked_since
 from store.surveys import surveyed_since
 from store.waitlist import latest_offer
 from turnero.availability import StoreAvailability, booking_rules
@@ -104,12 +105,29 @@ class CatalogCache:
         return catalog
 
 
+class AskedSince:
+    """The kinds of business question that reached the phone after a given time, read
+    once per message and only if the engine asks (`store.prompts`)."""
+
+    def __init__(self, session: Session, clinic_id: int, phone: str) -> None:
+        self.session, self.clinic_id, self.phone = session, clinic_id, phone
+        self._asked: dict[datetime | None, frozenset[str]] = {}
+
+    def __call__(self, kind: str, since: datetime | None) -> bool:
+        if since not in self._asked:
+            self._asked[since] = asked_since(self.session, self.clinic_id, self.phone, since)
+        return kind in self._asked[since]
+
+
 class StoreAppointments:
     """The phone's upcoming appointments, read from the store the first time the engine
     asks (most messages never do)."""
 
-    def __init__(self, session: Session, clinic_id: int, phone: str, now: datetime) -> None:
+    def __init__(
+        self, session: Session, clinic_id: int, phone: str, now: datetime, asked: AskedSince
+    ) -> None:
         self.session, self.clinic_id, self.phone, self.now = session, clinic_id, phone, now
+        self.asked = asked
         self._upcoming: list[AppointmentSummary] | None = None
 
     def upcoming(self) -> list[AppointmentSummary]:
@@ -132,20 +150,26 @@ class StoreAppointments:
         return self._upcoming
 
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
+        if not self.asked("reminder", since):
+            return None
         found = last_reminded(self.session, self.clinic_id, self.phone, since, self.now)
         return next((a for a in self.upcoming() if a.id == found), None) if found else None
 
     def surveyed_since(self, since: datetime | None) -> int | None:
+        if not self.asked("survey", since):
+            return None
         return surveyed_since(self.session, self.clinic_id, self.phone, since)
 
 
 class StoreWaitlist:
     """The phone's waitlist offers, read only when a message could answer one."""
 
-    def __init__(self, session: Session, clinic_id: int, phone: str) -> None:
-        self.session, self.clinic_id, self.phone = session, clinic_id, phone
+    def __init__(self, session: Session, clinic_id: int, phone: str, asked: AskedSince) -> None:
+        self.session, self.clinic_id, self.phone, self.asked = session, clinic_id, phone, asked
 
     def offered_since(self, since: datetime | None) -> OfferSummary | None:
+        if not self.asked("waitlist_offer", since):
+            return None
         found = latest_offer(self.session, self.clinic_id, self.phone, since)
         return OfferSummary(found.id or 0) if found else None
 
@@ -153,6 +177,7 @@ class StoreWaitlist:
 def build_view(
     session: Session, catalog: Catalog, phone: str, people: list[PersonOnPhone], now: datetime
 ) -> ClinicView:
+    asked = AskedSince(session, catalog.info.id, phone)
     return ClinicView(
         clinic=catalog.info,
         services=catalog.services,
@@ -160,6 +185,6 @@ def build_view(
         people=[PersonInfo(p.id, p.name) for p in people if p.name],
         availability=StoreAvailability(session, catalog.clinic, now),
         now=now,
-        appointments=StoreAppointments(session, catalog.info.id, phone, now),
-        waitlist=StoreWaitlist(session, catalog.info.id, phone),
+        appointments=StoreAppointments(session, catalog.info.id, phone, now, asked),
+        waitlist=StoreWaitlist(session, catalog.info.id, phone, asked),
     )
