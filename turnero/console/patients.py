@@ -117,20 +117,17 @@ def _values(patient: Patient) -> dict[str, str]:
 @console.post("/patients/<int:patient_id>")
 @staff_required
 def save_patient(patient_id: int) -> Response:
+    with Session(engine()) as reader:
+        found = own_patient(reader, patient_id)
+        clinic = reader.get(Clinic, found.clinic_id)
+    assert clinic is not None
+    form, details, phone = _read_form(clinic)
+    if details is None or phone is None:
+        return page(
+            "patient.html", status=422, patient=found, form=form, languages=LANGUAGES, notice=None
+        )
     with transaction(engine()) as session:
         found = own_patient(session, patient_id, lock=True)
-        clinic = session.get(Clinic, found.clinic_id)
-        assert clinic is not None
-        form, details, phone = _read_form(clinic)
-        if details is None or phone is None:
-            return page(
-                "patient.html",
-                status=422,
-                patient=found,
-                form=form,
-                languages=LANGUAGES,
-                notice=None,
-            )
         changed = update_details(found, details)
         changed = move_to_phone(session, found, phone, now()) or changed
     return redirect(
