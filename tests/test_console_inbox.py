@@ -558,3 +558,27 @@ def test_reasons_are_in_the_staff_members_language(db: Engine, app, clinic) -> N
     english.sign_in("jane")
     panel = text_of(english.open("/console/failed"))
     assert error_words("63003", "en") in panel and "Fix and resend" in panel
+
+
+def test_the_inbox_puts_requests_for_staff_first_then_takeovers_then_the_latest(
+    db: Engine, app, clinic, desk: Desk, clock: Clock
+) -> None:
+    writers = {}
+    for name, phone in [
+        ("Pide Humano", "+595981000001"),
+        ("En Pausa", "+595981000002"),
+        ("Escribió Recién", "+595981000003"),
+    ]:
+        add_patient(db, clinic.id, phone, name)
+        writers[name] = WhatsAppPatient(app.test_client(), db, phone=phone)
+    writers["Pide Humano"].says("humano")
+    clock.advance(minutes=1)
+    writers["En Pausa"].says("hola")
+    desk.open("/console/conversations/+595981000002")
+    desk.submit("/console/conversations/+595981000002/pause")
+    clock.advance(minutes=1)
+    writers["Escribió Recién"].says("hola")
+    listed = re.findall(
+        r'href="/console/conversations/[^"]+">([^<]+)</a>', text_of(desk.open("/console/inbox"))
+    )
+    assert listed == ["Pide Humano", "En Pausa", "Escribió Recién"]
