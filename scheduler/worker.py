@@ -1,6 +1,6 @@
 """The process that runs the outbox dispatcher every few seconds, and the due-notifications
-pass and the end-of-day no-show pass every minute, with APScheduler 3. Nothing due is kept
-in APScheduler's job store: each run asks the store."""
+pass, the end-of-day no-show pass and the resumption of quiet takeovers every minute, with
+APScheduler 3. Nothing due is kept in APScheduler's job store: each run asks the store."""
 
 import logging
 from collections.abc import Callable
@@ -18,6 +18,8 @@ from scheduler.notifications import notifications_job
 from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
 from scheduler.waitlist import waitlist_job
+from store.db import transaction
+from store.takeover import resume_quiet
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ DISPATCH_JOB_ID = "dispatch_outbox"
 NOTIFICATIONS_JOB_ID = "due_notifications"
 WAITLIST_JOB_ID = "waitlist"
 NO_SHOWS_JOB_ID = "end_of_day_no_shows"
+RESUME_JOB_ID = "resume_quiet_takeovers"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,20 @@ def dispatch_job(
     return total
 
 
+def resume_job(engine: Engine, clock: Callable[[], datetime]) -> int:
+    """Hand back to the bot the conversations whose staff have been quiet for the clinic's
+    `bot_resume_after_minutes` (see `store.takeover`), logging instead of raising."""
+    try:
+        with transaction(engine) as session:
+            resumed = resume_quiet(session, clock())
+    except Exception:
+        log.exception("resuming quiet takeovers failed")
+        return 0
+    if resumed:
+        log.info("takeover: %s conversations handed back to the bot", resumed)
+    return resumed
+
+
 def run_worker(
     engine: Engine,
     channel: Channel,
@@ -107,6 +124,17 @@ def run_worker(
         kwargs={"pacer": Pacer()},  # one schedule per worker: pacing holds across runs
         seconds=interval_seconds,
         id=DISPATCH_JOB_ID,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        resume_job,
+        "interval",
+        args=(engine, clock),
+        seconds=notifications_interval_seconds,
+        id=RESUME_JOB_ID,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

@@ -66,10 +66,16 @@ class LockedConversation:
     id: int
     state: str  # JSON of the engine's ConversationState
     needs_staff: bool
+    taken_over_at: datetime | None = None
 
 
 _LOCK_CONVERSATION = (
-    select(col(Conversation.id), col(Conversation.state), col(Conversation.needs_staff))
+    select(
+        col(Conversation.id),
+        col(Conversation.state),
+        col(Conversation.needs_staff),
+        col(Conversation.taken_over_at),
+    )
     .where(
         col(Conversation.clinic_id) == bindparam("clinic_id"),
         col(Conversation.phone) == bindparam("phone"),
@@ -92,8 +98,8 @@ def lock_conversation(
             {**key, "state": "{}", "needs_staff": False, "updated_at": now},
         )
         found = connection.execute(_LOCK_CONVERSATION, key).one()
-    conversation_id, state, needs_staff = found
-    return LockedConversation(cast(int, conversation_id), state, needs_staff)
+    conversation_id, state, needs_staff, taken_over_at = found
+    return LockedConversation(cast(int, conversation_id), state, needs_staff, taken_over_at)
 
 
 _SAVE_CONVERSATION = (
@@ -161,13 +167,20 @@ def people_on_phone(
     return people
 
 
-def pause_bot(session: Session, clinic_id: int, phone: str) -> None:
-    """Staff take over everyone on this phone: the bot stays quiet until resumed."""
+def pause_bot(session: Session, clinic_id: int, phone: str, now: datetime | None = None) -> None:
+    """Staff take over everyone on this phone: the bot stays quiet until resumed. With
+    `now`, the conversation's quiet time (`Conversation.taken_over_at`) starts then."""
     session.connection().execute(
         update(Patient)
         .where(col(Patient.clinic_id) == clinic_id, col(Patient.phone) == phone)
         .values(bot_paused=True)
     )
+    if now is not None:
+        session.connection().execute(
+            update(Conversation)
+            .where(col(Conversation.clinic_id) == clinic_id, col(Conversation.phone) == phone)
+            .values(taken_over_at=now)
+        )
 
 
 def set_opted_out(

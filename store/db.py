@@ -51,6 +51,15 @@ def _utc_session(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+def translate(text: str | None, source: str, target: str) -> str | None:
+    """PostgreSQL's `translate` for SQLite: each character of `source` in `text` becomes
+    the one at the same place in `target`, or goes when `target` is shorter."""
+    if text is None:
+        return None
+    table = {ord(c): (target[i] if i < len(target) else None) for i, c in enumerate(source)}
+    return text.translate(table)
+
+
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -62,6 +71,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("translate", 3, translate, deterministic=True)
 
     database = engine.url.database
     queue = _WriterQueue(database) if database not in (None, "", ":memory:") else None

@@ -61,6 +61,9 @@ class Clinic(SQLModel, table=True):
     )
     survey_enabled: bool = False
     survey_delay_minutes: int = 60
+    bot_resume_after_minutes: int = Field(
+        default=120, description="a paused bot resumes after this long without staff acting"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -320,6 +323,11 @@ class Conversation(SQLModel, table=True):
     state: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     needs_staff: bool = False
     last_inbound_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    taken_over_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="when the bot was last paused or staff last wrote by hand (quiet time)",
+    )
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -327,6 +335,7 @@ class InboundMessage(SQLModel, table=True):
     """Every accepted inbound message, kept whatever the bot did with it."""
 
     __tablename__ = "inbound_message"
+    __table_args__ = (Index("ix_inbound_phone", "clinic_id", "from_phone", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
     message_sid: str = Field(unique=True)
@@ -354,6 +363,13 @@ class OutboxStatus(StrEnum):
     not_sendable = "not_sendable"  # outside the 24-hour window with no template (error_message)
 
 
+# Failures the failed-messages panel lists until staff handle them (`handled_at`).
+OPEN_FAILURE_STATUSES = ("failed", "undelivered", "not_sendable", "unconfirmed")
+OPEN_FAILURE = (
+    "status IN ('failed', 'undelivered', 'not_sendable', 'unconfirmed') AND handled_at IS NULL"
+)
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to send; written in the transaction that decided it, sent by the dispatcher."""
 
@@ -361,6 +377,13 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_phone", "clinic_id", "to_phone", "id"),
+        Index(
+            "ix_outbox_open_failures",
+            "clinic_id",
+            "id",
+            postgresql_where=text(OPEN_FAILURE),
+            sqlite_where=text(OPEN_FAILURE),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
@@ -392,6 +415,10 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     error_code: str | None = None
     error_message: str | None = None
+    handled_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="a failure staff have dealt with"
+    )
+    handled_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -15,7 +15,14 @@ from tests.support import Clock, add_patient, make_clinic
 from turnero import cli
 
 TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
-ROUTE_ARGS = {"appointment_id": 1, "action": "arrived", "block_off_id": 1}
+ROUTE_ARGS = {
+    "appointment_id": 1,
+    "action": "arrived",
+    "block_off_id": 1,
+    "patient_id": 1,
+    "message_id": 1,
+    "phone": "+595981222333",
+}
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 
 

@@ -40,6 +40,7 @@ from store.db import transaction
 from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
 from store.surveys import LOW_SCORE, record_comment, record_score
+from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
 from turnero.clinic_view import CatalogCache, build_view
 from turnero.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
@@ -103,6 +104,10 @@ def _handle(
         return Outcome.unknown_clinic
     conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
     people = people_on_phone(session, clinic.id or 0, message.from_phone, now)
+    if any(p.bot_paused for p in people) and resume_if_quiet(
+        session, clinic, message.from_phone, conversation.taken_over_at, now
+    ):
+        people = [replace(p, bot_paused=False) for p in people]
     inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
     # A paused bot leaves the message to staff, except an opt-out or opt-in, which is
     # honoured (and confirmed) at once. An opted-out patient who writes is answered as
@@ -185,7 +190,7 @@ def _apply(
                 chosen=effect.data.get("chosen", False),
             )
         elif effect.kind == "pause_bot":
-            pause_bot(session, clinic.id or 0, phone)
+            pause_bot(session, clinic.id or 0, phone, view.now)
             paused = True
         elif effect.kind == "book":
             appointment = _book(session, clinic, phone, effect, view)

@@ -12,7 +12,15 @@ def init_console(app: Flask, settings: Settings) -> None:
     """Register the console. CSRF is checked on the console's own forms only (its
     `before_request`), so Twilio's webhook, the admin API and the patient's page, which
     have their own checks, are untouched."""
-    from turnero.console import agenda, auth, block_offs, moves  # noqa: F401  (routes)
+    from turnero.console import (  # noqa: F401  (routes)
+        agenda,
+        auth,
+        block_offs,
+        failed,
+        inbox,
+        moves,
+        patients,
+    )
 
     app.config.update(
         WTF_CSRF_CHECK_DEFAULT=False,

@@ -18,8 +18,15 @@ from turnero.console.common import IDLE_TIMEOUT, console, csrf, engine, now, pag
 
 LIMIT = LoginLimit()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-PASSIVE = {"console.agenda_feed"}  # polled by the page itself: not a sign of activity
-ERRORS = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "bad_request"}
+# Polled by open pages themselves: not a sign of activity.
+PASSIVE = {"console.agenda_feed", "console.inbox_feed", "console.conversation_feed"}
+ERRORS = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "bad_request",
+    422: "bad_request",
+}
 
 
 def _session_user() -> StaffUser | None:

@@ -48,10 +48,21 @@ class NavItem:
     badge: Callable[[StaffUser], int] | None = None
 
 
+def open_failures(user: StaffUser) -> int:
+    """The failed messages of the user's clinic that nobody has handled yet."""
+    from sqlmodel import Session
+
+    from store.failed import count_open
+
+    with Session(engine()) as session:
+        return count_open(session, user.clinic_id)
+
+
 NAVIGATION: list[NavItem] = [
     NavItem("console.agenda", "nav_agenda"),
     NavItem("console.inbox", "nav_inbox"),
-    NavItem("console.failed_messages", "nav_failed"),
+    NavItem("console.patients", "nav_patients"),
+    NavItem("console.failed_messages", "nav_failed", badge=open_failures),
     NavItem("console.templates", "nav_templates", admin_only=True),
     NavItem("console.block_offs", "nav_block_offs", admin_only=True),
     NavItem("console.settings", "nav_settings", admin_only=True),
