@@ -1,5 +1,5 @@
 """How fast patients' words about when are understood: `bot.when.read_when` over the test
-corpus (207 utterances in Spanish, English and Guarani, mixed and with typos), in-process
+corpus (214 utterances in Spanish, English and Guarani, mixed and with typos), in-process
 on one core. Reported apart: the utterances our vocabulary reads and those left to
 dateparser ("December the 15th"), which is far slower. Informative: no target.
 

@@ -137,8 +137,8 @@ def read_when(text: str, today: date, *, bare_number_is_time: bool = False) -> W
     part, said = _take_part(said, vocabulary)
     at, said = _take_time(said, part, vocabulary, bare_number_is_time)
     days, week, said = _take_days(said, today, vocabulary)
-    if not (days or at or part) and re.search(r"[a-z]{3}", said):
-        days = _dateparser(said, today)
+    if not (days or at or part) and re.search(r"[a-z]{3}", said) and re.search(r"\d", said):
+        days = _dateparser(said, today)  # only text with a number: it costs milliseconds
     return When(days=days, week=week, time=at, part=part)
 
 

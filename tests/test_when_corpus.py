@@ -223,6 +223,11 @@ CORPUS: list[tuple[str, str]] = [
     ("mañana in the morning", "2026-11-26 morning"),
     ("koero 9:30", "2026-11-26 09:30"),
     ("semana oúva a la mañana", "week 2026-11-30..2026-12-06 morning"),
+    # -- left to dateparser
+    ("in 3 days", "2026-11-28"),
+    ("dentro de 3 dias", "2026-11-28"),
+    ("en 2 semanas", "2026-12-09"),
+    ("in 2 weeks", "2026-12-09"),
     # -- nothing about when
     ("banana", "nothing"),
     ("👍", "nothing"),
