@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -117,65 +118,31 @@ def run_worker(
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
     )
-    scheduler.add_job(
-        dispatch_job,
-        "interval",
-        args=(engine, channel, clock),
-        kwargs={"pacer": Pacer()},  # one schedule per worker: pacing holds across runs
-        seconds=interval_seconds,
-        id=DISPATCH_JOB_ID,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-        next_run_time=datetime.now(UTC),
-    )
-    scheduler.add_job(
-        resume_job,
-        "interval",
-        args=(engine, clock),
-        seconds=notifications_interval_seconds,
-        id=RESUME_JOB_ID,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-        next_run_time=datetime.now(UTC),
-    )
+
+    def every(seconds: float, job: Callable[..., Any], job_id: str, **kwargs: Any) -> None:
+        """Run `job(engine, ...)` every `seconds`; runs never overlap, missed runs collapse
+        into one, and however late a run is, it still runs (the store says what is due)."""
+        scheduler.add_job(
+            job,
+            "interval",
+            args=(engine, *kwargs.pop("args", (clock,))),
+            kwargs=kwargs,
+            seconds=seconds,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+
+    # one pacing schedule per worker: pacing holds across runs
+    every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), pacer=Pacer())
+    every(notifications_interval_seconds, resume_job, RESUME_JOB_ID)
     if links is not None:
-        scheduler.add_job(
-            waitlist_job,
-            "interval",
-            args=(engine, clock),
-            kwargs={"base_url": links.base_url, "secret": links.secret},
-            seconds=notifications_interval_seconds,
-            id=WAITLIST_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.add_job(
-            notifications_job,
-            "interval",
-            args=(engine, clock),
-            kwargs={"base_url": links.base_url, "secret": links.secret},
-            seconds=notifications_interval_seconds,
-            id=NOTIFICATIONS_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.add_job(
-            auto_no_show_job,
-            "interval",
-            args=(engine, clock),
-            seconds=notifications_interval_seconds,
-            id=NO_SHOWS_JOB_ID,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-        )
+        link_args = {"base_url": links.base_url, "secret": links.secret}
+        every(notifications_interval_seconds, waitlist_job, WAITLIST_JOB_ID, **link_args)
+        every(notifications_interval_seconds, notifications_job, NOTIFICATIONS_JOB_ID, **link_args)
+        every(notifications_interval_seconds, auto_no_show_job, NO_SHOWS_JOB_ID)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
