@@ -193,15 +193,7 @@ def appointment(token: str) -> str:
 
 @self_service.post("/a/<token>/confirm")
 def confirm_attendance(token: str) -> Redirect:
-    _require_link(token)
-    _require_form(token)
-    with transaction(_engine()) as session:
-        info = _load(session, token, lock=True)
-        try:
-            changed = confirm(session, info.appointment, PATIENT, _now())
-        except NotChangeable as error:
-            return _back(token, _refusal(error))
-    return _back(token, "confirmed" if changed else "already_confirmed")
+    return _change(token, confirm, "confirmed", "already_confirmed")
 
 
 @self_service.get("/a/<token>/cancel")
@@ -213,15 +205,21 @@ def cancel_question(token: str) -> str:
 
 @self_service.post("/a/<token>/cancel")
 def cancel_appointment(token: str) -> Redirect:
+    return _change(token, cancel, "cancelled", "already_cancelled")
+
+
+def _change(token: str, change: Callable[..., bool], done: str, already: str) -> Redirect:
+    """Confirm or cancel from the page's form, the row locked; back to the page saying
+    what came of it (done, already so, or why not)."""
     _require_link(token)
     _require_form(token)
     with transaction(_engine()) as session:
         info = _load(session, token, lock=True)
         try:
-            changed = cancel(session, info.appointment, PATIENT, _now())
+            changed = change(session, info.appointment, PATIENT, _now())
         except NotChangeable as error:
             return _back(token, _refusal(error))
-    return _back(token, "cancelled" if changed else "already_cancelled")
+    return _back(token, done if changed else already)
 
 
 def _service(info: AppointmentInfo) -> ServiceInfo:
