@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from store.db import insert_or_skip
 from store.models import OutboxMessage, OutboxStatus
@@ -84,6 +84,15 @@ def enqueue(
         }
         added += session.connection().execute(statement, row).first() is not None
     return added
+
+
+def last_message_to(engine: Engine, phone: str) -> int:
+    """The newest row queued for one phone (0 for none): what a fresh chat starts after."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(func.max(OutboxMessage.id)).where(OutboxMessage.to_phone == phone)
+        ).one()
+        return found or 0
 
 
 def messages_to(engine: Engine, phone: str, after_id: int = 0, limit: int = 50) -> list[dict]:

@@ -29,7 +29,11 @@ def signed_post(
     )
 
 
-def inbound_form(phone: str, clinic_number: str, line: str, account_sid: str) -> dict[str, str]:
+def inbound_form(
+    phone: str, clinic_number: str, line: str, account_sid: str, profile: str = "Terminal"
+) -> dict[str, str]:
+    """The form Twilio posts for one WhatsApp line ("/audio" a voice note, "/tap ID" a
+    button)."""
     form = {
         "MessageSid": "SM" + uuid.uuid4().hex,
         "AccountSid": account_sid,
@@ -37,7 +41,7 @@ def inbound_form(phone: str, clinic_number: str, line: str, account_sid: str) ->
         "To": f"whatsapp:{clinic_number}",
         "Body": line,
         "NumMedia": "0",
-        "ProfileName": "Terminal",
+        "ProfileName": profile,
         "WaId": phone.lstrip("+"),
     }
     if line.startswith("/audio"):

@@ -82,7 +82,7 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     page.get_by_role("button", name="Ingresar").click()
 
     assert page.get_by_role("heading", name="Agenda · martes 1 de diciembre").is_visible()
-    agenda = page.locator("#agenda")
+    agenda = page.locator("#live")
     assert agenda.get_by_text("María Pérez").is_visible()
     assert agenda.get_by_text("Odontología · Dr. Luis Ortiz").is_visible()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,12 @@ class NavItem:
     label: str
     admin_only: bool = False
     badge: Callable[[StaffUser], int] | None = None
+    shown: Callable[[], bool] | None = None  # e.g. the simulator, in the sandbox only
+
+
+def sandbox_on() -> bool:
+    """Nothing leaves the machine: no Twilio credentials (the simulator needs this)."""
+    return bool(ctx("settings").sandbox)
 
 
 def open_failures(user: StaffUser) -> int:
@@ -66,6 +72,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("console.templates", "nav_templates", admin_only=True),
     NavItem("console.block_offs", "nav_block_offs", admin_only=True),
     NavItem("console.settings", "nav_settings", admin_only=True),
+    NavItem("console.simulator", "nav_simulator", shown=sandbox_on),
 ]
 
 
@@ -148,6 +155,8 @@ def navigation(user: StaffUser | None) -> list[tuple[str, str, int, bool]]:
         if item.endpoint not in current_app.view_functions:
             continue
         if item.admin_only and user.role != StaffRole.admin:
+            continue
+        if item.shown and not item.shown():
             continue
         badge = item.badge(user) if item.badge else 0
         current = request.endpoint == item.endpoint

@@ -1,6 +1,7 @@
-// Keeps an open inbox or conversation current: every few seconds it asks the page's feed
-// whether anything changed and, if so, swaps in what the server rendered (escaped there).
-// On a conversation it also opens or closes the reply form as WhatsApp's window does.
+// Keeps an open agenda, inbox or conversation current: every few seconds it asks the
+// page's feed whether anything changed and, if so, swaps in what the server rendered
+// (escaped there). On a conversation it also opens or closes the reply form as WhatsApp's
+// window does.
 // Without JavaScript the page simply shows what it showed when loaded.
 (function () {
   "use strict";
