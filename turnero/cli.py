@@ -221,10 +221,16 @@ def _demo(args: argparse.Namespace) -> int:
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
     admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
+    simulator = (
+        f"or in the browser, signed in: http://{args.host}:{args.port}/console/simulator\n"
+        if settings.sandbox
+        else ""
+    )
     print(
         f"\nTurnero demo: {clinic.name}, WhatsApp {clinic.whatsapp_number}, channel: {mode}\n"
         f"Web app on http://{args.host}:{args.port}; worker running.\n"
         "Try it from another terminal:  turnero chat\n"
+        f"{simulator}"
         f"Admin API: curl -H 'Authorization: Bearer {admin_token}' "
         f"http://{args.host}:{args.port}/admin/api/clinics/{clinic.id}/notification-rules\n"
         f"Staff console: http://{args.host}:{args.port}/console/  login {login}, "
