@@ -34,10 +34,8 @@ from tests.notification_support import (
     patient,
     run_pass,
 )
-from tests.support import AUTH_TOKEN, PUBLIC_URL, Clock, WhatsAppPatient, make_clinic
+from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
 from tests.window_support import approve, variables_sent
-from turnero.settings import Settings
-from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
 BOOKED_AT = datetime(2026, 12, 4, 10, 0, tzinfo=ASU)  # a Friday
@@ -62,14 +60,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def whatsapp(db: Engine, clock: Clock, clinic) -> WhatsAppPatient:
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key="recovery-secret",
-    )
-    return WhatsAppPatient(create_app(settings, clock=clock, engine=db).test_client(), db)
+    return WhatsAppPatient(make_app(db, clock, secret_key="recovery-secret").test_client(), db)
 
 
 def missed(db: Engine, clinic, **patient_fields: object) -> int:

@@ -30,9 +30,7 @@ from tests.notification_support import (
     run_pass,
     writes,
 )
-from tests.support import AUTH_TOKEN, PUBLIC_URL, Clock, WhatsAppPatient, make_clinic
-from turnero.settings import Settings
-from webhook import create_app
+from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
 
 ASU = ZoneInfo("America/Asuncion")
 BOOKED_AT = datetime(2026, 12, 4, 10, 0, tzinfo=ASU)
@@ -54,14 +52,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def whatsapp(db: Engine, clock: Clock, clinic) -> WhatsAppPatient:
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key="post-visit-secret",
-    )
-    return WhatsAppPatient(create_app(settings, clock=clock, engine=db).test_client(), db)
+    return WhatsAppPatient(make_app(db, clock, secret_key="post-visit-secret").test_client(), db)
 
 
 def visit(db: Engine, clinic, *, service_professional: str = "ana", **patient_fields) -> int:

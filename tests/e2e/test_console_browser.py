@@ -2,7 +2,6 @@
 signs in, reads the day's agenda, moves an appointment, and sees a booking the bot just
 made appear without reloading. The agenda's screenshot goes to docs/screenshots/."""
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from store.models import Appointment, OutboxMessage
 from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
+from tests.e2e.conftest import served
 from tests.support import Clock, add_patient, make_clinic
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "agenda.png"
@@ -30,12 +29,8 @@ def live_console(db: Engine, tmp_path, clinic) -> Iterator[str]:
     """The real app on a free local port, polling its feed every second."""
     app = console_app(db, tmp_path, Clock(NOW))
     app.config["CONSOLE_POLL_SECONDS"] = 1
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(app) as url:
+        yield url
 
 
 def _a_busy_morning(db: Engine, clinic) -> int:

@@ -3,7 +3,6 @@ Playwright): the desk pauses the bot for a patient, sees what she writes arrive 
 reload while the bot stays silent, answers by hand, and fixes a wrong number to resend a
 failed reminder. The conversation's screenshot goes to docs/screenshots/inbox.png."""
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from werkzeug.serving import make_server
 
 from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
@@ -21,6 +19,7 @@ from store.db import transaction
 from store.models import OutboxMessage, Patient
 from store.outbox import enqueue
 from tests.console_support import NOW, PASSWORD, add_staff
+from tests.e2e.conftest import served
 from tests.notification_support import writes
 from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
 from tests.window_support import CONFIRMATION_SID, approve
@@ -50,12 +49,8 @@ def app(db: Engine, clock: Clock, clinic) -> Any:
 
 @pytest.fixture
 def live_console(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture

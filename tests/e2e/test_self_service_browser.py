@@ -2,19 +2,18 @@
 patient confirms, moves and cancels an appointment by clicking, against the real app
 served on a local port."""
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
-from werkzeug.serving import make_server
 
 from bot.links import self_service_url
 from store.booking import book
 from store.db import transaction
 from store.models import Appointment, Patient, Service
+from tests.e2e.conftest import served
 from tests.support import Clock, add_patient, make_clinic
 from turnero.settings import Settings
 from webhook import create_app
@@ -30,14 +29,8 @@ def live_app(db: Engine, tmp_path) -> Iterator[tuple[str, str, Clock]]:
     clock = Clock(NOW)
     secret = "browser-test-secret"
     settings = Settings(secret_key=secret, instance_dir=tmp_path, database_url=str(db.url))
-    server = make_server(
-        "127.0.0.1", 0, create_app(settings, clock=clock, engine=db), threaded=True
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", secret, clock
-    server.shutdown()
-    thread.join()
+    with served(create_app(settings, clock=clock, engine=db)) as url:
+        yield url, secret, clock
 
 
 def _appointment(engine: Engine) -> int:

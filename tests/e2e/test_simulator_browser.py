@@ -2,7 +2,6 @@
 trainee writes to the demo clinic from the phone-shaped chat; each line goes through the
 real webhook, signed like Twilio's, and the bot's answers appear in the chat."""
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from store.models import InboundMessage
 from tests.console_support import NOW, PASSWORD, add_staff, console_app
+from tests.e2e.conftest import served
 from tests.support import Clock, make_clinic
 
 
@@ -21,12 +20,8 @@ from tests.support import Clock, make_clinic
 def live_sandbox(db: Engine, tmp_path: Path) -> Iterator[str]:
     app = console_app(db, tmp_path, Clock(NOW))  # no Twilio credentials: the sandbox
     app.config.update(SESSION_COOKIE_SECURE=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(app) as url:
+        yield url
 
 
 def test_a_trainee_books_through_the_simulator(chromium: Any, live_sandbox: str, db: Engine):
