@@ -1,6 +1,7 @@
 """Staff accounts of the console: creating them, checking a password, and the failed
 sign-ins the rate limit counts (in the database, so every web worker sees the same)."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -166,3 +167,54 @@ def signed_in(session: Session, user: StaffUser, now: datetime) -> None:
     user.last_login_at = now
     session.add(user)
     session.flush()
+
+
+class LastAdmin(ValueError):
+    """The change would leave the clinic without an active admin."""
+
+
+def clinic_staff(session: Session, clinic_id: int) -> list[StaffUser]:
+    """The clinic's accounts: active ones first, then by name."""
+    return list(
+        session.exec(
+            select(StaffUser)
+            .where(StaffUser.clinic_id == clinic_id)
+            .order_by(col(StaffUser.active).desc(), func.lower(StaffUser.display_name))
+        ).all()
+    )
+
+
+def update_account(
+    session: Session, user: StaffUser, *, display_name: str, role: str, language: str, active: bool
+) -> bool:
+    """Change an account's name, role, language and whether it may sign in; whether
+    anything changed. LastAdmin refuses to leave the clinic with no active admin."""
+    if not display_name.strip():
+        raise ValueError("name is required")
+    if role not in set(StaffRole) or language not in LANGUAGES:
+        raise ValueError("unknown role or language")
+    stays_admin = role == StaffRole.admin and active
+    if user.role == StaffRole.admin and user.active and not stays_admin:
+        admins = session.exec(
+            select(func.count()).where(
+                StaffUser.clinic_id == user.clinic_id,
+                StaffUser.role == StaffRole.admin,
+                col(StaffUser.active),
+                StaffUser.id != user.id,
+            )
+        ).one()
+        if admins == 0:
+            raise LastAdmin(user.login)
+    wanted = (display_name.strip(), role, language, active)
+    if (user.display_name, user.role, user.language, user.active) == wanted:
+        return False
+    user.display_name, user.role, user.language, user.active = wanted
+    session.add(user)
+    session.flush()
+    return True
+
+
+def password_stamp(user: StaffUser) -> str:
+    """A short mark of the account's current password, kept in its sessions: a new
+    password ends every session signed in with the old one."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]

@@ -20,6 +20,7 @@ ROUTE_ARGS = {
     "action": "arrived",
     "block_off_id": 1,
     "patient_id": 1,
+    "user_id": 1,
     "message_id": 1,
     "phone": "+595981222333",
 }
@@ -46,10 +47,12 @@ def desk(app) -> Desk:
     return Desk(app.test_client())
 
 
-def _console_routes(app) -> list[tuple[str, str]]:
+def _console_routes(app, admin_only: bool = False) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("console.") or rule.endpoint in PUBLIC:
+            continue
+        if admin_only and not getattr(app.view_functions[rule.endpoint], "console_admin", False):
             continue
         path = rule.build({k: v for k, v in ROUTE_ARGS.items() if k in rule.arguments})[1]
         found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
@@ -197,6 +200,17 @@ def test_the_front_desk_cannot_open_admin_pages(db: Engine, clinic, desk: Desk):
     assert refused.status_code == 403
     assert "solo para la administración" in refused.get_data(as_text=True)
     assert desk.submit("/console/block-offs/1/delete").status_code == 403
+
+
+def test_every_admin_route_refuses_the_front_desk(app, db: Engine, clinic, desk: Desk):
+    add_staff(db, clinic.id, "ana")
+    desk.sign_in("ana")
+    routes = _console_routes(app, admin_only=True)
+    assert ("GET", "/console/block-offs") in routes and ("GET", "/console/staff") in routes
+    for method, path in routes:
+        desk.open("/console/agenda")
+        response = desk.client.open(path, method=method, data={"csrf_token": desk.token()})
+        assert response.status_code == 403, (method, path)
 
 
 def test_admins_open_admin_pages(db: Engine, clinic, desk: Desk):

@@ -60,11 +60,12 @@ def _pages(page: Any, url: str) -> list[str]:
         ("/console/agenda", "/console/appointments/"),
         ("/console/patients?q=Mar", "/console/patients/"),
         ("/console/inbox", "/console/conversations/"),
+        ("/console/staff", "/console/staff/"),
     ]:
         page.goto(url + section)
         found = page.locator(f'main a[href*="{detail}"]').first
         details.append(found.evaluate("a => a.href"))
-    return sections + details
+    return [*sections, *details, f"{url}/console/account"]
 
 
 def test_every_page_has_names_a_heading_and_fits_a_phone(

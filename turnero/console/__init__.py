@@ -13,6 +13,7 @@ def init_console(app: Flask, settings: Settings) -> None:
     `before_request`), so Twilio's webhook, the admin API and the patient's page, which
     have their own checks, are untouched."""
     from turnero.console import (  # noqa: F401  (routes)
+        accounts,
         agenda,
         auth,
         block_offs,

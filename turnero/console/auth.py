@@ -13,7 +13,14 @@ from werkzeug.wrappers import Response
 
 from store.db import transaction
 from store.models import StaffUser
-from store.staff import LoginLimit, check_credentials, is_locked, record_failure, signed_in
+from store.staff import (
+    LoginLimit,
+    check_credentials,
+    is_locked,
+    password_stamp,
+    record_failure,
+    signed_in,
+)
 from turnero.console.common import IDLE_TIMEOUT, console, csrf, engine, now, page, public
 
 LIMIT = LoginLimit()
@@ -31,7 +38,8 @@ ERRORS = {
 
 def _session_user() -> StaffUser | None:
     """The staff member of this session, or None (and the session emptied) when there is
-    none, the account is gone or disabled, or the session was idle too long."""
+    none, the account is gone or disabled, its password changed since the sign-in, or the
+    session was idle too long."""
     staff_id, seen = session.get("staff_id"), session.get("seen")
     if staff_id is None:
         return None
@@ -42,7 +50,7 @@ def _session_user() -> StaffUser | None:
         return None
     with Session(engine(), expire_on_commit=False) as reader:
         user = reader.get(StaffUser, staff_id)
-    if user is None or not user.active:
+    if user is None or not user.active or session.get("pw") != password_stamp(user):
         session.clear()
         return None
     if request.endpoint not in PASSIVE:
@@ -113,6 +121,7 @@ def login_submit() -> Response:
     session.permanent = True
     session["staff_id"] = user.id
     session["seen"] = moment.timestamp()
+    session["pw"] = password_stamp(user)
     return redirect(_safe_next(target), code=303)
 
 

@@ -141,6 +141,7 @@ def admin_required(view: View) -> View:
             abort(403)
         return view(*args, **kwargs)
 
+    wrapper.console_admin = True  # type: ignore[attr-defined]
     return cast(View, wrapper)
 
 
