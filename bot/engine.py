@@ -570,7 +570,9 @@ class _Run:
 
     def answer_text(self, state: State, inbound: Inbound) -> None:
         value = " ".join(inbound.text.split())
-        limit = {"comment": COMMENT_LIMIT, "text": FREE_TEXT_LIMIT}.get(state.read or "", TEXT_LIMIT)
+        limit = {"comment": COMMENT_LIMIT, "text": FREE_TEXT_LIMIT}.get(
+            state.read or "", TEXT_LIMIT
+        )
         if (state.read == "optional_text" and normalize(value) in words_any("skip")) or (
             state.read == "comment" and _declines(value)
         ):
