@@ -123,6 +123,8 @@ def test_accepting_books_the_time_and_tells_the_patient(db: Engine, clinic, desk
     agenda = text_of(desk.open(f"/console/agenda?day={appointment.starts_at.date()}"))
     assert "Rosa Giménez" in agenda
     assert 'class="badge"' not in text_of(desk.open("/console/agenda"))
+    conversation = text_of(desk.open(f"/console/conversations/{PHONE}"))
+    assert "Pedido de turno aceptado" in conversation and appointment.code in conversation
     assert "Rosa Giménez" in text_of(desk.open("/console/requests"))  # answered recently
 
 

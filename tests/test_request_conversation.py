@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, event, update
 from sqlmodel import Session, col, select
 
 from store.db import transaction
@@ -189,3 +189,26 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
     assert "Ese servicio ya no se ofrece" in gone and "1. Consulta general" in gone
     assert "2. Odontología" not in gone
     assert requests_of(db) == []
+
+
+def test_the_request_costs_one_insert_and_the_steps_before_it_none(
+    patient: WhatsAppPatient, db: Engine
+):
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.lower().split()))
+
+    for answer in ("hola", "sí", "Rosa Giménez", "1", "cualquier día"):
+        patient.says(answer)
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        patient.says("saltar")  # a step: nothing about requests is read or written
+        steps = [s for s in statements if "appointment_request" in s]
+        statements.clear()
+        patient.says("sí")
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
+    assert steps == []
+    touched = [s.split(" ")[0] for s in statements if "appointment_request" in s]
+    assert touched == ["update", "insert"]  # withdraw an open one, then the one insert

@@ -59,9 +59,7 @@ def upgrade() -> None:
         postgresql_where=sa.text(OPEN_REQUEST),
         sqlite_where=sa.text(OPEN_REQUEST),
     )
-    op.create_index(
-        "ix_request_clinic_created", "appointment_request", ["clinic_id", "created_at"]
-    )
+    op.create_index("ix_request_clinic_created", "appointment_request", ["clinic_id", "created_at"])
 
 
 def downgrade() -> None:
