@@ -90,7 +90,7 @@ def test_the_list_shows_open_requests_oldest_first_with_a_badge(db: Engine, clin
     request_from(db, clinic.id, phone="+595981444555", name="Pedro Ruiz", minutes_ago=60 * 26)
     page = text_of(desk.open("/console/requests"))
     assert page.index("Pedro Ruiz") < page.index("Rosa Giménez")  # waited longest
-    assert "espera hace 1 días" in page and "espera hace 30 min" in page
+    assert "espera hace 1 d" in page and "espera hace 30 min" in page
     assert "miércoles a la mañana" in page and "control anual" in page
     assert f'href="/console/conversations/{PHONE}"' in page
     assert 'aria-label="2 pendientes">2</span>' in text_of(desk.open("/console/agenda"))
