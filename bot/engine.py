@@ -32,6 +32,7 @@ TIMES_OFFERED = 20
 NAME_LIMIT = 80
 TEXT_LIMIT = 60
 COMMENT_LIMIT = 1000
+FREE_TEXT_LIMIT = 300  # `read: text`, e.g. the days an appointment request would like
 SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
 ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 OFFER_ANSWERS = ("take", "pass")  # a waitlist offer's 1, 2
@@ -278,6 +279,8 @@ class _Run:
             self.ask(self.state)
 
     def ask(self, state: State) -> None:
+        if self.turned_away(state):
+            return
         if not state.choose:
             self.say(state.ask or "", self.summary())
             return
@@ -331,6 +334,14 @@ class _Run:
             }
         elif kind == "save_survey_comment":
             data["comment"] = draft.comment
+        elif kind == "request_appointment":
+            data = {
+                "name": draft.name,
+                "service_id": draft.service,
+                "preferred": draft.preferred,
+                "comment": draft.comment,
+                "language": self.conv.language,
+            }
         elif kind == "book":
             draft = self.conv.draft
             data = {
@@ -354,6 +365,8 @@ class _Run:
             self.conv.history = []
         elif state.wait:
             self.say("booking.please_wait")
+        elif self.turned_away(state):
+            pass
         elif state.choose:
             self.answer_choice(state, inbound)
         elif state.read == "yes_no":
@@ -362,6 +375,16 @@ class _Run:
             self.answer_day(state, inbound.text)
         else:
             self.answer_text(state, inbound)
+
+    def turned_away(self, state: State) -> bool:
+        """At a clinic that books known patients only, a phone with nobody known on it
+        goes where the state's `when_unknown` says (the appointment request) instead."""
+        if state.when_unknown is None or self.view.people:
+            return False
+        if not self.view.clinic.only_known_patients:
+            return False
+        self.act(state.when_unknown)
+        return True
 
     def greet(self) -> None:
         people = self.view.people
@@ -547,7 +570,9 @@ class _Run:
 
     def answer_text(self, state: State, inbound: Inbound) -> None:
         value = " ".join(inbound.text.split())
-        limit = COMMENT_LIMIT if state.read == "comment" else TEXT_LIMIT
+        limit = {"comment": COMMENT_LIMIT, "text": FREE_TEXT_LIMIT}.get(
+            state.read or "", TEXT_LIMIT
+        )
         if (state.read == "optional_text" and normalize(value) in words_any("skip")) or (
             state.read == "comment" and _declines(value)
         ):
@@ -559,7 +584,7 @@ class _Run:
         elif not value or len(value) > limit:
             self.not_understood()
             return
-        setattr(self.conv.draft, state.id, value or None)
+        setattr(self.conv.draft, state.keep or state.id, value or None)
         self.enter(state.next_for(None) or self.flow.idle)
 
     # -- what the choices are ------------------------------------------------------------
@@ -692,6 +717,8 @@ class _Run:
         if draft.slot_start:
             tags["time"] = draft.slot_start.astimezone(view.clinic.rules.timezone)
         tags["horizon_days"] = view.clinic.rules.horizon_days
+        tags["preferred"] = draft.preferred or ""
+        tags["comment"] = draft.comment or Label("labels.no_comment")
         tags["part"] = _PART_LABEL.get(draft.part or "", Label("labels.any_time"))
         if professional is None:
             tags["professional_or_any"] = Label("labels.any_professional")

@@ -7,8 +7,10 @@ from typing import Any
 
 import yaml
 
+from bot.types import BookingDraft
+
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
-READ_KINDS = {"date", "day", "time", "name", "optional_text", "comment", "yes_no"}
+READ_KINDS = {"date", "day", "time", "name", "optional_text", "text", "comment", "yes_no"}
 CHOICE_SOURCES = {
     "services",
     "professionals",
@@ -57,6 +59,10 @@ class State:
     next: dict[str, str] = field(default_factory=dict)  # choice id or "default" → state
     when_empty: Action | None = None
     when_full: Action | None = None
+    # taken instead of asking, at a clinic that books known patients only, when nobody on
+    # the phone is known
+    when_unknown: Action | None = None
+    keep: str | None = None  # the draft field a text answer goes to (default: the state's id)
     yes: Action | None = None
     no: Action | None = None
     on_enter: Action | None = None
@@ -88,7 +94,7 @@ class Flow:
     def _actions(self) -> list[Action]:
         actions = [*self.commands.values(), *self.events.values()]
         for s in self.states.values():
-            actions += [a for a in (s.when_empty, s.when_full, s.yes, s.no, s.on_enter) if a]
+            actions += [a for a in _state_actions(s) if a]
         return actions
 
 
@@ -105,6 +111,8 @@ def _state(state_id: str, raw: dict[str, Any]) -> State:
         next=nxt if isinstance(nxt, dict) else ({"default": nxt} if nxt else {}),
         when_empty=Action.parse(raw["when_empty"], where) if "when_empty" in raw else None,
         when_full=Action.parse(raw["when_full"], where) if "when_full" in raw else None,
+        when_unknown=Action.parse(raw["when_unknown"], where) if "when_unknown" in raw else None,
+        keep=raw.get("keep"),
         yes=Action.parse(raw["on_yes"], where) if "on_yes" in raw else None,
         no=Action.parse(raw["on_no"], where) if "on_no" in raw else None,
         on_enter=Action.parse(raw["on_enter"], where) if "on_enter" in raw else None,
@@ -129,9 +137,20 @@ def parse_flow(raw: dict[str, Any], template_keys: dict[str, set[str]]) -> Flow:
     return flow
 
 
+def _state_actions(state: State) -> tuple[Action | None, ...]:
+    return (
+        state.when_empty,
+        state.when_full,
+        state.when_unknown,
+        state.yes,
+        state.no,
+        state.on_enter,
+    )
+
+
 def _targets(flow: Flow, state: State) -> set[str]:
     found = set(state.next.values())
-    for action in (state.when_empty, state.when_full, state.yes, state.no, state.on_enter):
+    for action in _state_actions(state):
         if action and action.next:
             found.add(action.next)
     return found
@@ -146,6 +165,8 @@ def _check(flow: Flow, template_keys: dict[str, set[str]]) -> None:
             problems.append(f"state {s.id}: unknown answer kind {s.read!r}")
         if s.read == "yes_no" and not (s.yes and s.no):
             problems.append(f"state {s.id}: a yes/no question needs both on_yes and on_no")
+        if s.keep and s.keep not in BookingDraft.__dataclass_fields__:
+            problems.append(f"state {s.id}: keeps its answer in unknown field {s.keep!r}")
         if s.ask and not (s.choose or s.read):
             problems.append(f"state {s.id}: asks but reads no answer")
         if not (s.wait or _targets(flow, s)):

@@ -16,6 +16,7 @@ class ClinicInfo:
     phone: str | None = None
     address: str | None = None
     idle_timeout: timedelta = timedelta(minutes=60)
+    only_known_patients: bool = False  # a new number may only request an appointment
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ class BookingDraft:
     part: str | None = None  # morning | afternoon | evening: narrows the times offered
     time: str | None = None  # "HH:MM" said with the day, taken if free
     appointment: int | None = None  # an existing appointment being confirmed, cancelled, moved
-    comment: str | None = None  # the patient's comment on a visit (the survey)
+    comment: str | None = None  # the patient's comment on a visit, or on a request
+    preferred: str | None = None  # the days and times an appointment request would like
 
     @property
     def day_date(self) -> date | None:

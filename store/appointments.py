@@ -150,16 +150,25 @@ def record_event(
 
 
 def booked(
-    session: Session, clinic: Clinic, appointment: Appointment, actor: Actor, now: datetime
+    session: Session,
+    clinic: Clinic,
+    appointment: Appointment,
+    actor: Actor,
+    now: datetime,
+    *,
+    confirmation: bool | None = None,
 ) -> None:
     """What follows every new booking, whoever made it: its history starts, its
     reminders are planned, and a no-show recovery of the patient stops. A booking made
     outside the chat (staff, API) also plans the booking confirmation; in the chat, the
-    bot's own answer is the confirmation."""
+    bot's own answer is the confirmation. `confirmation=False` is for a caller whose own
+    message confirms the booking (an accepted appointment request)."""
     record_event(session, appointment, "booked", actor, now)
     plan_reminders(session, clinic, appointment, now)
     rebooked(session, clinic, appointment, now)  # a patient who missed one came back
-    if actor.channel != "whatsapp":
+    if confirmation is None:
+        confirmation = actor.channel != "whatsapp"
+    if confirmation:
         plan_notification(session, appointment, CONFIRMATION, BOOKED, due_at=now, now=now)
 
 

@@ -64,6 +64,11 @@ class Clinic(SQLModel, table=True):
     bot_resume_after_minutes: int = Field(
         default=120, description="a paused bot resumes after this long without staff acting"
     )
+    only_known_patients: bool = Field(
+        default=False,
+        description="only patients the clinic knows book on WhatsApp; a new number may "
+        "request an appointment, which staff accept or decline",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -589,3 +594,46 @@ class FreedSlot(SQLModel, table=True):
     why: str = Field(description="cancelled, rescheduled, hold_released, block_off_removed")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RequestStatus(StrEnum):
+    open = "open"
+    accepted = "accepted"
+    declined = "declined"
+    withdrawn = "withdrawn"  # replaced by a newer request from the same phone
+
+
+OPEN_REQUEST = "status = 'open'"
+
+
+class AppointmentRequest(SQLModel, table=True):
+    """A new number asking for an appointment at a clinic that books known patients only;
+    staff accept it (choosing a time: `appointment_id`) or decline it. At most one open
+    request per phone (the partial unique index)."""
+
+    __tablename__ = "appointment_request"
+    __table_args__ = (
+        Index(
+            "ix_request_open_phone",
+            "clinic_id",
+            "phone",
+            unique=True,
+            postgresql_where=text(OPEN_REQUEST),
+            sqlite_where=text(OPEN_REQUEST),
+        ),
+        Index("ix_request_clinic_created", "clinic_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    phone: str = Field(description="E.164")
+    patient_name: str
+    service_id: int = Field(foreign_key="service.id")
+    preferred: str = Field(description="the days and times the patient would like, as written")
+    comment: str | None = None
+    language: str | None = None
+    status: str = RequestStatus.open
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    handled_by: str | None = None
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    decline_reason: str | None = None

@@ -23,6 +23,7 @@ ROUTE_ARGS = {
     "user_id": 1,
     "message_id": 1,
     "phone": "+595981222333",
+    "request_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 

@@ -1,5 +1,6 @@
 """The admin JSON API of one clinic's notification rules, professionals' reminder switch,
-reminder times and approved WhatsApp templates, under `/admin/api/clinics/<clinic_id>/`.
+reminder times, who may book on WhatsApp, and approved WhatsApp templates, under
+`/admin/api/clinics/<clinic_id>/`.
 
 Every request carries `Authorization: Bearer <ADMIN_API_TOKEN>`; `X-Turnero-User` names who
 acts, for the history. Errors are JSON: `{"error": reason, "message": ..., "field": ...}`,
@@ -17,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from bot.locale import LANGUAGES
 from bot.render import default_templates, template_tags
 from scheduler.notifications import TEMPLATES as MESSAGE_TEMPLATES
-from store import content_templates, rules
+from store import content_templates, requests, rules
 from store.db import transaction
 from store.models import NotificationRule
 
@@ -53,6 +54,10 @@ class ProfessionalBody(_Body):
 class ReminderBody(_Body):
     hours_before: int | None = None
     day_before_at: str | None = None
+
+
+class ClinicSettingsBody(_Body):
+    only_known_patients: bool
 
 
 class ContentTemplateBody(_Body):
@@ -239,6 +244,24 @@ def change_reminder_settings(clinic_id: int) -> Response:
     with transaction(_engine()) as session:
         clinic = rules.set_reminder_settings(session, clinic_id, fields, _user(), _now())
         return jsonify(rules.reminder_settings_of(clinic))
+
+
+@admin_api.get("/clinic-settings")
+def clinic_settings(clinic_id: int) -> Response:
+    with transaction(_engine()) as session:
+        return jsonify(requests.booking_settings_of(rules.get_clinic(session, clinic_id)))
+
+
+@admin_api.patch("/clinic-settings")
+def change_clinic_settings(clinic_id: int) -> Response:
+    """`{"only_known_patients": bool}`: when true, a number with no known patient is offered
+    to request an appointment instead of booking."""
+    value = ClinicSettingsBody.model_validate(_json_object()).only_known_patients
+    with transaction(_engine()) as session:
+        clinic = rules.get_clinic(session, clinic_id, lock=True)
+        return jsonify(
+            requests.booking_settings_of(requests.set_only_known_patients(session, clinic, value))
+        )
 
 
 # -- approved WhatsApp templates -------------------------------------------------------------

@@ -48,6 +48,7 @@ def clinic_info(clinic: Clinic) -> ClinicInfo:
         phone=clinic.phone,
         address=clinic.address,
         idle_timeout=timedelta(minutes=clinic.idle_timeout_minutes),
+        only_known_patients=clinic.only_known_patients,
     )
 
 

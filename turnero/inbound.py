@@ -39,6 +39,8 @@ from store.conversations import (
 from store.db import transaction
 from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
+from store.requests import NewRequest
+from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
 from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
@@ -222,11 +224,37 @@ def _apply(
                 view.now,
             )
             event = Inbound(event="survey_commented")
+        elif effect.kind == "request_appointment":
+            event = _request(session, clinic, phone, effect, view)
         if event is not None:
             follow = step(state, event, view)
             replies += follow.replies
             state = follow.state
     return replies, state, appointment, paused
+
+
+def _request(
+    session: Session, clinic: Clinic, phone: str, effect: Effect, view: ClinicView
+) -> Inbound:
+    """Keep an appointment request for staff (one insert; an open one from the phone is
+    replaced). A service the clinic stopped offering meanwhile is asked again."""
+    data = effect.data
+    if view.service(data["service_id"]) is None:
+        return Inbound(event="request_service_gone")
+    replaced = create_request(
+        session,
+        clinic.id or 0,
+        NewRequest(
+            phone=phone,
+            patient_name=data["name"],
+            service_id=data["service_id"],
+            preferred=data["preferred"],
+            comment=data.get("comment"),
+            language=data.get("language"),
+        ),
+        view.now,
+    )
+    return Inbound(event="request_replaced" if replaced else "request_saved")
 
 
 def _score(session: Session, clinic: Clinic, effect: Effect, now: datetime) -> bool:

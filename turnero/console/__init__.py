@@ -21,6 +21,7 @@ def init_console(app: Flask, settings: Settings) -> None:
         inbox,
         moves,
         patients,
+        requests,
         simulator,
     )
 

@@ -64,8 +64,19 @@ def open_failures(user: StaffUser) -> int:
         return count_open(session, user.clinic_id)
 
 
+def open_requests(user: StaffUser) -> int:
+    """The appointment requests of the user's clinic that wait for an answer."""
+    from sqlmodel import Session
+
+    from store.requests import count_open
+
+    with Session(engine()) as session:
+        return count_open(session, user.clinic_id)
+
+
 NAVIGATION: list[NavItem] = [
     NavItem("console.agenda", "nav_agenda"),
+    NavItem("console.appointment_requests", "nav_requests", badge=open_requests),
     NavItem("console.inbox", "nav_inbox"),
     NavItem("console.patients", "nav_patients"),
     NavItem("console.failed_messages", "nav_failed", badge=open_failures),

@@ -41,7 +41,16 @@ from turnero.error_words import error_words
 
 REPLY_LIMIT = 4096  # WhatsApp's own limit; the outbox splits over 1,600
 SUBMISSION_CHARS = 32
-KINDS = ("reply", "booking_confirmation", "reminder", "confirmation", "staff", "staff_moved")
+KINDS = (
+    "reply",
+    "booking_confirmation",
+    "reminder",
+    "confirmation",
+    "staff",
+    "staff_moved",
+    "request_accepted",
+    "request_declined",
+)
 FAILED = ("failed", "undelivered")
 SKIP_REASONS = {
     TOO_LATE: "too_late",

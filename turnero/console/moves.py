@@ -1,11 +1,10 @@
 """Moving an appointment to a time the availability engine offers; the patient is told
 by WhatsApp, in their language, through the outbox."""
 
-from datetime import date
 from typing import Any
 
 from flask import abort, redirect, request, url_for
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
 from bot.render import render
@@ -14,12 +13,19 @@ from store.appointment_info import AppointmentInfo, appointment_info
 from store.appointments import NotChangeable, reschedule
 from store.booking import SlotTaken
 from store.db import transaction
-from store.models import Appointment, Professional, ProfessionalService
+from store.models import Appointment
 from store.outbox import enqueue
-from turnero.availability import StoreAvailability, booking_rules
 from turnero.console.agenda import actor, day_arg, formatting, own_clinic
 from turnero.console.common import console, ctx, engine, language, now, page, staff, staff_required
-from turnero.self_service_forms import SlotChoice, parse_slot
+from turnero.console.slots import (
+    chosen_professionals,
+    free_times,
+    local_day,
+    offering,
+    still_free,
+    window,
+)
+from turnero.self_service_forms import parse_slot
 
 MOVED_KIND = "staff_moved"
 MOVED_TEMPLATE = "console.appointment_moved"
@@ -44,19 +50,10 @@ def _service(info: AppointmentInfo) -> ServiceInfo:
 
 
 def _offering(session: Session, info: AppointmentInfo) -> dict[int, str]:
-    """Everyone active in the clinic who offers the appointment's service, by id."""
-    rows = session.exec(
-        select(Professional.id, Professional.name)
-        .join(ProfessionalService, col(ProfessionalService.professional_id) == col(Professional.id))
-        .where(
-            ProfessionalService.service_id == info.appointment.service_id,
-            Professional.clinic_id == info.appointment.clinic_id,
-            col(Professional.active).is_(True),
-        )
-        .order_by(col(Professional.name))
-    ).all()
+    """The appointment's own professional first, then everyone active in the clinic who
+    offers its service, by id."""
     own = {info.appointment.professional_id: info.professional_name}
-    return own | {pid: name for pid, name in rows if pid is not None}
+    return own | offering(session, info.appointment.clinic_id, info.appointment.service_id)
 
 
 def _back(appointment_id: int, notice: str, **args: Any) -> Response:
@@ -74,25 +71,17 @@ def move_choice(appointment_id: int) -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
         info = _load(session, appointment_id)
-        rules = booking_rules(clinic)
-        today, last = rules.local_date(now()), rules.last_day(now())
-        day = day_arg() or max(today, info.local_day)
-        if not today <= day <= last:
-            abort(400)
+        days = window(clinic)
+        day = days.check(day_arg() or max(days.first, info.local_day))
         names = _offering(session, info)
         raw = request.args.get("professional", str(info.appointment.professional_id))
-        if raw == "any":
-            chosen = list(names)
-        elif raw.isdigit() and int(raw) in names:
-            chosen = [int(raw)]
-        else:
-            abort(400)
+        chosen = chosen_professionals(raw, names)
         times = [
-            (SlotChoice(s.starts_at, s.professional_id), names[s.professional_id])
-            for s in StoreAvailability(session, clinic, now()).slots(_service(info), chosen, day)
+            (choice, name)
+            for choice, name in free_times(session, clinic, _service(info), chosen, names, day)
             if not (
-                s.starts_at == info.appointment.starts_at
-                and s.professional_id == info.appointment.professional_id
+                choice.starts_at == info.appointment.starts_at
+                and choice.professional_id == info.appointment.professional_id
             )
         ]
     notice = request.args.get("notice")
@@ -100,8 +89,8 @@ def move_choice(appointment_id: int) -> Response:
         "move.html",
         info=info,
         day=day,
-        first_day=today,
-        last_day=last,
+        first_day=days.first,
+        last_day=days.last,
         names=names,
         chosen=raw,
         times=times,
@@ -123,17 +112,11 @@ def move(appointment_id: int) -> Response:
     with transaction(engine()) as session:
         clinic = own_clinic(session)
         info = _load(session, appointment_id, lock=True)
-        rules = booking_rules(clinic)
-        day: date = rules.local_date(choice.starts_at)
-        if not rules.local_date(now()) <= day <= rules.last_day(now()):
-            abort(400)
+        day = window(clinic).check(local_day(clinic, choice))
         if choice.professional_id not in _offering(session, info):
             abort(400)
         again = {"day": day.isoformat(), "professional": request.form.get("professional", "")}
-        free = StoreAvailability(session, clinic, now()).slots(
-            _service(info), [choice.professional_id], day
-        )
-        if all(s.starts_at != choice.starts_at for s in free):
+        if not still_free(session, clinic, _service(info), choice):
             return _taken(appointment_id, again)
         try:
             reschedule(

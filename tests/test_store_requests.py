@@ -1,0 +1,221 @@
+"""Answering appointment requests in the store (SQLite, and PostgreSQL when DATABASE_URL
+names one): accepting books the time, names the patient and tells them; a time just taken
+changes nothing; declining tells the patient; a request is answered once; one open request
+per phone is the database's rule."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from store.booking import SlotTaken
+from store.db import transaction
+from store.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentRequest,
+    Clinic,
+    Notification,
+    OutboxMessage,
+    Patient,
+    RequestStatus,
+    Service,
+)
+from store.requests import AlreadyHandled, NewRequest, count_open, create, get_request
+from tests.console_support import NOW, book_at
+from tests.support import add_patient, make_clinic
+from turnero.appointment_requests import accept_request, decline_request
+
+PHONE = "+595981222333"
+TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
+
+
+def link_for(appointment_id: int) -> str:
+    return f"https://turnero.example.org/a/{appointment_id}"
+
+
+@pytest.fixture
+def clinic(db: Engine):
+    return make_clinic(db)
+
+
+def a_request(db: Engine, clinic_id: int, name: str = "Rosa Giménez", language: str = "es") -> int:
+    """A nameless first-contact patient on the phone, and the request they left."""
+    with transaction(db) as session:
+        session.add(Patient(clinic_id=clinic_id, phone=PHONE, first_seen_at=NOW))
+        create(
+            session,
+            clinic_id,
+            NewRequest(PHONE, name, 1, "miércoles a la mañana", "control", language),
+            NOW,
+        )
+        return session.exec(select(AppointmentRequest.id)).one() or 0
+
+
+def accept(db: Engine, clinic, request_id: int, at: datetime = TOMORROW_10, who: str = "ana"):
+    with transaction(db) as session:
+        found = get_request(session, clinic.id, request_id, lock=True)
+        assert found is not None
+        return accept_request(
+            session,
+            session.get(Clinic, clinic.id),
+            found,
+            service=session.get(Service, clinic.services["general"]),
+            professional_id=clinic.professionals[who],
+            starts_at=at,
+            by="staff:ana@clinica.example",
+            now=NOW,
+            link_for=link_for,
+        ).id
+
+
+def rows(db: Engine, model):  # type: ignore[no-untyped-def]
+    with Session(db) as session:
+        return list(session.exec(select(model).order_by(col(model.id))))
+
+
+def test_accepting_books_the_time_names_the_patient_and_tells_them(db: Engine, clinic):
+    request_id = a_request(db, clinic.id)
+    appointment_id = accept(db, clinic, request_id)
+
+    [appointment] = rows(db, Appointment)
+    assert appointment.id == appointment_id
+    assert (appointment.starts_at, appointment.professional_id) == (
+        TOMORROW_10,
+        clinic.professionals["ana"],
+    )
+    assert (appointment.status, appointment.new_patient) == ("booked", True)
+    [patient] = rows(db, Patient)  # the first-contact row, named now
+    assert (patient.id, patient.name, patient.phone) == (
+        appointment.patient_id,
+        "Rosa Giménez",
+        PHONE,
+    )
+    assert patient.language == "es"
+    [request] = rows(db, AppointmentRequest)
+    assert (request.status, request.appointment_id) == (RequestStatus.accepted, appointment_id)
+    assert (request.handled_by, request.handled_at) == ("staff:ana@clinica.example", NOW)
+
+    [told] = rows(db, OutboxMessage)
+    assert (told.kind, told.to_phone, told.appointment_id) == (
+        "request_accepted",
+        PHONE,
+        appointment_id,
+    )
+    assert told.idempotency_key == f"request:{request_id}:request_accepted"
+    assert told.not_after == TOMORROW_10 and told.language == "es"
+    assert "aceptó tu pedido de turno" in told.body
+    assert "miércoles 2 de diciembre a las 10:00" in told.body
+    assert appointment.code in told.body and link_for(appointment_id) in told.body
+    assert '"code": "' + appointment.code in (told.variables or "")
+
+    kinds = sorted((n.kind, n.step) for n in rows(db, Notification))
+    assert kinds == [("reminder", "hours_before")]  # no second confirmation: the message is it
+    [event] = rows(db, AppointmentEvent)
+    assert (event.kind, event.actor, event.channel) == (
+        "booked",
+        "staff:ana@clinica.example",
+        "console",
+    )
+    with Session(db) as session:
+        assert count_open(session, clinic.id) == 0
+
+
+def test_a_patient_of_that_name_on_the_phone_is_reused(db: Engine, clinic):
+    known = add_patient(db, clinic.id, PHONE, "ROSA GIMÉNEZ", language="gn")
+    request_id = a_request(db, clinic.id)
+    accept(db, clinic, request_id)
+    [appointment] = rows(db, Appointment)
+    assert appointment.patient_id == known
+    [told] = rows(db, OutboxMessage)
+    assert told.language == "es"  # the language the request was written in
+
+
+def test_a_time_just_taken_changes_nothing(db: Engine, clinic):
+    other = add_patient(db, clinic.id, "+595981444555", "María Pérez")
+    book_at(db, clinic, other, TOMORROW_10)
+    request_id = a_request(db, clinic.id)
+    with pytest.raises(SlotTaken):
+        accept(db, clinic, request_id)
+    assert len(rows(db, Appointment)) == 1
+    [request] = rows(db, AppointmentRequest)
+    assert (request.status, request.appointment_id, request.handled_at) == (
+        RequestStatus.open,
+        None,
+        None,
+    )
+    assert [p.name for p in rows(db, Patient) if p.phone == PHONE] == [None]  # not named
+    assert rows(db, OutboxMessage) == [] and rows(db, Notification) == []
+    accept(db, clinic, request_id, at=TOMORROW_10 + timedelta(minutes=30))  # another time works
+    assert rows(db, AppointmentRequest)[0].status == RequestStatus.accepted
+
+
+def test_declining_tells_the_patient_with_the_reason(db: Engine, clinic):
+    request_id = a_request(db, clinic.id, language="en")
+    with transaction(db) as session:
+        found = get_request(session, clinic.id, request_id, lock=True)
+        assert found is not None
+        decline_request(
+            session,
+            session.get(Clinic, clinic.id),
+            found,
+            reason="  The doctor is on leave   until March ",
+            service_name="Consulta general",
+            by="staff:ana@clinica.example",
+            now=NOW,
+        )
+    [request] = rows(db, AppointmentRequest)
+    assert (request.status, request.decline_reason) == (
+        RequestStatus.declined,
+        "The doctor is on leave   until March",
+    )
+    [told] = rows(db, OutboxMessage)
+    assert (told.kind, told.language, told.appointment_id) == ("request_declined", "en", None)
+    assert "cannot give you the Consulta general appointment" in told.body
+    assert "Reason: The doctor is on leave" in told.body
+    assert rows(db, Appointment) == []
+
+
+def test_a_request_is_answered_once(db: Engine, clinic):
+    request_id = a_request(db, clinic.id)
+    accept(db, clinic, request_id)
+    with pytest.raises(AlreadyHandled) as refused:
+        accept(db, clinic, request_id, at=TOMORROW_10 + timedelta(hours=1))
+    assert refused.value.status == RequestStatus.accepted
+    with transaction(db) as session, pytest.raises(AlreadyHandled):
+        found = get_request(session, clinic.id, request_id, lock=True)
+        assert found is not None
+        decline_request(
+            session,
+            session.get(Clinic, clinic.id),
+            found,
+            reason=None,
+            service_name="x",
+            by="staff:luis",
+            now=NOW,
+        )
+    assert len(rows(db, Appointment)) == 1 and len(rows(db, OutboxMessage)) == 1
+
+
+def test_a_second_request_replaces_the_open_one_and_two_open_ones_cannot_exist(db: Engine, clinic):
+    a_request(db, clinic.id)
+    with transaction(db) as session:
+        replaced = create(session, clinic.id, NewRequest(PHONE, "Rosa Giménez", 2, "viernes"), NOW)
+    assert replaced
+    assert [r.status for r in rows(db, AppointmentRequest)] == ["withdrawn", "open"]
+    with pytest.raises(IntegrityError), transaction(db) as session:
+        session.connection().execute(
+            insert(AppointmentRequest).values(
+                clinic_id=clinic.id,
+                phone=PHONE,
+                patient_name="Otra",
+                service_id=1,
+                preferred="x",
+                status="open",
+                created_at=datetime.now(UTC),
+            )
+        )
+    with Session(db) as session:
+        assert count_open(session, clinic.id) == 1
