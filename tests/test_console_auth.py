@@ -22,6 +22,10 @@ ROUTE_ARGS = {
     "patient_id": 1,
     "message_id": 1,
     "phone": "+595981222333",
+    "branch_id": 1,
+    "service_id": 1,
+    "professional_id": 1,
+    "rule_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 
