@@ -539,3 +539,25 @@ def test_week_problems_are_pure_and_touching_intervals_are_fine():
     assert week_problems([Interval(7, time(8), time(9))]) == {0: "bad_weekday"}
     assert week_problems([Interval(1, time(9), time(8))]) == {0: "start_after_end"}
     assert week_problems([Interval(1, time(9), time(12)), Interval(2, time(9), time(12))]) == {}
+
+
+def test_the_admin_api_and_the_settings_page_share_checks_and_history(db, app, admin, clinic):
+    api = app.test_client()
+    token = app.extensions["turnero"]["settings"].admin_token
+    url = f"/admin/api/clinics/{clinic.id}/settings"
+    headers = {"Authorization": f"Bearer {token}", "X-Turnero-User": "integration"}
+    bad = api.patch(
+        url, json={"timezone": "Mars/Olympus_Mons", "horizon_days": -1}, headers=headers
+    )
+    assert bad.status_code == 422
+    assert bad.get_json()["problems"] == {
+        "timezone": "bad_timezone",
+        "horizon_days": "out_of_range",
+    }
+    refused(save(admin, "/console/settings/clinic", {"timezone": "Mars/Olympus_Mons"}), "timezone")
+    good = api.patch(url, json={"slot_step_minutes": 20}, headers=headers)
+    assert good.status_code == 200 and good.get_json()["slot_step_minutes"] == 20
+    assert 'value="20"' in admin.open("/console/settings/clinic").get_data(as_text=True)
+    assert save(admin, "/console/settings/clinic", {"slot_step_minutes": "15"}).status_code == 303
+    assert api.get(url, headers=headers).get_json()["slot_step_minutes"] == 15
+    assert [c.changed_by for c in settings_changes(db)] == ["integration", "staff:boss"]
