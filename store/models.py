@@ -77,6 +77,7 @@ class Branch(SQLModel, table=True):
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     name: str
     address: str | None = None
+    active: bool = Field(default=True, description="a closed branch is kept for its history")
 
 
 class Service(SQLModel, table=True):

@@ -202,17 +202,3 @@ def decline(
     request.decline_reason = (reason or "").strip()[:REASON_LIMIT] or None
     session.add(request)
     session.flush()
-
-
-def booking_settings_of(clinic: Clinic) -> dict[str, bool]:
-    """Who may book on WhatsApp, as the admin API shows it."""
-    return {"only_known_patients": clinic.only_known_patients}
-
-
-def set_only_known_patients(session: Session, clinic: Clinic, value: bool) -> Clinic:
-    """Let only known patients book on WhatsApp (new numbers may request), or everybody.
-    The bot's catalog picks the change up within its cache time."""
-    clinic.only_known_patients = value
-    session.add(clinic)
-    session.flush()
-    return clinic

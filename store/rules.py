@@ -190,6 +190,19 @@ def set_professional_reminders(
     return professional
 
 
+def record_settings(
+    session: Session,
+    clinic_id: int,
+    by: str,
+    now: datetime,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """One change of the clinic's settings in the history (action "settings", rule_id 0),
+    beside the rules it works with: the fields that changed, before and after."""
+    _record(session, clinic_id, SETTINGS_RULE_ID, "settings", by, now, before, after)
+
+
 def reminder_settings_of(clinic: Clinic) -> dict[str, Any]:
     """The clinic's reminder times as the admin API shows them."""
     at = clinic.reminder_day_before_at

@@ -24,6 +24,10 @@ ROUTE_ARGS = {
     "message_id": 1,
     "phone": "+595981222333",
     "request_id": 1,
+    "branch_id": 1,
+    "service_id": 1,
+    "professional_id": 1,
+    "rule_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 

@@ -229,15 +229,15 @@ def test_patient_text_is_escaped(db: Engine, clinic, desk: Desk):
 
 def test_the_admin_api_turns_the_setting_on(db: Engine, clinic, app):
     api = app.test_client()
-    path = f"/admin/api/clinics/{clinic.id}/clinic-settings"
+    path = f"/admin/api/clinics/{clinic.id}/settings"
     auth = {"Authorization": f"Bearer {app.extensions['turnero']['settings'].admin_token}"}
     assert api.get(path).status_code == 401
-    assert api.get(path, headers=auth).get_json() == {"only_known_patients": False}
+    assert api.get(path, headers=auth).get_json()["only_known_patients"] is False
     changed = api.patch(path, json={"only_known_patients": True}, headers=auth)
-    assert changed.status_code == 200 and changed.get_json() == {"only_known_patients": True}
+    assert changed.status_code == 200 and changed.get_json()["only_known_patients"] is True
     with Session(db) as session:
         assert session.get(Clinic, clinic.id).only_known_patients is True  # type: ignore[union-attr]
-    for body in ({"only_known_patients": "yes"}, {"other": True}, {}):
+    for body in ({"only_known_patients": "yes"}, {"other": True}):
         assert api.patch(path, json=body, headers=auth).status_code == 422, body
     assert api.patch(path, data="[]", headers=auth).status_code == 400
-    assert api.get("/admin/api/clinics/999/clinic-settings", headers=auth).status_code == 404
+    assert api.get("/admin/api/clinics/999/settings", headers=auth).status_code == 404

@@ -1,6 +1,6 @@
 """The admin JSON API of one clinic's notification rules, professionals' reminder switch,
-reminder times, who may book on WhatsApp, and approved WhatsApp templates, under
-`/admin/api/clinics/<clinic_id>/`.
+reminder times, clinic settings (who may book on WhatsApp among them) and approved WhatsApp
+templates, under `/admin/api/clinics/<clinic_id>/`.
 
 Every request carries `Authorization: Bearer <ADMIN_API_TOKEN>`; `X-Turnero-User` names who
 acts, for the history. Errors are JSON: `{"error": reason, "message": ..., "field": ...}`,
@@ -18,9 +18,10 @@ from werkzeug.exceptions import HTTPException
 from bot.locale import LANGUAGES
 from bot.render import default_templates, template_tags
 from scheduler.notifications import TEMPLATES as MESSAGE_TEMPLATES
-from store import content_templates, requests, rules
+from store import clinic_settings, content_templates, rules
 from store.db import transaction
 from store.models import NotificationRule
+from store.settings_values import Invalid
 
 PREFIX = "/admin/api"
 MAX_USER_CHARS = 64
@@ -56,10 +57,6 @@ class ReminderBody(_Body):
     day_before_at: str | None = None
 
 
-class ClinicSettingsBody(_Body):
-    only_known_patients: bool
-
-
 class ContentTemplateBody(_Body):
     """An approved template: its Content SID and {"1": tag, ...} for its variables."""
 
@@ -67,8 +64,10 @@ class ContentTemplateBody(_Body):
     variables: dict[str, str] = {}
 
 
-def error(status: int, reason: str, message: str, field: str | None = None) -> Response:
-    response = jsonify({"error": reason, "message": message, "field": field})
+def error(
+    status: int, reason: str, message: str, field: str | None = None, **extra: Any
+) -> Response:
+    response = jsonify({"error": reason, "message": message, "field": field, **extra})
     response.status_code = status
     return response
 
@@ -100,7 +99,8 @@ def _authorize() -> Response | None:
 @admin_api.errorhandler(rules.RuleError)
 def _rule_error(exc: rules.RuleError) -> Response:
     status = 404 if isinstance(exc, rules.NotFound) else 422
-    return error(status, exc.reason, exc.message, exc.field)
+    extra = {"problems": exc.problems} if isinstance(exc, Invalid) else {}
+    return error(status, exc.reason, exc.message, exc.field, **extra)
 
 
 @admin_api.errorhandler(ValidationError)
@@ -246,22 +246,21 @@ def change_reminder_settings(clinic_id: int) -> Response:
         return jsonify(rules.reminder_settings_of(clinic))
 
 
-@admin_api.get("/clinic-settings")
-def clinic_settings(clinic_id: int) -> Response:
+@admin_api.get("/settings")
+def clinic_settings_of(clinic_id: int) -> Response:
+    """The clinic's profile, booking rules and automations (`store.clinic_settings`)."""
     with transaction(_engine()) as session:
-        return jsonify(requests.booking_settings_of(rules.get_clinic(session, clinic_id)))
+        return jsonify(clinic_settings.settings_of(rules.get_clinic(session, clinic_id)))
 
 
-@admin_api.patch("/clinic-settings")
+@admin_api.patch("/settings")
 def change_clinic_settings(clinic_id: int) -> Response:
-    """`{"only_known_patients": bool}`: when true, a number with no known patient is offered
-    to request an appointment instead of booking."""
-    value = ClinicSettingsBody.model_validate(_json_object()).only_known_patients
+    """Change any of them, checked as the console's settings pages check them; 422 names
+    the first bad field (`problems` lists them all)."""
+    body = _json_object()
     with transaction(_engine()) as session:
-        clinic = rules.get_clinic(session, clinic_id, lock=True)
-        return jsonify(
-            requests.booking_settings_of(requests.set_only_known_patients(session, clinic, value))
-        )
+        clinic = clinic_settings.update_clinic(session, clinic_id, body, _user(), _now())
+        return jsonify(clinic_settings.settings_of(clinic))
 
 
 # -- approved WhatsApp templates -------------------------------------------------------------

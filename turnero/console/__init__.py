@@ -8,7 +8,7 @@ from turnero.console.common import IDLE_TIMEOUT, console, csrf
 from turnero.settings import Settings
 
 
-def init_console(app: Flask, settings: Settings) -> None:
+def init_console(app: Flask, config: Settings) -> None:
     """Register the console. CSRF is checked on the console's own forms only (its
     `before_request`), so Twilio's webhook, the admin API and the patient's page, which
     have their own checks, are untouched."""
@@ -17,11 +17,14 @@ def init_console(app: Flask, settings: Settings) -> None:
         agenda,
         auth,
         block_offs,
+        catalog,
         failed,
         inbox,
         moves,
+        notification_rules,
         patients,
         requests,
+        settings,
         simulator,
     )
 
@@ -30,7 +33,7 @@ def init_console(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which expires
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),
         SESSION_COOKIE_NAME="turnero_console",
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
     )

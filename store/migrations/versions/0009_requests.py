@@ -2,7 +2,7 @@
 WhatsApp, and the requests new numbers leave for staff to accept or decline (at most one
 open request per phone).
 
-Revision ID: 0010_requests
+Revision ID: 0009_requests
 Revises: 0008_inbox
 Create Date: 2026-12-01 10:00:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import store.types
 
-revision: str = "0010_requests"
+revision: str = "0009_requests"
 down_revision: str | None = "0008_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,109 @@
+"""A clinic's own settings — profile, booking rules and automations — checked and changed
+in the caller's transaction; each real change is recorded in the settings history (the
+rules' history, rule_id 0, action "settings"). Reminder times live in `store.rules`."""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, time
+from functools import partial
+from itertools import pairwise
+from typing import Any
+
+from sqlmodel import Session
+
+from store import settings_values as v
+from store.models import Clinic
+from store.rules import get_clinic, record_settings
+from store.staff import LANGUAGES
+
+MAX_FOLLOWUPS = 3
+WEEK_MINUTES = 7 * 24 * 60
+
+
+def followups(value: Any) -> str:
+    """No-show follow-up hours, "2,24,72": up to three increasing numbers of hours (a
+    month at most); empty for none."""
+    if not isinstance(value, str):
+        raise ValueError("bad_followup_hours")
+    parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+    try:
+        hours = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError("bad_followup_hours") from None
+    if (
+        len(hours) > MAX_FOLLOWUPS
+        or any(not 0 < h <= 720 for h in hours)
+        or any(a >= b for a, b in pairwise(hours))
+    ):
+        raise ValueError("bad_followup_hours")
+    return ",".join(f"{h:g}" for h in hours)
+
+
+Check = Callable[[Any], Any]
+PROFILE: dict[str, Check] = {
+    "name": v.name,
+    "phone": partial(v.optional_text, limit=40),
+    "address": v.optional_text,
+    "email": v.email,
+    "default_language": partial(v.one_of, allowed=LANGUAGES, reason="bad_language"),
+    "timezone": v.time_zone,
+}
+BOOKING: dict[str, Check] = {
+    "min_notice_minutes": partial(v.number, low=0, high=WEEK_MINUTES),
+    "horizon_days": partial(v.number, low=1, high=365),
+    "slot_step_minutes": partial(v.number, low=5, high=240),
+    "idle_timeout_minutes": partial(v.number, low=5, high=24 * 60),
+    # new numbers may only request an appointment (store.requests); known patients book
+    "only_known_patients": v.flag,
+}
+AUTOMATIONS: dict[str, Check] = {
+    "interactive_messages": v.flag,
+    "waitlist_hold_minutes": partial(v.number, low=5, high=24 * 60),
+    "waitlist_offers_per_day": partial(v.number, low=1, high=20),
+    "auto_no_show_at": v.clock_time,
+    "no_show_followup_hours": followups,
+    "recovery_days": partial(v.number, low=1, high=365),
+    "care_delay_minutes": partial(v.optional_number, low=0, high=WEEK_MINUTES),
+    "survey_enabled": v.flag,
+    "survey_delay_minutes": partial(v.number, low=0, high=WEEK_MINUTES),
+    "bot_resume_after_minutes": partial(v.number, low=0, high=WEEK_MINUTES),
+}
+CHECKS: dict[str, Check] = {**PROFILE, **BOOKING, **AUTOMATIONS}
+
+
+def settings_of(clinic: Clinic, fields: Iterable[str] = CHECKS) -> dict[str, Any]:
+    """The clinic's settings as plain JSON values (times as "HH:MM")."""
+    return {
+        name: v.hh_mm(value) if isinstance(value, time) else value
+        for name, value in ((name, getattr(clinic, name)) for name in fields)
+    }
+
+
+def check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes checked (pure): raises `Invalid` with every bad field."""
+    return v.checked(changes, CHECKS)
+
+
+def update_clinic(
+    session: Session, clinic_id: int, changes: Mapping[str, Any], by: str, now: datetime
+) -> Clinic:
+    """Apply checked changes; the fields that really changed are recorded, before and
+    after, as one history row. Nothing is written when nothing changed."""
+    values = check_settings(changes)
+    clinic = get_clinic(session, clinic_id, lock=True)
+    before = settings_of(clinic, values)
+    for field, value in values.items():
+        setattr(clinic, field, value)
+    after = settings_of(clinic, values)
+    changed = [field for field in values if before[field] != after[field]]
+    if changed:
+        session.add(clinic)
+        session.flush()
+        record_settings(
+            session,
+            clinic_id,
+            by,
+            now,
+            {f: before[f] for f in changed},
+            {f: after[f] for f in changed},
+        )
+    return clinic
