@@ -53,19 +53,26 @@ def live_console(db: Engine, tmp_path: Any) -> Iterator[tuple[str, Any]]:
 
 def _pages(page: Any, url: str) -> list[str]:
     """The navigation's sections, and the first link into each kind of detail page."""
+    links = "links => links.map(a => a.href)"
     page.goto(f"{url}/console/agenda")
-    sections = page.eval_on_selector_all("header nav a", "links => links.map(a => a.href)")
+    sections = page.eval_on_selector_all("header nav a", links)
+    page.goto(f"{url}/console/settings")
+    sections += page.eval_on_selector_all("main .sections a", links)
     details = []
     for section, detail in [
         ("/console/agenda", "/console/appointments/"),
         ("/console/patients?q=Mar", "/console/patients/"),
         ("/console/inbox", "/console/conversations/"),
         ("/console/staff", "/console/staff/"),
+        ("/console/settings/services", "/console/settings/services/"),
+        ("/console/settings/professionals", "/console/settings/professionals/"),
+        ("/console/settings/branches", "/console/settings/branches/"),
+        ("/console/settings/rules", "/console/settings/rules/"),
     ]:
         page.goto(url + section)
         found = page.locator(f'main a[href*="{detail}"]').first
         details.append(found.evaluate("a => a.href"))
-    return [*sections, *details, f"{url}/console/account"]
+    return sorted({*sections, *details, f"{url}/console/account"})
 
 
 def test_every_page_has_names_a_heading_and_fits_a_phone(

@@ -29,6 +29,7 @@ SECTIONS = (
     "console.settings_reminders",
     "console.settings_automations",
     "console.settings_rules",
+    "console.staff_accounts",
 )
 NOTICES = ("saved", "deleted")
 
