@@ -66,6 +66,10 @@ APPOINTMENT_KINDS = frozenset({"reminder", "confirmation"})
 # Answers to what the patient wrote, or staff writing by hand to a paused patient: always
 # sent (the patient is waiting for them).
 ANSWER_KINDS = frozenset({"reply", "booking_confirmation", "staff"})
+# The desk's answer to an appointment request: the patient asked for it, so a paused bot or
+# an opt-out does not hold it back, but it may be late and, once the 24-hour window has
+# closed, it goes as an approved template like any business-initiated message.
+REQUESTED_KINDS = frozenset({"request_accepted", "request_declined"})
 WAITLIST_OFFER = "waitlist_offer"  # about a held slot: only while it is still held
 ACTIVE_APPOINTMENT = (AppointmentStatus.booked, AppointmentStatus.confirmed)
 # Why a claimed message was skipped instead of sent (kept in `error_message`).
@@ -206,7 +210,7 @@ def skip_reason(
         return APPOINTMENT_GONE  # taken, let go or expired since it was queued
     if unreachable is not None:
         return RECIPIENT_BLOCKED if unreachable == BLOCKED else RECIPIENT_INVALID
-    if recipient is not None:
+    if recipient is not None and message.kind not in REQUESTED_KINDS:
         paused, opted_out = recipient
         if opted_out:
             return RECIPIENT_OPTED_OUT

@@ -201,3 +201,16 @@ def test_the_messages_after_a_visit_may_have_approved_templates(admin: Admin) ->
             "PUT", f"/{kind}/gn", {"content_sid": SID, "variables": {"1": "patient_name"}}, 201
         )
     assert "booking_link" in admin.ok("GET", "/no_show_2/es")["tags"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "tag"),
+    [("staff_moved", "date"), ("request_accepted", "code"), ("request_declined", "reason")],
+)
+def test_the_desks_own_messages_take_approved_templates_too(
+    admin: Admin, kind: str, tag: str
+) -> None:
+    """A moved appointment or an answered request may reach a patient whose 24-hour window
+    has closed: those kinds have templates, with their own tags."""
+    admin.ok("PUT", f"/{kind}/es", {"content_sid": SID, "variables": {"1": tag}}, status=201)
+    assert tag in admin.ok("GET", f"/{kind}/es")["tags"]

@@ -219,3 +219,50 @@ def test_a_second_request_replaces_the_open_one_and_two_open_ones_cannot_exist(d
         )
     with Session(db) as session:
         assert count_open(session, clinic.id) == 1
+
+
+@pytest.mark.parametrize("held_by", ["bot_paused", "opted_out"])
+def test_the_answer_reaches_a_paused_or_opted_out_phone(db: Engine, clinic, held_by: str):
+    """The patient asked for it: neither staff handling the conversation nor an opt-out
+    from the clinic's own messages holds the desk's answer back."""
+    from channel.fake_twilio import FakeTwilio
+    from channel.twilio import TwilioChannel
+    from scheduler.dispatcher import dispatch_due
+    from tests.notification_support import writes
+
+    request_id = a_request(db, clinic.id)
+    writes(db, clinic.id, PHONE, NOW - timedelta(minutes=5))  # the window is open
+    with transaction(db) as session:
+        for patient in session.exec(select(Patient)):
+            setattr(patient, held_by, True)
+    accept(db, clinic, request_id)
+    with FakeTwilio() as fake:
+        channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
+        dispatch_due(db, channel, NOW + timedelta(seconds=1))
+        [sent] = fake.messages
+    assert sent["to"] == f"whatsapp:{PHONE}" and "aceptó tu pedido" in sent["body"]
+    [told] = rows(db, OutboxMessage)
+    assert told.status == "queued" and told.twilio_sid == sent["sid"]  # accepted by Twilio
+
+
+def test_after_the_window_the_answer_goes_as_the_approved_template(db: Engine, clinic):
+    import json
+
+    from channel.fake_twilio import FakeTwilio
+    from channel.twilio import TwilioChannel
+    from scheduler.dispatcher import dispatch_due
+    from tests.notification_support import writes
+    from tests.window_support import approve
+
+    sid = "HX" + "ab" * 16
+    request_id = a_request(db, clinic.id)
+    writes(db, clinic.id, PHONE, NOW - timedelta(days=2))  # the request came two days ago
+    approve(db, clinic.id, kind="request_accepted", sid=sid, variables={"1": "code"})
+    accept(db, clinic, request_id)
+    with FakeTwilio() as fake:
+        channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
+        dispatch_due(db, channel, NOW + timedelta(seconds=1))
+        [sent] = fake.messages
+    [appointment] = rows(db, Appointment)
+    assert sent["content_sid"] == sid
+    assert json.loads(sent["content_variables"]) == {"1": appointment.code}

@@ -17,13 +17,22 @@ from werkzeug.exceptions import HTTPException
 
 from bot.locale import LANGUAGES
 from bot.render import default_templates, template_tags
-from scheduler.notifications import TEMPLATES as MESSAGE_TEMPLATES
+from scheduler.notifications import TEMPLATES as NOTIFICATION_TEMPLATES
 from store import clinic_settings, content_templates, rules
 from store.db import transaction
 from store.models import NotificationRule
 from store.settings_values import Invalid
+from turnero import appointment_requests
+from turnero.console import moves
 
 PREFIX = "/admin/api"
+# Business-initiated kinds an approved template can stand in for once the window has closed.
+MESSAGE_TEMPLATES = {
+    **NOTIFICATION_TEMPLATES,
+    moves.MOVED_KIND: moves.MOVED_TEMPLATE,
+    appointment_requests.ACCEPTED_KIND: appointment_requests.ACCEPTED_TEMPLATE,
+    appointment_requests.DECLINED_KIND: appointment_requests.DECLINED_TEMPLATE,
+}
 MAX_USER_CHARS = 64
 MAX_HISTORY = 500
 

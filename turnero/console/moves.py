@@ -7,7 +7,7 @@ from flask import abort, redirect, request, url_for
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
-from bot.render import render
+from bot.render import render, tag_texts
 from bot.types import Reply, ServiceInfo
 from store.appointment_info import AppointmentInfo, appointment_info
 from store.appointments import NotChangeable, reschedule
@@ -148,7 +148,8 @@ def tell_patient_moved(session: Session, info: AppointmentInfo) -> None:
     once per appointment and time."""
     appointment = info.appointment
     link = ctx("link_for")(appointment.id)
-    body = render(Reply(MOVED_TEMPLATE, info.tags(link)), info.language)
+    tags = info.tags(link)
+    body = render(Reply(MOVED_TEMPLATE, tags), info.language)
     enqueue(
         session,
         clinic_id=appointment.clinic_id,
@@ -164,4 +165,5 @@ def tell_patient_moved(session: Session, info: AppointmentInfo) -> None:
         appointment_id=appointment.id,
         not_after=appointment.starts_at,
         language=info.language,
+        variables=tag_texts(tags, info.language),  # for an approved template, window closed
     )
