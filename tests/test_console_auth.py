@@ -22,6 +22,9 @@ ROUTE_ARGS = {
     "patient_id": 1,
     "message_id": 1,
     "phone": "+595981222333",
+    "lang": "es",
+    "key": "booking.ask_name",
+    "change_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 

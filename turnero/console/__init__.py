@@ -20,6 +20,7 @@ def init_console(app: Flask, settings: Settings) -> None:
         inbox,
         moves,
         patients,
+        templates,
     )
 
     app.config.update(
