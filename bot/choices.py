@@ -3,6 +3,7 @@ the numbered list (the buttons carry it) and each choice's id and label in the p
 language. Pure: whoever sends decides whether they go as buttons, a list or plain text."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.render import default_templates, option_label, render
@@ -35,16 +36,17 @@ def tap_template(template: str, language: str) -> str:
     return variant if variant in default_templates(language) else template
 
 
-def offer(replies: list[Reply], language: str) -> Offer | None:
-    """The offer of a turn whose last reply lists options; None if it lists none."""
+def offer(
+    replies: list[Reply], language: str, overrides: Mapping[str, str] | None = None
+) -> Offer | None:
+    """The offer of a turn whose last reply lists options; None if it lists none. The
+    clinic's own texts (`overrides`, for this language) win, as in `render`."""
     if not replies or not replies[-1].options:
         return None
     last = replies[-1]
-    texts = [render(r, language) for r in replies[:-1]]
-    texts.append(render(Reply(tap_template(last.template, language), last.tags), language))
+    texts = [render(r, language, overrides) for r in replies[:-1]]
+    tapped = Reply(tap_template(last.template, language), last.tags)
+    texts.append(render(tapped, language, overrides))
     body = _BLANK_LINES.sub("\n\n", "\n\n".join(texts)).strip()
-    button = (
-        default_templates(language).get("interactive.list_button")
-        or default_templates("es")["interactive.list_button"]
-    )
+    button = render(Reply("interactive.list_button", last.tags), language, overrides)
     return Offer(body, button, tuple((o.id, option_label(o, language)) for o in last.options))

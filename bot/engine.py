@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from bot.availability import Slot
-from bot.flow import Action, Flow, State, load_flow
+from bot.flow import Action, Flow, State, clinic_flow
 from bot.locale import LANGUAGES, words, words_any
 from bot.text import match_choice, normalize, option_number
 from bot.types import (
@@ -43,8 +43,9 @@ FIRST_COMMANDS = ("opt_out", "opt_in")
 
 
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
-    """Advance one conversation by one inbound message or event."""
-    flow = load_flow(conv.flow)
+    """Advance one conversation by one inbound message or event, in the clinic's own
+    version of its flow (optional steps it switched off are passed over)."""
+    flow = clinic_flow(conv.flow, view.clinic.skipped_steps.get(conv.flow, frozenset()))
     run = _Run(conv.copy(), view, flow)
     if run.conv.state not in flow.states:  # saved under an older version of the flow
         run.conv.state, run.conv.history = flow.idle, []
@@ -317,7 +318,8 @@ class _Run:
         tags: dict[str, object] | None = None,
         options: tuple[Option, ...] = (),
     ) -> None:
-        self.replies.append(Reply(template, tags or {}, options))
+        # the clinic's name, phone and address may go in any text a clinic writes
+        self.replies.append(Reply(template, {**self.clinic_tags(), **(tags or {})}, options))
 
     def do(self, kind: str) -> None:
         draft = self.conv.draft

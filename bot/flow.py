@@ -1,7 +1,9 @@
-"""Flow files: conversation states declared as data, checked when they load."""
+"""Flow files: conversation states declared as data, checked when they load. A clinic may
+switch off the steps a flow marks `optional`; its flow is derived from the file."""
 
-from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,7 @@ class State:
     on_enter: Action | None = None
     greet: bool = False
     wait: bool = False
+    optional: bool = False  # a clinic may switch it off: whatever led here goes on to `next`
 
     def next_for(self, choice: str | None) -> str | None:
         return self.next.get(choice or "", self.next.get("default"))
@@ -82,6 +85,11 @@ class Flow:
     commands: dict[str, Action]
     events: dict[str, Action]
     manage: str | None = None  # where an appointment's code or a reminder reply lands
+    skipped: frozenset[str] = frozenset()  # optional steps this clinic switched off
+
+    def optional_steps(self) -> list[str]:
+        """The steps a clinic may switch off, in the file's order."""
+        return [s.id for s in self.states.values() if s.optional]
 
     def templates(self) -> set[str]:
         """Every template key the flow can send."""
@@ -118,6 +126,7 @@ def _state(state_id: str, raw: dict[str, Any]) -> State:
         on_enter=Action.parse(raw["on_enter"], where) if "on_enter" in raw else None,
         greet=bool(raw.get("greet")),
         wait=bool(raw.get("wait")),
+        optional=bool(raw.get("optional")),
     )
 
 
@@ -156,9 +165,14 @@ def _targets(flow: Flow, state: State) -> set[str]:
     return found
 
 
-def _check(flow: Flow, template_keys: dict[str, set[str]]) -> None:
+def problems_of(flow: Flow, template_keys: dict[str, set[str]]) -> list[str]:
+    """What would leave a patient stuck: unknown kinds or targets, dead ends, unreachable
+    states (a switched-off step may be unreachable), templates missing in a language."""
     problems = []
+    entries = {flow.start, flow.idle, *([flow.manage] if flow.manage else [])}
     for s in flow.states.values():
+        if s.optional and (s.id in entries or s.wait or s.greet or _ways_on(s) != {"default"}):
+            problems.append(f"state {s.id}: an optional step needs exactly one way on (next)")
         if s.choose and s.choose not in CHOICE_SOURCES:
             problems.append(f"state {s.id}: unknown choice source {s.choose!r}")
         if s.read and s.read not in READ_KINDS:
@@ -179,7 +193,6 @@ def _check(flow: Flow, template_keys: dict[str, set[str]]) -> None:
     ):
         if target not in flow.states:
             problems.append(f"unknown target state {target!r}")
-    entries = {flow.start, flow.idle, *([flow.manage] if flow.manage else [])}
     reachable = entries | global_targets
     frontier = list(reachable)
     while frontier:
@@ -188,13 +201,31 @@ def _check(flow: Flow, template_keys: dict[str, set[str]]) -> None:
             if target not in reachable:
                 reachable.add(target)
                 frontier.append(target)
-    problems += [f"state {sid} cannot be reached" for sid in flow.states if sid not in reachable]
+    problems += [
+        f"state {sid} cannot be reached"
+        for sid in flow.states
+        if sid not in reachable and sid not in flow.skipped
+    ]
     for language, keys in template_keys.items():
         problems += [
             f"template {key!r} missing in {language}" for key in sorted(flow.templates() - keys)
         ]
-    if problems:
-        raise FlowError(f"flow {flow.name}: " + "; ".join(problems))
+    return problems
+
+
+def _ways_on(state: State) -> set[str]:
+    """How a state may be left: its `next` choices and the actions that go somewhere."""
+    ways = set(state.next)
+    for name in ("when_empty", "when_full", "yes", "no", "on_enter"):
+        if getattr(state, name) is not None:
+            ways.add(name)
+    return ways
+
+
+def _check(flow: Flow, template_keys: dict[str, set[str]]) -> None:
+    found = problems_of(flow, template_keys)
+    if found:
+        raise FlowError(f"flow {flow.name}: " + "; ".join(found))
 
 
 @cache
@@ -203,3 +234,87 @@ def load_flow(name: str) -> Flow:
 
     raw = yaml.safe_load((FLOWS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
     return parse_flow(raw, default_template_keys())
+
+
+def without_steps(flow: Flow, skipped: frozenset[str]) -> Flow:
+    """`flow` with some optional steps switched off: every way into a skipped step leads
+    where that step would have gone. The skipped steps stay, unreachable, so a
+    conversation already asked one is still answered. Raises FlowError for a step that
+    is unknown or not optional, or skips that lead nowhere."""
+    refused = [
+        f"state {sid}: not an optional step"
+        for sid in sorted(skipped)
+        if sid not in flow.states or not flow.states[sid].optional
+    ]
+    if refused:
+        raise FlowError(f"flow {flow.name}: " + "; ".join(refused))
+
+    def onward(target: str | None) -> str | None:
+        seen: list[str] = []
+        while target in skipped:
+            if target in seen:
+                raise FlowError(f"flow {flow.name}: skipping {', '.join(seen)} leads nowhere")
+            seen.append(target)
+            target = flow.states[target].next.get("default")
+        return target
+
+    return replace(
+        flow,
+        states={sid: _redirect_state(s, onward) for sid, s in flow.states.items()},
+        commands={k: _redirect(a, onward) for k, a in flow.commands.items()},
+        events={k: _redirect(a, onward) for k, a in flow.events.items()},
+        skipped=skipped,
+    )
+
+
+Onward = Callable[[str | None], str | None]
+
+
+def _redirect(action: Action, onward: Onward) -> Action:
+    return replace(action, next=onward(action.next)) if action.next else action
+
+
+def _redirect_state(state: State, onward: Onward) -> State:
+    def maybe(action: Action | None) -> Action | None:
+        return _redirect(action, onward) if action else None
+
+    return replace(
+        state,
+        next={choice: onward(target) or target for choice, target in state.next.items()},
+        when_empty=maybe(state.when_empty),
+        when_full=maybe(state.when_full),
+        yes=maybe(state.yes),
+        no=maybe(state.no),
+        on_enter=maybe(state.on_enter),
+    )
+
+
+def flow_problems(
+    name: str, skipped: frozenset[str], template_keys: dict[str, set[str]]
+) -> list[str]:
+    """Why a clinic's choice of steps would break the flow (empty when it is fine), with
+    the clinic's own texts counted in `template_keys`: checked before it is saved."""
+    try:
+        derived = without_steps(load_flow(name), skipped)
+    except FlowError as error:
+        return [str(error).partition(": ")[2]]
+    return problems_of(derived, template_keys)
+
+
+@lru_cache(maxsize=256)
+def clinic_flow(name: str, skipped: frozenset[str] = frozenset()) -> Flow:
+    """The flow a clinic runs, cached per (flow, skipped steps). A saved choice that no
+    longer fits the file (a step no longer optional, a combination that breaks it) is
+    ignored rather than leaving patients unanswered; saving checks it first."""
+    flow = load_flow(name)
+    usable = frozenset(s for s in skipped if s in flow.states and flow.states[s].optional)
+    if not usable:
+        return flow
+    from bot.render import default_template_keys
+
+    try:
+        derived = without_steps(flow, usable)
+        _check(derived, default_template_keys())
+    except FlowError:
+        return flow
+    return derived

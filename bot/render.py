@@ -88,17 +88,35 @@ def tag_texts(tags: Mapping[str, object], language: str) -> dict[str, str]:
     return {name: _tag_value(value, language) for name, value in tags.items()}
 
 
-def render(reply: Reply, language: str, overrides: Mapping[str, str] | None = None) -> str:
-    """The text of one reply. A clinic's override wins over the default template."""
-    body = (
-        (overrides or {}).get(reply.template)
-        or default_templates(language).get(reply.template)
-        or default_templates("es")[reply.template]
-    )
+def render(
+    reply: Reply,
+    language: str,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    fallback: bool = True,
+) -> str:
+    """The text of one reply. A clinic's own text (`overrides`, for this language) wins
+    over the default template; one that cannot be filled (it was checked when saved, so
+    only a text saved under older rules) gives way to the default unless `fallback` is
+    off (the console's preview shows the failure instead)."""
     tags = tag_texts(reply.tags, language)
     tags["options"] = "\n".join(
         f"{n}. {option_label(o, language)}" for n, o in enumerate(reply.options, start=1)
     )
+    own = overrides.get(reply.template) if overrides else None
+    if own:
+        try:
+            return _fill(own, tags)
+        except (ValueError, KeyError, IndexError, AttributeError):
+            if not fallback:
+                raise TemplateError(reply.template) from None
+    body = (
+        default_templates(language).get(reply.template) or default_templates("es")[reply.template]
+    )
+    return _fill(body, tags)
+
+
+def _fill(body: str, tags: dict[str, str]) -> str:
     return body.format_map(defaultdict(str, tags)).strip()
 
 

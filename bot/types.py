@@ -1,5 +1,6 @@
 """The plain data the engine reads and returns. Nothing here knows about a database."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -17,6 +18,8 @@ class ClinicInfo:
     address: str | None = None
     idle_timeout: timedelta = timedelta(minutes=60)
     only_known_patients: bool = False  # a new number may only request an appointment
+    # per flow, the optional steps the clinic switched off (`bot.flow.clinic_flow`)
+    skipped_steps: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.types import Option, Reply
 from store import notifications as due
 from store.after_visit import LATE, outbox_kind
 from store.appointment_info import appointment_info
+from store.clinic_templates import ClinicTexts
 from store.models import Appointment, Clinic, Notification, Service
 from store.outcomes import CARE, SURVEY
 from store.surveys import survey_asked
@@ -28,11 +29,16 @@ TEMPLATES = {
 SCORES = range(1, 6)
 
 
-def booking_link(clinic: Clinic, language: str) -> str:
+def booking_link(clinic: Clinic, language: str, own: dict[str, str] | None = None) -> str:
     """WhatsApp's click-to-chat link to the clinic's number with a first message that
     starts a booking: one tap from any phone, no page to load."""
     digits = "".join(c for c in clinic.whatsapp_number if c.isdigit())
-    first_message = render(Reply("automations.rebook_text"), language)
+    tags = {
+        "clinic_name": clinic.name,
+        "clinic_phone": clinic.phone or "",
+        "clinic_address": clinic.address or "",
+    }
+    first_message = render(Reply("automations.rebook_text", tags), language, own)
     return f"https://wa.me/{digits}?text={quote(first_message)}"
 
 
@@ -44,24 +50,28 @@ def care_template(service: Service | None, language: str) -> str:
     return TEMPLATES[CARE]
 
 
-def queue_after_visit(session: Session, notification: Notification, now: datetime) -> None:
-    """Render one message and queue it (useless `LATE` after its time). The survey
-    question is recorded as asked, so the patient's answer is read as its score."""
+def queue_after_visit(
+    session: Session, notification: Notification, now: datetime, texts: ClinicTexts | None = None
+) -> None:
+    """Render one message (the clinic's own text where it has one) and queue it (useless
+    `LATE` after its time). The survey question is recorded as asked, so the patient's
+    answer is read as its score."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
     language, kind = info.language, outbox_kind(notification)
+    own = (texts or ClinicTexts(session))(appointment.clinic_id, language)
     tags = {k: v for k, v in info.tags().items() if k != "link"}
     template = TEMPLATES[kind]
     if kind == "no_show_2":
-        tags["booking_link"] = booking_link(info.clinic, language)
+        tags["booking_link"] = booking_link(info.clinic, language, own)
     if kind == CARE:
         template = care_template(session.get(Service, appointment.service_id), language)
-    body = render(Reply(template, tags), language)
+    body = render(Reply(template, tags), language, own)
     options = None
     if kind == SURVEY and info.clinic.interactive_messages:
         choices = tuple(Option(f"score:{n}", label_key=f"labels.score_{n}") for n in SCORES)
-        offered = offer([Reply(template, tags, choices)], language)
+        offered = offer([Reply(template, tags, choices)], language, own)
         options = json.dumps(offered.to_json(), ensure_ascii=False) if offered else None
     if kind == SURVEY:
         survey_asked(session, appointment.clinic_id, appointment.id, info.patient.phone, now)

@@ -1,7 +1,7 @@
 """The due-notifications pass: reminders and booking confirmations whose time has come are
-checked, written in the patient's language and handed to the outbox, one transaction per
-batch. A worker that was down catches up on its next pass: what is still useful goes out,
-the rest is recorded as skipped "too late"."""
+checked, written in the patient's language (the clinic's own text where it has one) and
+handed to the outbox, one transaction per batch. A worker that was down catches up on its
+next pass: what is still useful goes out, the rest is recorded as skipped "too late"."""
 
 import json
 import logging
@@ -22,6 +22,7 @@ from scheduler import after_visit
 from store import notifications as due
 from store.after_visit import KINDS as after_visit_kinds
 from store.appointment_info import appointment_info
+from store.clinic_templates import ClinicTexts
 from store.db import transaction
 from store.models import Appointment, Clinic, Notification
 from store.waitlist import offer_of
@@ -60,13 +61,14 @@ def queue_due_notifications(
     with transaction(engine) as session:
         rules = due.Rules(session)
         claimed = due.claim_due(session, now, limit)
+        own_texts = ClinicTexts(session)
         report.claimed = len(claimed)
         queued: list[Notification] = []
         for notification in claimed:
             reason = due.reason_to_skip(session, notification, now, rules)
             if reason is None and notification.kind in after_visit_kinds:
                 try:
-                    after_visit.queue_after_visit(session, notification, now)
+                    after_visit.queue_after_visit(session, notification, now, own_texts)
                     queued.append(notification)
                     continue
                 except Exception:
@@ -75,7 +77,9 @@ def queue_due_notifications(
             body, language, tags, options = None, None, None, None
             if reason is None:
                 try:
-                    body, language, tags, options = _render(session, notification, base_url, secret)
+                    body, language, tags, options = _render(
+                        session, notification, base_url, secret, own_texts
+                    )
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
@@ -100,7 +104,7 @@ def queue_due_notifications(
 
 
 def _render(
-    session: Session, notification: Notification, base_url: str, secret: str
+    session: Session, notification: Notification, base_url: str, secret: str, own_texts: ClinicTexts
 ) -> tuple[str, str, dict[str, str], str | None]:
     """The message in the patient's language, with the appointment's self-service link;
     the language; the tags as text, for a template sent in its place; and, for a reminder
@@ -115,13 +119,14 @@ def _render(
         tags.pop("code")
         tags["hold_until"] = appointment.hold_expires_at.astimezone(info.local_start.tzinfo)
     reply = Reply(TEMPLATES[notification.kind], tags)
-    body = render(reply, info.language)
+    own = own_texts(appointment.clinic_id, info.language)
+    body = render(reply, info.language, own)
     texts = tag_texts(tags, info.language)
     clinic = session.get(Clinic, appointment.clinic_id)
     choices = _choices(session, notification.kind, appointment.id)
     if not choices or clinic is None or not clinic.interactive_messages:
         return body, info.language, texts, None
-    offered = offer([Reply(reply.template, reply.tags, choices)], info.language)
+    offered = offer([Reply(reply.template, reply.tags, choices)], info.language, own)
     return (
         body,
         info.language,

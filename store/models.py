@@ -638,3 +638,51 @@ class AppointmentRequest(SQLModel, table=True):
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
     decline_reason: str | None = None
+class ClinicTemplate(SQLModel, table=True):
+    """A clinic's own text of one message template in one language; without a row the
+    default in `templates/<language>/` is sent."""
+
+    __tablename__ = "clinic_template"
+    __table_args__ = (UniqueConstraint("clinic_id", "language", "key", name="uq_clinic_template"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    language: str
+    key: str = Field(description="the template key, e.g. notification.reminder")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str = Field(description="staff:<login>")
+
+
+class ClinicFlow(SQLModel, table=True):
+    """The optional steps of a flow a clinic switched off; without a row, every step."""
+
+    __tablename__ = "clinic_flow"
+    __table_args__ = (UniqueConstraint("clinic_id", "flow", name="uq_clinic_flow"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    flow: str
+    skipped: str = Field(default="", description="state ids, comma-separated, sorted")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str
+
+
+class CustomizationChange(SQLModel, table=True):
+    """The history of a clinic's texts and steps: who changed what when, before and
+    after. `subject` is `template` (language and template key; null before or after: the
+    default text) or `flow` (language empty, the flow's name; the skipped steps,
+    comma-separated, null for none)."""
+
+    __tablename__ = "customization_change"
+    __table_args__ = (
+        Index("ix_customization_change_of", "clinic_id", "subject", "language", "key", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    subject: str
+    language: str
+    key: str
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    changed_by: str
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reverts: int | None = Field(default=None, description="the change this one undid")

@@ -28,6 +28,9 @@ ROUTE_ARGS = {
     "service_id": 1,
     "professional_id": 1,
     "rule_id": 1,
+    "lang": "es",
+    "key": "booking.ask_name",
+    "change_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 

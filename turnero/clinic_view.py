@@ -1,10 +1,10 @@
 """What the engine may know: the clinic's catalog (cached briefly per worker, since every
-message needs it and it changes rarely) and the people on the phone, read inside the
-message's transaction."""
+message needs it and it changes rarely: its services, professionals, own texts and
+switched-off steps) and the people on the phone, read inside the message's transaction."""
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -19,6 +19,7 @@ from bot.types import (
     ServiceInfo,
 )
 from store.appointments import last_reminded, upcoming_with_names
+from store.clinic_templates import all_overrides, skipped_steps
 from store.conversations import PersonOnPhone, clinic_by_number
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
 from store.prompts import asked_since
@@ -37,9 +38,14 @@ class Catalog:
     info: ClinicInfo
     services: list[ServiceInfo]
     professionals: list[ProfessionalInfo]
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # language → key → own text
+
+    def own_texts(self, language: str) -> dict[str, str]:
+        """The clinic's own texts in `language` (the defaults fill in the rest)."""
+        return self.texts.get(language, {})
 
 
-def clinic_info(clinic: Clinic) -> ClinicInfo:
+def clinic_info(clinic: Clinic, skipped: dict[str, frozenset[str]] | None = None) -> ClinicInfo:
     return ClinicInfo(
         id=clinic.id or 0,
         name=clinic.name,
@@ -49,6 +55,7 @@ def clinic_info(clinic: Clinic) -> ClinicInfo:
         address=clinic.address,
         idle_timeout=timedelta(minutes=clinic.idle_timeout_minutes),
         only_known_patients=clinic.only_known_patients,
+        skipped_steps=skipped or {},
     )
 
 
@@ -71,10 +78,12 @@ def load_catalog(session: Session, number: str) -> Catalog | None:
         select(ProfessionalService).where(ProfessionalService.clinic_id == clinic.id)
     ):
         offered.setdefault(link.professional_id, set()).add(link.service_id)
+    texts = all_overrides(session, clinic.id or 0)
+    skipped = skipped_steps(session, clinic.id or 0)
     session.expunge(clinic)
     return Catalog(
         clinic=clinic,
-        info=clinic_info(clinic),
+        info=clinic_info(clinic, skipped),
         services=[
             ServiceInfo(s.id or 0, s.name, timedelta(minutes=s.duration_minutes)) for s in services
         ],
@@ -82,6 +91,7 @@ def load_catalog(session: Session, number: str) -> Catalog | None:
             ProfessionalInfo(p.id or 0, p.name, frozenset(offered.get(p.id or 0, ())))
             for p in professionals
         ],
+        texts=texts,
     )
 
 

@@ -44,7 +44,7 @@ from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
 from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
-from turnero.clinic_view import CatalogCache, build_view
+from turnero.clinic_view import Catalog, CatalogCache, build_view
 from turnero.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _handle(
     replies, state, appointment, paused = _apply(
         session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
-    _queue_replies(session, clinic, message, replies, state, appointment, now)
+    _queue_replies(session, catalog, message, replies, state, appointment, now)
     save_conversation(
         session,
         conversation.id,
@@ -359,7 +359,7 @@ def _book(
 
 def _queue_replies(
     session: Session,
-    clinic: Clinic,
+    catalog: Catalog,
     message: InboundMessage,
     replies: list[Reply],
     state: ConversationState,
@@ -368,9 +368,11 @@ def _queue_replies(
 ) -> None:
     if not replies:
         return
+    clinic = catalog.clinic
     language = state.language or clinic.default_language
-    body = render_all(replies, language)
-    offered = offer(replies, language) if clinic.interactive_messages else None
+    own = catalog.own_texts(language)
+    body = render_all(replies, language, own)
+    offered = offer(replies, language, own) if clinic.interactive_messages else None
     key, kind = f"reply:{message.message_sid}", "reply"
     if appointment is not None:
         key, kind = f"appointment:{appointment.id}:booking_confirmation", "booking_confirmation"

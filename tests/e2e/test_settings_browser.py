@@ -2,17 +2,16 @@
 admin signs in, gives a professional a second interval on Monday, changes a service, and
 sees both saved."""
 
-import threading
 from collections.abc import Iterator
 from datetime import time
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from store.models import Service, WorkingHours
 from tests.console_support import NOW, PASSWORD, add_staff, console_app
+from tests.e2e.conftest import served
 from tests.support import Clock, make_clinic
 
 
@@ -24,12 +23,8 @@ def clinic(db: Engine):
 @pytest.fixture
 def live_console(db: Engine, tmp_path, clinic) -> Iterator[str]:
     app = console_app(db, tmp_path, Clock(NOW))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(app) as url:
+        yield url
 
 
 def test_an_admin_adds_a_second_interval_and_edits_a_service(

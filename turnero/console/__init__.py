@@ -26,6 +26,7 @@ def init_console(app: Flask, config: Settings) -> None:
         requests,
         settings,
         simulator,
+        templates,
     )
 
     app.config.update(

@@ -12,6 +12,7 @@ from bot.types import Reply, ServiceInfo
 from store.appointment_info import AppointmentInfo, appointment_info
 from store.appointments import NotChangeable, reschedule
 from store.booking import SlotTaken
+from store.clinic_templates import overrides
 from store.db import transaction
 from store.models import Appointment
 from store.outbox import enqueue
@@ -148,8 +149,9 @@ def tell_patient_moved(session: Session, info: AppointmentInfo) -> None:
     once per appointment and time."""
     appointment = info.appointment
     link = ctx("link_for")(appointment.id)
+    own = overrides(session, appointment.clinic_id, info.language)
     tags = info.tags(link)
-    body = render(Reply(MOVED_TEMPLATE, tags), info.language)
+    body = render(Reply(MOVED_TEMPLATE, tags), info.language, own)
     enqueue(
         session,
         clinic_id=appointment.clinic_id,
