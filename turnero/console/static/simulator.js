@@ -82,4 +82,5 @@
     send("/audio", chat.getAttribute("data-voice-note"));
   });
   window.setInterval(poll, 1000);
+  form.querySelectorAll("button").forEach(function (button) { button.disabled = false; });
 })();
