@@ -1,7 +1,8 @@
 """Every console page an admin can reach, in a real browser (Debian's chromium driven by
-Playwright), checked for what makes it usable with a keyboard, a screen reader and a
-phone: a language, one heading, a name for every control, the skip link first, and no
-sideways scrolling on a 360-pixel-wide screen."""
+Playwright), checked for what makes it usable with a keyboard, a screen reader, old eyes
+and a phone: a language, one heading, a name for every control, the skip link first, text
+contrast of at least 4.5:1 (3:1 for large text, WCAG AA), and no sideways scrolling on a
+360-pixel-wide screen."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,7 +15,7 @@ from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
 from tests.e2e.conftest import served
 from tests.support import Clock, WhatsAppPatient, add_patient, make_app, make_clinic
 
-PROBLEMS = """() => {
+PROBLEMS = r"""() => {
   const problems = [];
   if (!["es", "en", "gn"].includes(document.documentElement.lang)) {
     problems.push("no language");
@@ -34,6 +35,35 @@ PROBLEMS = """() => {
   const ids = [...document.querySelectorAll("[id]")].map((el) => el.id);
   const repeated = ids.filter((id, n) => ids.indexOf(id) !== n);
   if (repeated.length) { problems.push("repeated ids " + repeated.join(",")); }
+  const rgb = (text) => (text.match(/[\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (c) => {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (el) => {
+    for (let at = el; at; at = at.parentElement) {
+      const color = rgb(getComputedStyle(at).backgroundColor);
+      if (color.length === 3 || color[3] > 0) { return color.slice(0, 3); }
+    }
+    return [255, 255, 255];
+  };
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const style = getComputedStyle(el);
+    if (!own || el.disabled || el.closest("[disabled], .sr-only, [hidden]")) { continue; }
+    if (style.visibility === "hidden" || !el.getClientRects().length) { continue; }
+    const [a, b] = [luminance(rgb(style.color)), luminance(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) {
+      const what = el.tagName + " " + el.textContent.trim().slice(0, 30);
+      problems.push("contrast " + ratio.toFixed(2) + " " + what);
+    }
+  }
   const root = document.documentElement;
   if (root.scrollWidth > root.clientWidth + 1) {
     problems.push("scrolls sideways: " + root.scrollWidth + " > " + root.clientWidth);
