@@ -6,7 +6,7 @@ per phone is the database's rule."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -51,7 +51,7 @@ def a_request(db: Engine, clinic_id: int, name: str = "Rosa Giménez", language:
             NewRequest(PHONE, name, 1, "miércoles a la mañana", "control", language),
             NOW,
         )
-        return session.exec(select(AppointmentRequest.id)).one() or 0
+        return session.exec(select(func.max(AppointmentRequest.id))).one() or 0
 
 
 def accept(db: Engine, clinic, request_id: int, at: datetime = TOMORROW_10, who: str = "ana"):
@@ -266,3 +266,31 @@ def test_after_the_window_the_answer_goes_as_the_approved_template(db: Engine, c
     [appointment] = rows(db, Appointment)
     assert sent["content_sid"] == sid
     assert json.loads(sent["content_variables"]) == {"1": appointment.code}
+
+
+def test_the_answers_are_written_in_the_clinics_own_words(db: Engine, clinic):
+    from turnero.clinic_texts import save_text
+
+    with transaction(db) as session:
+        for key, body in [
+            ("console.request_accepted", "Listo {patient_name}: te esperamos el {date}. {code}"),
+            ("console.request_declined", "Perdón {patient_name}, no hay lugar.{reason}"),
+        ]:
+            save_text(session, clinic.id, "es", key, body, "staff:boss", NOW)
+    accept(db, clinic, a_request(db, clinic.id))
+    declined = a_request(db, clinic.id, name="Ana Ruiz")
+    with transaction(db) as session:
+        found = get_request(session, clinic.id, declined, lock=True)
+        assert found is not None
+        decline_request(
+            session,
+            session.get(Clinic, clinic.id),
+            found,
+            reason=None,
+            service_name="Consulta general",
+            by="staff:ana",
+            now=NOW,
+        )
+    bodies = [m.body for m in rows(db, OutboxMessage)]
+    assert bodies[0].startswith("Listo Rosa Giménez: te esperamos el miércoles 2 de diciembre.")
+    assert bodies[1] == "Perdón Ana Ruiz, no hay lugar."

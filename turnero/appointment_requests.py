@@ -4,6 +4,7 @@ the outbox, once per request. The accepted message is the booking's confirmation
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -12,6 +13,7 @@ from bot.render import render, tag_texts
 from bot.types import Reply
 from store import requests
 from store.appointment_info import appointment_info
+from store.clinic_templates import overrides
 from store.models import Appointment, AppointmentRequest, Clinic, Service
 from store.outbox import enqueue
 
@@ -50,20 +52,16 @@ def accept_request(
     info = appointment_info(session, appointment)
     language = request.language or info.language
     tags = info.tags(link_for(appointment.id or 0))
-    enqueue(
+    _tell(
         session,
-        clinic_id=clinic.id or 0,
-        idempotency_key=f"request:{request.id}:{ACCEPTED_KIND}",
-        from_phone=clinic.whatsapp_number,
-        to_phone=request.phone,
-        body=render(Reply(ACCEPTED_TEMPLATE, tags), language),
-        now=now,
-        kind=ACCEPTED_KIND,
-        template=ACCEPTED_TEMPLATE,
+        clinic,
+        request,
+        ACCEPTED_KIND,
+        Reply(ACCEPTED_TEMPLATE, tags),
+        language,
+        now,
         appointment_id=appointment.id,
         not_after=appointment.starts_at,
-        language=language,
-        variables=tag_texts(tags, language),
     )
     return appointment
 
@@ -91,16 +89,32 @@ def decline_request(
         "clinic_address": clinic.address or "",
         "reason": text("labels.request_reason", language, reason=given) if given else "",
     }
+    _tell(session, clinic, request, DECLINED_KIND, Reply(DECLINED_TEMPLATE, tags), language, now)
+
+
+def _tell(
+    session: Session,
+    clinic: Clinic,
+    request: AppointmentRequest,
+    kind: str,
+    reply: Reply,
+    language: str,
+    now: datetime,
+    **about: Any,
+) -> None:
+    """Queue the answer once per request, in the clinic's own words where it has them;
+    its tags are kept for an approved template once the window has closed."""
     enqueue(
         session,
         clinic_id=clinic.id or 0,
-        idempotency_key=f"request:{request.id}:{DECLINED_KIND}",
+        idempotency_key=f"request:{request.id}:{kind}",
         from_phone=clinic.whatsapp_number,
         to_phone=request.phone,
-        body=render(Reply(DECLINED_TEMPLATE, tags), language),
+        body=render(reply, language, overrides(session, clinic.id or 0, language)),
         now=now,
-        kind=DECLINED_KIND,
-        template=DECLINED_TEMPLATE,
+        kind=kind,
+        template=reply.template,
         language=language,
-        variables=tag_texts(tags, language),
+        variables=tag_texts(reply.tags, language),
+        **about,
     )
