@@ -60,6 +60,7 @@ class _Run:
     flow: Flow
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    said: str = ""  # the patient's words, normalized
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -67,7 +68,8 @@ class _Run:
         if inbound.event:
             self.act(self.flow.events[inbound.event], inbound.data)
             return
-        self.notice_language(inbound.text)
+        self.said = normalize(inbound.text)
+        self.notice_language()
         if first := first_command(inbound):
             self.act(self.flow.commands[first])
         elif inbound.stale:  # never applied, whatever it names
@@ -217,12 +219,12 @@ class _Run:
         self.conv.history = []
         self.enter(self.flow.manage or self.flow.idle, remember=False)
 
-    def notice_language(self, text: str) -> None:
+    def notice_language(self) -> None:
         """The first message sets the language when it is clearly in one: a greeting, or
         more of its everyday words than of any other language's."""
         if self.conv.language:
             return
-        said = normalize(text)
+        said = self.said
         spoken = next((lang for lang in LANGUAGES if said in words("greeting", lang)), None)
         spoken = spoken or _mostly_in(said)
         self.conv.language = spoken or self.view.clinic.default_language
@@ -398,7 +400,9 @@ class _Run:
             self.say("booking.greeting", self.clinic_tags())
 
     def not_understood(self) -> None:
-        self.say("booking.not_understood")
+        """Say so and ask again; a "hola" in the middle is greeted, not called a mistake."""
+        greeted = self.said in words_any("greeting")
+        self.say("booking.greeted_again" if greeted else "booking.not_understood")
         self.ask_again()
 
     def answer_choice(self, state: State, inbound: Inbound) -> None:

@@ -178,6 +178,16 @@ def test_thanks_mid_booking_keeps_the_question():
     assert chat.asked("professional")
 
 
+@pytest.mark.parametrize("greeting", ["hola", "Buenas tardes", "hello", "mba'éichapa"])
+def test_a_greeting_mid_booking_is_greeted_and_the_question_kept(greeting: str):
+    chat = Chat(view())
+    book_through(chat, ["hola", "1"])
+    reply = chat.says(greeting)
+    assert "no entendí" not in reply and "Sigamos donde estábamos" in reply
+    assert "Dra. Ana Benítez" in reply and chat.asked("professional")
+    assert "no entendí" in chat.says("xyz")  # anything else is still not understood
+
+
 def test_a_tap_takes_a_day_offered_around_a_full_day_whatever_its_title_says():
     chat = Chat(view())
     for text in ("hola", "1", "1"):
