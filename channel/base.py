@@ -60,11 +60,11 @@ class Channel(Protocol):
         ...
 
     def find_sent(
-        self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime
+        self, *, from_phone: str, to_phone: str, body: str | None, sent_after: datetime
     ) -> SendResult | None:
-        """The message with this body the provider accepted from `from_phone` to
-        `to_phone` since `sent_after`, or None if it has none; raises `SendError` when
-        the provider cannot be asked."""
+        """The message with this body (None: any body) the provider accepted from
+        `from_phone` to `to_phone` since `sent_after`, or None if it has none; raises
+        `SendError` when the provider cannot be asked."""
         ...
 
 

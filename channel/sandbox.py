@@ -37,14 +37,15 @@ class SandboxChannel:
         return result
 
     def find_sent(
-        self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime
+        self, *, from_phone: str, to_phone: str, body: str | None, sent_after: datetime
     ) -> SendResult | None:
         with self._lock:
             return next(
                 (
                     result
                     for sender, recipient, text, at, result in reversed(self._sent)
-                    if (sender, recipient, text) == (from_phone, to_phone, body)
+                    if (sender, recipient) == (from_phone, to_phone)
+                    and body in (None, text)
                     and at >= sent_after
                 ),
                 None,

@@ -127,7 +127,7 @@ class TwilioChannel:
         return str(content.sid)
 
     def find_sent(
-        self, *, from_phone: str, to_phone: str, body: str, sent_after: datetime
+        self, *, from_phone: str, to_phone: str, body: str | None, sent_after: datetime
     ) -> SendResult | None:
         """Look through Twilio's message list (`DateSent>` narrows it; the creation time
         and body are compared here, since a message still queued has no send date)."""
@@ -151,7 +151,8 @@ class TwilioChannel:
             raise SendError(f"{type(exc).__name__}: {exc}") from exc
         for message in reversed(messages):  # Twilio lists the newest first
             created = message.date_created
-            if message.body == body and (created is None or created >= sent_after):
+            same = body is None or message.body == body
+            if same and (created is None or created >= sent_after):
                 return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
         return None
 

@@ -16,6 +16,7 @@ from channel.base import Channel, SendError
 from scheduler import interactive
 from scheduler.pacing import Pacer
 from store.dispatch import (
+    ANSWER_KINDS,
     Stale,
     claim_batch,
     claim_stale,
@@ -285,20 +286,53 @@ def reconcile_stale(
             return report
 
 
+SENT_OTHERWISE = "another message went to this phone since; it may be this one as a template"
+
+
+def may_have_gone_as_content(message: OutboxMessage) -> bool:
+    """Whether the send could have used a template or interactive content, whose words at
+    Twilio are not our body: a business-initiated kind (a closed window sends its
+    template), choices (buttons or a list), or content already chosen."""
+    return (
+        message.content_sid is not None
+        or message.options is not None
+        or message.kind not in ANSWER_KINDS
+    )
+
+
 def _reconcile_one(
     engine: Engine, channel: Channel, stale: Stale, now: datetime, report: ReconcileReport
 ) -> None:
     message = stale.message
+    since = stale.claimed_at - CLOCK_SKEW
     try:
         found = channel.find_sent(
             from_phone=message.from_phone,
             to_phone=message.to_phone,
             body=message.body,
-            sent_after=stale.claimed_at - CLOCK_SKEW,
+            sent_after=since,
+        )
+        # Sent as a template or as buttons, it carries other words at Twilio: any message
+        # to the phone since the claim may be this one, so staff decide rather than risk
+        # sending it twice.
+        unsure = (
+            found is None
+            and may_have_gone_as_content(message)
+            and channel.find_sent(
+                from_phone=message.from_phone,
+                to_phone=message.to_phone,
+                body=None,
+                sent_after=since,
+            )
+            is not None
         )
     except SendError as error:
         log.warning("outbox %s: cut off, and Twilio cannot tell: %r", message.id, error)
         report.unconfirmed += settle_unknown(engine, stale, error.message, now)
+        return
+    if unsure:
+        log.warning("outbox %s: cut off; another message reached the phone since", message.id)
+        report.unconfirmed += settle_unknown(engine, stale, SENT_OTHERWISE, now)
         return
     if found is None:
         log.info("outbox %s: cut off before Twilio had it; retrying", message.id)

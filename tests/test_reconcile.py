@@ -240,3 +240,73 @@ def test_a_slow_batch_hands_back_what_it_could_not_send_in_time(
         ("pending", 0),
     ]
     assert len(fake.messages) == 2
+
+
+def _queue_one(db: Engine, clinic_id: int, kind: str, body: str) -> None:
+    with transaction(db) as session:
+        enqueue(
+            session,
+            clinic_id=clinic_id,
+            idempotency_key=f"{kind}:1",
+            from_phone=CLINIC_NUMBER,
+            to_phone="+595981000001",
+            body=body,
+            now=NOW,
+            kind=kind,
+        )
+
+
+def test_a_template_cut_off_after_twilio_took_it_waits_for_staff(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """A reminder sent as the clinic's approved template has other words at Twilio than
+    our copy: it is not sent again on a guess."""
+    channel = channel_for(fake)
+    _queue_one(db, clinic_id, "reminder", "Mañana a las 10:00 tenés turno.")
+    [claimed] = claim_due(db, clock())
+    channel.send(  # the dying dispatcher got the template to Twilio
+        from_phone=claimed.from_phone,
+        to_phone=claimed.to_phone,
+        body=claimed.body,
+        content_sid="HX" + "c" * 32,
+        content_variables={"1": "10:00"},
+    )
+    clock.advance(minutes=3)
+
+    assert dispatch_job(db, channel, clock).total == 0
+    [row] = outbox(db)
+    assert row.status == "unconfirmed" and "as a template" in (row.error_message or "")
+    assert len(fake.messages) == 1
+
+
+def test_a_plain_answer_is_still_retried_when_another_message_went_meanwhile(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """A reply goes as text only, so its words identify it: another message to the same
+    phone does not hold it back."""
+    channel = channel_for(fake)
+    _queue_one(db, clinic_id, "reply", "¿Qué día te queda bien?")
+    claim_due(db, clock())
+    channel.send(from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="otro mensaje")
+    clock.advance(minutes=3)
+
+    assert dispatch_job(db, channel, clock).sent == 1
+    assert [m["body"] for m in fake.messages] == ["otro mensaje", "¿Qué día te queda bien?"]
+
+
+def test_the_sandbox_finds_any_message_to_a_phone_when_asked(clock: Clock) -> None:
+    sandbox = SandboxChannel()
+    sent = sandbox.send(from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="hola")
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    assert (
+        sandbox.find_sent(
+            from_phone=CLINIC_NUMBER, to_phone="+595981000001", body=None, sent_after=since
+        )
+        == sent
+    )
+    assert (
+        sandbox.find_sent(
+            from_phone=CLINIC_NUMBER, to_phone="+595981000002", body=None, sent_after=since
+        )
+        is None
+    )
