@@ -59,6 +59,7 @@ def create_app(
         from channel.sandbox_web import sandbox
 
         app.register_blueprint(sandbox)
+    app.before_request(_refuse_nul)
     app.register_error_handler(HTTPException, _plain_error)
     use_packaged_tzdata()
     return app
@@ -100,6 +101,24 @@ def _twiml(text: str | None = None) -> Response:
     return Response(body, mimetype="text/xml")
 
 
+def _storable(value: str, limit: int = MAX_BODY_CHARS) -> str:
+    """A field as it can be kept: cut to `limit`, without NUL characters (PostgreSQL's text
+    refuses them; the message must still be kept, so they go rather than the message)."""
+    return value.replace("\x00", "")[:limit]
+
+
+def _refuse_nul() -> None:
+    """A NUL character in a page's or the admin API's input is never meant: 400, before a
+    database refuses it with a 500. (Twilio's webhook keeps the message instead.)"""
+    if request.blueprint == "whatsapp":
+        return
+    values = [*request.args.values(), *request.form.values()]
+    if not request.form:  # a JSON body: its escaped NUL counts too
+        values.append(request.get_data(as_text=True).replace("\\u0000", "\x00"))
+    if any("\x00" in value for value in values):
+        abort(400, "NUL characters are not accepted")
+
+
 @whatsapp.post("/whatsapp/inbound")
 def inbound() -> Response:
     _require_twilio_signature()
@@ -113,14 +132,14 @@ def inbound() -> Response:
     except ValueError:
         abort(400, "NumMedia must be a number")
     message = InboundMessage(
-        message_sid=sid[:64],
+        message_sid=_storable(sid, 64),
         from_phone=sender,
         to_phone=receiver,
-        body=form.get("Body", "")[:MAX_BODY_CHARS],
+        body=_storable(form.get("Body", "")),
         num_media=num_media,
-        payload=(form.get("ButtonPayload") or form.get("ListId") or "")[:MAX_BODY_CHARS] or None,
-        replied_sid=form.get("OriginalRepliedMessageSid", "")[:64] or None,
-        fields={k: v[:MAX_BODY_CHARS] for k, v in form.items()},
+        payload=_storable(form.get("ButtonPayload") or form.get("ListId") or "") or None,
+        replied_sid=_storable(form.get("OriginalRepliedMessageSid", ""), 64) or None,
+        fields={_storable(k, 64): _storable(v) for k, v in form.items()},
     )
     outcome = handle_inbound(
         _ctx("engine"),

@@ -167,6 +167,16 @@ def test_emoji_only_and_a_huge_message_get_an_answer(patient: WhatsAppPatient):
     assert "Dra. Ana Benítez" in patient.says("1" + " " * 2500)  # read by its start
 
 
+def test_a_nul_character_is_dropped_and_the_message_kept(patient: WhatsAppPatient, db):
+    """PostgreSQL's text refuses NUL; the message is kept (and answered) without it."""
+    patient.says("hola")
+    assert "Dra. Ana Benítez" in patient.says("1\x00")
+    assert patient.last_response is not None and patient.last_response.status_code == 200
+    with Session(db) as s:
+        bodies = s.exec(select(InboundMessage.body).order_by(InboundMessage.id)).all()
+    assert bodies == ["hola", "1"]
+
+
 def test_a_voice_note_is_answered_with_text(patient: WhatsAppPatient, db):
     patient.says("hola")
     reply = patient.sends_voice_note()

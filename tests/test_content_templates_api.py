@@ -2,6 +2,7 @@
 message kind and language, the variables checked against the tags the message uses."""
 
 from datetime import UTC, datetime
+import json
 from typing import Any
 
 import pytest
@@ -214,3 +215,13 @@ def test_the_desks_own_messages_take_approved_templates_too(
     has closed: those kinds have templates, with their own tags."""
     admin.ok("PUT", f"/{kind}/es", {"content_sid": SID, "variables": {"1": tag}}, status=201)
     assert tag in admin.ok("GET", f"/{kind}/es")["tags"]
+
+
+def test_a_nul_character_in_a_body_is_a_400_not_a_500(admin: Admin) -> None:
+    for body in ({"content_sid": "HX" + "0" * 31 + "\u0000", "variables": {}},):
+        response = admin.client.put(
+            f"/admin/api/clinics/{admin.clinic_id}/content-templates/reminder/es",
+            data=json.dumps(body),
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400
