@@ -157,14 +157,15 @@ def inbound() -> Response:
 @whatsapp.post("/whatsapp/status")
 def status() -> Response:
     _require_twilio_signature()
-    sid, state = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    sid = _storable(request.form.get("MessageSid", ""), 64)
+    state = _storable(request.form.get("MessageStatus", ""), 32)
     if not sid or not state:
         abort(400, "MessageSid and MessageStatus are required")
     apply_status_callback(
         _ctx("engine"),
         message_sid=sid,
         status=state.lower(),
-        error_code=request.form.get("ErrorCode") or None,
+        error_code=_storable(request.form.get("ErrorCode", ""), 16) or None,
         now=_ctx("clock")(),
     )
     return Response("", status=204)

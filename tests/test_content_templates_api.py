@@ -1,8 +1,8 @@
 """The admin API of a clinic's approved WhatsApp templates: list, read, put and delete per
 message kind and language, the variables checked against the tags the message uses."""
 
-from datetime import UTC, datetime
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
