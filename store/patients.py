@@ -149,3 +149,24 @@ def clear_unreachable(session: Session, clinic_id: int, phone: str) -> None:
         .where(col(Patient.clinic_id) == clinic_id, col(Patient.phone) == phone)
         .values(unreachable=None)
     )
+
+
+def patient_named(
+    session: Session, clinic_id: int, phone: str, name: str, language: str | None, now: datetime
+) -> Patient:
+    """Who an appointment made by the desk is for: a patient of that name already on the
+    phone (without regard to accents or case), else the phone's nameless first-contact
+    row, named now, else a new patient."""
+    on_phone = session.exec(
+        select(Patient).where(Patient.clinic_id == clinic_id, Patient.phone == phone)
+    ).all()
+    wanted = fold(name)
+    patient = next((p for p in on_phone if fold(p.name or "") == wanted), None)
+    patient = patient or next((p for p in on_phone if p.name is None), None)
+    if patient is None:
+        patient = Patient(clinic_id=clinic_id, phone=phone, first_seen_at=now)
+    patient.name = patient.name or name
+    patient.language = patient.language or language
+    session.add(patient)
+    session.flush()
+    return patient

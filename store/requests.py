@@ -15,10 +15,10 @@ from store.models import (
     Appointment,
     AppointmentRequest,
     Clinic,
-    Patient,
     RequestStatus,
     Service,
 )
+from store.patients import patient_named
 
 LIST_LIMIT = 200
 HANDLED_LIMIT = 20
@@ -131,26 +131,6 @@ def get_request(
     return session.exec(statement).first()
 
 
-def _patient(session: Session, request: AppointmentRequest, now: datetime) -> Patient:
-    """Who the appointment is for: a patient of that name already on the phone, else the
-    phone's nameless first-contact row, named now, else a new patient."""
-    on_phone = session.exec(
-        select(Patient).where(
-            Patient.clinic_id == request.clinic_id, Patient.phone == request.phone
-        )
-    ).all()
-    wanted = request.patient_name.casefold()
-    patient = next((p for p in on_phone if (p.name or "").casefold() == wanted), None)
-    patient = patient or next((p for p in on_phone if p.name is None), None)
-    if patient is None:
-        patient = Patient(clinic_id=request.clinic_id, phone=request.phone, first_seen_at=now)
-    patient.name = patient.name or request.patient_name
-    patient.language = patient.language or request.language
-    session.add(patient)
-    session.flush()
-    return patient
-
-
 def accept(
     session: Session,
     clinic: Clinic,
@@ -170,7 +150,9 @@ def accept(
     if request.status != RequestStatus.open:
         raise AlreadyHandled(request.status)
     with session.begin_nested():  # a taken time undoes the patient's creation too
-        patient = _patient(session, request, now)
+        patient = patient_named(
+            session, request.clinic_id, request.phone, request.patient_name, request.language, now
+        )
         appointment = book(
             session,
             clinic_id=request.clinic_id,

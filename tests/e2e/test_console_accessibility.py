@@ -102,7 +102,8 @@ def _pages(page: Any, url: str) -> list[str]:
         page.goto(url + section)
         found = page.locator(f'main a[href*="{detail}"]').first
         details.append(found.evaluate("a => a.href"))
-    return sorted({*sections, *details, f"{url}/console/account"})
+    booking = f"{url}/console/appointments/new?phone=0981222333&name=Rosa&service=1&show=1"
+    return sorted({*sections, *details, f"{url}/console/account", booking})
 
 
 def test_every_page_has_names_a_heading_and_fits_a_phone(

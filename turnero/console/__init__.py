@@ -18,6 +18,7 @@ def init_console(app: Flask, config: Settings) -> None:
         auth,
         block_offs,
         catalog,
+        desk_booking,
         failed,
         inbox,
         moves,

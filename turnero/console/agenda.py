@@ -44,6 +44,7 @@ NOTICES = {
     *(f"done_{action}" for action in ACTIONS),
     "already",
     "moved",
+    "booked",
     *(f"refused_{r}" for r in ("cancelled", "finished", "started", "not_started", "past")),
 }
 

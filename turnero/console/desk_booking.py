@@ -1,0 +1,174 @@
+"""Booking at the desk, for a patient who calls or comes in: the phone and name (a patient
+already on the phone is reused, else one is created), any active service — staff may book
+the ones patients cannot book themselves —, then a free time from the availability engine.
+The patient gets the booking confirmation on WhatsApp as the clinic's rules say."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from sqlmodel import Session, col, select
+from werkzeug.wrappers import Response
+
+from store.booking import SlotTaken
+from store.db import transaction
+from store.desk_booking import CHANNELS, book_at_desk
+from store.models import Clinic, Patient, Service
+from turnero.console.agenda import day_arg, formatting, own_clinic
+from turnero.console.common import console, engine, language, now, page, staff, staff_required
+from turnero.console.patients import phone_arg
+from turnero.console.slots import (
+    ANY,
+    chosen_professionals,
+    free_times,
+    local_day,
+    offering,
+    service_info,
+    still_free,
+    window,
+)
+from turnero.self_service_forms import parse_slot
+
+NAME_LIMIT = 80
+
+
+@dataclass(frozen=True)
+class Who:
+    """The form's first part as typed, what is wrong with it (label keys by field), and
+    what it names once it is right."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+    phone: str | None = None
+    service: Service | None = None
+
+
+def _services(session: Session, clinic_id: int) -> list[Service]:
+    return list(
+        session.exec(
+            select(Service)
+            .where(Service.clinic_id == clinic_id, col(Service.active))
+            .order_by(col(Service.name))
+        ).all()
+    )
+
+
+def _read(session: Session, clinic: Clinic, source: Any, submitted: bool = False) -> Who:
+    values = {
+        name: " ".join(str(source.get(name, "")).split())
+        for name in ("phone", "name", "service", "channel")
+    }
+    values["channel"] = values["channel"] or CHANNELS[0]
+    if not (values["service"] or submitted):
+        return Who(values, {})  # a fresh form, perhaps with the patient filled in
+    errors: dict[str, str] = {}
+    phone = phone_arg(values["phone"], clinic)
+    if phone is None:
+        errors["phone"] = "invalid_phone"
+    if not values["name"]:
+        errors["name"] = "invalid_required"
+    elif len(values["name"]) > NAME_LIMIT:
+        errors["name"] = "invalid_too_long"
+    services = {str(s.id): s for s in _services(session, clinic.id or 0)}
+    service = services.get(values["service"])
+    if service is None:
+        errors["service"] = "invalid_service"
+    if values["channel"] not in CHANNELS:
+        errors["channel"] = "invalid_channel"
+    if errors:
+        return Who(values, errors)
+    return Who(values, errors, phone, service)
+
+
+def _known_on(session: Session, clinic_id: int, phone: str | None) -> list[str]:
+    if phone is None:
+        return []
+    names = session.exec(
+        select(Patient.name).where(Patient.clinic_id == clinic_id, Patient.phone == phone)
+    ).all()
+    return [n for n in names if n]
+
+
+@console.get("/appointments/new")
+@staff_required
+def new_appointment() -> Response:
+    """The patient and the service; once both are right, a day's free times to book."""
+    lang = language()
+    with Session(engine()) as session:
+        clinic = own_clinic(session)
+        who = _read(session, clinic, request.args, submitted="show" in request.args)
+        context: dict[str, Any] = {}
+        if who.service is not None:
+            names = offering(session, clinic.id or 0, who.service.id or 0)
+            days = window(clinic)
+            day = days.check(day_arg() or days.first)
+            raw = request.args.get("professional", ANY)
+            chosen = chosen_professionals(raw, names)
+            context = {
+                "day": day,
+                "first_day": days.first,
+                "last_day": days.last,
+                "names": names,
+                "chosen": raw,
+                "times": free_times(session, clinic, service_info(who.service), chosen, names, day)
+                if names
+                else [],
+            }
+        known = _known_on(session, clinic.id or 0, who.phone)
+        services = _services(session, clinic.id or 0)
+    notice = request.args.get("notice")
+    return page(
+        "new_appointment.html",
+        status=422 if who.errors else 200,
+        who=who,
+        keep={k: who.values[k] for k in ("phone", "name", "service", "channel")},
+        services=services,
+        desk_channels=CHANNELS,
+        known=known,
+        notice=notice if notice == "taken" else None,
+        **context,
+        **formatting(clinic, lang),
+    )
+
+
+@console.post("/appointments/new")
+@staff_required
+def book_new_appointment() -> Response:
+    """Book the time picked if it is still free; a time taken meanwhile books nothing and
+    the desk sees the times still free."""
+    choice = parse_slot(request.form.get("slot"))
+    if choice is None:
+        abort(400)
+    with transaction(engine()) as session:
+        clinic = own_clinic(session)
+        who = _read(session, clinic, request.form, submitted=True)
+        if who.errors or who.phone is None or who.service is None:
+            abort(400)
+        if choice.professional_id not in offering(session, clinic.id or 0, who.service.id or 0):
+            abort(400)
+        day = window(clinic).check(local_day(clinic, choice))
+        again: dict[str, Any] = {
+            **{k: who.values[k] for k in ("phone", "name", "service", "channel")},
+            "day": day.isoformat(),
+            "professional": request.form.get("professional", ANY),
+        }
+        if not still_free(session, clinic, service_info(who.service), choice):
+            return redirect(url_for("console.new_appointment", notice="taken", **again), 303)
+        try:
+            appointment = book_at_desk(
+                session,
+                clinic,
+                phone=who.phone,
+                name=who.values["name"],
+                service=who.service,
+                professional_id=choice.professional_id,
+                starts_at=choice.starts_at,
+                channel=who.values["channel"],
+                by=f"staff:{staff().login}",
+                now=now(),
+            )
+        except SlotTaken:
+            return redirect(url_for("console.new_appointment", notice="taken", **again), 303)
+    return redirect(
+        url_for("console.appointment", appointment_id=appointment.id, notice="booked"), 303
+    )
