@@ -19,9 +19,9 @@ from turnero.console.common import console, engine, language, now, page, staff, 
 from turnero.console.patients import phone_arg
 from turnero.console.slots import (
     ANY,
+    checked_day,
     chosen_professionals,
     free_times,
-    local_day,
     offering,
     service_info,
     still_free,
@@ -144,9 +144,7 @@ def book_new_appointment() -> Response:
         who = _read(session, clinic, request.form, submitted=True)
         if who.errors or who.phone is None or who.service is None:
             abort(400)
-        if choice.professional_id not in offering(session, clinic.id or 0, who.service.id or 0):
-            abort(400)
-        day = window(clinic).check(local_day(clinic, choice))
+        day = checked_day(session, clinic, who.service, choice)
         again: dict[str, Any] = {
             **{k: who.values[k] for k in ("phone", "name", "service", "channel")},
             "day": day.isoformat(),

@@ -29,9 +29,9 @@ from turnero.console.common import (
 )
 from turnero.console.slots import (
     ANY,
+    checked_day,
     chosen_professionals,
     free_times,
-    local_day,
     offering,
     service_info,
     still_free,
@@ -158,9 +158,7 @@ def accept_appointment_request(request_id: int) -> Response:
         if found.status != RequestStatus.open:
             return _back(request_id, "already_handled")
         service = _service(session, found)
-        if choice.professional_id not in offering(session, clinic.id or 0, service.id or 0):
-            abort(400)
-        day = window(clinic).check(local_day(clinic, choice))
+        day = checked_day(session, clinic, service, choice)
         again = {"day": day.isoformat(), "professional": request.form.get("professional", ANY)}
         if not still_free(session, clinic, service_info(service), choice):
             return _back(request_id, "taken", **again)

@@ -85,6 +85,14 @@ def free_times(
     ]
 
 
+def checked_day(session: Session, clinic: Clinic, service: Service, choice: SlotChoice) -> date:
+    """The local day of a time the desk picked for the service; 400 when its professional
+    does not offer the service or the day lies outside the days the desk may book."""
+    if choice.professional_id not in offering(session, clinic.id or 0, service.id or 0):
+        abort(400)
+    return window(clinic).check(local_day(clinic, choice))
+
+
 def still_free(session: Session, clinic: Clinic, service: ServiceInfo, choice: SlotChoice) -> bool:
     """Whether the availability engine still offers the time (the page may be minutes
     old); the database's overlap rule decides a race after this."""
