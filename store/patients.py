@@ -93,9 +93,7 @@ def move_to_phone(session: Session, patient: Patient, phone: str, now: datetime)
     if phone == old:
         return False
     clinic_id = patient.clinic_id
-    others_new = list(
-        session.exec(select(Patient).where(Patient.clinic_id == clinic_id, Patient.phone == phone))
-    )
+    others_new = on_phone(session, clinic_id, phone)
     if others_new:
         patient.bot_paused = any(p.bot_paused for p in others_new)
         patient.opted_out = any(p.opted_out for p in others_new)
@@ -151,18 +149,27 @@ def clear_unreachable(session: Session, clinic_id: int, phone: str) -> None:
     )
 
 
+def on_phone(session: Session, clinic_id: int, phone: str) -> list[Patient]:
+    """Everybody of the clinic on one phone, the first known first."""
+    return list(
+        session.exec(
+            select(Patient)
+            .where(Patient.clinic_id == clinic_id, Patient.phone == phone)
+            .order_by(col(Patient.id))
+        )
+    )
+
+
 def patient_named(
     session: Session, clinic_id: int, phone: str, name: str, language: str | None, now: datetime
 ) -> Patient:
     """Who an appointment made by the desk is for: a patient of that name already on the
     phone (without regard to accents or case), else the phone's nameless first-contact
     row, named now, else a new patient."""
-    on_phone = session.exec(
-        select(Patient).where(Patient.clinic_id == clinic_id, Patient.phone == phone)
-    ).all()
+    people = on_phone(session, clinic_id, phone)
     wanted = fold(name)
-    patient = next((p for p in on_phone if fold(p.name or "") == wanted), None)
-    patient = patient or next((p for p in on_phone if p.name is None), None)
+    patient = next((p for p in people if fold(p.name or "") == wanted), None)
+    patient = patient or next((p for p in people if p.name is None), None)
     if patient is None:
         patient = Patient(clinic_id=clinic_id, phone=phone, first_seen_at=now)
     patient.name = patient.name or name

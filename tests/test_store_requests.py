@@ -10,6 +10,9 @@ from sqlalchemy import Engine, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from channel.fake_twilio import FakeTwilio
+from channel.twilio import TwilioChannel
+from scheduler.dispatcher import dispatch_due
 from store.booking import SlotTaken
 from store.db import transaction
 from store.models import (
@@ -69,6 +72,14 @@ def accept(db: Engine, clinic, request_id: int, at: datetime = TOMORROW_10, who:
             now=NOW,
             link_for=link_for,
         ).id
+
+
+def dispatched(db: Engine) -> list[dict]:
+    """What the dispatcher sends now, through the real client to a fake Twilio."""
+    with FakeTwilio() as fake:
+        channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
+        dispatch_due(db, channel, NOW + timedelta(seconds=1))
+        return fake.messages
 
 
 def rows(db: Engine, model):  # type: ignore[no-untyped-def]
@@ -225,9 +236,6 @@ def test_a_second_request_replaces_the_open_one_and_two_open_ones_cannot_exist(d
 def test_the_answer_reaches_a_paused_or_opted_out_phone(db: Engine, clinic, held_by: str):
     """The patient asked for it: neither staff handling the conversation nor an opt-out
     from the clinic's own messages holds the desk's answer back."""
-    from channel.fake_twilio import FakeTwilio
-    from channel.twilio import TwilioChannel
-    from scheduler.dispatcher import dispatch_due
     from tests.notification_support import writes
 
     request_id = a_request(db, clinic.id)
@@ -236,10 +244,7 @@ def test_the_answer_reaches_a_paused_or_opted_out_phone(db: Engine, clinic, held
         for patient in session.exec(select(Patient)):
             setattr(patient, held_by, True)
     accept(db, clinic, request_id)
-    with FakeTwilio() as fake:
-        channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
-        dispatch_due(db, channel, NOW + timedelta(seconds=1))
-        [sent] = fake.messages
+    [sent] = dispatched(db)
     assert sent["to"] == f"whatsapp:{PHONE}" and "aceptó tu pedido" in sent["body"]
     [told] = rows(db, OutboxMessage)
     assert told.status == "queued" and told.twilio_sid == sent["sid"]  # accepted by Twilio
@@ -248,9 +253,6 @@ def test_the_answer_reaches_a_paused_or_opted_out_phone(db: Engine, clinic, held
 def test_after_the_window_the_answer_goes_as_the_approved_template(db: Engine, clinic):
     import json
 
-    from channel.fake_twilio import FakeTwilio
-    from channel.twilio import TwilioChannel
-    from scheduler.dispatcher import dispatch_due
     from tests.notification_support import writes
     from tests.window_support import approve
 
@@ -259,10 +261,7 @@ def test_after_the_window_the_answer_goes_as_the_approved_template(db: Engine, c
     writes(db, clinic.id, PHONE, NOW - timedelta(days=2))  # the request came two days ago
     approve(db, clinic.id, kind="request_accepted", sid=sid, variables={"1": "code"})
     accept(db, clinic, request_id)
-    with FakeTwilio() as fake:
-        channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
-        dispatch_due(db, channel, NOW + timedelta(seconds=1))
-        [sent] = fake.messages
+    [sent] = dispatched(db)
     [appointment] = rows(db, Appointment)
     assert sent["content_sid"] == sid
     assert json.loads(sent["content_variables"]) == {"1": appointment.code}

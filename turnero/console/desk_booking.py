@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 from store.booking import SlotTaken
 from store.db import transaction
 from store.desk_booking import CHANNELS, book_at_desk
-from store.models import Clinic, Patient, Service
+from store.models import Clinic, Service
+from store.patients import on_phone
 from turnero.console.agenda import day_arg, formatting, own_clinic
 from turnero.console.common import console, engine, language, now, page, staff, staff_required
 from turnero.console.patients import phone_arg
@@ -53,7 +54,7 @@ def _services(session: Session, clinic_id: int) -> list[Service]:
     )
 
 
-def _read(session: Session, clinic: Clinic, source: Any, submitted: bool = False) -> Who:
+def _read(clinic: Clinic, services: list[Service], source: Any, submitted: bool = False) -> Who:
     values = {
         name: " ".join(str(source.get(name, "")).split())
         for name in ("phone", "name", "service", "channel")
@@ -69,8 +70,7 @@ def _read(session: Session, clinic: Clinic, source: Any, submitted: bool = False
         errors["name"] = "invalid_required"
     elif len(values["name"]) > NAME_LIMIT:
         errors["name"] = "invalid_too_long"
-    services = {str(s.id): s for s in _services(session, clinic.id or 0)}
-    service = services.get(values["service"])
+    service = next((s for s in services if str(s.id) == values["service"]), None)
     if service is None:
         errors["service"] = "invalid_service"
     if values["channel"] not in CHANNELS:
@@ -80,15 +80,6 @@ def _read(session: Session, clinic: Clinic, source: Any, submitted: bool = False
     return Who(values, errors, phone, service)
 
 
-def _known_on(session: Session, clinic_id: int, phone: str | None) -> list[str]:
-    if phone is None:
-        return []
-    names = session.exec(
-        select(Patient.name).where(Patient.clinic_id == clinic_id, Patient.phone == phone)
-    ).all()
-    return [n for n in names if n]
-
-
 @console.get("/appointments/new")
 @staff_required
 def new_appointment() -> Response:
@@ -96,7 +87,8 @@ def new_appointment() -> Response:
     lang = language()
     with Session(engine()) as session:
         clinic = own_clinic(session)
-        who = _read(session, clinic, request.args, submitted="show" in request.args)
+        services = _services(session, clinic.id or 0)
+        who = _read(clinic, services, request.args, submitted="show" in request.args)
         context: dict[str, Any] = {}
         if who.service is not None:
             names = offering(session, clinic.id or 0, who.service.id or 0)
@@ -114,8 +106,7 @@ def new_appointment() -> Response:
                 if names
                 else [],
             }
-        known = _known_on(session, clinic.id or 0, who.phone)
-        services = _services(session, clinic.id or 0)
+        known = [p.name for p in on_phone(session, clinic.id or 0, who.phone or "") if p.name]
     notice = request.args.get("notice")
     return page(
         "new_appointment.html",
@@ -141,7 +132,7 @@ def book_new_appointment() -> Response:
         abort(400)
     with transaction(engine()) as session:
         clinic = own_clinic(session)
-        who = _read(session, clinic, request.form, submitted=True)
+        who = _read(clinic, _services(session, clinic.id or 0), request.form, submitted=True)
         if who.errors or who.phone is None or who.service is None:
             abort(400)
         day = checked_day(session, clinic, who.service, choice)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
 from channel.phones import e164
@@ -24,7 +24,8 @@ from store.dispatch import (
 )
 from store.inbox import Entry, InboxRow, exchange, stamp, window_left
 from store.inbox import inbox as inbox_rows
-from store.models import Clinic, Conversation, Patient
+from store.models import Clinic, Conversation
+from store.patients import on_phone
 from store.takeover import hand_back, is_paused, reply_by_hand, resumes_at, take_over
 from turnero.console.agenda import POLL_SECONDS, formatting, own_clinic
 from turnero.console.common import (
@@ -91,16 +92,6 @@ def _helpers(clinic: Clinic, lang: str) -> dict[str, Any]:
         "problem": lambda e: problem(e, lang),
         "kinds": KINDS,
     }
-
-
-def _people(session: Session, clinic_id: int, phone: str) -> list[Patient]:
-    return list(
-        session.exec(
-            select(Patient)
-            .where(Patient.clinic_id == clinic_id, Patient.phone == phone)
-            .order_by(col(Patient.id))
-        )
-    )
 
 
 def _conversation(session: Session, clinic_id: int, phone: str) -> Conversation | None:
@@ -205,7 +196,7 @@ def _conversation_page(
 ) -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
-        people = _people(session, clinic.id or 0, phone)
+        people = on_phone(session, clinic.id or 0, phone)
         if not people and _conversation(session, clinic.id or 0, phone) is None:
             abort(404)
         state = _state(session, clinic, phone)
@@ -257,7 +248,7 @@ def _back(phone: str, notice: str) -> Response:
 
 
 def _known(session: Session, clinic_id: int, phone: str) -> None:
-    if not _people(session, clinic_id, phone):
+    if not on_phone(session, clinic_id, phone):
         abort(404)
 
 
@@ -297,7 +288,7 @@ def reply(phone: str) -> Response:
         return _conversation_page(phone, "too_long", 422, body[:REPLY_LIMIT])
     with transaction(engine()) as session:
         clinic = own_clinic(session)
-        people = _people(session, clinic.id or 0, phone)
+        people = on_phone(session, clinic.id or 0, phone)
         if not people:
             abort(404)
         found = _conversation(session, clinic.id or 0, phone)
