@@ -4,13 +4,13 @@ the conversation locked for this message, and the people on the phone."""
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from store.db import insert_or_skip
-from store.models import Clinic, Conversation, InboundMessage, Patient
+from store.driver import Sql, first, flag, rows, run, utc
+from store.models import Clinic, Conversation, Patient
 
 
 def _dialect(session: Session) -> str:
@@ -19,6 +19,15 @@ def _dialect(session: Session) -> str:
 
 def clinic_by_number(session: Session, number: str) -> Clinic | None:
     return session.exec(select(Clinic).where(Clinic.whatsapp_number == number)).first()
+
+
+_RECORD_INBOUND = Sql(
+    """INSERT INTO inbound_message (message_sid, clinic_id, from_phone, to_phone, body,
+        num_media, fields, handled_by_bot, received_at)
+    VALUES (:message_sid, :clinic_id, :from_phone, :to_phone, :body, :num_media, :fields,
+        :handled_by_bot, :received_at)
+    ON CONFLICT (message_sid) DO NOTHING RETURNING id"""
+)
 
 
 def record_inbound(
@@ -35,7 +44,6 @@ def record_inbound(
 ) -> int | None:
     """Keep the message; None when this MessageSid was already accepted (an atomic insert,
     so two deliveries at once cannot both pass)."""
-    statement = insert_or_skip(_dialect(session), InboundMessage, ("message_sid",))
     row = {
         "message_sid": message_sid,
         "clinic_id": clinic_id,
@@ -47,18 +55,15 @@ def record_inbound(
         "handled_by_bot": True,
         "received_at": now,
     }
-    return session.connection().execute(statement, row).scalar()
+    found = first(session, _RECORD_INBOUND, row)
+    return None if found is None else cast(int, found[0])
 
 
-_NOT_HANDLED = (
-    update(InboundMessage)
-    .where(col(InboundMessage.id) == bindparam("inbound_id"))
-    .values(handled_by_bot=False)
-)
+_NOT_HANDLED = Sql("UPDATE inbound_message SET handled_by_bot = :no WHERE id = :inbound_id")
 
 
 def mark_not_handled(session: Session, inbound_id: int) -> None:
-    session.connection().execute(_NOT_HANDLED, {"inbound_id": inbound_id})
+    run(session, _NOT_HANDLED, {"inbound_id": inbound_id, "no": False}).close()
 
 
 @dataclass(frozen=True)
@@ -69,18 +74,17 @@ class LockedConversation:
     taken_over_at: datetime | None = None
 
 
-_LOCK_CONVERSATION = (
-    select(
-        col(Conversation.id),
-        col(Conversation.state),
-        col(Conversation.needs_staff),
-        col(Conversation.taken_over_at),
+_LOCK_CONVERSATION = {
+    dialect: Sql(
+        "SELECT id, state, needs_staff, taken_over_at FROM conversation"
+        f" WHERE clinic_id = :clinic_id AND phone = :phone{lock}"
     )
-    .where(
-        col(Conversation.clinic_id) == bindparam("clinic_id"),
-        col(Conversation.phone) == bindparam("phone"),
-    )
-    .with_for_update()
+    for dialect, lock in (("postgresql", " FOR UPDATE"), ("sqlite", ""))
+}
+_START_CONVERSATION = Sql(
+    """INSERT INTO conversation (clinic_id, phone, state, needs_staff, updated_at)
+    VALUES (:clinic_id, :phone, '{}', :needs_staff, :now)
+    ON CONFLICT (clinic_id, phone) DO NOTHING"""
 )
 
 
@@ -88,29 +92,33 @@ def lock_conversation(
     session: Session, clinic_id: int, phone: str, now: datetime
 ) -> LockedConversation:
     """The phone's conversation, created if new and locked until the transaction ends, so
-    one conversation advances one message at a time."""
+    one conversation advances one message at a time (SQLite's transactions hold the
+    database's write lock from their start)."""
     key = {"clinic_id": clinic_id, "phone": phone}
-    connection = session.connection()
-    found = connection.execute(_LOCK_CONVERSATION, key).first()
+    lock = _LOCK_CONVERSATION[_dialect(session)]
+    found = first(session, lock, key)
     if found is None:
-        connection.execute(
-            insert_or_skip(_dialect(session), Conversation, ("clinic_id", "phone")),
-            {**key, "state": "{}", "needs_staff": False, "updated_at": now},
-        )
-        found = connection.execute(_LOCK_CONVERSATION, key).one()
-    conversation_id, state, needs_staff, taken_over_at = found
-    return LockedConversation(cast(int, conversation_id), state, needs_staff, taken_over_at)
+        run(session, _START_CONVERSATION, {**key, "needs_staff": False, "now": now}).close()
+        found = first(session, lock, key)
+    return _conversation(found)
 
 
-_SAVE_CONVERSATION = (
-    update(Conversation)
-    .where(col(Conversation.id) == bindparam("conversation_id"))
-    .values(
-        state=bindparam("state"),
-        needs_staff=bindparam("needs_staff"),
-        last_inbound_at=bindparam("now"),
-        updated_at=bindparam("now"),
-    )
+def find_conversation(session: Session, clinic_id: int, phone: str) -> LockedConversation | None:
+    """The phone's conversation as it stands, neither created nor locked (for a decision
+    that is checked again under the lock: `lock_conversation` must then read the same)."""
+    found = first(session, _LOCK_CONVERSATION["sqlite"], {"clinic_id": clinic_id, "phone": phone})
+    return None if found is None else _conversation(found)
+
+
+def _conversation(row: Any) -> LockedConversation:
+    conversation_id, state, needs_staff, taken_over_at = row
+    return LockedConversation(conversation_id, state, flag(needs_staff), utc(taken_over_at))
+
+
+_SAVE_CONVERSATION = Sql(
+    """UPDATE conversation SET state = :state, needs_staff = :needs_staff,
+        last_inbound_at = :now, updated_at = :now
+    WHERE id = :conversation_id"""
 )
 
 
@@ -118,15 +126,8 @@ def save_conversation(
     session: Session, conversation_id: int, *, state: str, needs_staff: bool, now: datetime
 ) -> None:
     """Where the conversation now stands, after a message that arrived at `now`."""
-    session.connection().execute(
-        _SAVE_CONVERSATION,
-        {
-            "conversation_id": conversation_id,
-            "state": state,
-            "needs_staff": needs_staff,
-            "now": now,
-        },
-    )
+    values = {"conversation_id": conversation_id, "state": state, "needs_staff": needs_staff}
+    run(session, _SAVE_CONVERSATION, {**values, "now": now}).close()
 
 
 @dataclass(frozen=True)
@@ -137,34 +138,36 @@ class PersonOnPhone:
     opted_out: bool
 
 
-_PEOPLE_ON_PHONE = (
-    select(col(Patient.id), col(Patient.name), col(Patient.bot_paused), col(Patient.opted_out))
-    .where(
-        col(Patient.clinic_id) == bindparam("clinic_id"), col(Patient.phone) == bindparam("phone")
-    )
-    .order_by(col(Patient.id))
+_PEOPLE_ON_PHONE = Sql(
+    """SELECT id, name, bot_paused, opted_out FROM patient
+    WHERE clinic_id = :clinic_id AND phone = :phone ORDER BY id"""
 )
-_FIRST_CONTACT = insert(Patient).returning(col(Patient.id))
+_FIRST_CONTACT = Sql(
+    """INSERT INTO patient (clinic_id, phone, bot_paused, opted_out, first_seen_at)
+    VALUES (:clinic_id, :phone, :bot_paused, :opted_out, :first_seen_at) RETURNING id"""
+)
 
 
 def people_on_phone(
     session: Session, clinic_id: int, phone: str, now: datetime
 ) -> list[PersonOnPhone]:
     """The patients who share this phone; a first contact becomes a patient without a name."""
-    key = {"clinic_id": clinic_id, "phone": phone}
-    connection = session.connection()
-    people = [
-        PersonOnPhone(cast(int, pid), name, paused, opted_out)
-        for pid, name, paused, opted_out in connection.execute(_PEOPLE_ON_PHONE, key)
-    ]
+    people = known_people(session, clinic_id, phone)
     if not people:
-        row = {**key, "bot_paused": False, "opted_out": False, "first_seen_at": now}
-        people = [
-            PersonOnPhone(
-                cast(int, connection.execute(_FIRST_CONTACT, row).scalar_one()), None, False, False
-            )
-        ]
+        row = {"clinic_id": clinic_id, "phone": phone, "first_seen_at": now}
+        new = first(session, _FIRST_CONTACT, {**row, "bot_paused": False, "opted_out": False})
+        people = [PersonOnPhone(new[0], None, False, False)]
     return people
+
+
+def known_people(session: Session, clinic_id: int, phone: str) -> list[PersonOnPhone]:
+    """The patients who share this phone, none created."""
+    return [
+        PersonOnPhone(pid, name, flag(paused), flag(opted_out))
+        for pid, name, paused, opted_out in rows(
+            session, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone}
+        )
+    ]
 
 
 def pause_bot(session: Session, clinic_id: int, phone: str, now: datetime | None = None) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -78,9 +79,12 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READS_ONLY):
+            connection.connection.driver_connection.execute("BEGIN")  # a snapshot; no write lock
+            return
         if queue:
             queue.enter(connection.connection.dbapi_connection)
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     if queue:
         event.listen(engine.pool, "checkin", lambda dbapi, _record: queue.leave(dbapi))
@@ -132,4 +136,19 @@ def is_postgres(engine: Engine) -> bool:
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commits when the block ends, rolls back if it raises."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+READS_ONLY = "turnero_reads_only"
+_readers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session that only reads: on SQLite its transaction is a snapshot that takes no
+    write lock, so it runs beside the one writer. Nothing written in it is kept."""
+    reader = _readers.get(engine)
+    if reader is None:
+        reader = _readers[engine] = engine.execution_options(**{READS_ONLY: True})
+    with Session(reader) as session:  # closing it rolls back
         yield session

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from store.db import insert_or_skip
+from store.driver import Sql, first
 from store.models import OutboxMessage, OutboxStatus
 
 BODY_LIMIT = 1600  # Twilio's limit for one WhatsApp body
@@ -29,6 +29,17 @@ def split_body(body: str, limit: int = BODY_LIMIT) -> list[str]:
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [*pieces, rest] if rest else pieces
+
+
+_ENQUEUE = Sql(
+    """INSERT INTO outbox_message (clinic_id, idempotency_key, kind, template, from_phone,
+        to_phone, body, appointment_id, not_after, language, options, variables, status,
+        attempts, next_attempt_at, created_at, updated_at)
+    VALUES (:clinic_id, :idempotency_key, :kind, :template, :from_phone, :to_phone, :body,
+        :appointment_id, :not_after, :language, :options, :variables, :status, :attempts,
+        :next_attempt_at, :created_at, :updated_at)
+    ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"""
+)
 
 
 def enqueue(
@@ -58,7 +69,6 @@ def enqueue(
     if len(pieces) > 1:
         options = None
     tags = json.dumps(dict(variables), ensure_ascii=False) if variables is not None else None
-    statement = insert_or_skip(session.get_bind().dialect.name, OutboxMessage, ("idempotency_key",))
     added = 0
     for n, piece in enumerate(pieces):
         row = {
@@ -76,13 +86,13 @@ def enqueue(
             "language": language,
             "options": options,
             "variables": tags,
-            "status": OutboxStatus.pending,
+            "status": OutboxStatus.pending.value,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
             "updated_at": now,
         }
-        added += session.connection().execute(statement, row).first() is not None
+        added += first(session, _ENQUEUE, row) is not None
     return added
 
 

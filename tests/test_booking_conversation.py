@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
+from store.db import READS_ONLY
 from store.models import Conversation, InboundMessage, OutboxMessage, Patient
 from tests.support import (
     Clock,
@@ -312,5 +313,34 @@ def test_two_messages_at_once_advance_the_conversation_one_after_the_other(app, 
     with Session(on_postgres) as s:
         state = json.loads(s.exec(select(Conversation)).one().state)
     # one message chose the service, the other (after it) a professional
+    assert state["state"] == "day"
+    assert len(first.messages()) == 3
+
+
+def test_a_message_of_the_phone_written_meanwhile_is_built_on_not_overwritten(app, db):
+    """On SQLite a message is decided in a read snapshot and written after; when another
+    message of the phone is written in between, the first is decided again on top of it
+    (on PostgreSQL the conversation's row lock orders them). Here the other message
+    lands just before the first one's write transaction connects."""
+    first = WhatsAppPatient(app.test_client(), db)
+    first.says("hola")
+    other = WhatsAppPatient(app.test_client(), db, phone=first.phone)
+    landed: list[int] = []
+
+    def meanwhile(connection) -> None:  # type: ignore[no-untyped-def]
+        if landed or connection.get_execution_options().get(READS_ONLY):
+            return
+        landed.append(0)
+        landed[0] = other.post(other.form("1")).status_code
+
+    event.listen(db, "engine_connect", meanwhile)
+    try:
+        first.says("2")
+    finally:
+        event.remove(db, "engine_connect", meanwhile)
+    assert landed == [200]
+    with Session(db) as s:
+        state = json.loads(s.exec(select(Conversation)).one().state)
+    # "1" chose the service; "2", decided again after it, a professional
     assert state["state"] == "day"
     assert len(first.messages()) == 3

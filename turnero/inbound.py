@@ -26,7 +26,11 @@ from store.appointments import (
 )
 from store.booking import NewPatient, SlotTaken, book, resolve_patient
 from store.conversations import (
+    LockedConversation,
+    PersonOnPhone,
     clinic_by_number,
+    find_conversation,
+    known_people,
     lock_conversation,
     mark_not_handled,
     pause_bot,
@@ -36,7 +40,7 @@ from store.conversations import (
     save_conversation,
     set_opted_out,
 )
-from store.db import transaction
+from store.db import is_postgres, reading, transaction
 from store.models import Appointment, Clinic, Service
 from store.outbox import enqueue
 from store.requests import NewRequest
@@ -82,12 +86,54 @@ def handle_inbound(
     catalogs: CatalogCache | None = None,
 ) -> Outcome:
     """`link_for(appointment_id)` gives an appointment's self-service link."""
+    catalogs = catalogs or CatalogCache(seconds=0)
     try:
+        if not is_postgres(engine):
+            moved = _move_along(engine, message, now, catalogs)
+            if moved is not None:
+                return moved
         with transaction(engine) as session:
-            return _handle(session, message, now, catalogs or CatalogCache(seconds=0), link_for)
+            return _handle(session, message, now, catalogs, link_for)
     except Exception:
         log.exception("inbound %s could not be processed; kept for staff", message.message_sid)
         return _keep_for_staff(engine, message, now)
+
+
+class _ConversationMoved(Exception):
+    """Another message of the phone was handled between the decision and its writes."""
+
+
+def _move_along(
+    engine: Engine, message: InboundMessage, now: datetime, catalogs: CatalogCache
+) -> Outcome | None:
+    """SQLite has one writer at a time, so a message that only moves its conversation
+    along (the engine decides no booking, change, pause or opt-out) is decided in a read
+    snapshot beside the writer, then written in a short transaction that first checks
+    that the conversation still stands as it was read. None: the message needs the full
+    path under the write lock (a first contact, a paused bot, an effect, a race)."""
+    with reading(engine) as session:
+        catalog = catalogs.get(session, message.to_phone)
+        if catalog is None:
+            return None
+        clinic_id = catalog.info.id
+        conversation = find_conversation(session, clinic_id, message.from_phone)
+        people = known_people(session, clinic_id, message.from_phone)
+        if conversation is None or not people or any(p.bot_paused for p in people):
+            return None
+        turn, _ = _turn(session, catalog, message, conversation, people, now)
+    if turn.effects:
+        return None
+    try:
+        with transaction(engine) as session:
+            if _record(session, message, catalog.clinic, now) is None:
+                return Outcome.duplicate
+            if lock_conversation(session, clinic_id, message.from_phone, now) != conversation:
+                raise _ConversationMoved
+            _queue_replies(session, catalog, message, turn.replies, turn.state, None, now)
+            _save(session, conversation, turn.state, now, paused=False)
+    except _ConversationMoved:
+        return None
+    return Outcome.handled
 
 
 def _handle(
@@ -110,25 +156,53 @@ def _handle(
         session, clinic, message.from_phone, conversation.taken_over_at, now
     ):
         people = [replace(p, bot_paused=False) for p in people]
-    inbound = Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
     # A paused bot leaves the message to staff, except an opt-out or opt-in, which is
     # honoured (and confirmed) at once. An opted-out patient who writes is answered as
     # usual: a reply is not business-initiated.
-    if any(p.bot_paused for p in people) and first_command(inbound) is None:
+    if any(p.bot_paused for p in people) and first_command(_inbound(message)) is None:
         mark_not_handled(session, inbound_id)
         save_conversation(
             session, conversation.id, state=conversation.state, needs_staff=True, now=now
         )
         return Outcome.for_staff
-    state = ConversationState.from_dict(json.loads(conversation.state))
-    view = build_view(session, catalog, message.from_phone, people, now)
-    inbound = replace(inbound, stale=_stale_tap(session, clinic, message))
-    turn = step(state, inbound, view)
+    turn, view = _turn(session, catalog, message, conversation, people, now)
     opted_out = any(p.opted_out for p in people)
     replies, state, appointment, paused = _apply(
         session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
     _queue_replies(session, catalog, message, replies, state, appointment, now)
+    _save(session, conversation, state, now, paused=paused)
+    return Outcome.handled
+
+
+def _inbound(message: InboundMessage) -> Inbound:
+    return Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
+
+
+def _turn(
+    session: Session,
+    catalog: Catalog,
+    message: InboundMessage,
+    conversation: LockedConversation,
+    people: list[PersonOnPhone],
+    now: datetime,
+) -> tuple[Turn, ClinicView]:
+    """What the engine makes of the message, from what the store holds now (reads only),
+    and the view it was decided on."""
+    state = ConversationState.from_dict(json.loads(conversation.state))
+    view = build_view(session, catalog, message.from_phone, people, now)
+    inbound = replace(_inbound(message), stale=_stale_tap(session, catalog.clinic, message))
+    return step(state, inbound, view), view
+
+
+def _save(
+    session: Session,
+    conversation: LockedConversation,
+    state: ConversationState,
+    now: datetime,
+    *,
+    paused: bool,
+) -> None:
     save_conversation(
         session,
         conversation.id,
@@ -136,7 +210,6 @@ def _handle(
         needs_staff=conversation.needs_staff or paused,
         now=now,
     )
-    return Outcome.handled
 
 
 def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> bool:
