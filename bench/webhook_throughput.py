@@ -388,6 +388,8 @@ def stored_outcome(url: str) -> dict[str, int]:
 
 PHASES = [
     "clinic_by_number",
+    "conversation_and_people",
+    "advance",
     "record_inbound",
     "lock_conversation",
     "people_on_phone",
@@ -396,7 +398,7 @@ PHASES = [
     "resolve_patient",
     "book",
     "render_all",
-    "enqueue",
+    "insert_rows",
 ]
 
 
@@ -440,6 +442,7 @@ def inbound_breakdown(url: str, messages: int) -> None:
     timed(
         store_availability, "appointments_between", "step: StoreAvailability appointments_between"
     )
+    timed(inbound, "_move_along", "_move_along itself")
     timed(inbound, "_handle", "_handle itself")
     chance = random.Random(99)
     phones = [f"+595982{n:06d}" for n in range(64)]

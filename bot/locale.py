@@ -20,7 +20,16 @@ if str(LOCALES_DIR) not in i18n.load_path:
 
 def text(key: str, language: str, **tags: object) -> str:
     """A translated string, `%{tag}` placeholders filled."""
+    if not tags:
+        return _fixed(key, language)
     return str(i18n.t(key, locale=language, **tags))
+
+
+@cache
+def _fixed(key: str, language: str) -> str:
+    """A string without tags: the locale files are read once, so it never changes (every
+    label of every message, so looked up once)."""
+    return str(i18n.t(key, locale=language))
 
 
 @cache

@@ -9,12 +9,8 @@ from typing import Any, cast
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from store.driver import Sql, first, flag, rows, run, utc
+from store.driver import Db, Sql, dialect_of, first, flag, rows, run, utc
 from store.models import Clinic, Conversation, Patient
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 def clinic_by_number(session: Session, number: str) -> Clinic | None:
@@ -31,7 +27,7 @@ _RECORD_INBOUND = Sql(
 
 
 def record_inbound(
-    session: Session,
+    db: Db,
     *,
     message_sid: str,
     clinic_id: int | None,
@@ -55,15 +51,15 @@ def record_inbound(
         "handled_by_bot": True,
         "received_at": now,
     }
-    found = first(session, _RECORD_INBOUND, row)
+    found = first(db, _RECORD_INBOUND, row)
     return None if found is None else cast(int, found[0])
 
 
 _NOT_HANDLED = Sql("UPDATE inbound_message SET handled_by_bot = :no WHERE id = :inbound_id")
 
 
-def mark_not_handled(session: Session, inbound_id: int) -> None:
-    run(session, _NOT_HANDLED, {"inbound_id": inbound_id, "no": False}).close()
+def mark_not_handled(db: Db, inbound_id: int) -> None:
+    run(db, _NOT_HANDLED, {"inbound_id": inbound_id, "no": False}).close()
 
 
 @dataclass(frozen=True)
@@ -89,25 +85,18 @@ _START_CONVERSATION = Sql(
 
 
 def lock_conversation(
-    session: Session, clinic_id: int, phone: str, now: datetime
+    db: Db, clinic_id: int, phone: str, now: datetime
 ) -> LockedConversation:
     """The phone's conversation, created if new and locked until the transaction ends, so
     one conversation advances one message at a time (SQLite's transactions hold the
     database's write lock from their start)."""
     key = {"clinic_id": clinic_id, "phone": phone}
-    lock = _LOCK_CONVERSATION[_dialect(session)]
-    found = first(session, lock, key)
+    lock = _LOCK_CONVERSATION[dialect_of(db)]
+    found = first(db, lock, key)
     if found is None:
-        run(session, _START_CONVERSATION, {**key, "needs_staff": False, "now": now}).close()
-        found = first(session, lock, key)
+        run(db, _START_CONVERSATION, {**key, "needs_staff": False, "now": now}).close()
+        found = first(db, lock, key)
     return _conversation(found)
-
-
-def find_conversation(session: Session, clinic_id: int, phone: str) -> LockedConversation | None:
-    """The phone's conversation as it stands, neither created nor locked (for a decision
-    that is checked again under the lock: `lock_conversation` must then read the same)."""
-    found = first(session, _LOCK_CONVERSATION["sqlite"], {"clinic_id": clinic_id, "phone": phone})
-    return None if found is None else _conversation(found)
 
 
 def _conversation(row: Any) -> LockedConversation:
@@ -123,11 +112,11 @@ _SAVE_CONVERSATION = Sql(
 
 
 def save_conversation(
-    session: Session, conversation_id: int, *, state: str, needs_staff: bool, now: datetime
+    db: Db, conversation_id: int, *, state: str, needs_staff: bool, now: datetime
 ) -> None:
     """Where the conversation now stands, after a message that arrived at `now`."""
     values = {"conversation_id": conversation_id, "state": state, "needs_staff": needs_staff}
-    run(session, _SAVE_CONVERSATION, {**values, "now": now}).close()
+    run(db, _SAVE_CONVERSATION, {**values, "now": now}).close()
 
 
 @dataclass(frozen=True)
@@ -149,23 +138,23 @@ _FIRST_CONTACT = Sql(
 
 
 def people_on_phone(
-    session: Session, clinic_id: int, phone: str, now: datetime
+    db: Db, clinic_id: int, phone: str, now: datetime
 ) -> list[PersonOnPhone]:
     """The patients who share this phone; a first contact becomes a patient without a name."""
-    people = known_people(session, clinic_id, phone)
+    people = known_people(db, clinic_id, phone)
     if not people:
         row = {"clinic_id": clinic_id, "phone": phone, "first_seen_at": now}
-        new = first(session, _FIRST_CONTACT, {**row, "bot_paused": False, "opted_out": False})
+        new = first(db, _FIRST_CONTACT, {**row, "bot_paused": False, "opted_out": False})
         people = [PersonOnPhone(new[0], None, False, False)]
     return people
 
 
-def known_people(session: Session, clinic_id: int, phone: str) -> list[PersonOnPhone]:
+def known_people(db: Db, clinic_id: int, phone: str) -> list[PersonOnPhone]:
     """The patients who share this phone, none created."""
     return [
         PersonOnPhone(pid, name, flag(paused), flag(opted_out))
         for pid, name, paused, opted_out in rows(
-            session, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone}
+            db, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone}
         )
     ]
 

@@ -76,6 +76,8 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     database = engine.url.database
     queue = _WriterQueue(database) if database not in (None, "", ":memory:") else None
+    if queue:
+        _writer_queues[engine] = queue
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -89,6 +91,11 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     if queue:
         event.listen(engine.pool, "checkin", lambda dbapi, _record: queue.leave(dbapi))
         event.listen(engine.pool, "close", lambda dbapi, _record: queue.leave(dbapi))
+
+
+def writer_queue(engine: Engine) -> "_WriterQueue | None":
+    """The queue a SQLite file's writers take turns in (None for PostgreSQL or memory)."""
+    return _writer_queues.get(engine)
 
 
 class _WriterQueue:
@@ -141,6 +148,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 READS_ONLY = "turnero_reads_only"
 _readers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
+_writer_queues: "WeakKeyDictionary[Engine, _WriterQueue]" = WeakKeyDictionary()
 
 
 @contextmanager

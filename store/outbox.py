@@ -2,15 +2,17 @@
 database (an insert that does nothing on conflict), not by a check in Python."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from store.driver import Sql, first
+from store.driver import Db, Sql, first
 from store.models import OutboxMessage, OutboxStatus
 
+P = ParamSpec("P")
 BODY_LIMIT = 1600  # Twilio's limit for one WhatsApp body
 
 
@@ -31,19 +33,19 @@ def split_body(body: str, limit: int = BODY_LIMIT) -> list[str]:
     return [*pieces, rest] if rest else pieces
 
 
+OUTBOX_COLUMNS = (
+    "clinic_id", "idempotency_key", "kind", "template", "from_phone", "to_phone", "body",
+    "appointment_id", "not_after", "language", "options", "variables", "status", "attempts",
+    "next_attempt_at", "created_at", "updated_at",
+)  # fmt: skip
 _ENQUEUE = Sql(
-    """INSERT INTO outbox_message (clinic_id, idempotency_key, kind, template, from_phone,
-        to_phone, body, appointment_id, not_after, language, options, variables, status,
-        attempts, next_attempt_at, created_at, updated_at)
-    VALUES (:clinic_id, :idempotency_key, :kind, :template, :from_phone, :to_phone, :body,
-        :appointment_id, :not_after, :language, :options, :variables, :status, :attempts,
-        :next_attempt_at, :created_at, :updated_at)
-    ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"""
+    f"INSERT INTO outbox_message ({', '.join(OUTBOX_COLUMNS)})"
+    f" VALUES ({', '.join(':' + c for c in OUTBOX_COLUMNS)})"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 
 
-def enqueue(
-    session: Session,
+def outbox_rows(
     *,
     clinic_id: int,
     idempotency_key: str,
@@ -58,9 +60,9 @@ def enqueue(
     language: str | None = None,
     options: str | None = None,
     variables: Mapping[str, str] | None = None,
-) -> int:
-    """Queue a message (split if too long); returns how many rows were new. A message
-    with `not_after` is skipped, not sent, once that time has passed. `options` (JSON,
+) -> list[dict[str, Any]]:
+    """The rows that queue a message (several if it is too long). A message with
+    `not_after` is skipped, not sent, once that time has passed. `options` (JSON,
     see `bot.choices.Offer`) lets the dispatcher send its choices as buttons or a list;
     a message split in pieces goes as text. A business-initiated message keeps its
     `language` and its tags as text (`variables`): outside the 24-hour window the clinic's
@@ -69,9 +71,8 @@ def enqueue(
     if len(pieces) > 1:
         options = None
     tags = json.dumps(dict(variables), ensure_ascii=False) if variables is not None else None
-    added = 0
-    for n, piece in enumerate(pieces):
-        row = {
+    return [
+        {
             "clinic_id": clinic_id,
             "idempotency_key": idempotency_key
             if len(pieces) == 1
@@ -92,8 +93,25 @@ def enqueue(
             "created_at": now,
             "updated_at": now,
         }
-        added += first(session, _ENQUEUE, row) is not None
-    return added
+        for n, piece in enumerate(pieces)
+    ]
+
+
+def insert_rows(db: Db, rows: list[dict[str, Any]]) -> int:
+    """Insert `outbox_rows`, each at most once (its idempotency key); how many were new."""
+    return sum(first(db, _ENQUEUE, row) is not None for row in rows)
+
+
+def _inserting(rows: Callable[P, list[dict[str, Any]]]) -> Callable[Concatenate[Db, P], int]:
+    def enqueue(db: Db, *args: P.args, **kwargs: P.kwargs) -> int:
+        return insert_rows(db, rows(*args, **kwargs))
+
+    enqueue.__doc__ = "Queue a message (`outbox_rows`); returns how many rows were new."
+    return enqueue
+
+
+enqueue = _inserting(outbox_rows)
+
 
 
 def last_message_to(engine: Engine, phone: str) -> int:

@@ -5,9 +5,7 @@ driver's cursor (`store.driver`): it is on the path of every numbered answer."""
 
 from datetime import datetime
 
-from sqlmodel import Session
-
-from store.driver import Sql, rows
+from store.driver import Db, Sql, rows
 
 QUESTIONS = ("reminder", "waitlist_offer", "survey")
 
@@ -20,8 +18,8 @@ EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
 def asked_since(
-    session: Session, clinic_id: int, phone: str, since: datetime | None
+    db: Db, clinic_id: int, phone: str, since: datetime | None
 ) -> frozenset[str]:
     """The kinds of question queued for `phone` after `since` (all of them when None)."""
     key = {"clinic_id": clinic_id, "phone": phone, "since": since or EPOCH}
-    return frozenset(kind for (kind,) in rows(session, _ASKED, key))
+    return frozenset(kind for (kind,) in rows(db, _ASKED, key))

@@ -3,9 +3,7 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from sqlmodel import Session
-
-from store.driver import Sql, clock_time, rows, utc
+from store.driver import Db, Sql, clock_time, rows, utc
 from store.models import AppointmentStatus
 
 Weekly = dict[int, list[tuple[time, time]]]
@@ -19,11 +17,11 @@ _WEEKLY_HOURS = Sql(
 )
 
 
-def weekly_hours(session: Session, professional_ids: list[int]) -> dict[int, Weekly]:
+def weekly_hours(db: Db, professional_ids: list[int]) -> dict[int, Weekly]:
     """Each professional's working intervals by weekday (0 = Monday), local time."""
     found: dict[int, Weekly] = {p: defaultdict(list) for p in professional_ids}
     for professional_id, weekday, start, end in rows(
-        session, _WEEKLY_HOURS, {"ids": list(professional_ids)}
+        db, _WEEKLY_HOURS, {"ids": list(professional_ids)}
     ):
         found[professional_id][weekday].append((clock_time(start), clock_time(end)))
     return found
@@ -38,13 +36,13 @@ _APPOINTMENTS_BETWEEN = Sql(
 
 
 def appointments_between(
-    session: Session, professional_ids: list[int], since: datetime, until: datetime
+    db: Db, professional_ids: list[int], since: datetime, until: datetime
 ) -> dict[int, list[Interval]]:
     """The times of appointments that are not cancelled and meet [since, until)."""
     found: dict[int, list[Interval]] = {p: [] for p in professional_ids}
     params = {"ids": list(professional_ids), "low": since - LONGEST_APPOINTMENT}
     for professional_id, starts_at, ends_at in rows(
-        session, _APPOINTMENTS_BETWEEN, {**params, "until": until, "since": since}
+        db, _APPOINTMENTS_BETWEEN, {**params, "until": until, "since": since}
     ):
         found[professional_id].append((utc(starts_at), utc(ends_at)))
     return found
@@ -57,11 +55,11 @@ _BLOCK_OFFS_BETWEEN = Sql(
 
 
 def block_offs_between(
-    session: Session, clinic_id: int, since: datetime, until: datetime
+    db: Db, clinic_id: int, since: datetime, until: datetime
 ) -> list[tuple[int | None, datetime, datetime]]:
     """Block-offs meeting [since, until): (professional or None for the whole clinic, start,
     end)."""
     found = rows(
-        session, _BLOCK_OFFS_BETWEEN, {"clinic_id": clinic_id, "since": since, "until": until}
+        db, _BLOCK_OFFS_BETWEEN, {"clinic_id": clinic_id, "since": since, "until": until}
     )
     return [(who, utc(start), utc(end)) for who, start, end in found]

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from store.db import READS_ONLY
 from store.models import Conversation, InboundMessage, OutboxMessage, Patient
 from tests.support import (
     Clock,
@@ -318,26 +317,26 @@ def test_two_messages_at_once_advance_the_conversation_one_after_the_other(app, 
 
 
 def test_a_message_of_the_phone_written_meanwhile_is_built_on_not_overwritten(app, db):
-    """On SQLite a message is decided in a read snapshot and written after; when another
-    message of the phone is written in between, the first is decided again on top of it
-    (on PostgreSQL the conversation's row lock orders them). Here the other message
-    lands just before the first one's write transaction connects."""
+    """A message is decided on the conversation as committed, then written on condition
+    that it still stands so; when another message of the phone lands in between, the
+    first is decided again on top of it. Here the other message lands right after the
+    first one has read its conversation."""
     first = WhatsAppPatient(app.test_client(), db)
     first.says("hola")
     other = WhatsAppPatient(app.test_client(), db, phone=first.phone)
     landed: list[int] = []
 
-    def meanwhile(connection) -> None:  # type: ignore[no-untyped-def]
-        if landed or connection.get_execution_options().get(READS_ONLY):
+    def meanwhile(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if landed or "from conversation c" not in statement.lower():
             return
         landed.append(0)
         landed[0] = other.post(other.form("1")).status_code
 
-    event.listen(db, "engine_connect", meanwhile)
+    event.listen(db, "after_cursor_execute", meanwhile)
     try:
         first.says("2")
     finally:
-        event.remove(db, "engine_connect", meanwhile)
+        event.remove(db, "after_cursor_execute", meanwhile)
     assert landed == [200]
     with Session(db) as s:
         state = json.loads(s.exec(select(Conversation)).one().state)

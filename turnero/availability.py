@@ -5,8 +5,6 @@ space — and leaves the arithmetic to `bot.availability`."""
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
-
 from bot.availability import (
     BookingRules,
     ProfessionalSchedule,
@@ -15,6 +13,7 @@ from bot.availability import (
     slots_for_day,
 )
 from bot.types import ServiceInfo
+from store.driver import Db
 from store.models import Clinic
 from store.schedule import Weekly, appointments_between, block_offs_between, weekly_hours
 
@@ -36,8 +35,8 @@ class StoreAvailability:
     """Free time read inside the caller's transaction; what it read it keeps for the
     rest of the message (the engine often asks about the same day twice)."""
 
-    def __init__(self, session: Session, clinic: Clinic, now: datetime) -> None:
-        self.session = session
+    def __init__(self, db: Db, clinic: Clinic, now: datetime) -> None:
+        self.db = db
         self.clinic_id = clinic.id or 0
         self.rules = booking_rules(clinic)
         self.now = now
@@ -84,7 +83,7 @@ class StoreAvailability:
     def _weekly_of(self, professional_ids: list[int]) -> dict[int, Weekly]:
         missing = [p for p in professional_ids if p not in self._weekly]
         if missing:
-            self._weekly.update(weekly_hours(self.session, missing))
+            self._weekly.update(weekly_hours(self.db, missing))
         return self._weekly
 
     def _read_days(self, professional_ids: list[int], first: date, count: int) -> None:
@@ -99,7 +98,7 @@ class StoreAvailability:
             for day in days
         ]
         since, until = bounds[0][1], bounds[-1][2]
-        booked = appointments_between(self.session, professional_ids, since, until)
+        booked = appointments_between(self.db, professional_ids, since, until)
         blocked = [b for b in self._clinic_block_offs() if b[1] < until and b[2] > since]
         weekly = self._weekly_of(professional_ids)
         for p in professional_ids:
@@ -117,7 +116,7 @@ class StoreAvailability:
             first = self.rules.local_date(self.now)
             last = self.rules.last_day(self.now) + timedelta(days=1)
             self._block_offs = block_offs_between(
-                self.session,
+                self.db,
                 self.clinic_id,
                 datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC),
                 datetime.combine(last, time.min, tzinfo=tz).astimezone(UTC),

@@ -21,6 +21,7 @@ from bot.types import (
 from store.appointments import last_reminded, upcoming_with_names
 from store.clinic_templates import all_overrides, skipped_steps
 from store.conversations import PersonOnPhone, clinic_by_number
+from store.driver import Db
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
 from store.prompts import asked_since
 from store.surveys import surveyed_since
@@ -120,13 +121,13 @@ class AskedSince:
     """The kinds of business question that reached the phone after a given time, read
     once per message and only if the engine asks (`store.prompts`)."""
 
-    def __init__(self, session: Session, clinic_id: int, phone: str) -> None:
-        self.session, self.clinic_id, self.phone = session, clinic_id, phone
+    def __init__(self, db: Db, clinic_id: int, phone: str) -> None:
+        self.db, self.clinic_id, self.phone = db, clinic_id, phone
         self._asked: dict[datetime | None, frozenset[str]] = {}
 
     def __call__(self, kind: str, since: datetime | None) -> bool:
         if since not in self._asked:
-            self._asked[since] = asked_since(self.session, self.clinic_id, self.phone, since)
+            self._asked[since] = asked_since(self.db, self.clinic_id, self.phone, since)
         return kind in self._asked[since]
 
 
@@ -186,15 +187,23 @@ class StoreWaitlist:
 
 
 def build_view(
-    session: Session, catalog: Catalog, phone: str, people: list[PersonOnPhone], now: datetime
+    session: Session,
+    catalog: Catalog,
+    phone: str,
+    people: list[PersonOnPhone],
+    now: datetime,
+    hot: Db | None = None,
 ) -> ClinicView:
-    asked = AskedSince(session, catalog.info.id, phone)
+    """`hot`, when given, answers the reads most messages make (availability, questions
+    asked); the session the rest."""
+    hot = hot if hot is not None else session
+    asked = AskedSince(hot, catalog.info.id, phone)
     return ClinicView(
         clinic=catalog.info,
         services=catalog.services,
         professionals=catalog.professionals,
         people=[PersonInfo(p.id, p.name) for p in people if p.name],
-        availability=StoreAvailability(session, catalog.clinic, now),
+        availability=StoreAvailability(hot, catalog.clinic, now),
         now=now,
         appointments=StoreAppointments(session, catalog.info.id, phone, now, asked),
         waitlist=StoreWaitlist(session, catalog.info.id, phone, asked),

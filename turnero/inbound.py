@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,6 +16,7 @@ from bot.choices import offer
 from bot.engine import action_payload, first_command, step
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
+from store.advance import Advanced, advance, conversation_and_people
 from store.appointments import (
     Actor,
     NotChangeable,
@@ -29,8 +31,6 @@ from store.conversations import (
     LockedConversation,
     PersonOnPhone,
     clinic_by_number,
-    find_conversation,
-    known_people,
     lock_conversation,
     mark_not_handled,
     pause_bot,
@@ -40,9 +40,10 @@ from store.conversations import (
     save_conversation,
     set_opted_out,
 )
-from store.db import is_postgres, reading, transaction
+from store.db import reading, transaction
+from store.driver import Db, raw
 from store.models import Appointment, Clinic, Service
-from store.outbox import enqueue
+from store.outbox import insert_rows, outbox_rows
 from store.requests import NewRequest
 from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
@@ -88,10 +89,9 @@ def handle_inbound(
     """`link_for(appointment_id)` gives an appointment's self-service link."""
     catalogs = catalogs or CatalogCache(seconds=0)
     try:
-        if not is_postgres(engine):
-            moved = _move_along(engine, message, now, catalogs)
-            if moved is not None:
-                return moved
+        moved = _move_along(engine, message, now, catalogs)
+        if moved is not None:
+            return moved
         with transaction(engine) as session:
             return _handle(session, message, now, catalogs, link_for)
     except Exception:
@@ -99,41 +99,36 @@ def handle_inbound(
         return _keep_for_staff(engine, message, now)
 
 
-class _ConversationMoved(Exception):
-    """Another message of the phone was handled between the decision and its writes."""
-
-
 def _move_along(
     engine: Engine, message: InboundMessage, now: datetime, catalogs: CatalogCache
 ) -> Outcome | None:
-    """SQLite has one writer at a time, so a message that only moves its conversation
-    along (the engine decides no booking, change, pause or opt-out) is decided in a read
-    snapshot beside the writer, then written in a short transaction that first checks
-    that the conversation still stands as it was read. None: the message needs the full
-    path under the write lock (a first contact, a paused bot, an effect, a race)."""
-    with reading(engine) as session:
+    """Most messages only move their conversation along: the engine decides no booking,
+    change, pause or opt-out. Such a message is decided on what is committed, outside
+    any transaction (so on SQLite beside the one writer), then kept with its reply and
+    the new state at once, on condition that the conversation still stands as read
+    (`store.advance`). None: the message needs the full path (a new phone, a paused
+    bot, an effect, another message of the phone meanwhile)."""
+    with raw(engine) as db, reading(engine) as session:
         catalog = catalogs.get(session, message.to_phone)
         if catalog is None:
             return None
-        clinic_id = catalog.info.id
-        conversation = find_conversation(session, clinic_id, message.from_phone)
-        people = known_people(session, clinic_id, message.from_phone)
+        conversation, people = conversation_and_people(db, catalog.info.id, message.from_phone)
         if conversation is None or not people or any(p.bot_paused for p in people):
             return None
-        turn, _ = _turn(session, catalog, message, conversation, people, now)
-    if turn.effects:
+        turn, _ = _turn(session, catalog, message, conversation, people, now, hot=db)
+        if turn.effects:
+            return None
+        advanced = advance(
+            db,
+            inbound=_inbound_row(message, catalog.clinic, now),
+            was=conversation,
+            state=json.dumps(turn.state.to_dict()),
+            replies=_reply_rows(catalog, message, turn.replies, turn.state, None, now),
+            now=now,
+        )
+    if advanced is Advanced.moved:
         return None
-    try:
-        with transaction(engine) as session:
-            if _record(session, message, catalog.clinic, now) is None:
-                return Outcome.duplicate
-            if lock_conversation(session, clinic_id, message.from_phone, now) != conversation:
-                raise _ConversationMoved
-            _queue_replies(session, catalog, message, turn.replies, turn.state, None, now)
-            _save(session, conversation, turn.state, now, paused=False)
-    except _ConversationMoved:
-        return None
-    return Outcome.handled
+    return Outcome.duplicate if advanced is Advanced.duplicate else Outcome.handled
 
 
 def _handle(
@@ -170,7 +165,7 @@ def _handle(
     replies, state, appointment, paused = _apply(
         session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
-    _queue_replies(session, catalog, message, replies, state, appointment, now)
+    insert_rows(session, _reply_rows(catalog, message, replies, state, appointment, now))
     _save(session, conversation, state, now, paused=paused)
     return Outcome.handled
 
@@ -186,17 +181,18 @@ def _turn(
     conversation: LockedConversation,
     people: list[PersonOnPhone],
     now: datetime,
+    hot: Db | None = None,
 ) -> tuple[Turn, ClinicView]:
     """What the engine makes of the message, from what the store holds now (reads only),
-    and the view it was decided on."""
+    and the view it was decided on (`hot`: see `build_view`)."""
     state = ConversationState.from_dict(json.loads(conversation.state))
-    view = build_view(session, catalog, message.from_phone, people, now)
+    view = build_view(session, catalog, message.from_phone, people, now, hot)
     inbound = replace(_inbound(message), stale=_stale_tap(session, catalog.clinic, message))
     return step(state, inbound, view), view
 
 
 def _save(
-    session: Session,
+    db: Db,
     conversation: LockedConversation,
     state: ConversationState,
     now: datetime,
@@ -204,7 +200,7 @@ def _save(
     paused: bool,
 ) -> None:
     save_conversation(
-        session,
+        db,
         conversation.id,
         state=json.dumps(state.to_dict()),
         needs_staff=conversation.needs_staff or paused,
@@ -226,19 +222,23 @@ def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> boo
 
 
 def _record(
-    session: Session, message: InboundMessage, clinic: Clinic | None, now: datetime
+    db: Db, message: InboundMessage, clinic: Clinic | None, now: datetime
 ) -> int | None:
-    return record_inbound(
-        session,
-        message_sid=message.message_sid,
-        clinic_id=clinic.id if clinic else None,
-        from_phone=message.from_phone,
-        to_phone=message.to_phone,
-        body=message.body,
-        num_media=message.num_media,
-        fields=message.fields,
-        now=now,
-    )
+    return record_inbound(db, **_inbound_row(message, clinic, now))
+
+
+def _inbound_row(message: InboundMessage, clinic: Clinic | None, now: datetime) -> dict[str, Any]:
+    """`record_inbound`'s arguments for the message."""
+    return {
+        "message_sid": message.message_sid,
+        "clinic_id": clinic.id if clinic else None,
+        "from_phone": message.from_phone,
+        "to_phone": message.to_phone,
+        "body": message.body,
+        "num_media": message.num_media,
+        "fields": message.fields,
+        "now": now,
+    }
 
 
 def _apply(
@@ -430,17 +430,17 @@ def _book(
     return appointment
 
 
-def _queue_replies(
-    session: Session,
+def _reply_rows(
     catalog: Catalog,
     message: InboundMessage,
     replies: list[Reply],
     state: ConversationState,
     appointment: Appointment | None,
     now: datetime,
-) -> None:
+) -> list[dict[str, Any]]:
+    """The turn's replies rendered as one message, as the outbox rows that queue it."""
     if not replies:
-        return
+        return []
     clinic = catalog.clinic
     language = state.language or clinic.default_language
     own = catalog.own_texts(language)
@@ -449,8 +449,7 @@ def _queue_replies(
     key, kind = f"reply:{message.message_sid}", "reply"
     if appointment is not None:
         key, kind = f"appointment:{appointment.id}:booking_confirmation", "booking_confirmation"
-    enqueue(
-        session,
+    return outbox_rows(
         clinic_id=clinic.id or 0,
         idempotency_key=key,
         from_phone=clinic.whatsapp_number,

@@ -1,0 +1,140 @@
+"""A message that only moves its conversation along (the engine decided no effect): what
+it is decided on, read outside any transaction, and then its writes, all or nothing, on
+condition that the conversation still stands as it was read. On one connection used
+through its driver (`store.driver.Raw`); `turnero.inbound` takes the full path otherwise."""
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from store.conversations import (
+    LockedConversation,
+    PersonOnPhone,
+    lock_conversation,
+    record_inbound,
+    save_conversation,
+)
+from store.driver import Raw, Sql, first, flag, rows, utc
+from store.outbox import OUTBOX_COLUMNS, insert_rows
+
+_CONVERSATION_AND_PEOPLE = Sql(
+    """SELECT c.id, c.state, c.needs_staff, c.taken_over_at,
+        p.id, p.name, p.bot_paused, p.opted_out
+    FROM conversation c
+    LEFT JOIN patient p ON p.clinic_id = c.clinic_id AND p.phone = c.phone
+    WHERE c.clinic_id = :clinic_id AND c.phone = :phone
+    ORDER BY p.id"""
+)
+
+
+def conversation_and_people(
+    db: Raw, clinic_id: int, phone: str
+) -> tuple[LockedConversation | None, list[PersonOnPhone]]:
+    """The phone's conversation as committed (neither created nor locked) and the people
+    on the phone, in one read."""
+    found = rows(db, _CONVERSATION_AND_PEOPLE, {"clinic_id": clinic_id, "phone": phone})
+    if not found:
+        return None, []
+    conversation_id, state, needs_staff, taken_over_at = found[0][:4]
+    conversation = LockedConversation(
+        conversation_id, state, flag(needs_staff), utc(taken_over_at)
+    )
+    people = [
+        PersonOnPhone(pid, name, flag(paused), flag(opted_out))
+        for *_, pid, name, paused, opted_out in found
+        if pid is not None
+    ]
+    return conversation, people
+
+
+class Advanced(StrEnum):
+    done = "done"
+    duplicate = "duplicate"  # the message was already kept: nothing written
+    moved = "moved"  # another message moved the conversation meanwhile: nothing written
+
+
+def advance(
+    db: Raw,
+    *,
+    inbound: dict[str, Any],
+    was: LockedConversation,
+    state: str,
+    replies: list[dict[str, Any]],
+    now: datetime,
+) -> Advanced:
+    """Keep the inbound message (`inbound`: `record_inbound`'s arguments), queue its
+    reply (`replies`: `outbox_rows`) and save the conversation's new state, if it still
+    stands as `was`. On PostgreSQL, where every statement is a round trip, a one-piece
+    reply goes in one statement; otherwise the same steps run in one short transaction."""
+    if db.dialect == "postgresql" and len(replies) == 1:
+        return _at_once(db, inbound, was, state, replies[0], now)
+    try:
+        with db.transaction():
+            if record_inbound(db, **inbound) is None:
+                return Advanced.duplicate
+            if lock_conversation(db, inbound["clinic_id"], inbound["from_phone"], now) != was:
+                raise _Moved  # rolls back what was written
+            insert_rows(db, replies)
+            save_conversation(db, was.id, state=state, needs_staff=was.needs_staff, now=now)
+    except _Moved:
+        return Advanced.moved
+    return Advanced.done
+
+
+class _Moved(Exception):
+    pass
+
+
+# The conversation locked only if it stands as read; the message kept only then; the
+# reply and the new state only for a message kept now (not a repeat).
+_AT_ONCE = Sql(
+    f"""WITH standing AS (
+        SELECT id FROM conversation
+        WHERE id = :conversation_id AND state = :was_state AND needs_staff = :needs_staff
+            AND taken_over_at IS NOT DISTINCT FROM :was_taken_over_at
+        FOR UPDATE
+    ), kept AS (
+        INSERT INTO inbound_message (message_sid, clinic_id, from_phone, to_phone, body,
+            num_media, fields, handled_by_bot, received_at)
+        SELECT :message_sid, :clinic_id, :from_phone, :to_phone, :body, :num_media, :fields,
+            TRUE, :now
+        FROM standing
+        ON CONFLICT (message_sid) DO NOTHING RETURNING id
+    ), queued AS (
+        INSERT INTO outbox_message ({", ".join(OUTBOX_COLUMNS)})
+        SELECT {", ".join(":out_" + c for c in OUTBOX_COLUMNS)}
+        FROM kept
+        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+    ), saved AS (
+        UPDATE conversation SET state = :state, last_inbound_at = :now, updated_at = :now
+        WHERE id IN (SELECT id FROM standing) AND EXISTS (SELECT 1 FROM kept)
+        RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM standing), EXISTS (SELECT 1 FROM kept)"""
+)
+
+
+def _at_once(
+    db: Raw,
+    inbound: dict[str, Any],
+    was: LockedConversation,
+    state: str,
+    reply: dict[str, Any],
+    now: datetime,
+) -> Advanced:
+    params = {
+        **inbound,
+        "fields": json.dumps(inbound["fields"], ensure_ascii=False),
+        "conversation_id": was.id,
+        "was_state": was.state,
+        "needs_staff": was.needs_staff,
+        "was_taken_over_at": was.taken_over_at,
+        "state": state,
+        "now": now,
+        **{f"out_{k}": v for k, v in reply.items()},
+    }
+    standing, kept = first(db, _AT_ONCE, params)
+    if not standing:
+        return Advanced.moved
+    return Advanced.done if kept else Advanced.duplicate
