@@ -406,8 +406,15 @@ class _Run:
         self.ask_again()
 
     def answer_choice(self, state: State, inbound: Inbound) -> None:
-        options = self.options(state)
-        chosen = self.pick(options, inbound)
+        offered = self.numbered(inbound)
+        options: list[Option] = []
+        chosen: Option | None
+        if state.choose == "days" and offered is not None:
+            # a day is taken as it was offered, so the calendar need not be read again
+            chosen = self.offered_day(offered)
+        else:
+            options = self.options(state)
+            chosen = self.pick(options, inbound)
         if chosen is None and state.read == "date":
             self.answer_date(state, inbound.text)
             return
@@ -428,16 +435,10 @@ class _Run:
         by_id = {o.id: o for o in options}
         if inbound.payload in by_id:
             return by_id[inbound.payload]
-        index = option_number(inbound.text, len(self.conv.options))
-        if inbound.payload and inbound.payload in self.conv.options:
-            index = self.conv.options.index(inbound.payload)  # a tap, like its number
-        if index is not None:
-            offered = self.conv.options[index]
-            if offered in self.state.full_also:  # offered with the days around a full day
-                return Option(offered, label_key=f"labels.{offered}")
-            if offered not in by_id and self.state.choose == "days":
-                # one of the days offered around a full day, not in the usual list
-                return Option(offered, day=date.fromisoformat(offered))
+        offered = self.numbered(inbound)
+        if offered is not None:
+            if offered in self.state.full_also or self.state.choose == "days":
+                return self.offered_day(offered)
             return by_id.get(offered)
         said = normalize(inbound.text)
         for option in options:  # fixed choices such as "first available" or "cancel"
@@ -449,6 +450,19 @@ class _Run:
         named = [o for o in options if o.label]
         found = match_choice(inbound.text, [o.label or "" for o in named])
         return named[found] if found is not None else None
+
+    def numbered(self, inbound: Inbound) -> str | None:
+        """The id of the offered choice a number ("2", "el 2") or a tap names."""
+        if inbound.payload and inbound.payload in self.conv.options:
+            return inbound.payload  # a tap, like its number
+        index = option_number(inbound.text, len(self.conv.options))
+        return self.conv.options[index] if index is not None else None
+
+    def offered_day(self, offered: str) -> Option:
+        """An offered day, or one of the choices offered with the days around a full day."""
+        if offered in self.state.full_also:
+            return Option(offered, label_key=f"labels.{offered}")
+        return Option(offered, day=date.fromisoformat(offered))
 
     def pick_time(self, options: list[Option], text: str) -> Option | None:
         """A time written instead of a number: exactly that time if it is free; a part of

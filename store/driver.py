@@ -3,7 +3,8 @@ the database driver's own cursor.
 
 SQLAlchemy Core spends about 90 µs of Python on each statement it runs; the driver alone
 about 6 µs. A message runs half a dozen small indexed statements, so those are written
-once as SQL with `:name` parameters and run here, inside the session's own transaction.
+once as SQL with `:name` parameters and run here: in the caller's session or connection,
+or on a `Raw` connection of the hot path's own.
 Values keep the tables' types: datetimes go in and come out aware and in UTC (PostgreSQL's
 `timestamptz`; on SQLite the same text SQLAlchemy writes, so rows written either way
 compare and read alike). SQLAlchemy's `before_cursor_execute` and `after_cursor_execute`
