@@ -83,7 +83,7 @@ def advance(
 
 
 class _Moved(Exception):
-    pass
+    """The conversation no longer stands as read: undo the attempt."""
 
 
 # The conversation locked only if it stands as read; the message kept only then; the

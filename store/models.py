@@ -369,6 +369,8 @@ class OutboxStatus(StrEnum):
     not_sendable = "not_sendable"  # outside the 24-hour window with no template (error_message)
 
 
+# Business-initiated questions the phone's next message may answer (`store.prompts`).
+IS_QUESTION = "kind IN ('reminder', 'waitlist_offer', 'survey')"
 # Failures the failed-messages panel lists until staff handle them (`handled_at`).
 OPEN_FAILURE_STATUSES = ("failed", "undelivered", "not_sendable", "unconfirmed")
 OPEN_FAILURE = (
@@ -383,6 +385,14 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_phone", "clinic_id", "to_phone", "id"),
+        Index(
+            "ix_outbox_questions",
+            "clinic_id",
+            "to_phone",
+            "created_at",
+            postgresql_where=text(IS_QUESTION),
+            sqlite_where=text(IS_QUESTION),
+        ),
         Index(
             "ix_outbox_open_failures",
             "clinic_id",

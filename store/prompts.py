@@ -1,18 +1,18 @@
 """Which business-initiated questions reached a phone since its last message: a reminder,
-a waitlist offer, a survey. One indexed read (`ix_outbox_phone`) per inbound message that
-could answer one, so the lookups behind each kind run only when it was asked. Run on the
-driver's cursor (`store.driver`): it is on the path of every numbered answer."""
+a waitlist offer, a survey. One read of their own partial index (`ix_outbox_questions`)
+per inbound message that could answer one, so the lookups behind each kind run only when
+it was asked. Run on the driver's cursor (`store.driver`): it is on the path of every
+numbered answer."""
 
 from datetime import datetime
 
 from store.driver import Db, Sql, rows
-
-QUESTIONS = ("reminder", "waitlist_offer", "survey")
+from store.models import IS_QUESTION
 
 _ASKED = Sql(
     f"""SELECT DISTINCT kind FROM outbox_message
-    WHERE clinic_id = :clinic_id AND to_phone = :phone
-        AND kind IN ({", ".join(f"'{kind}'" for kind in QUESTIONS)}) AND created_at > :since"""
+    WHERE clinic_id = :clinic_id AND to_phone = :phone AND {IS_QUESTION}
+        AND created_at > :since"""
 )
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
