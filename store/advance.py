@@ -11,11 +11,13 @@ from typing import Any
 from store.conversations import (
     LockedConversation,
     PersonOnPhone,
+    conversation_from_row,
     lock_conversation,
+    person_from_row,
     record_inbound,
     save_conversation,
 )
-from store.driver import Raw, Sql, first, flag, rows, utc
+from store.driver import Raw, Sql, first, rows
 from store.outbox import OUTBOX_COLUMNS, insert_rows
 
 _CONVERSATION_AND_PEOPLE = Sql(
@@ -36,15 +38,8 @@ def conversation_and_people(
     found = rows(db, _CONVERSATION_AND_PEOPLE, {"clinic_id": clinic_id, "phone": phone})
     if not found:
         return None, []
-    conversation_id, state, needs_staff, taken_over_at = found[0][:4]
-    conversation = LockedConversation(
-        conversation_id, state, flag(needs_staff), utc(taken_over_at)
-    )
-    people = [
-        PersonOnPhone(pid, name, flag(paused), flag(opted_out))
-        for *_, pid, name, paused, opted_out in found
-        if pid is not None
-    ]
+    conversation = conversation_from_row(found[0][:4])
+    people = [person_from_row(row[4:]) for row in found if row[4] is not None]
     return conversation, people
 
 

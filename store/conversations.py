@@ -96,10 +96,11 @@ def lock_conversation(
     if found is None:
         run(db, _START_CONVERSATION, {**key, "needs_staff": False, "now": now}).close()
         found = first(db, lock, key)
-    return _conversation(found)
+    return conversation_from_row(found)
 
 
-def _conversation(row: Any) -> LockedConversation:
+def conversation_from_row(row: Any) -> LockedConversation:
+    """(id, state, needs_staff, taken_over_at) as read."""
     conversation_id, state, needs_staff, taken_over_at = row
     return LockedConversation(conversation_id, state, flag(needs_staff), utc(taken_over_at))
 
@@ -151,12 +152,14 @@ def people_on_phone(
 
 def known_people(db: Db, clinic_id: int, phone: str) -> list[PersonOnPhone]:
     """The patients who share this phone, none created."""
-    return [
-        PersonOnPhone(pid, name, flag(paused), flag(opted_out))
-        for pid, name, paused, opted_out in rows(
-            db, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone}
-        )
-    ]
+    found = rows(db, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone})
+    return [person_from_row(row) for row in found]
+
+
+def person_from_row(row: Any) -> PersonOnPhone:
+    """(id, name, bot_paused, opted_out) as read."""
+    pid, name, paused, opted_out = row
+    return PersonOnPhone(pid, name, flag(paused), flag(opted_out))
 
 
 def pause_bot(session: Session, clinic_id: int, phone: str, now: datetime | None = None) -> None:
