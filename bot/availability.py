@@ -101,6 +101,27 @@ def has_free_slot(
     return next(_free_starts(schedule, duration, day, rules, now), None) is not None
 
 
+def is_free(
+    schedule: ProfessionalSchedule,
+    duration: timedelta,
+    start: datetime,
+    rules: BookingRules,
+    now: datetime,
+) -> bool:
+    """Whether `start` is one of the professional's free slot starts (one check, not the
+    whole day's slots)."""
+    if start < rules.earliest(now) or rules.local_date(start) > rules.last_day(now):
+        return False
+    starts, running_end = schedule.busy_index
+    return any(
+        begin <= start
+        and start + duration <= end
+        and (start - begin) % rules.step == timedelta(0)
+        and not _overlaps(starts, running_end, start, start + duration)
+        for begin, end in working_intervals(schedule, rules.local_date(start), rules.timezone)
+    )
+
+
 def _free_starts(
     schedule: ProfessionalSchedule,
     duration: timedelta,
@@ -196,6 +217,12 @@ class ScheduleAvailability:
     def slots(self, service: "HasDuration", professional_ids: list[int], day: date) -> list[Slot]:
         return slots_for_day(
             self._of(professional_ids), service.duration, day, self.rules, self.now
+        )
+
+    def is_free(self, service: "HasDuration", professional_id: int, start: datetime) -> bool:
+        schedule = self.schedules.get(professional_id)
+        return schedule is not None and is_free(
+            schedule, service.duration, start, self.rules, self.now
         )
 
 

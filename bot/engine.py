@@ -412,6 +412,12 @@ class _Run:
         if state.choose == "days" and offered is not None:
             # a day is taken as it was offered, so the calendar need not be read again
             chosen = self.offered_day(offered)
+        elif state.choose == "times" and offered is not None and "|" in offered:
+            chosen = self.offered_time(offered)
+            if chosen is None:
+                self.say("booking.slot_taken")
+                self.ask_again()
+                return
         else:
             options = self.options(state)
             chosen = self.pick(options, inbound)
@@ -463,6 +469,17 @@ class _Run:
         if offered in self.state.full_also:
             return Option(offered, label_key=f"labels.{offered}")
         return Option(offered, day=date.fromisoformat(offered))
+
+    def offered_time(self, offered: str) -> Option | None:
+        """An offered time if it is still free: that one slot is checked, not the day's
+        times computed again for every professional."""
+        start, professional = offered.split("|")
+        service, moment = self.service(), datetime.fromisoformat(start)
+        if service is None or not self.view.availability.is_free(
+            service, int(professional), moment
+        ):
+            return None
+        return Option(offered, moment=moment.astimezone(self.view.clinic.rules.timezone))
 
     def pick_time(self, options: list[Option], text: str) -> Option | None:
         """A time written instead of a number: exactly that time if it is free; a part of

@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -17,8 +18,10 @@ def strip_accents(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=4096)
 def normalize(value: str) -> str:
-    """Lowercase, no accents, no emoji or punctuation but the ones dates and times use."""
+    """Lowercase, no accents, no emoji or punctuation but the ones dates and times use.
+    Remembered: one message is read by several rules, and choices' labels repeat."""
     value = strip_accents(value[:MAX_READ].casefold()).replace("’", "'")
     value = _PUNCT.sub(" ", value)
     return _SPACES.sub(" ", value).strip(" .,!¡¿")

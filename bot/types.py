@@ -1,7 +1,7 @@
 """The plain data the engine reads and returns. Nothing here knows about a database."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -53,6 +53,8 @@ class Availability(Protocol):
     ) -> list[date]: ...
 
     def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]: ...
+
+    def is_free(self, service: ServiceInfo, professional_id: int, start: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,13 @@ class ConversationState:
 
     def copy(self) -> "ConversationState":
         """An independent copy (the engine never changes the state it was given)."""
-        return replace(
-            self, history=list(self.history), options=list(self.options), draft=replace(self.draft)
+        return ConversationState(
+            **{
+                **vars(self),
+                "history": list(self.history),
+                "options": list(self.options),
+                "draft": BookingDraft(**vars(self.draft)),
+            }
         )
 
     @classmethod

@@ -1,6 +1,7 @@
 """Free slots: working hours − breaks − block-offs − appointments, within notice and
 horizon, in the clinic's time zone."""
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from bot.availability import (
     ProfessionalSchedule,
     days_with_space,
     free_slots,
+    is_free,
     slots_for_day,
 )
 
@@ -122,3 +124,36 @@ def test_paraguay_is_utc_minus_three_all_year():
     schedule = ProfessionalSchedule(1, {0: [(time(8), time(9))]})
     got = free_slots(schedule, HALF_HOUR, date(2027, 7, 5), rules(horizon=365), NOW)
     assert got[0].starts_at == datetime(2027, 7, 5, 11, 0, tzinfo=UTC)
+
+
+def test_is_free_answers_exactly_for_the_starts_free_slots_lists():
+    """Every 5 minutes over the twelve days around each of New York's clock changes, with
+    random appointments, a night interval, a minimum notice and a horizon."""
+    chance = random.Random(7)
+    weekly = {
+        d: [(time(0), time(3)), (time(8, 15), time(12)), (time(14), time(18))] for d in range(7)
+    }
+    notice_and_horizon = rules(NY, notice=90, horizon=8)
+    for now in (datetime(2026, 3, 4, 10, 7, tzinfo=NY), datetime(2026, 10, 28, 10, 7, tzinfo=NY)):
+        busy = []
+        for _ in range(60):
+            start = now + timedelta(minutes=5 * chance.randrange(0, 12 * 24 * 12))
+            busy.append((start, start + timedelta(minutes=chance.choice((10, 30, 45, 90)))))
+        schedule = ProfessionalSchedule(1, weekly, tuple(busy))
+        for offset in range(12):
+            day = now.date() + timedelta(days=offset)
+            listed = {
+                s.starts_at for s in free_slots(schedule, HALF_HOUR, day, notice_and_horizon, now)
+            }
+            midnight = datetime.combine(day, time(0), tzinfo=NY).astimezone(UTC)
+            that_day = [
+                moment
+                for moment in (midnight + timedelta(minutes=5 * n) for n in range(12 * 25))
+                if moment.astimezone(NY).date() == day
+            ]
+            checked = {
+                moment
+                for moment in that_day
+                if is_free(schedule, HALF_HOUR, moment, notice_and_horizon, now)
+            }
+            assert checked == listed, day

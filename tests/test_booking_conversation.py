@@ -343,3 +343,19 @@ def test_a_message_of_the_phone_written_meanwhile_is_built_on_not_overwritten(ap
     # "1" chose the service; "2", decided again after it, a professional
     assert state["state"] == "day"
     assert len(first.messages()) == 3
+
+
+def test_a_numbered_time_taken_since_it_was_offered_is_said_so_with_fresh_times(app, db, clinic):
+    first = WhatsAppPatient(app.test_client(), db, phone="+595981000111")
+    second = WhatsAppPatient(app.test_client(), db, phone="+595981000222")
+    for answer in ["hola", "1", "1"]:
+        first.says(answer)
+    assert "\n1. 08:00\n" in first.says("mañana")
+    for answer in ["hola", "1", "1", "mañana", "08:00", "Ana Dos", "-", "-", "si"]:
+        second.says(answer)
+    assert len(appointments(db)) == 1
+
+    reply = first.says("1")
+    assert "se acaba de ocupar" in reply
+    assert ". 08:00\n" not in reply and "\n1. 08:30\n" in reply
+    assert "nombre" in first.says("1").lower()

@@ -44,6 +44,7 @@ from store.db import reading, transaction
 from store.driver import Db, raw
 from store.models import Appointment, Clinic, Service
 from store.outbox import insert_rows, outbox_rows
+from store.prompts import LastAsked
 from store.requests import NewRequest
 from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
@@ -112,10 +113,12 @@ def _move_along(
         catalog = catalogs.get(session, message.to_phone)
         if catalog is None:
             return None
-        conversation, people = conversation_and_people(db, catalog.info.id, message.from_phone)
+        conversation, people, last_asked = conversation_and_people(
+            db, catalog.info.id, message.from_phone
+        )
         if conversation is None or not people or any(p.bot_paused for p in people):
             return None
-        turn, _ = _turn(session, catalog, message, conversation, people, now, hot=db)
+        turn, _ = _turn(session, catalog, message, conversation, people, now, db, last_asked)
         if turn.effects:
             return None
         advanced = advance(
@@ -182,11 +185,12 @@ def _turn(
     people: list[PersonOnPhone],
     now: datetime,
     hot: Db | None = None,
+    last_asked: LastAsked | None = None,
 ) -> tuple[Turn, ClinicView]:
     """What the engine makes of the message, from what the store holds now (reads only),
-    and the view it was decided on (`hot`: see `build_view`)."""
+    and the view it was decided on (`hot`, `last_asked`: see `build_view`)."""
     state = ConversationState.from_dict(json.loads(conversation.state))
-    view = build_view(session, catalog, message.from_phone, people, now, hot)
+    view = build_view(session, catalog, message.from_phone, people, now, hot, last_asked)
     inbound = replace(_inbound(message), stale=_stale_tap(session, catalog.clinic, message))
     return step(state, inbound, view), view
 
@@ -389,11 +393,7 @@ def _offered(view: ClinicView, service_id: int, professional_id: int, starts_at:
     """Whether the time is one the availability engine offers now (never trust the
     conversation's copy: it may be minutes old)."""
     service = view.service(service_id)
-    if service is None:
-        return False
-    day = view.clinic.rules.local_date(starts_at)
-    free = view.availability.slots(service, [professional_id], day)
-    return any(s.starts_at == starts_at for s in free)
+    return service is not None and view.availability.is_free(service, professional_id, starts_at)
 
 
 def _book(
