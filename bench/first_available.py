@@ -16,7 +16,7 @@ Measured: what the bot does for "first available", at random moments ("now") wit
 `StoreAvailability(session, clinic, now).days_with_space(service, all_ids, today, 5)` and
 then `.slots(service, all_ids, first_day)`, timed together (DB reads included). The parts
 are reported too: the time in the two reads StoreAvailability makes
-(`store.schedule.weekly_hours` and `appointments_between`, wrapped with timers while measuring),
+(`store.schedule.weekly_hours` and `busy_between`, wrapped with timers while measuring),
 the garbage collector's pauses, and the rest (the arithmetic). Then the same queries are
 answered by `ScheduleAvailability` over schedules already in memory: the pure computation
 (its answers are checked to be the store's).
@@ -62,7 +62,7 @@ from store.models import (
     Service,
     WorkingHours,
 )
-from store.schedule import appointments_between, block_offs_between, weekly_hours
+from store.schedule import busy_between, weekly_hours
 from turnero.availability import StoreAvailability
 from turnero.tzcheck import use_packaged_tzdata
 
@@ -222,10 +222,10 @@ class Query:
 
     total: float
     weekly: float  # inside store.schedule.weekly_hours
-    busy: float  # inside store.schedule.appointments_between
+    busy: float  # inside store.schedule.busy_between
     gc: float  # garbage-collector pauses during the query
     rows: int  # busy intervals read
-    reads: dict[str, int]  # calls of weekly_hours and appointments_between
+    reads: dict[str, int]  # calls of weekly_hours and busy_between
     now: datetime
     answer: tuple[list[date], int]  # the days offered, and how many slots on the first
 
@@ -236,7 +236,7 @@ class Query:
 
 class Probe:
     """Times the two reads StoreAvailability makes (the module's own references to
-    `weekly_hours` and `appointments_between` are wrapped while the probe is on, so the code
+    `weekly_hours` and `busy_between` are wrapped while the probe is on, so the code
     measured is the production one) and the garbage collector's pauses, which are taken
     out of the read they interrupted, so the parts add up to the total."""
 
@@ -269,14 +269,14 @@ class Probe:
         return timed
 
     def __enter__(self) -> "Probe":
-        self._originals = (store_availability.weekly_hours, store_availability.appointments_between)
+        self._originals = (store_availability.weekly_hours, store_availability.busy_between)
         store_availability.weekly_hours = self._timed("weekly", self._originals[0])
-        store_availability.appointments_between = self._timed("busy", self._originals[1])
+        store_availability.busy_between = self._timed("busy", self._originals[1])
         gc.callbacks.append(self._on_gc)
         return self
 
     def __exit__(self, *_: object) -> None:
-        store_availability.weekly_hours, store_availability.appointments_between = self._originals
+        store_availability.weekly_hours, store_availability.busy_between = self._originals
         gc.callbacks.remove(self._on_gc)
 
     def _on_gc(self, phase: str, info: dict) -> None:
@@ -357,14 +357,8 @@ def measure_memory(
         since = datetime.combine(FIRST_DAY - timedelta(days=1), time.min, tzinfo=tz)
         until = since + timedelta(days=SPAN_DAYS + 100)
         weekly = weekly_hours(session, ids)
-        booked = appointments_between(session, ids, since, until)
-        blocked = block_offs_between(session, clinic_id, since, until)
-        loaded = [
-            ProfessionalSchedule(
-                p, weekly[p], tuple(booked[p] + [(s, e) for w, s, e in blocked if w in (None, p)])
-            )
-            for p in ids
-        ]
+        busy = busy_between(session, clinic_id, ids, since, until)
+        loaded = [ProfessionalSchedule(p, weekly[p], tuple(busy[p])) for p in ids]
         rules = store.rules
     schedules = {s.professional_id: s for s in loaded}
     for schedule in loaded:
@@ -460,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     summary("first available (store, reads included)", [q.total for q in queries], TARGET_P95_MS)
     summary("  in store.schedule.weekly_hours", [q.weekly for q in queries])
-    summary("  in store.schedule.appointments_between", [q.busy for q in queries])
+    summary("  in store.schedule.busy_between", [q.busy for q in queries])
     summary("  in garbage collection", [q.gc for q in queries])
     summary("  computing (the rest)", [q.compute for q in queries])
     summary("first available (pure in-memory computation)", memory)

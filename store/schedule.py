@@ -27,39 +27,38 @@ def weekly_hours(db: Db, professional_ids: list[int]) -> dict[int, Weekly]:
     return found
 
 
-# The hot path of "first available" runs it many times per message.
-_APPOINTMENTS_BETWEEN = Sql(
+# The hot path of "first available" runs it many times per message: appointments that are
+# not cancelled, then the clinic's block-offs (professional NULL: the whole clinic), in one
+# round trip.
+_BUSY_BETWEEN = Sql(
     f"""SELECT professional_id, starts_at, ends_at FROM appointment
     WHERE professional_id IN (:ids) AND status != '{AppointmentStatus.cancelled.value}'
-        AND starts_at >= :low AND starts_at < :until AND ends_at > :since"""
+        AND starts_at >= :low AND starts_at < :until AND ends_at > :since
+    UNION ALL
+    SELECT professional_id, starts_at, ends_at FROM block_off
+    WHERE clinic_id = :clinic_id AND starts_at < :until AND ends_at > :since
+        AND (professional_id IS NULL OR professional_id IN (:ids))"""
 )
 
 
-def appointments_between(
-    db: Db, professional_ids: list[int], since: datetime, until: datetime
+def busy_between(
+    db: Db, clinic_id: int, professional_ids: list[int], since: datetime, until: datetime
 ) -> dict[int, list[Interval]]:
-    """The times of appointments that are not cancelled and meet [since, until)."""
+    """Each professional's busy times meeting [since, until): appointments that are not
+    cancelled, and block-offs, the clinic's own and the professional's."""
     found: dict[int, list[Interval]] = {p: [] for p in professional_ids}
-    params = {"ids": list(professional_ids), "low": since - LONGEST_APPOINTMENT}
-    for professional_id, starts_at, ends_at in rows(
-        db, _APPOINTMENTS_BETWEEN, {**params, "until": until, "since": since}
-    ):
-        found[professional_id].append((utc(starts_at), utc(ends_at)))
+    params = {
+        "clinic_id": clinic_id,
+        "ids": list(professional_ids),
+        "low": since - LONGEST_APPOINTMENT,
+        "since": since,
+        "until": until,
+    }
+    for professional_id, starts_at, ends_at in rows(db, _BUSY_BETWEEN, params):
+        interval = (utc(starts_at), utc(ends_at))
+        if professional_id is None:  # the whole clinic's
+            for busy in found.values():
+                busy.append(interval)
+        else:
+            found[professional_id].append(interval)
     return found
-
-
-_BLOCK_OFFS_BETWEEN = Sql(
-    """SELECT professional_id, starts_at, ends_at FROM block_off
-    WHERE clinic_id = :clinic_id AND starts_at < :until AND ends_at > :since"""
-)
-
-
-def block_offs_between(
-    db: Db, clinic_id: int, since: datetime, until: datetime
-) -> list[tuple[int | None, datetime, datetime]]:
-    """Block-offs meeting [since, until): (professional or None for the whole clinic, start,
-    end)."""
-    found = rows(
-        db, _BLOCK_OFFS_BETWEEN, {"clinic_id": clinic_id, "since": since, "until": until}
-    )
-    return [(who, utc(start), utc(end)) for who, start, end in found]

@@ -10,12 +10,13 @@ from bot.availability import (
     ProfessionalSchedule,
     Slot,
     has_free_slot,
+    is_free,
     slots_for_day,
 )
 from bot.types import ServiceInfo
 from store.driver import Db
 from store.models import Clinic
-from store.schedule import Weekly, appointments_between, block_offs_between, weekly_hours
+from store.schedule import Weekly, busy_between, weekly_hours
 
 BATCH = 5  # professionals read together when looking for any space on a day,
 READ_AHEAD_DAYS = 3  # with at least this many days in one read,
@@ -42,7 +43,6 @@ class StoreAvailability:
         self.now = now
         self._weekly: dict[int, Weekly] = {}
         self._days: dict[tuple[int, date], ProfessionalSchedule] = {}
-        self._block_offs: list[tuple[int | None, datetime, datetime]] | None = None
 
     def days_with_space(
         self, service: ServiceInfo, professional_ids: list[int], first_day: date, count: int
@@ -58,6 +58,11 @@ class StoreAvailability:
     def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]:
         schedules = self.schedules(professional_ids, day)
         return slots_for_day(schedules, service.duration, day, self.rules, self.now)
+
+    def is_free(self, service: ServiceInfo, professional_id: int, start: datetime) -> bool:
+        """Whether one slot is still free: that professional's day is all that is read."""
+        [schedule] = self.schedules([professional_id], self.rules.local_date(start))
+        return is_free(schedule, service.duration, start, self.rules, self.now)
 
     def _has_space(self, service: ServiceInfo, professional_ids: list[int], day: date) -> bool:
         weekly = self._weekly_of(professional_ids)
@@ -98,27 +103,11 @@ class StoreAvailability:
             for day in days
         ]
         since, until = bounds[0][1], bounds[-1][2]
-        booked = appointments_between(self.db, professional_ids, since, until)
-        blocked = [b for b in self._clinic_block_offs() if b[1] < until and b[2] > since]
+        busy = busy_between(self.db, self.clinic_id, professional_ids, since, until)
         weekly = self._weekly_of(professional_ids)
         for p in professional_ids:
-            busy = booked[p] + [(start, end) for who, start, end in blocked if who in (None, p)]
             for day, day_start, day_end in bounds:
                 on_day = tuple(
-                    (start, end) for start, end in busy if start < day_end and end > day_start
+                    (start, end) for start, end in busy[p] if start < day_end and end > day_start
                 )
                 self._days[(p, day)] = ProfessionalSchedule(p, weekly[p], on_day)
-
-    def _clinic_block_offs(self) -> list[tuple[int | None, datetime, datetime]]:
-        """Every block-off from today to the horizon, read once: there are few."""
-        if self._block_offs is None:
-            tz = self.rules.timezone
-            first = self.rules.local_date(self.now)
-            last = self.rules.last_day(self.now) + timedelta(days=1)
-            self._block_offs = block_offs_between(
-                self.db,
-                self.clinic_id,
-                datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC),
-                datetime.combine(last, time.min, tzinfo=tz).astimezone(UTC),
-            )
-        return self._block_offs
