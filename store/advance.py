@@ -17,12 +17,14 @@ from store.conversations import (
     record_inbound,
     save_conversation,
 )
-from store.driver import Raw, Sql, first, rows
+from store.driver import Raw, Sql, first, rows, utc
+from store.models import BUSINESS_QUESTIONS
 from store.outbox import OUTBOX_COLUMNS, insert_rows
+from store.prompts import LastAsked, last_asked_columns
 
 _CONVERSATION_AND_PEOPLE = Sql(
-    """SELECT c.id, c.state, c.needs_staff, c.taken_over_at,
-        p.id, p.name, p.bot_paused, p.opted_out
+    f"""SELECT c.id, c.state, c.needs_staff, c.taken_over_at,
+        p.id, p.name, p.bot_paused, p.opted_out, {last_asked_columns("c")}
     FROM conversation c
     LEFT JOIN patient p ON p.clinic_id = c.clinic_id AND p.phone = c.phone
     WHERE c.clinic_id = :clinic_id AND c.phone = :phone
@@ -32,15 +34,16 @@ _CONVERSATION_AND_PEOPLE = Sql(
 
 def conversation_and_people(
     db: Raw, clinic_id: int, phone: str
-) -> tuple[LockedConversation | None, list[PersonOnPhone]]:
-    """The phone's conversation as committed (neither created nor locked) and the people
-    on the phone, in one read."""
+) -> tuple[LockedConversation | None, list[PersonOnPhone], LastAsked]:
+    """The phone's conversation as committed (neither created nor locked), the people on
+    the phone and when it was last asked each business question, in one read."""
     found = rows(db, _CONVERSATION_AND_PEOPLE, {"clinic_id": clinic_id, "phone": phone})
     if not found:
-        return None, []
+        return None, [], {}
     conversation = conversation_from_row(found[0][:4])
-    people = [person_from_row(row[4:]) for row in found if row[4] is not None]
-    return conversation, people
+    people = [person_from_row(row[4:8]) for row in found if row[4] is not None]
+    last_asked = {kind: utc(at) for kind, at in zip(BUSINESS_QUESTIONS, found[0][8:], strict=True)}
+    return conversation, people, last_asked
 
 
 class Advanced(StrEnum):

@@ -24,6 +24,7 @@ from store.db import writer_queue
 
 Params = Mapping[str, Any]
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
+_LIST = re.compile(r"\bIN \(:(\w+)\)", re.IGNORECASE)
 
 
 class Sql:
@@ -32,17 +33,16 @@ class Sql:
 
     def __init__(self, text: str) -> None:
         self.text = " ".join(text.split())
+        self.lists = tuple(dict.fromkeys(_LIST.findall(self.text)))  # the `IN (:name)` ones
 
     def render(self, dialect: str, params: Params) -> tuple[str, Params]:
-        if not any(isinstance(value, list) for value in params.values()):
+        if not self.lists:
             return _rendered(self.text, dialect, ()), params
-        lists = tuple(
-            (name, len(value)) for name, value in params.items() if isinstance(value, list)
-        )
-        values = {k: v for k, v in params.items() if not isinstance(v, list)}
-        for name, _ in lists:
+        sizes = tuple((name, len(params[name])) for name in self.lists)
+        values = {k: v for k, v in params.items() if k not in self.lists}
+        for name in self.lists:
             values.update({f"{name}_{n}": v for n, v in enumerate(params[name])})
-        return _rendered(self.text, dialect, lists), values
+        return _rendered(self.text, dialect, sizes), values
 
 
 @cache

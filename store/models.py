@@ -370,7 +370,8 @@ class OutboxStatus(StrEnum):
 
 
 # Business-initiated questions the phone's next message may answer (`store.prompts`).
-IS_QUESTION = "kind IN ('reminder', 'waitlist_offer', 'survey')"
+BUSINESS_QUESTIONS = ("reminder", "waitlist_offer", "survey")
+IS_QUESTION = f"kind IN ({', '.join(repr(kind) for kind in BUSINESS_QUESTIONS)})"
 # Failures the failed-messages panel lists until staff handle them (`handled_at`).
 OPEN_FAILURE_STATUSES = ("failed", "undelivered", "not_sendable", "unconfirmed")
 OPEN_FAILURE = (

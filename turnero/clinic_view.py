@@ -23,7 +23,7 @@ from store.clinic_templates import all_overrides, skipped_steps
 from store.conversations import PersonOnPhone, clinic_by_number
 from store.driver import Db
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
-from store.prompts import asked_since
+from store.prompts import LastAsked, asked_after, asked_since
 from store.surveys import surveyed_since
 from store.waitlist import latest_offer
 from turnero.availability import StoreAvailability, booking_rules
@@ -121,11 +121,16 @@ class AskedSince:
     """The kinds of business question that reached the phone after a given time, read
     once per message and only if the engine asks (`store.prompts`)."""
 
-    def __init__(self, db: Db, clinic_id: int, phone: str) -> None:
+    def __init__(
+        self, db: Db, clinic_id: int, phone: str, last_asked: LastAsked | None = None
+    ) -> None:
         self.db, self.clinic_id, self.phone = db, clinic_id, phone
+        self.last_asked = last_asked  # when each kind was last asked, if already read
         self._asked: dict[datetime | None, frozenset[str]] = {}
 
     def __call__(self, kind: str, since: datetime | None) -> bool:
+        if self.last_asked is not None:
+            return asked_after(self.last_asked, kind, since)
         if since not in self._asked:
             self._asked[since] = asked_since(self.db, self.clinic_id, self.phone, since)
         return kind in self._asked[since]
@@ -193,11 +198,12 @@ def build_view(
     people: list[PersonOnPhone],
     now: datetime,
     hot: Db | None = None,
+    last_asked: LastAsked | None = None,
 ) -> ClinicView:
     """`hot`, when given, answers the reads most messages make (availability, questions
-    asked); the session the rest."""
+    asked, unless `last_asked` was read already); the session the rest."""
     hot = hot if hot is not None else session
-    asked = AskedSince(hot, catalog.info.id, phone)
+    asked = AskedSince(hot, catalog.info.id, phone, last_asked)
     return ClinicView(
         clinic=catalog.info,
         services=catalog.services,
