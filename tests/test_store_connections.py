@@ -1,0 +1,47 @@
+"""Pooled PostgreSQL connections: one closed by the server while it rested in the pool is
+replaced before anyone uses it; one returned a moment ago is used without a check."""
+
+import time
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from store.db import make_engine
+
+
+def _backend_of(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(engine: Engine, backend: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    time.sleep(0.1)
+
+
+def _pooled(url_of: Engine, rest: float) -> Engine:
+    return make_engine(url_of.url.render_as_string(hide_password=False), ping_after_rest=rest)
+
+
+def test_a_connection_closed_while_it_rested_is_replaced(on_postgres: Engine):
+    engine = _pooled(on_postgres, rest=0.0)
+    try:
+        first = _backend_of(engine)
+        _terminate(on_postgres, first)
+        assert _backend_of(engine) != first
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_returned_a_moment_ago_is_not_checked(on_postgres: Engine):
+    engine = _pooled(on_postgres, rest=60.0)
+    try:
+        first = _backend_of(engine)
+        _terminate(on_postgres, first)
+        with pytest.raises(OperationalError):  # no check: the closed connection is used
+            _backend_of(engine)
+        assert _backend_of(engine) != first  # and then replaced
+    finally:
+        engine.dispose()
