@@ -4,9 +4,10 @@ checks the Twilio signature (target: ratio >= 0.4).
 Setup: a scratch database (a SQLite file in a temp folder by default; with --database-url a
 PostgreSQL database, in a schema of its own, `bench_webhook`, dropped and created again),
 migrated with `store.migrate.upgrade` and seeded with `turnero.demo.seed_demo` (3
-services, 4 professionals, a week of appointments). Two gunicorn servers (2 sync workers
-each) on free ports of 127.0.0.1: `webhook:create_app()` (Turnero) and
-`bare_webhook:create_app()` (bench/bare_webhook.py), with DATABASE_URL,
+services, 4 professionals, a week of appointments). Two servers on free ports of
+127.0.0.1, both gunicorn with 2 workers: Turnero as operators run it, `turnero serve
+--workers 2` (threaded workers, 2 threads each), and `bare_webhook:create_app()`
+(bench/bare_webhook.py) on sync workers, its fastest setting, with DATABASE_URL,
 TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SECRET_KEY and PUBLIC_BASE_URL (the bind address)
 in their environment. Both are started and always stopped by this script.
 
@@ -18,8 +19,8 @@ of the time replaced by a new one (a new patient). A conversation is "hola", num
 answers (service, professional or "primero disponible", day, time), a name, "saltar"
 twice, then "si" (books; a quarter of them) or "no". Each server is
 loaded for a warm-up, then for a fixed measured window; responses with status 200
-completed inside the window are counted. The client uses http.client (gunicorn's sync
-workers close the connection after each response, so keep-alive is not available); the CPU
+completed inside the window are counted. The client uses http.client, one connection per
+request for both servers (gunicorn's sync workers close each one anyway); the CPU
 time of the client and of the servers is reported so that a client bottleneck would show.
 After the run, the inbound messages the webhook stored are checked: the ones the bot
 failed on (kept for staff) are reported. Last, unless --breakdown 0, where a message's time
@@ -49,6 +50,7 @@ import threading
 import time as clock
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -146,6 +148,7 @@ def _load_thread(
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Twilio-Signature": validator.compute_signature(signing_url, form),
+            "Connection": "close",  # a connection per request, whichever server keeps them
         }
         try:
             connection.request("POST", PATH, body=urlencode(form), headers=headers)
@@ -252,20 +255,33 @@ class Server:
         return total / CLOCK_TICKS
 
 
-def start_server(name: str, app: str, chdir: Path, env: dict[str, str], folder: Path) -> Server:
-    port = free_port()
-    log = folder / f"{name}.log"
-    command = [
+def bare_command(port: int) -> list[str]:
+    """The bare endpoint under gunicorn's sync workers, its fastest (threads slow it)."""
+    return [
         sys.executable, "-m", "gunicorn",
         "--bind", f"127.0.0.1:{port}",
         "--workers", "2",
         "--worker-class", "sync",
-        "--chdir", str(chdir),
+        "--chdir", str(BENCH_DIR),
         "--log-level", "warning",
-        app,
+        "bare_webhook:create_app()",
     ]  # fmt: skip
+
+
+def turnero_command(port: int) -> list[str]:
+    """Turnero as operators run it: `turnero serve` (gunicorn, its own worker settings)."""
+    turnero = Path(sys.executable).with_name("turnero")
+    return [str(turnero), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+
+
+def start_server(
+    name: str, command: Callable[[int], list[str]], env: dict[str, str], folder: Path
+) -> Server:
+    port = free_port()
+    log = folder / f"{name}.log"
     process = subprocess.Popen(
-        command,
+        command(port),
+        cwd=REPO,
         env={**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"},
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
@@ -439,9 +455,7 @@ def inbound_breakdown(url: str, messages: int) -> None:
     for name in PHASES:
         timed(inbound, name, "step (engine; its reads apart)" if name == "step" else name)
     timed(store_availability, "weekly_hours", "step: StoreAvailability weekly_hours")
-    timed(
-        store_availability, "appointments_between", "step: StoreAvailability appointments_between"
-    )
+    timed(store_availability, "busy_between", "step: StoreAvailability busy_between")
     timed(inbound, "_move_along", "_move_along itself")
     timed(inbound, "_handle", "_handle itself")
     chance = random.Random(99)
@@ -545,16 +559,17 @@ def main(argv: list[str] | None = None) -> int:
             "TURNERO_ENV": "development",
         }
         servers = [
-            start_server("bare", "bare_webhook:create_app()", BENCH_DIR, env, folder),
-            start_server("turnero", "webhook:create_app()", REPO, env, folder),
+            start_server("bare", bare_command, env, folder),
+            start_server("turnero", turnero_command, env, folder),
         ]
         for server in servers:
             stack.callback(stop_server, server)
         for server in servers:
             wait_until_serving(server)
         print(
-            f"  clinic {clinic.name} ({DEMO_NUMBER}); gunicorn 2 sync workers each:"
-            f" bare on :{servers[0].port}, turnero on :{servers[1].port};"
+            f"  clinic {clinic.name} ({DEMO_NUMBER}); bare: gunicorn, 2 sync workers, on"
+            f" :{servers[0].port}; turnero: `turnero serve --workers 2` (2 threads each), on"
+            f" :{servers[1].port};"
             f" load: {args.clients} processes × {args.threads} threads,"
             f" {args.warmup:g} s warm-up + {args.seconds:g} s measured each"
         )

@@ -1,7 +1,18 @@
 """The commands a newcomer uses: migrate, seed the demo, chat with the bot."""
 
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +22,10 @@ from werkzeug.serving import make_server
 
 from channel.sandbox import SandboxChannel
 from scheduler.dispatcher import dispatch_due
+from store.db import make_engine
+from store.migrate import upgrade
 from store.models import Appointment, BlockOff, Clinic, OutboxMessage
+from tests.support import AUTH_TOKEN, sign
 from turnero.chat import run_chat
 from turnero.cli import main
 from turnero.demo import DEMO_NUMBER, seed_demo
@@ -78,3 +92,79 @@ def test_turnero_chat_books_an_appointment(live_sandbox, db: Engine, capsys):
             select(OutboxMessage).where(OutboxMessage.to_phone == "+595981555123")
         ).all()
         assert sent and all(m.status == "delivered" for m in sent[:-1])
+
+
+def test_turnero_serve_answers_signed_webhooks_at_once(tmp_path):
+    """`turnero serve` under gunicorn (threaded workers): several patients writing at the
+    same moment each get their reply queued."""
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(database)
+    upgrade(database)
+    seed_demo(engine)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "PUBLIC_BASE_URL": base,
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SECRET_KEY": "serve-secret",
+        "INSTANCE_DIR": str(tmp_path),
+    }
+    turnero = shutil.which("turnero", path=os.path.dirname(sys.executable)) or "turnero"
+    server = subprocess.Popen(
+        [turnero, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(port)
+        phones = [f"+59598100{n:04d}" for n in range(6)]
+        with ThreadPoolExecutor(len(phones)) as pool:
+            statuses = list(pool.map(lambda phone: _post_hola(base, phone), phones))
+        assert statuses == [200] * len(phones)
+        with Session(engine) as session:
+            replied = {m.to_phone for m in session.exec(select(OutboxMessage))}
+        assert replied == set(phones)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def _post_hola(base: str, phone: str) -> int:
+    form = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "From": f"whatsapp:{phone}",
+        "To": f"whatsapp:{DEMO_NUMBER}",
+        "Body": "hola",
+        "NumMedia": "0",
+    }
+    url = base + "/whatsapp/inbound"
+    request = urllib.request.Request(
+        url,
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"X-Twilio-Signature": sign(url, form)},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)

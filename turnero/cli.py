@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web app (gunicorn)")
     _host_port(serve)
     serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="requests each worker handles at once (one goes on while another waits on the "
+        "database)",
+    )
     serve.set_defaults(run=_serve)
 
     commands.add_parser("worker", help="run the scheduler and outbox dispatcher").set_defaults(
@@ -256,6 +263,8 @@ def _serve(args: argparse.Namespace) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
 
         def load(self) -> "Flask":
             return create_app()
