@@ -5,9 +5,8 @@ Setup: a scratch database (a SQLite file in a temp folder by default; with --dat
 PostgreSQL database, in a schema of its own, `bench_webhook`, dropped and created again),
 migrated with `store.migrate.upgrade` and seeded with `turnero.demo.seed_demo` (3
 services, 4 professionals, a week of appointments). Two servers on free ports of
-127.0.0.1, both gunicorn with 2 workers: Turnero as operators run it, `turnero serve
---workers 2` (threaded workers, 2 threads each), and `bare_webhook:create_app()`
-(bench/bare_webhook.py) on sync workers, its fastest setting, with DATABASE_URL,
+127.0.0.1, both gunicorn with 2 sync workers: Turnero as operators run it, `turnero serve
+--workers 2`, and `bare_webhook:create_app()` (bench/bare_webhook.py), with DATABASE_URL,
 TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SECRET_KEY and PUBLIC_BASE_URL (the bind address)
 in their environment. Both are started and always stopped by this script.
 
@@ -256,7 +255,7 @@ class Server:
 
 
 def bare_command(port: int) -> list[str]:
-    """The bare endpoint under gunicorn's sync workers, its fastest (threads slow it)."""
+    """The bare endpoint under gunicorn, as `turnero serve` runs by default."""
     return [
         sys.executable, "-m", "gunicorn",
         "--bind", f"127.0.0.1:{port}",
@@ -567,9 +566,8 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers:
             wait_until_serving(server)
         print(
-            f"  clinic {clinic.name} ({DEMO_NUMBER}); bare: gunicorn, 2 sync workers, on"
-            f" :{servers[0].port}; turnero: `turnero serve --workers 2` (2 threads each), on"
-            f" :{servers[1].port};"
+            f"  clinic {clinic.name} ({DEMO_NUMBER}); gunicorn, 2 sync workers each: bare on"
+            f" :{servers[0].port}, turnero (`turnero serve --workers 2`) on :{servers[1].port};"
             f" load: {args.clients} processes × {args.threads} threads,"
             f" {args.warmup:g} s warm-up + {args.seconds:g} s measured each"
         )

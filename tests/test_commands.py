@@ -94,9 +94,10 @@ def test_turnero_chat_books_an_appointment(live_sandbox, db: Engine, capsys):
         assert sent and all(m.status == "delivered" for m in sent[:-1])
 
 
-def test_turnero_serve_answers_signed_webhooks_at_once(tmp_path):
-    """`turnero serve` under gunicorn (threaded workers): several patients writing at the
-    same moment each get their reply queued."""
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_turnero_serve_answers_signed_webhooks_at_once(tmp_path, threads: str):
+    """`turnero serve` under gunicorn (sync workers, or threaded ones): several patients
+    writing at the same moment each get their reply queued."""
     database = f"sqlite:///{tmp_path / 'serve.db'}"
     engine = make_engine(database)
     upgrade(database)
@@ -114,7 +115,7 @@ def test_turnero_serve_answers_signed_webhooks_at_once(tmp_path):
     }
     turnero = shutil.which("turnero", path=os.path.dirname(sys.executable)) or "turnero"
     server = subprocess.Popen(
-        [turnero, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        [turnero, "serve", "--port", str(port), "--workers", "2", "--threads", threads],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

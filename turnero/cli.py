@@ -66,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--threads",
         type=int,
-        default=2,
-        help="requests each worker handles at once (one goes on while another waits on the "
-        "database)",
+        default=1,
+        help="requests each worker handles at once; above 1, gunicorn's threaded workers,"
+        " which pay off when clients keep their connections open",
     )
     serve.set_defaults(run=_serve)
 
@@ -263,8 +263,7 @@ def _serve(args: argparse.Namespace) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", args.threads)
+            self.cfg.set("threads", args.threads)  # above 1, gunicorn runs gthread workers
 
         def load(self) -> "Flask":
             return create_app()
