@@ -9,7 +9,8 @@ from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
@@ -34,6 +35,16 @@ MAX_BODY_CHARS = 4096  # WhatsApp's own limit; anything longer is cut before it 
 whatsapp = Blueprint("whatsapp", __name__)
 
 
+class _NoSessionForTwilio(SecureCookieSessionInterface):
+    """Twilio's callbacks carry no cookie and use no session; opening one built a cookie
+    serializer on every inbound message and status callback."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/whatsapp/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def create_app(
     settings: Settings | None = None, clock: Any = None, engine: Engine | None = None
 ) -> Flask:
@@ -41,6 +52,7 @@ def create_app(
     settings = settings or Settings()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=256 * 1024)
+    app.session_interface = _NoSessionForTwilio()
     app.extensions["turnero"] = {
         "settings": settings,
         "engine": engine or make_engine(settings.database_url),
