@@ -102,7 +102,7 @@ def test_turnero_serve_answers_signed_webhooks_at_once(tmp_path, threads: str):
     engine = make_engine(database)
     upgrade(database)
     seed_demo(engine)
-    port = free_port()
+    port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -136,7 +136,7 @@ def test_turnero_serve_answers_signed_webhooks_at_once(tmp_path, threads: str):
         engine.dispose()
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
