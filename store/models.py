@@ -341,9 +341,10 @@ class InboundMessage(SQLModel, table=True):
     """Every accepted inbound message, kept whatever the bot did with it."""
 
     __tablename__ = "inbound_message"
+    # clinic_id alone is served by the leading column of ix_inbound_phone
     __table_args__ = (Index("ix_inbound_phone", "clinic_id", "from_phone", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id")
     message_sid: str = Field(unique=True)
     from_phone: str
     to_phone: str
@@ -403,7 +404,7 @@ class OutboxMessage(SQLModel, table=True):
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
-    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    clinic_id: int = Field(foreign_key="clinic.id")  # indexed first in ix_outbox_phone
     idempotency_key: str = Field(unique=True)
     kind: str = "reply"
     template: str | None = None
