@@ -409,7 +409,7 @@ class _Run:
         offered = self.numbered(inbound)
         options: list[Option] = []
         chosen: Option | None
-        if state.choose == "days" and offered is not None:
+        if offered is not None and (state.choose == "days" or offered in state.full_also):
             # a day is taken as it was offered, so the calendar need not be read again
             chosen = self.offered_day(offered)
         elif state.choose == "times" and offered is not None and "|" in offered:
@@ -441,10 +441,8 @@ class _Run:
         by_id = {o.id: o for o in options}
         if inbound.payload in by_id:
             return by_id[inbound.payload]
-        offered = self.numbered(inbound)
+        offered = self.numbered(inbound)  # (an offered day was taken before the options were read)
         if offered is not None:
-            if offered in self.state.full_also or self.state.choose == "days":
-                return self.offered_day(offered)
             return by_id.get(offered)
         said = normalize(inbound.text)
         for option in options:  # fixed choices such as "first available" or "cancel"

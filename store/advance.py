@@ -3,12 +3,12 @@ it is decided on, read outside any transaction, and then its writes, all or noth
 condition that the conversation still stands as it was read. On one connection used
 through its driver (`store.driver.Raw`); `turnero.inbound` takes the full path otherwise."""
 
-import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from store.conversations import (
+    INBOUND_COLUMNS,
     LockedConversation,
     PersonOnPhone,
     conversation_from_row,
@@ -61,7 +61,7 @@ def advance(
     replies: list[dict[str, Any]],
     now: datetime,
 ) -> Advanced:
-    """Keep the inbound message (`inbound`: `record_inbound`'s arguments), queue its
+    """Keep the inbound message (`inbound`: its `inbound_row`), queue its
     reply (`replies`: `outbox_rows`) and save the conversation's new state, if it still
     stands as `was`. On PostgreSQL, where every statement is a round trip, a one-piece
     reply goes in one statement; otherwise the same steps run in one short transaction."""
@@ -69,7 +69,7 @@ def advance(
         return _at_once(db, inbound, was, state, replies[0], now)
     try:
         with db.transaction():
-            if record_inbound(db, **inbound) is None:
+            if record_inbound(db, inbound) is None:
                 return Advanced.duplicate
             if lock_conversation(db, inbound["clinic_id"], inbound["from_phone"], now) != was:
                 raise _Moved  # rolls back what was written
@@ -93,10 +93,8 @@ _AT_ONCE = Sql(
             AND taken_over_at IS NOT DISTINCT FROM :was_taken_over_at
         FOR UPDATE
     ), kept AS (
-        INSERT INTO inbound_message (message_sid, clinic_id, from_phone, to_phone, body,
-            num_media, fields, handled_by_bot, received_at)
-        SELECT :message_sid, :clinic_id, :from_phone, :to_phone, :body, :num_media, :fields,
-            TRUE, :now
+        INSERT INTO inbound_message ({", ".join(INBOUND_COLUMNS)})
+        SELECT {", ".join(":" + c for c in INBOUND_COLUMNS)}
         FROM standing
         ON CONFLICT (message_sid) DO NOTHING RETURNING id
     ), queued AS (
@@ -123,7 +121,6 @@ def _at_once(
 ) -> Advanced:
     params = {
         **inbound,
-        "fields": json.dumps(inbound["fields"], ensure_ascii=False),
         "conversation_id": was.id,
         "was_state": was.state,
         "needs_staff": was.needs_staff,

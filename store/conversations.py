@@ -17,17 +17,18 @@ def clinic_by_number(session: Session, number: str) -> Clinic | None:
     return session.exec(select(Clinic).where(Clinic.whatsapp_number == number)).first()
 
 
+INBOUND_COLUMNS = (
+    "message_sid", "clinic_id", "from_phone", "to_phone", "body", "num_media", "fields",
+    "handled_by_bot", "received_at",
+)  # fmt: skip
 _RECORD_INBOUND = Sql(
-    """INSERT INTO inbound_message (message_sid, clinic_id, from_phone, to_phone, body,
-        num_media, fields, handled_by_bot, received_at)
-    VALUES (:message_sid, :clinic_id, :from_phone, :to_phone, :body, :num_media, :fields,
-        :handled_by_bot, :received_at)
-    ON CONFLICT (message_sid) DO NOTHING RETURNING id"""
+    f"INSERT INTO inbound_message ({', '.join(INBOUND_COLUMNS)})"
+    f" VALUES ({', '.join(':' + c for c in INBOUND_COLUMNS)})"
+    " ON CONFLICT (message_sid) DO NOTHING RETURNING id"
 )
 
 
-def record_inbound(
-    db: Db,
+def inbound_row(
     *,
     message_sid: str,
     clinic_id: int | None,
@@ -37,10 +38,9 @@ def record_inbound(
     num_media: int,
     fields: dict[str, str],
     now: datetime,
-) -> int | None:
-    """Keep the message; None when this MessageSid was already accepted (an atomic insert,
-    so two deliveries at once cannot both pass)."""
-    row = {
+) -> dict[str, Any]:
+    """The `inbound_message` row (`INBOUND_COLUMNS`) that keeps a message received at `now`."""
+    return {
         "message_sid": message_sid,
         "clinic_id": clinic_id,
         "from_phone": from_phone,
@@ -51,6 +51,11 @@ def record_inbound(
         "handled_by_bot": True,
         "received_at": now,
     }
+
+
+def record_inbound(db: Db, row: dict[str, Any]) -> int | None:
+    """Keep the message (`inbound_row`); None when this MessageSid was already accepted (an
+    atomic insert, so two deliveries at once cannot both pass)."""
     found = first(db, _RECORD_INBOUND, row)
     return None if found is None else cast(int, found[0])
 
@@ -142,18 +147,13 @@ def people_on_phone(
     db: Db, clinic_id: int, phone: str, now: datetime
 ) -> list[PersonOnPhone]:
     """The patients who share this phone; a first contact becomes a patient without a name."""
-    people = known_people(db, clinic_id, phone)
+    found = rows(db, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone})
+    people = [person_from_row(row) for row in found]
     if not people:
         row = {"clinic_id": clinic_id, "phone": phone, "first_seen_at": now}
         new = first(db, _FIRST_CONTACT, {**row, "bot_paused": False, "opted_out": False})
         people = [PersonOnPhone(new[0], None, False, False)]
     return people
-
-
-def known_people(db: Db, clinic_id: int, phone: str) -> list[PersonOnPhone]:
-    """The patients who share this phone, none created."""
-    found = rows(db, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone})
-    return [person_from_row(row) for row in found]
 
 
 def person_from_row(row: Any) -> PersonOnPhone:

@@ -31,6 +31,7 @@ from store.conversations import (
     LockedConversation,
     PersonOnPhone,
     clinic_by_number,
+    inbound_row,
     lock_conversation,
     mark_not_handled,
     pause_bot,
@@ -169,7 +170,13 @@ def _handle(
         session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
     insert_rows(session, _reply_rows(catalog, message, replies, state, appointment, now))
-    _save(session, conversation, state, now, paused=paused)
+    save_conversation(
+        session,
+        conversation.id,
+        state=json.dumps(state.to_dict()),
+        needs_staff=conversation.needs_staff or paused,
+        now=now,
+    )
     return Outcome.handled
 
 
@@ -195,23 +202,6 @@ def _turn(
     return step(state, inbound, view), view
 
 
-def _save(
-    db: Db,
-    conversation: LockedConversation,
-    state: ConversationState,
-    now: datetime,
-    *,
-    paused: bool,
-) -> None:
-    save_conversation(
-        db,
-        conversation.id,
-        state=json.dumps(state.to_dict()),
-        needs_staff=conversation.needs_staff or paused,
-        now=now,
-    )
-
-
 def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> bool:
     """Whether a tap answers a message that no longer stands (read only for taps)."""
     if message.replied_sid is None or message.payload is None:
@@ -228,21 +218,20 @@ def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> boo
 def _record(
     db: Db, message: InboundMessage, clinic: Clinic | None, now: datetime
 ) -> int | None:
-    return record_inbound(db, **_inbound_row(message, clinic, now))
+    return record_inbound(db, _inbound_row(message, clinic, now))
 
 
 def _inbound_row(message: InboundMessage, clinic: Clinic | None, now: datetime) -> dict[str, Any]:
-    """`record_inbound`'s arguments for the message."""
-    return {
-        "message_sid": message.message_sid,
-        "clinic_id": clinic.id if clinic else None,
-        "from_phone": message.from_phone,
-        "to_phone": message.to_phone,
-        "body": message.body,
-        "num_media": message.num_media,
-        "fields": message.fields,
-        "now": now,
-    }
+    return inbound_row(
+        message_sid=message.message_sid,
+        clinic_id=clinic.id if clinic else None,
+        from_phone=message.from_phone,
+        to_phone=message.to_phone,
+        body=message.body,
+        num_media=message.num_media,
+        fields=message.fields,
+        now=now,
+    )
 
 
 def _apply(
