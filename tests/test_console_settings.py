@@ -518,6 +518,31 @@ def test_a_service_taken_off_whatsapp_leaves_the_bots_menu_within_seconds(
     assert "Consulta general" in menu and "Odontología" not in menu
 
 
+def test_working_hours_changed_on_the_settings_page_reach_the_bot_with_its_catalog(
+    db, admin, clinic, clock, monkeypatch
+):
+    """09:00 Tuesday in Asunción; Dra. Ana Benítez works 08-12 and 14-18. Her morning
+    removed, the bot keeps its cached week for the catalog's seconds, then offers the
+    afternoon only."""
+    patient = WhatsAppPatient(make_app(db, clock).test_client(), db)
+
+    def times_today() -> str:
+        for line in ["menu", "1", "1"]:  # general consultation, Dra. Ana Benítez
+            patient.says(line)
+        return patient.says("hoy")
+
+    assert "10:00" in times_today()
+    path = f"/console/settings/professionals/{clinic.professionals['ana']}"
+    assert save(admin, path, {"hours-1-0-start": "", "hours-1-0-end": ""}).status_code == 303
+    assert "10:00" in times_today()  # the worker's catalog, read a moment ago
+    import turnero.clinic_view
+
+    later = turnero.clinic_view.time.monotonic() + turnero.clinic_view.CATALOG_SECONDS + 1
+    monkeypatch.setattr(turnero.clinic_view.time, "monotonic", lambda: later)
+    times = times_today()
+    assert "14:00" in times and "10:00" not in times
+
+
 def test_the_minimum_notice_set_on_the_settings_page_is_what_the_bot_offers(
     db, admin, clinic, clock
 ):

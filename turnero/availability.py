@@ -2,6 +2,7 @@
 one local day at a time, professionals in small batches, stopping as soon as a day shows
 space — and leaves the arithmetic to `bot.availability`."""
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,14 +35,17 @@ def booking_rules(clinic: Clinic) -> BookingRules:
 
 class StoreAvailability:
     """Free time read inside the caller's transaction; what it read it keeps for the
-    rest of the message (the engine often asks about the same day twice)."""
+    rest of the message (the engine often asks about the same day twice). Weekly hours
+    already known (the bot's cached catalog) are not read again."""
 
-    def __init__(self, db: Db, clinic: Clinic, now: datetime) -> None:
+    def __init__(
+        self, db: Db, clinic: Clinic, now: datetime, weekly: Mapping[int, Weekly] = {}
+    ) -> None:
         self.db = db
         self.clinic_id = clinic.id or 0
         self.rules = booking_rules(clinic)
         self.now = now
-        self._weekly: dict[int, Weekly] = {}
+        self._weekly: dict[int, Weekly] = dict(weekly)
         self._days: dict[tuple[int, date], ProfessionalSchedule] = {}
 
     def days_with_space(

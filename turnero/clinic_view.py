@@ -1,6 +1,7 @@
 """What the engine may know: the clinic's catalog (cached briefly per worker, since every
-message needs it and it changes rarely: its services, professionals, own texts and
-switched-off steps) and the people on the phone, read inside the message's transaction."""
+message needs it and it changes rarely: its services, professionals and their weekly
+hours, own texts and switched-off steps) and the people on the phone, read inside the
+message's transaction. Busy times (appointments, block-offs) are always read fresh."""
 
 import threading
 import time
@@ -24,11 +25,12 @@ from store.conversations import PersonOnPhone, clinic_by_number
 from store.driver import Db
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
 from store.prompts import LastAsked, asked_after, asked_since
+from store.schedule import Weekly, weekly_hours
 from store.surveys import surveyed_since
 from store.waitlist import latest_offer
 from turnero.availability import StoreAvailability, booking_rules
 
-CATALOG_SECONDS = 10.0  # how stale a worker's view of services and professionals may be
+CATALOG_SECONDS = 10.0  # how stale a worker's view of services, professionals, hours may be
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Catalog:
     services: list[ServiceInfo]
     professionals: list[ProfessionalInfo]
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # language → key → own text
+    weekly: dict[int, Weekly] = field(default_factory=dict)  # professional → working hours
 
     def own_texts(self, language: str) -> dict[str, str]:
         """The clinic's own texts in `language` (the defaults fill in the rest)."""
@@ -93,6 +96,7 @@ def load_catalog(session: Session, number: str) -> Catalog | None:
             for p in professionals
         ],
         texts=texts,
+        weekly=weekly_hours(session, [p.id or 0 for p in professionals]),
     )
 
 
@@ -209,7 +213,7 @@ def build_view(
         services=catalog.services,
         professionals=catalog.professionals,
         people=[PersonInfo(p.id, p.name) for p in people if p.name],
-        availability=StoreAvailability(hot, catalog.clinic, now),
+        availability=StoreAvailability(hot, catalog.clinic, now, catalog.weekly),
         now=now,
         appointments=StoreAppointments(session, catalog.info.id, phone, now, asked),
         waitlist=StoreWaitlist(session, catalog.info.id, phone, asked),
