@@ -254,7 +254,7 @@ class Server:
         return total / CLOCK_TICKS
 
 
-def bare_command(port: int) -> list[str]:
+def bare_command(port: int, app: str = "bare_webhook:create_app()") -> list[str]:
     """The bare endpoint under gunicorn, as `turnero serve` runs by default."""
     return [
         sys.executable, "-m", "gunicorn",
@@ -263,8 +263,13 @@ def bare_command(port: int) -> list[str]:
         "--worker-class", "sync",
         "--chdir", str(BENCH_DIR),
         "--log-level", "warning",
-        "bare_webhook:create_app()",
+        app,
     ]  # fmt: skip
+
+
+def keeping_command(port: int) -> list[str]:
+    """The bare endpoint that also keeps each message (one committed insert)."""
+    return bare_command(port, "bare_webhook:create_app(keep=True)")
 
 
 def turnero_command(port: int) -> list[str]:
@@ -535,6 +540,11 @@ def main(argv: list[str] | None = None) -> int:
         help="then time the phases of N messages handled in-process (0: skip)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also load the bare endpoint that keeps each message (informative)",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("turnero.tzcheck").setLevel(logging.ERROR)
 
@@ -561,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
             start_server("bare", bare_command, env, folder),
             start_server("turnero", turnero_command, env, folder),
         ]
+        if args.floor:
+            servers.append(start_server("bare, keeping", keeping_command, env, folder))
         for server in servers:
             stack.callback(stop_server, server)
         for server in servers:
@@ -580,6 +592,10 @@ def main(argv: list[str] | None = None) -> int:
         if outcome["not handled by the bot"]:
             print(f"  WARNING: the bot failed on some messages; see {servers[1].log}")
             print(servers[1].log.read_text()[-2000:])
+        keeping = None  # loaded after the count: its rows are not Turnero's
+        if args.floor:
+            keeping = load(servers[2], args.seconds, args.warmup, args.clients, args.threads)
+            print(describe(keeping))
         for server in servers:
             stop_server(server)
         if args.breakdown:
@@ -588,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio = turnero.rate / bare.rate if bare.rate else 0.0
     print(figure("bare signature-checking endpoint", bare.rate, "msgs/s"))
     print(figure("turnero webhook", turnero.rate, "msgs/s"))
+    if keeping is not None and bare.rate:
+        print(figure("bare endpoint keeping each message", keeping.rate, "msgs/s"))
+        print(figure("  its ratio to bare (informative)", keeping.rate / bare.rate, ""))
     print(figure("ratio turnero / bare", ratio, "", f">= {TARGET_RATIO}", ratio >= TARGET_RATIO))
     if turnero.latencies:
         print(figure("turnero latency p50", statistics.median(turnero.latencies) * 1000, "ms"))
