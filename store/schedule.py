@@ -3,7 +3,7 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from store.driver import Db, Sql, clock_time, rows, utc
+from store.driver import Db, Sql, clock_time, dialect_of, rows, utc
 from store.models import AppointmentStatus
 
 Weekly = dict[int, list[tuple[time, time]]]
@@ -54,8 +54,11 @@ def busy_between(
         "since": since,
         "until": until,
     }
-    for professional_id, starts_at, ends_at in rows(db, _BUSY_BETWEEN, params):
-        interval = (utc(starts_at), utc(ends_at))
+    found_rows = rows(db, _BUSY_BETWEEN, params)
+    if dialect_of(db) == "sqlite":  # text; PostgreSQL's timestamptz comes aware already
+        found_rows = [(p, utc(start), utc(end)) for p, start, end in found_rows]
+    for professional_id, starts_at, ends_at in found_rows:
+        interval = (starts_at, ends_at)
         if professional_id is None:  # the whole clinic's
             for busy in found.values():
                 busy.append(interval)
