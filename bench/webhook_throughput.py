@@ -16,11 +16,13 @@ conversations going, sending the next message of one, then of the next (so no tw
 in flight share a conversation row), and after a finished conversation the phone is half
 of the time replaced by a new one (a new patient). A conversation is "hola", numbered
 answers (service, professional or "primero disponible", day, time), a name, "saltar"
-twice, then "si" (books; a quarter of them) or "no". Each server is
-loaded for a warm-up, then for a fixed measured window; responses with status 200
-completed inside the window are counted. The client uses http.client, one connection per
-request for both servers (gunicorn's sync workers close each one anyway); the CPU
-time of the client and of the servers is reported so that a client bottleneck would show.
+twice, then "si" (books; a quarter of them) or "no". The servers are loaded in turn,
+in rounds (default 3: bare, Turnero, bare, Turnero, ...; the machine's pace drifts over
+a minute, and each server gets its share of every stretch), each time a warm-up then a
+measured window; responses with status 200 completed inside the windows are counted.
+The client uses http.client, one connection per request for both servers (gunicorn's
+sync workers close each one anyway); the CPU time of the client and of the servers is
+reported so that a client bottleneck would show.
 After the run, the inbound messages the webhook stored are checked: the ones the bot
 failed on (kept for staff) are reported. Last, unless --breakdown 0, where a message's time
 goes: `turnero.inbound.handle_inbound` is run in this process on N more messages (same
@@ -28,8 +30,8 @@ mix) with its steps timed (clinic lookup, inbound record, conversation lock, vie
 engine step with its availability reads, replies rendered and queued) and its SQL
 statements counted.
 
-Run: python bench/webhook_throughput.py [--database-url URL] [--seconds 15] [--warmup 3]
-     [--clients 2] [--threads 4] [--breakdown 800]
+Run: python bench/webhook_throughput.py [--database-url URL] [--seconds 15] [--rounds 3]
+     [--warmup 3] [--clients 2] [--threads 4] [--breakdown 800] [--floor]
 """
 
 import argparse
@@ -339,7 +341,11 @@ class Measured:
         return self.ok / self.seconds
 
 
-def load(server: Server, seconds: float, warmup: float, clients: int, threads: int) -> Measured:
+def load(
+    server: Server, seconds: float, warmup: float, clients: int, threads: int, first: int = 0
+) -> Measured:
+    """`clients` processes of `threads` threads; `first`: the first client's index (each
+    client's phones are its own, so a later load starts new conversations)."""
     context = mp.get_context("fork")
     out: mp.Queue[ClientResult] = context.Queue()
     now = clock.monotonic()
@@ -349,7 +355,7 @@ def load(server: Server, seconds: float, warmup: float, clients: int, threads: i
             target=_client_process,
             args=(server.port, server.signing_url, i, threads, measure_from, stop_at, out),
         )
-        for i in range(clients)
+        for i in range(first, first + clients)
     ]
     for process in processes:
         process.start()
@@ -377,6 +383,24 @@ def load(server: Server, seconds: float, warmup: float, clients: int, threads: i
     )
 
 
+def combined(parts: list[Measured]) -> Measured:
+    """The rounds of one server as one measurement."""
+    other: dict[int, int] = defaultdict(int)
+    for part in parts:
+        for status, count in part.other.items():
+            other[status] += count
+    return Measured(
+        name=parts[0].name,
+        ok=sum(p.ok for p in parts),
+        seconds=sum(p.seconds for p in parts),
+        other=dict(other),
+        errors=sum(p.errors for p in parts),
+        latencies=[x for p in parts for x in p.latencies],
+        client_cpu=sum(p.client_cpu for p in parts),
+        server_cpu=sum(p.server_cpu for p in parts),
+    )
+
+
 def stored_outcome(url: str) -> dict[str, int]:
     """What the webhook kept: inbound messages, those the bot failed on, replies, bookings."""
     engine = make_engine(url)
@@ -387,7 +411,11 @@ def stored_outcome(url: str) -> dict[str, int]:
                 return int(connection.execute(statement).scalar() or 0)
 
             return {
-                "inbound": count(select(func.count()).select_from(InboundMessage)),
+                "inbound": count(
+                    select(func.count())
+                    .select_from(InboundMessage)
+                    .where(InboundMessage.clinic_id.is_not(None))  # type: ignore[union-attr]
+                ),
                 "not handled by the bot": count(
                     select(func.count())
                     .select_from(InboundMessage)
@@ -528,7 +556,15 @@ def describe(m: Measured) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in a temp dir)")
-    parser.add_argument("--seconds", type=float, default=15.0, help="measured window per server")
+    parser.add_argument(
+        "--seconds", type=float, default=15.0, help="measured time per server, all rounds"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="load the servers in turn this many times (the machine's pace drifts)",
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured load first")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per client process")
@@ -580,22 +616,36 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  clinic {clinic.name} ({DEMO_NUMBER}); gunicorn, 2 sync workers each: bare on"
             f" :{servers[0].port}, turnero (`turnero serve --workers 2`) on :{servers[1].port};"
-            f" load: {args.clients} processes × {args.threads} threads,"
-            f" {args.warmup:g} s warm-up + {args.seconds:g} s measured each"
+            f" load: {args.clients} processes × {args.threads} threads, in {args.rounds} rounds"
+            f" taking the servers in turn, {args.seconds / args.rounds:g} s measured each"
+            f" after a warm-up ({args.warmup:g} s in the first round, 1 s later)"
         )
-        bare = load(servers[0], args.seconds, args.warmup, args.clients, args.threads)
-        print(describe(bare))
-        turnero = load(servers[1], args.seconds, args.warmup, args.clients, args.threads)
-        print(describe(turnero))
+        rounds: list[list[Measured]] = [[] for _ in servers]
+        for n in range(args.rounds):
+            for server, measured in zip(servers, rounds, strict=True):
+                measured.append(
+                    load(
+                        server,
+                        args.seconds / args.rounds,
+                        args.warmup if n == 0 else 1.0,
+                        args.clients,
+                        args.threads,
+                        first=n * args.clients,
+                    )
+                )
+        bare, turnero, *floor = (combined(measured) for measured in rounds)
+        keeping = floor[0] if floor else None
+        for measured in [bare, turnero, *floor]:
+            print(describe(measured))
+        print(
+            "  ratio by round: "
+            + ", ".join(f"{t.rate / b.rate:.2f}" for b, t in zip(rounds[0], rounds[1], strict=True))
+        )
         outcome = stored_outcome(url)
         print("  stored: " + ", ".join(f"{k} {v:,}" for k, v in outcome.items()))
         if outcome["not handled by the bot"]:
             print(f"  WARNING: the bot failed on some messages; see {servers[1].log}")
             print(servers[1].log.read_text()[-2000:])
-        keeping = None  # loaded after the count: its rows are not Turnero's
-        if args.floor:
-            keeping = load(servers[2], args.seconds, args.warmup, args.clients, args.threads)
-            print(describe(keeping))
         for server in servers:
             stop_server(server)
         if args.breakdown:
