@@ -12,10 +12,8 @@ from store.conversations import (
     LockedConversation,
     PersonOnPhone,
     conversation_from_row,
-    lock_conversation,
     person_from_row,
     record_inbound,
-    save_conversation,
 )
 from store.driver import Raw, Sql, first, rows, utc
 from store.models import BUSINESS_QUESTIONS
@@ -69,19 +67,41 @@ def advance(
         return _at_once(db, inbound, was, state, replies[0], now)
     try:
         with db.transaction():
+            if first(db, _SAVE_IF_STANDING[db.dialect], _standing(was, state, now)) is None:
+                return Advanced.moved  # nothing written
             if record_inbound(db, inbound) is None:
-                return Advanced.duplicate
-            if lock_conversation(db, inbound["clinic_id"], inbound["from_phone"], now) != was:
-                raise _Moved  # rolls back what was written
+                raise _Duplicate  # rolls the new state back
             insert_rows(db, replies)
-            save_conversation(db, was.id, state=state, needs_staff=was.needs_staff, now=now)
-    except _Moved:
-        return Advanced.moved
+    except _Duplicate:
+        return Advanced.duplicate
     return Advanced.done
 
 
-class _Moved(Exception):
-    """The conversation no longer stands as read: undo the attempt."""
+class _Duplicate(Exception):
+    """The message was kept already: undo the attempt."""
+
+
+def _standing(was: LockedConversation, state: str, now: datetime) -> dict[str, Any]:
+    return {
+        "conversation_id": was.id,
+        "was_state": was.state,
+        "needs_staff": was.needs_staff,
+        "was_taken_over_at": was.taken_over_at,
+        "state": state,
+        "now": now,
+    }
+
+
+# The new state, only if the conversation stands as read (which locks it till commit).
+_SAVE_IF_STANDING = {
+    dialect: Sql(
+        f"""UPDATE conversation SET state = :state, last_inbound_at = :now, updated_at = :now
+        WHERE id = :conversation_id AND state = :was_state AND needs_staff = :needs_staff
+            AND taken_over_at {same} :was_taken_over_at
+        RETURNING id"""
+    )
+    for dialect, same in [("sqlite", "IS"), ("postgresql", "IS NOT DISTINCT FROM")]
+}
 
 
 # The conversation locked only if it stands as read; the message kept only then; the
@@ -119,16 +139,7 @@ def _at_once(
     reply: dict[str, Any],
     now: datetime,
 ) -> Advanced:
-    params = {
-        **inbound,
-        "conversation_id": was.id,
-        "was_state": was.state,
-        "needs_staff": was.needs_staff,
-        "was_taken_over_at": was.taken_over_at,
-        "state": state,
-        "now": now,
-        **{f"out_{k}": v for k, v in reply.items()},
-    }
+    params = {**inbound, **_standing(was, state, now), **{f"out_{k}": v for k, v in reply.items()}}
     standing, kept = first(db, _AT_ONCE, params)
     if not standing:
         return Advanced.moved
