@@ -92,13 +92,19 @@ def _standing(was: LockedConversation, state: str, now: datetime) -> dict[str, A
     }
 
 
+def _stands_as_read(same: str) -> str:
+    """The conversation row as it was read (`same`: the dialect's NULL-safe equality)."""
+    return (
+        "id = :conversation_id AND state = :was_state AND needs_staff = :needs_staff"
+        f" AND taken_over_at {same} :was_taken_over_at"
+    )
+
+
 # The new state, only if the conversation stands as read (which locks it till commit).
 _SAVE_IF_STANDING = {
     dialect: Sql(
-        f"""UPDATE conversation SET state = :state, last_inbound_at = :now, updated_at = :now
-        WHERE id = :conversation_id AND state = :was_state AND needs_staff = :needs_staff
-            AND taken_over_at {same} :was_taken_over_at
-        RETURNING id"""
+        "UPDATE conversation SET state = :state, last_inbound_at = :now, updated_at = :now"
+        f" WHERE {_stands_as_read(same)} RETURNING id"
     )
     for dialect, same in [("sqlite", "IS"), ("postgresql", "IS NOT DISTINCT FROM")]
 }
@@ -108,9 +114,7 @@ _SAVE_IF_STANDING = {
 # reply and the new state only for a message kept now (not a repeat).
 _AT_ONCE = Sql(
     f"""WITH standing AS (
-        SELECT id FROM conversation
-        WHERE id = :conversation_id AND state = :was_state AND needs_staff = :needs_staff
-            AND taken_over_at IS NOT DISTINCT FROM :was_taken_over_at
+        SELECT id FROM conversation WHERE {_stands_as_read("IS NOT DISTINCT FROM")}
         FOR UPDATE
     ), kept AS (
         INSERT INTO inbound_message ({", ".join(INBOUND_COLUMNS)})
