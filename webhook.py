@@ -18,15 +18,15 @@ from werkzeug.exceptions import HTTPException
 from bot.links import self_service_url
 from bot.render import default_templates
 from channel.phones import e164
+from config.settings import Settings
+from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
 from store.dispatch import apply_status_callback
-from turnero import admin_api
-from turnero.clinic_view import CatalogCache
-from turnero.console import init_console
-from turnero.inbound import InboundMessage, Outcome, handle_inbound
-from turnero.self_service import self_service
-from turnero.settings import Settings
-from turnero.tzcheck import use_packaged_tzdata
+from usecases.clinic_view import CatalogCache
+from usecases.inbound import InboundMessage, Outcome, handle_inbound
+from web import admin_api
+from web.console import init_console
+from web.self_service import self_service
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -68,7 +68,7 @@ def create_app(
     app.register_blueprint(self_service)
     init_console(app, settings)
     if settings.sandbox:
-        from channel.sandbox_web import sandbox
+        from web.sandbox import sandbox
 
         app.register_blueprint(sandbox)
     app.before_request(_refuse_nul)

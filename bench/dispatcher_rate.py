@@ -35,13 +35,13 @@ from sqlalchemy import Engine
 
 from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
+from config.tzcheck import use_packaged_tzdata
 from scheduler.pacing import Pacer, busiest_second
 from scheduler.worker import dispatch_job
 from store.db import make_engine, transaction
 from store.migrate import upgrade
 from store.models import Clinic
 from store.outbox import enqueue
-from turnero.tzcheck import use_packaged_tzdata
 
 SUSTAINED_SHARE = 0.9  # of the configured rate, while a backlog waits
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake's access log
     logging.getLogger("twilio").setLevel(logging.WARNING)
-    logging.getLogger("turnero.tzcheck").setLevel(logging.ERROR)
+    logging.getLogger("config.tzcheck").setLevel(logging.ERROR)
     use_packaged_tzdata()
     senders = {"+595981000001": (rates[0], args.first), "+595981000002": (rates[-1], args.second)}
     unpaced_sender = "+595981000003"

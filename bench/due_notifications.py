@@ -45,13 +45,13 @@ from _support import (
 from sqlalchemy import Engine, Select, text
 from sqlmodel import Session, col, select
 
+from config.tzcheck import use_packaged_tzdata
 from scheduler.notifications import queue_due_notifications
 from store import notifications as due
 from store.db import make_engine, transaction
 from store.migrate import upgrade
 from store.models import Clinic, Notification, Professional, Service
 from store.rules import add_default_rule
-from turnero.tzcheck import use_packaged_tzdata
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/turnero_bench"
 TARGET_P95_MS = 200.0
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each measure")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
     args = parser.parse_args(argv)
-    logging.getLogger("turnero.tzcheck").setLevel(logging.ERROR)
+    logging.getLogger("config.tzcheck").setLevel(logging.ERROR)
     use_packaged_tzdata()
     met = True
     for size in (int(s) for s in args.sizes.split(",")):

@@ -47,9 +47,10 @@ from _support import (
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, select
 
-import turnero.availability as store_availability
+import usecases.stored_availability as store_availability
 from bot.availability import ProfessionalSchedule, ScheduleAvailability
 from bot.types import ServiceInfo
+from config.tzcheck import use_packaged_tzdata
 from store.booking import CODE_ALPHABET
 from store.db import make_engine, transaction
 from store.migrate import upgrade
@@ -63,8 +64,7 @@ from store.models import (
     WorkingHours,
 )
 from store.schedule import busy_between, weekly_hours
-from turnero.availability import StoreAvailability
-from turnero.tzcheck import use_packaged_tzdata
+from usecases.stored_availability import StoreAvailability
 
 TARGET_P95_MS = 10.0
 ZONE_NAME = "America/Asuncion"
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=400, help="timed queries")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
     args = parser.parse_args(argv)
-    logging.getLogger("turnero.tzcheck").setLevel(logging.ERROR)  # not what is measured
+    logging.getLogger("config.tzcheck").setLevel(logging.ERROR)  # not what is measured
     use_packaged_tzdata()
 
     with tempfile.TemporaryDirectory(prefix="bench-first-available-") as folder:

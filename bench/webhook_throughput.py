@@ -25,7 +25,7 @@ sync workers close each one anyway); the CPU time of the client and of the serve
 reported so that a client bottleneck would show.
 After the run, the inbound messages the webhook stored are checked: the ones the bot
 failed on (kept for staff) are reported. Last, unless --breakdown 0, where a message's time
-goes: `turnero.inbound.handle_inbound` is run in this process on N more messages (same
+goes: `usecases.inbound.handle_inbound` is run in this process on N more messages (same
 mix) with its steps timed (clinic lookup, inbound record, conversation lock, view,
 engine step with its availability reads, replies rendered and queued) and its SQL
 statements counted.
@@ -68,12 +68,12 @@ from _support import (
 from sqlalchemy import event, func, select
 from twilio.request_validator import RequestValidator
 
+from channel.inbound_form import inbound_form
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Appointment, Conversation, InboundMessage, OutboxMessage
-from turnero.chat import inbound_form
-from turnero.clinic_view import CatalogCache
 from turnero.demo import DEMO_NUMBER, seed_demo
+from usecases.clinic_view import CatalogCache
 
 TARGET_RATIO = 0.4
 BENCH_DIR = Path(__file__).resolve().parent
@@ -451,11 +451,11 @@ PHASES = [
 
 
 def inbound_breakdown(url: str, messages: int) -> None:
-    """Where one message's time goes: `turnero.inbound.handle_inbound` called in this
+    """Where one message's time goes: `usecases.inbound.handle_inbound` called in this
     process, one message after another, the names it calls wrapped with timers (exclusive
     times: a phase's time does not include the phases inside it)."""
-    import turnero.availability as store_availability
-    import turnero.inbound as inbound
+    import usecases.inbound as inbound
+    import usecases.stored_availability as store_availability
 
     engine = make_engine(url)
     totals: dict[str, float] = defaultdict(float)
@@ -582,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also load the bare endpoint that keeps each message (informative)",
     )
     args = parser.parse_args(argv)
-    logging.getLogger("turnero.tzcheck").setLevel(logging.ERROR)
+    logging.getLogger("config.tzcheck").setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as name, ExitStack() as stack:
         folder = Path(name)

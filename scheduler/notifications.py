@@ -29,7 +29,7 @@ from store.waitlist import offer_of
 
 log = logging.getLogger(__name__)
 
-# The template of each outbox kind (`turnero.admin_api` lets clinics approve one per kind).
+# The template of each outbox kind (`web.admin_api` lets clinics approve one per kind).
 TEMPLATES = {
     "reminder": "notification.reminder",
     "confirmation": "notification.confirmation",

@@ -16,7 +16,7 @@ from scheduler.notifications import queue_due_notifications
 from store import waitlist
 from store.db import transaction
 from store.models import Clinic, FreedSlot, ProfessionalService, Service, WaitlistOffer
-from turnero.availability import StoreAvailability
+from usecases.stored_availability import StoreAvailability
 
 log = logging.getLogger(__name__)
 PART_HOURS = {"morning": range(0, 12), "afternoon": range(12, 19), "evening": range(19, 24)}

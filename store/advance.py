@@ -1,7 +1,7 @@
 """A message that only moves its conversation along (the engine decided no effect): what
 it is decided on, read outside any transaction, and then its writes, all or nothing, on
 condition that the conversation still stands as it was read. On one connection used
-through its driver (`store.driver.Raw`); `turnero.inbound` takes the full path otherwise."""
+through its driver (`store.driver.Raw`); `usecases.inbound` takes the full path otherwise."""
 
 from datetime import datetime
 from enum import StrEnum

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from store.booking import SlotTaken, is_overlap, lost_a_race
-from store.db import insert_or_skip
 from store.freed_slots import CANCELLED, RESCHEDULED, record_freed
 from store.models import (
     Appointment,
@@ -28,6 +27,7 @@ from store.models import (
     Service,
 )
 from store.notification_plan import BOOKED, CONFIRMATION, REMINDER, ReminderSettings, reminder_times
+from store.planning import plan_notification
 from store.recovery import rebooked
 
 ACTIVE = (AppointmentStatus.booked, AppointmentStatus.confirmed)
@@ -354,35 +354,6 @@ def plan_reminders(
     )
 
 
-def plan_notification(
-    session: Session,
-    appointment: Appointment,
-    kind: str,
-    step: str,
-    *,
-    due_at: datetime,
-    now: datetime,
-) -> bool:
-    """One notification about the appointment at its current time; False if it was
-    planned already (the database decides: at most one per appointment, kind, step and
-    time)."""
-    statement = insert_or_skip(
-        session.get_bind().dialect.name,
-        Notification,
-        ("appointment_id", "kind", "step", "starts_at"),
-    )
-    row = {
-        "clinic_id": appointment.clinic_id,
-        "appointment_id": appointment.id,
-        "kind": kind,
-        "step": step,
-        "starts_at": appointment.starts_at,
-        "due_at": due_at,
-        "status": NotificationStatus.pending,
-        "created_at": now,
-        "updated_at": now,
-    }
-    return session.connection().execute(statement, row).first() is not None
 
 
 def withdraw_reminders(session: Session, appointment_id: int, now: datetime) -> None:

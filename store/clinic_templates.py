@@ -1,6 +1,6 @@
 """A clinic's own message texts and the optional flow steps it switched off, each change
 recorded (who, when, before, after), in the caller's transaction. What may be saved is
-decided before (`turnero.clinic_texts`); reading here is what the bot and the senders
+decided before (`usecases.clinic_texts`); reading here is what the bot and the senders
 need: one query per clinic, or per clinic and language."""
 
 from datetime import datetime

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from store import appointments
-from store.appointments import ACTIVE, Actor, plan_notification, withdraw_reminders
+from store.appointments import ACTIVE, Actor, withdraw_reminders
 from store.models import Appointment, Clinic
+from store.planning import plan_notification
 from store.recovery import start_recovery
 
 CARE = "care"

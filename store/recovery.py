@@ -19,6 +19,7 @@ from store.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from store.planning import plan_notification
 
 NO_SHOW = "no_show"
 MAX_STEPS = 3
@@ -77,8 +78,6 @@ def start_recovery(
     )
     if new is None:
         return 0
-    from store.appointments import plan_notification  # store.appointments calls us
-
     hours = followup_hours(clinic.no_show_followup_hours)
     return sum(
         plan_notification(session, appointment, NO_SHOW, step, due_at=due_at, now=now)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from store.appointments import Actor, booked, plan_notification
+from store.appointments import Actor, booked
 from store.booking import SlotTaken, book
 from store.freed_slots import HOLD_RELEASED, record_freed
 from store.models import (
@@ -28,6 +28,7 @@ from store.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from store.planning import plan_notification
 
 WAITLIST_OFFER = "waitlist_offer"  # the notification kind of an offer
 OFFER_STEP = "offer"

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
 from store.migrate import upgrade
-from turnero.tzcheck import use_packaged_tzdata
 
 use_packaged_tzdata()  # before any test builds a ZoneInfo
 

@@ -11,12 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
+from config.settings import Settings
 from store.booking import book
 from store.db import transaction
 from store.models import Patient, Service
 from store.staff import create_staff
 from tests.support import Clock, TestClinic
-from turnero.settings import Settings
 from webhook import create_app
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Tuesday 09:00 in Asunción (UTC-3)

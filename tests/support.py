@@ -46,7 +46,7 @@ class Clock:
 def make_app(engine: Engine, clock: Clock, secret_key: str = "test-secret") -> Flask:
     """The real web app on the test database and clock, with Twilio's credentials set
     (so the webhook checks signatures with AUTH_TOKEN) and links under PUBLIC_URL."""
-    from turnero.settings import Settings
+    from config.settings import Settings
     from webhook import create_app
 
     settings = Settings(

@@ -24,7 +24,7 @@ from store.clinic_templates import (
 from store.db import transaction
 from store.models import Appointment, ClinicTemplate, Patient
 from tests.support import PUBLIC_URL, Clock, WhatsAppPatient, make_app, make_clinic
-from turnero.clinic_texts import (
+from usecases.clinic_texts import (
     StepsRefused,
     TextRefused,
     reset_text,

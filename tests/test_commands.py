@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from werkzeug.serving import make_server
 
 from channel.sandbox import SandboxChannel
+from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from store.db import make_engine
 from store.migrate import upgrade
@@ -29,7 +30,6 @@ from tests.support import AUTH_TOKEN, sign
 from turnero.chat import run_chat
 from turnero.cli import main
 from turnero.demo import DEMO_NUMBER, seed_demo
-from turnero.settings import Settings
 from webhook import create_app
 
 

@@ -26,8 +26,8 @@ from store.models import (
 )
 from tests.console_support import NOW, Desk, add_staff, book_at, console_app
 from tests.support import Clock, add_patient, make_clinic
-from turnero.availability import StoreAvailability
-from turnero.self_service_forms import SlotChoice
+from usecases.stored_availability import StoreAvailability
+from web.self_service_forms import SlotChoice
 
 TODAY_10 = NOW + timedelta(hours=1)  # Tuesday 1 December, 10:00 in Asunción
 TODAY_11 = NOW + timedelta(hours=2)

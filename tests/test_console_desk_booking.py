@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from store.models import Appointment, Notification, Patient
 from tests.console_support import NOW, Desk, add_staff, book_at, console_app
 from tests.support import Clock, add_patient, make_clinic
-from turnero.self_service_forms import SlotChoice
+from web.self_service_forms import SlotChoice
 
 TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
 PHONE = "+595981222333"

@@ -31,7 +31,7 @@ from tests.console_support import NOW, Desk, add_staff
 from tests.notification_support import writes
 from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
 from tests.window_support import REMINDER_SID, approve
-from turnero.error_words import error_words
+from web.console.error_words import error_words
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

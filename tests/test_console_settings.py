@@ -510,10 +510,10 @@ def test_a_service_taken_off_whatsapp_leaves_the_bots_menu_within_seconds(
     assert "Odontología" in patient.says("hola")
     path = f"/console/settings/services/{clinic.services['dentistry']}"
     assert save(admin, path, {"self_bookable": None}).status_code == 303
-    import turnero.clinic_view
+    import usecases.clinic_view
 
-    later = turnero.clinic_view.time.monotonic() + turnero.clinic_view.CATALOG_SECONDS + 1
-    monkeypatch.setattr(turnero.clinic_view.time, "monotonic", lambda: later)
+    later = usecases.clinic_view.time.monotonic() + usecases.clinic_view.CATALOG_SECONDS + 1
+    monkeypatch.setattr(usecases.clinic_view.time, "monotonic", lambda: later)
     menu = patient.says("menu")
     assert "Consulta general" in menu and "Odontología" not in menu
 
@@ -535,10 +535,10 @@ def test_working_hours_changed_on_the_settings_page_reach_the_bot_with_its_catal
     path = f"/console/settings/professionals/{clinic.professionals['ana']}"
     assert save(admin, path, {"hours-1-0-start": "", "hours-1-0-end": ""}).status_code == 303
     assert "10:00" in times_today()  # the worker's catalog, read a moment ago
-    import turnero.clinic_view
+    import usecases.clinic_view
 
-    later = turnero.clinic_view.time.monotonic() + turnero.clinic_view.CATALOG_SECONDS + 1
-    monkeypatch.setattr(turnero.clinic_view.time, "monotonic", lambda: later)
+    later = usecases.clinic_view.time.monotonic() + usecases.clinic_view.CATALOG_SECONDS + 1
+    monkeypatch.setattr(usecases.clinic_view.time, "monotonic", lambda: later)
     times = times_today()
     assert "14:00" in times and "10:00" not in times
 

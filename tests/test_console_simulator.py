@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.console_support import NOW, Desk, add_staff, console_app
 from tests.support import CLINIC_NUMBER, Clock, make_app, make_clinic
-from turnero.console.simulator import practice_phone
+from web.console.simulator import practice_phone
 
 
 @pytest.fixture

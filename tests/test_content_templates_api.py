@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
+from config.settings import Settings
 from tests.support import Clock, make_clinic
-from turnero.settings import Settings
 from webhook import create_app
 
 TOKEN = "admin-token-for-tests-0123456789"

@@ -22,7 +22,7 @@ from store.models import Clinic
 from tests.notification_support import writes
 from tests.support import Clock, add_patient
 from tests.window_support import Live, events, live, queue_message, row, rows, unreachable
-from turnero.error_words import error_words
+from web.console.error_words import error_words
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"

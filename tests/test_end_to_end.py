@@ -11,10 +11,10 @@ from werkzeug.serving import make_server
 
 from channel.fake_twilio import FakeTwilio
 from channel.twilio import make_channel
+from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from store.models import MessageStatusEvent, OutboxMessage
 from tests.support import CLINIC_NUMBER, WhatsAppPatient, make_clinic, sign
-from turnero.settings import Settings
 from webhook import create_app
 
 
@@ -122,7 +122,7 @@ def test_production_refuses_placeholder_secrets():
 
 
 def test_the_system_zone_data_version_is_read(tmp_path):
-    from turnero.tzcheck import system_tzdata_version
+    from config.tzcheck import system_tzdata_version
 
     (tmp_path / "tzdata.zi").write_text("# version 2023c\n# more\n")
     assert system_tzdata_version((str(tmp_path),)) == "2023c"

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from channel.base import SendError
 from channel.fake_twilio import FakeTwilio
+from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from scheduler.interactive import clip, content_types
 from store.appointments import Actor, reschedule
@@ -34,7 +35,6 @@ from tests.support import (
     TestClinic as ClinicIds,
 )
 from tests.window_support import REMINDER_SID, approve
-from turnero.settings import Settings
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")

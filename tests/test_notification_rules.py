@@ -11,12 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
 from store.db import transaction
 from store.models import Branch, Clinic, NotificationRule, NotificationRuleChange, Professional
 from store.notification_plan import CONFIRMATION, REMINDER, AppointmentFacts, RuleFilter, wanted
 from store.rules import rules_for
 from tests.support import Clock, make_clinic
-from turnero.settings import Settings
 from webhook import create_app
 
 # --- the matching matrix -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from bot.links import appointment_id_from
 from channel.fake_twilio import FakeTwilio
+from config.settings import Settings
 from scheduler.worker import Links, run_worker
 from tests.notification_support import (
     BASE_URL,
@@ -28,7 +29,6 @@ from tests.support import (
     appointments,
     make_clinic,
 )
-from turnero.settings import Settings
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
 from bot.links import self_service_url
+from config.settings import Settings
 from store.booking import SlotTaken, book
 from store.db import transaction
 from store.models import Appointment, AppointmentEvent, Clinic, Patient, Service
@@ -26,8 +27,7 @@ from tests.support import (
     add_patient,
     make_clinic,
 )
-from turnero.availability import StoreAvailability
-from turnero.settings import Settings
+from usecases.stored_availability import StoreAvailability
 from webhook import create_app
 
 SECRET = "self-service-test-secret"
@@ -433,7 +433,7 @@ def test_two_patients_moving_onto_one_free_time_at_once(on_postgres, clinic, cli
             both_have_looked.wait()  # neither moves before both saw the time free
             return found
 
-    monkeypatch.setattr("turnero.self_service.StoreAvailability", LookingTogether)
+    monkeypatch.setattr("web.self_service.StoreAvailability", LookingTogether)
     first = add_patient(db, clinic.id, "+595981000101", "Primera")
     second = add_patient(db, clinic.id, "+595981000102", "Segunda")
     ids = [

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from config.settings import Settings
 from tests.support import AUTH_TOKEN, PUBLIC_URL, WhatsAppPatient, make_clinic, sign
-from turnero.settings import Settings
 from webhook import create_app
 
 FORM_TYPE = "application/x-www-form-urlencoded"

@@ -126,7 +126,7 @@ def test_the_outbox_takes_one_row_per_idempotency_key(db: Engine):
 
 
 def test_the_catalog_cache_serves_a_clinic_for_a_few_seconds(db: Engine):
-    from turnero.clinic_view import CatalogCache
+    from usecases.clinic_view import CatalogCache
 
     clinic = make_clinic(db)
     fresh, kept = CatalogCache(seconds=0), CatalogCache(seconds=60)

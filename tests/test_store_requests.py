@@ -29,7 +29,7 @@ from store.models import (
 from store.requests import AlreadyHandled, NewRequest, count_open, create, get_request
 from tests.console_support import NOW, book_at
 from tests.support import add_patient, make_clinic
-from turnero.appointment_requests import accept_request, decline_request
+from usecases.appointment_requests import accept_request, decline_request
 
 PHONE = "+595981222333"
 TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
@@ -268,7 +268,7 @@ def test_after_the_window_the_answer_goes_as_the_approved_template(db: Engine, c
 
 
 def test_the_answers_are_written_in_the_clinics_own_words(db: Engine, clinic):
-    from turnero.clinic_texts import save_text
+    from usecases.clinic_texts import save_text
 
     with transaction(db) as session:
         for key, body in [

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.types import ServiceInfo
+from config.settings import Settings
 from store.db import transaction
 from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
 from store.models import Appointment, Clinic, OutboxMessage, WaitlistEntry
@@ -37,9 +38,8 @@ from tests.waitlist_support import (
     staff_cancels,
     tick,
 )
-from turnero.availability import StoreAvailability
-from turnero.inbound import InboundMessage, handle_inbound
-from turnero.settings import Settings
+from usecases.inbound import InboundMessage, handle_inbound
+from usecases.stored_availability import StoreAvailability
 from webhook import create_app
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # Wednesday

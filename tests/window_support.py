@@ -15,12 +15,12 @@ from werkzeug.serving import make_server
 
 from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
+from config.settings import Settings
 from store.content_templates import put_template
 from store.db import transaction
 from store.models import MessageStatusEvent, OutboxMessage, Patient
 from store.outbox import enqueue
 from tests.support import Clock
-from turnero.settings import Settings
 from webhook import create_app
 
 REMINDER_SID = "HX" + "a" * 32

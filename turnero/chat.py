@@ -3,13 +3,13 @@ requests; the bot's replies are read back from the sandbox and printed."""
 
 import sys
 import time
-import uuid
 from collections.abc import Callable
 
 import requests
 from twilio.request_validator import RequestValidator
 
-from turnero.settings import Settings
+from channel.inbound_form import inbound_form
+from config.settings import Settings
 
 HELP = "(/audio sends a voice note, /tap ID taps a button, /quit leaves)"
 
@@ -27,36 +27,6 @@ def signed_post(
         headers={"X-Twilio-Signature": signature},
         timeout=20,
     )
-
-
-def inbound_form(
-    phone: str, clinic_number: str, line: str, account_sid: str, profile: str = "Terminal"
-) -> dict[str, str]:
-    """The form Twilio posts for one WhatsApp line ("/audio" a voice note, "/tap ID" a
-    button)."""
-    form = {
-        "MessageSid": "SM" + uuid.uuid4().hex,
-        "AccountSid": account_sid,
-        "From": f"whatsapp:{phone}",
-        "To": f"whatsapp:{clinic_number}",
-        "Body": line,
-        "NumMedia": "0",
-        "ProfileName": profile,
-        "WaId": phone.lstrip("+"),
-    }
-    if line.startswith("/audio"):
-        form.update(
-            Body="",
-            NumMedia="1",
-            MediaContentType0="audio/ogg",
-            MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/x/Media/y",
-        )
-    elif line.startswith("/tap "):
-        payload = line.removeprefix("/tap ").strip()
-        form.update(
-            Body=payload, ButtonPayload=payload, ButtonText=payload, MessageType="interactive"
-        )
-    return form
 
 
 def run_chat(

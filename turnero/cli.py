@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from turnero.settings import Settings
+from config.settings import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for chatty in ("apscheduler", "alembic"):  # a line per tick or per plugin is noise
         logging.getLogger(chatty).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
-    from turnero.tzcheck import use_packaged_tzdata
+    from config.tzcheck import use_packaged_tzdata
 
     use_packaged_tzdata()
     return int(args.run(args) or 0)

@@ -25,7 +25,7 @@ from store.models import (
 )
 from store.rules import add_default_rule
 from store.staff import create_staff, find_by_login
-from turnero.availability import booking_rules
+from usecases.stored_availability import booking_rules
 
 DEMO_NUMBER = "+14155238886"
 DEMO_ZONE = "America/Asuncion"

@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.links import self_service_url
+from config.settings import Settings
 from store.booking import book
 from store.db import transaction
 from store.models import Appointment, Patient, Service
 from tests.e2e.conftest import served
 from tests.support import Clock, add_patient, make_clinic
-from turnero.settings import Settings
 from webhook import create_app
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Tuesday 09:00 in Asunción

@@ -13,10 +13,10 @@ from store import catalog_admin, rules
 from store.db import transaction
 from store.models import NotificationMode, NotificationRule
 from store.rules import NotFound, RuleError
-from turnero.console.agenda import formatting, own_clinic
-from turnero.console.common import admin_required, console, engine, language, now, page, staff
-from turnero.console.settings import actor, notice, saved
-from turnero.console.settings_forms import Form, form_values, number, problems, sent, switch, text
+from web.console.agenda import formatting, own_clinic
+from web.console.common import admin_required, console, engine, language, now, page, staff
+from web.console.settings import actor, notice, saved
+from web.console.settings_forms import Form, form_values, number, problems, sent, switch, text
 
 FILTERS = ("branch_id", "professional_id", "service_id", "insurance", "plan")
 HISTORY_ROWS = 100

@@ -8,11 +8,12 @@ from sqlmodel import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.wrappers import Response
 
+from channel.inbound_form import inbound_form
 from channel.phones import e164
+from config.settings import Settings
 from store.outbox import last_message_to, messages_to
-from turnero.chat import inbound_form
-from turnero.console.agenda import own_clinic
-from turnero.console.common import (
+from web.console.agenda import own_clinic
+from web.console.common import (
     console,
     ctx,
     engine,
@@ -21,7 +22,6 @@ from turnero.console.common import (
     staff,
     staff_required,
 )
-from turnero.settings import Settings
 
 MAX_LINE_CHARS = 4096  # what the webhook reads of a message anyway
 

@@ -24,9 +24,9 @@ from store.appointments import ACTIVE, Actor, NotChangeable, cancel, confirm, re
 from store.booking import SlotTaken
 from store.db import transaction
 from store.models import Appointment, Professional, ProfessionalService
-from turnero.availability import StoreAvailability, booking_rules
-from turnero.calendar_file import appointment_ics
-from turnero.self_service_forms import (
+from usecases.stored_availability import StoreAvailability, booking_rules
+from web.calendar_file import appointment_ics
+from web.self_service_forms import (
     FORM_KEY_FIELD,
     NOTICES,
     SlotChoice,

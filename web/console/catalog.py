@@ -16,10 +16,10 @@ from store.models import Branch, Professional, Service
 from store.rules import NotFound, RuleError
 from store.settings_values import Invalid, clock_time
 from store.weekly_hours import WEEKDAYS, Interval, week_of
-from turnero.console.common import admin_required, console, engine, language, now, page, staff
-from turnero.console.settings import actor, notice, saved
-from turnero.console.settings_forms import Form, form_values, number, problems, raw, sent, switch
-from turnero.console.settings_forms import text as field_text
+from web.console.common import admin_required, console, engine, language, now, page, staff
+from web.console.settings import actor, notice, saved
+from web.console.settings_forms import Form, form_values, number, problems, raw, sent, switch
+from web.console.settings_forms import text as field_text
 
 EMPTY_ROWS = 2  # blank intervals offered on each day, to add hours without JavaScript
 MAX_ROWS = 12

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot.types import ServiceInfo
 from store.models import Clinic, Professional, ProfessionalService, Service
-from turnero.availability import StoreAvailability, booking_rules
-from turnero.console.common import now
-from turnero.self_service_forms import SlotChoice
+from usecases.stored_availability import StoreAvailability, booking_rules
+from web.console.common import now
+from web.self_service_forms import SlotChoice
 
 ANY = "any"
 

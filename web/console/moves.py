@@ -16,9 +16,9 @@ from store.clinic_templates import overrides
 from store.db import transaction
 from store.models import Appointment
 from store.outbox import enqueue
-from turnero.console.agenda import actor, day_arg, formatting, own_clinic
-from turnero.console.common import console, ctx, engine, language, now, page, staff, staff_required
-from turnero.console.slots import (
+from web.console.agenda import actor, day_arg, formatting, own_clinic
+from web.console.common import console, ctx, engine, language, now, page, staff, staff_required
+from web.console.slots import (
     chosen_professionals,
     free_times,
     local_day,
@@ -26,7 +26,7 @@ from turnero.console.slots import (
     still_free,
     window,
 )
-from turnero.self_service_forms import parse_slot
+from web.self_service_forms import parse_slot
 
 MOVED_KIND = "staff_moved"
 MOVED_TEMPLATE = "console.appointment_moved"

@@ -4,15 +4,15 @@ transaction per request; every label comes from `locales/console.*.yml`."""
 
 from flask import Flask
 
-from turnero.console.common import IDLE_TIMEOUT, console, csrf
-from turnero.settings import Settings
+from config.settings import Settings
+from web.console.common import IDLE_TIMEOUT, console, csrf
 
 
 def init_console(app: Flask, config: Settings) -> None:
     """Register the console. CSRF is checked on the console's own forms only (its
     `before_request`), so Twilio's webhook, the admin API and the patient's page, which
     have their own checks, are untouched."""
-    from turnero.console import (  # noqa: F401  (routes)
+    from web.console import (  # noqa: F401  (routes)
         accounts,
         agenda,
         auth,

@@ -1,6 +1,6 @@
 """Appointment requests at the desk: the open ones, oldest first (it has waited longest);
 one request with the free times of a day to accept it with, or a reason to decline it.
-The patient is told by WhatsApp either way (`turnero.appointment_requests`)."""
+The patient is told by WhatsApp either way (`usecases.appointment_requests`)."""
 
 from datetime import date, datetime
 from typing import Any
@@ -13,10 +13,10 @@ from store import requests as store_requests
 from store.booking import SlotTaken
 from store.db import transaction
 from store.models import AppointmentRequest, Clinic, RequestStatus, Service
-from turnero.appointment_requests import accept_request, decline_request
-from turnero.availability import StoreAvailability
-from turnero.console.agenda import day_arg, formatting, own_clinic
-from turnero.console.common import (
+from usecases.appointment_requests import accept_request, decline_request
+from usecases.stored_availability import StoreAvailability
+from web.console.agenda import day_arg, formatting, own_clinic
+from web.console.common import (
     console,
     ctx,
     engine,
@@ -27,7 +27,7 @@ from turnero.console.common import (
     staff_required,
     translator,
 )
-from turnero.console.slots import (
+from web.console.slots import (
     ANY,
     checked_day,
     chosen_professionals,
@@ -37,7 +37,7 @@ from turnero.console.slots import (
     still_free,
     window,
 )
-from turnero.self_service_forms import parse_slot
+from web.self_service_forms import parse_slot
 
 NOTICES = ("accepted", "declined", "taken", "already_handled")
 

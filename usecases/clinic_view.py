@@ -28,7 +28,7 @@ from store.prompts import LastAsked, asked_after, asked_since
 from store.schedule import Weekly, weekly_hours
 from store.surveys import surveyed_since
 from store.waitlist import latest_offer
-from turnero.availability import StoreAvailability, booking_rules
+from usecases.stored_availability import StoreAvailability, booking_rules
 
 CATALOG_SECONDS = 10.0  # how stale a worker's view of services, professionals, hours may be
 

@@ -22,8 +22,8 @@ from store import clinic_settings, content_templates, rules
 from store.db import transaction
 from store.models import NotificationRule
 from store.settings_values import Invalid
-from turnero import appointment_requests
-from turnero.console import moves
+from usecases import appointment_requests
+from web.console import moves
 
 PREFIX = "/admin/api"
 # Business-initiated kinds an approved template can stand in for once the window has closed.

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from store.agenda import add_block_off, block_offs_from, professionals, remove_block_off
 from store.db import transaction
-from turnero.console.agenda import formatting, own_clinic
-from turnero.console.common import admin_required, console, engine, language, now, page, staff
-from turnero.self_service_forms import parse_day
+from web.console.agenda import formatting, own_clinic
+from web.console.common import admin_required, console, engine, language, now, page, staff
+from web.self_service_forms import parse_day
 
 NOTICES = ("added", "removed", "invalid")
 

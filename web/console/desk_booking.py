@@ -15,10 +15,10 @@ from store.db import transaction
 from store.desk_booking import CHANNELS, book_at_desk
 from store.models import Clinic, Service
 from store.patients import on_phone
-from turnero.console.agenda import day_arg, formatting, own_clinic
-from turnero.console.common import console, engine, language, now, page, staff, staff_required
-from turnero.console.patients import phone_arg
-from turnero.console.slots import (
+from web.console.agenda import day_arg, formatting, own_clinic
+from web.console.common import console, engine, language, now, page, staff, staff_required
+from web.console.patients import phone_arg
+from web.console.slots import (
     ANY,
     checked_day,
     chosen_professionals,
@@ -28,7 +28,7 @@ from turnero.console.slots import (
     still_free,
     window,
 )
-from turnero.self_service_forms import parse_slot
+from web.self_service_forms import parse_slot
 
 NAME_LIMIT = 80
 

@@ -23,7 +23,7 @@ from store.staff import (
     set_password,
     update_account,
 )
-from turnero.console.common import admin_required, console, engine, now, page, staff, staff_required
+from web.console.common import admin_required, console, engine, now, page, staff, staff_required
 
 FIELD_LIMIT = 200
 PASSWORD_LIMIT = 1000

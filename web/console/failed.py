@@ -10,10 +10,10 @@ from store.db import transaction
 from store.failed import fix_number, mark_handled, open_failure, open_failures, resend
 from store.inbox import Entry
 from store.models import OutboxMessage, Patient
-from turnero.console.agenda import formatting, own_clinic
-from turnero.console.common import console, engine, language, now, page, staff, staff_required
-from turnero.console.inbox import KINDS, problem
-from turnero.console.patients import phone_arg
+from web.console.agenda import formatting, own_clinic
+from web.console.common import console, engine, language, now, page, staff, staff_required
+from web.console.inbox import KINDS, problem
+from web.console.patients import phone_arg
 
 NOTICES = ("resent", "handled", "fixed", "gone")
 

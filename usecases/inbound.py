@@ -51,8 +51,8 @@ from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
 from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
-from turnero.clinic_view import Catalog, CatalogCache, build_view
-from turnero.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
+from usecases.clinic_view import Catalog, CatalogCache, build_view
+from usecases.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from store.inbox import inbox as inbox_rows
 from store.models import Clinic, Conversation
 from store.patients import on_phone
 from store.takeover import hand_back, is_paused, reply_by_hand, resumes_at, take_over
-from turnero.console.agenda import POLL_SECONDS, formatting, own_clinic
-from turnero.console.common import (
+from web.console.agenda import POLL_SECONDS, formatting, own_clinic
+from web.console.common import (
     console,
     engine,
     language,
@@ -38,7 +38,7 @@ from turnero.console.common import (
     staff_required,
     translator,
 )
-from turnero.error_words import error_words
+from web.console.error_words import error_words
 
 REPLY_LIMIT = 4096  # WhatsApp's own limit; the outbox splits over 1,600
 SUBMISSION_CHARS = 32

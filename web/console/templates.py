@@ -2,7 +2,7 @@
 with the tags it offers, a live preview with sample data, saving (refused with the reason
 when a tag is unknown or a brace broken), back to default, and the change history with a
 revert per change; and the optional steps of the booking flow, switched on and off. The
-bot reads what is saved on its next catalog load (`turnero.clinic_view`, ten seconds)."""
+bot reads what is saved on its next catalog load (`usecases.clinic_view`, ten seconds)."""
 
 from dataclasses import dataclass
 
@@ -27,7 +27,7 @@ from bot.render import TemplateError
 from store.clinic_templates import FLOW, TEMPLATE, change, flow_steps, history, overrides
 from store.db import transaction
 from store.models import Clinic
-from turnero.clinic_texts import (
+from usecases.clinic_texts import (
     StepsRefused,
     TextRefused,
     clean,
@@ -37,8 +37,8 @@ from turnero.clinic_texts import (
     save_steps,
     save_text,
 )
-from turnero.console.agenda import formatting, own_clinic
-from turnero.console.common import (
+from web.console.agenda import formatting, own_clinic
+from web.console.common import (
     admin_required,
     console,
     engine,

@@ -20,7 +20,7 @@ from store.appointments import ACTIVE, Actor, NotChangeable, cancel, mark_arrive
 from store.db import transaction
 from store.models import Appointment, AppointmentStatus, BlockOff, Clinic, Professional
 from store.outcomes import complete, mark_no_show
-from turnero.console.common import (
+from web.console.common import (
     console,
     engine,
     language,
@@ -30,7 +30,7 @@ from turnero.console.common import (
     staff_required,
     translator,
 )
-from turnero.self_service_forms import parse_day
+from web.self_service_forms import parse_day
 
 CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api")
 POLL_SECONDS = 20

@@ -16,9 +16,9 @@ from store.models import Clinic
 from store.rules import RuleError
 from store.settings_values import time_zones
 from store.staff import LANGUAGES
-from turnero.console.agenda import own_clinic
-from turnero.console.common import admin_required, console, engine, now, page, staff
-from turnero.console.settings_forms import Form, form_values, number, problems, sent, switch, text
+from web.console.agenda import own_clinic
+from web.console.common import admin_required, console, engine, now, page, staff
+from web.console.settings_forms import Form, form_values, number, problems, sent, switch, text
 
 SECTIONS = (
     "console.settings_clinic",

@@ -21,7 +21,7 @@ from store.staff import (
     record_failure,
     signed_in,
 )
-from turnero.console.common import IDLE_TIMEOUT, console, csrf, engine, now, page, public
+from web.console.common import IDLE_TIMEOUT, console, csrf, engine, now, page, public
 
 LIMIT = LoginLimit()
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -13,7 +13,7 @@ from channel.phones import e164
 from store.db import transaction
 from store.models import Clinic, Patient
 from store.patients import Details, move_to_phone, search, update_details
-from turnero.console.common import console, engine, now, page, staff, staff_required
+from web.console.common import console, engine, now, page, staff, staff_required
 
 FIELD_LIMIT = 200
 QUERY_LIMIT = 100
