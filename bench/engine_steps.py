@@ -25,6 +25,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.availability import BookingRules, ProfessionalSchedule, ScheduleAvailability
+from bot.effects import Book
 from bot.engine import step
 from bot.types import (
     ClinicInfo,
@@ -146,7 +147,7 @@ def converse(script: list[str], view: ClinicView) -> int:
     for line in script:
         turn = step(conv, Inbound(text=line), view)
         conv = turn.state
-    if not any(e.kind == "book" for e in turn.effects):
+    if not any(isinstance(e, Book) for e in turn.effects):
         raise AssertionError(f"no booking at the end of {script!r}: {conv.state}")
     turn = step(conv, BOOKED, view)
     if turn.state.state != "done" or turn.replies[0].template != "booking.booked":

@@ -9,6 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from bot.availability import Slot
+from bot.effects import (
+    FROM_FLOW,
+    DeclineWaitlistOffer,
+    Effect,
+    ScoreVisit,
+    SetLanguage,
+    TakeWaitlistOffer,
+    Turn,
+)
 from bot.flow import Action, Flow, State, clinic_flow
 from bot.locale import LANGUAGES, words, words_any
 from bot.text import match_choice, normalize, option_number
@@ -17,13 +26,11 @@ from bot.types import (
     BookingDraft,
     ClinicView,
     ConversationState,
-    Effect,
     Inbound,
     Label,
     Option,
     Reply,
     ServiceInfo,
-    Turn,
 )
 from bot.when import PARTS, read_when
 
@@ -166,8 +173,8 @@ class _Run:
                 return False
             offer_id = offer.id
         self.conv.draft, self.conv.history = BookingDraft(), []
-        kind = "take_waitlist_offer" if answer == "take" else "decline_waitlist_offer"
-        self.effects.append(Effect(kind, {"offer_id": offer_id}))
+        answered = TakeWaitlistOffer if answer == "take" else DeclineWaitlistOffer
+        self.effects.append(answered(offer_id))
         return True
 
     def answer_survey(self, inbound: Inbound) -> bool:
@@ -185,7 +192,7 @@ class _Run:
             return False
         self.conv.draft = BookingDraft(appointment=appointment)
         self.conv.history = []
-        self.effects.append(Effect("survey_score", {"appointment_id": appointment, "score": score}))
+        self.effects.append(ScoreVisit(appointment, score))
         return True
 
     def answer_stale(self, inbound: Inbound) -> None:
@@ -229,7 +236,7 @@ class _Run:
         spoken = spoken or _mostly_in(said)
         self.conv.language = spoken or self.view.clinic.default_language
         if spoken:
-            self.effects.append(Effect("set_language", {"language": spoken}))
+            self.effects.append(SetLanguage(spoken))
 
     def switch_language(self, inbound: Inbound) -> bool:
         """ "English", "guaraní", "español" at any time: the conversation goes on in it."""
@@ -238,7 +245,7 @@ class _Run:
         if asked is None:
             return False
         self.conv.language = asked
-        self.effects.append(Effect("set_language", {"language": asked, "chosen": True}))
+        self.effects.append(SetLanguage(asked, chosen=True))
         self.say("booking.language_changed")
         self.ask_again()
         return True
@@ -324,41 +331,7 @@ class _Run:
         self.replies.append(Reply(template, {**self.clinic_tags(), **(tags or {})}, options))
 
     def do(self, kind: str) -> None:
-        draft = self.conv.draft
-        data: dict[str, object] = {"appointment_id": draft.appointment}
-        if kind == "reschedule_appointment":
-            data.update(starts_at=draft.slot, professional_id=draft.slot_professional)
-        elif kind == "join_waitlist":
-            data = {
-                "service_id": draft.service,
-                "professional_id": draft.professional,
-                "day": draft.day,
-                "part": draft.part,
-                "language": self.conv.language,
-            }
-        elif kind == "save_survey_comment":
-            data["comment"] = draft.comment
-        elif kind == "request_appointment":
-            data = {
-                "name": draft.name,
-                "service_id": draft.service,
-                "preferred": draft.preferred,
-                "comment": draft.comment,
-                "language": self.conv.language,
-            }
-        elif kind == "book":
-            draft = self.conv.draft
-            data = {
-                "service_id": draft.service,
-                "professional_id": draft.slot_professional,
-                "starts_at": draft.slot,
-                "patient_id": draft.person,
-                "name": draft.name,
-                "dni": draft.dni,
-                "insurance": draft.insurance,
-                "language": self.conv.language,
-            }
-        self.effects.append(Effect(kind, data))
+        self.effects.append(FROM_FLOW[kind](self.conv))
 
     # -- answers -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from bot.effects import FROM_FLOW
 from bot.types import BookingDraft
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -94,12 +95,13 @@ class Flow:
     def templates(self) -> set[str]:
         """Every template key the flow can send."""
         keys = {s.ask for s in self.states.values() if s.ask}
-        for action in self._actions():
+        for action in self.actions():
             if action.say:
                 keys.add(action.say)
         return keys
 
-    def _actions(self) -> list[Action]:
+    def actions(self) -> list[Action]:
+        """Every action the flow declares: its commands', events' and states'."""
         actions = [*self.commands.values(), *self.events.values()]
         for s in self.states.values():
             actions += [a for a in _state_actions(s) if a]
@@ -185,6 +187,11 @@ def problems_of(flow: Flow, template_keys: dict[str, set[str]]) -> list[str]:
             problems.append(f"state {s.id}: asks but reads no answer")
         if not (s.wait or _targets(flow, s)):
             problems.append(f"state {s.id}: a dead end")
+    problems += [
+        f"unknown effect {action.do!r}"
+        for action in flow.actions()
+        if action.do and action.do not in FROM_FLOW
+    ]
     global_targets = {a.next for a in [*flow.commands.values(), *flow.events.values()] if a.next}
     for target in (
         {flow.start, flow.idle, *([flow.manage] if flow.manage else [])}

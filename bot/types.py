@@ -253,18 +253,3 @@ class Reply:
     template: str
     tags: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
-
-
-@dataclass(frozen=True)
-class Effect:
-    """Something the engine decided that only the outside world can do."""
-
-    kind: str  # book | pause_bot | set_language | opt_out | opt_in | ...
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Turn:
-    replies: list[Reply]
-    effects: list[Effect]
-    state: ConversationState

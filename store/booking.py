@@ -20,7 +20,7 @@ class SlotTaken(Exception):
 
 @dataclass(frozen=True)
 class NewPatient:
-    name: str
+    name: str | None
     dni: str | None = None
     insurance: str | None = None
     language: str | None = None

@@ -20,6 +20,7 @@ from bot.custom_texts import (
     required_tags,
     sample_tags,
 )
+from bot.effects import Book
 from bot.engine import step
 from bot.flow import (
     FLOWS_DIR,
@@ -222,8 +223,8 @@ def test_without_asking_for_the_dni_a_new_patient_goes_from_name_to_insurance():
     assert chat.asked("insurance")
     assert "¿Confirmo el turno?" in chat.says("IPS")
     chat.says("sí")
-    [booking] = [e for e in chat.effects if e.kind == "book"]
-    assert (booking.data["dni"], booking.data["insurance"]) == (None, "IPS")
+    [booking] = [e for e in chat.effects if isinstance(e, Book)]
+    assert (booking.dni, booking.insurance) == (None, "IPS")
 
 
 def test_without_asking_for_the_professional_the_first_available_is_offered():

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.availability import BookingRules, ProfessionalSchedule, ScheduleAvailability
+from bot.effects import Book, SetLanguage
 from bot.engine import step
 from bot.render import render_all
 from bot.types import (
@@ -71,12 +72,9 @@ def test_booking_in_english():
     book_through(chat, ["tomorrow", "9:30", "John Smith", "skip"])
     assert "Shall I book it?" in chat.says("skip")
     chat.says("yes")
-    [booking] = [e for e in chat.effects if e.kind == "book"]
-    assert (
-        booking.data["starts_at"]
-        == datetime(2026, 11, 26, 9, 30, tzinfo=ASU).astimezone(UTC).isoformat()
-    )
-    assert booking.data["language"] == "en"
+    [booking] = [e for e in chat.effects if isinstance(e, Book)]
+    assert booking.starts_at == datetime(2026, 11, 26, 9, 30, tzinfo=ASU).astimezone(UTC)
+    assert booking.language == "en"
     reply = chat.says(event="booked", data={"code": "K7M2QP"})
     assert "Confirmation code: K7M2QP" in reply and "Thursday 26 November at 09:30" in reply
     assert chat.asked("done")
@@ -207,4 +205,4 @@ def test_a_stale_tap_is_never_applied():
     assert chat.asked("service")
     reply = chat.says("Confirmar", payload="confirm:7", stale=True)
     assert "ya no se puede cambiar por aquí" in reply
-    assert [e.kind for e in chat.effects] == ["set_language"]  # from "hola": nothing else
+    assert [type(e) for e in chat.effects] == [SetLanguage]  # from "hola": nothing else

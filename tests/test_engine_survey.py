@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from bot.effects import CommentOnVisit, ScoreVisit
 from bot.engine import read_score, step
 from bot.types import AppointmentSummary, ConversationState, Inbound
 from tests.test_engine import NOW, view
@@ -64,9 +65,7 @@ def test_the_store_is_asked_only_when_the_message_could_be_a_score() -> None:
     assert phone.asked == []
     turn = step(state, Inbound(text="4"), clinic)
     assert phone.asked == [NOW]
-    assert [(e.kind, e.data) for e in turn.effects] == [
-        ("survey_score", {"appointment_id": 7, "score": 4})
-    ]
+    assert turn.effects == [ScoreVisit(appointment_id=7, score=4)]
 
 
 def test_a_number_without_a_pending_survey_answers_the_current_question() -> None:
@@ -86,10 +85,8 @@ def test_the_comment_is_kept_whole_or_declined() -> None:
     state.draft.appointment = 7
     long_comment = "La atención fue muy buena pero la espera larga. " * 5
     turn = step(state, Inbound(text=long_comment), clinic)
-    assert [(e.kind, e.data) for e in turn.effects] == [
-        ("save_survey_comment", {"appointment_id": 7, "comment": " ".join(long_comment.split())})
+    assert turn.effects == [
+        CommentOnVisit(appointment_id=7, comment=" ".join(long_comment.split()))
     ]
     declined = step(state, Inbound(text="No"), clinic)
-    assert [(e.kind, e.data) for e in declined.effects] == [
-        ("save_survey_comment", {"appointment_id": 7, "comment": None})
-    ]
+    assert declined.effects == [CommentOnVisit(appointment_id=7, comment=None)]

@@ -43,6 +43,13 @@ def test_a_dead_end_is_refused():
         parse_flow(raw, KEYS)
 
 
+def test_an_unknown_effect_is_refused():
+    raw = booking_raw()
+    raw["states"]["review"]["on_yes"]["do"] = "book_twice"
+    with pytest.raises(FlowError, match="unknown effect 'book_twice'"):
+        parse_flow(raw, KEYS)
+
+
 def test_a_prompt_without_a_template_in_some_language_is_refused():
     keys = {lang: set(keys) for lang, keys in KEYS.items()}
     keys["gn"].discard("booking.ask_dni")

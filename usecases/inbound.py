@@ -13,9 +13,23 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.choices import offer
+from bot.effects import (
+    Book,
+    CancelAppointment,
+    CommentOnVisit,
+    ConfirmAppointment,
+    OptIn,
+    OptOut,
+    PauseBot,
+    RequestAppointment,
+    RescheduleAppointment,
+    ScoreVisit,
+    SetLanguage,
+    Turn,
+)
 from bot.engine import action_payload, first_command, step
 from bot.render import render_all
-from bot.types import ClinicView, ConversationState, Effect, Inbound, Reply, Turn
+from bot.types import ClinicView, ConversationState, Inbound, Reply
 from store.advance import Advanced, advance, conversation_and_people
 from store.appointments import (
     Actor,
@@ -51,13 +65,14 @@ from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
 from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
+from usecases.applying import Applied, Applying
 from usecases.clinic_view import Catalog, CatalogCache, build_view
-from usecases.waitlist_effects import WAITLIST_EFFECTS, apply_waitlist
+from usecases.waitlist_effects import WAITLIST_HANDLERS
 
 log = logging.getLogger(__name__)
 
 LinkMaker = Callable[[int], str]
-CHANGES = {"confirm_appointment", "cancel_appointment", "reschedule_appointment"}
+PATIENT = Actor("patient", "whatsapp")
 
 
 class Outcome(StrEnum):
@@ -243,139 +258,143 @@ def _apply(
     link_for: LinkMaker,
     opted_out: bool = False,
 ) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
-    """Carry out the turn's effects; what came of a booking or a change goes back to the
-    engine as an event, so what the patient hears about it comes from the flow too. Also
-    says whether staff should look (the bot was paused, or a visit got a low score)."""
-    replies, state, appointment, paused = list(turn.replies), turn.state, None, False
+    """Carry out the turn's effects, each through its handler; what came of a booking or a
+    change goes back to the engine as an event, so what the patient hears about it comes
+    from the flow too. Also says whether staff should look (the bot was paused, or a visit
+    got a low score)."""
+    replies, state, appointment, needs_staff = list(turn.replies), turn.state, None, False
+    where = Applying(session, clinic, clinic.id or 0, phone, view, link_for, opted_out)
     for effect in turn.effects:
-        event: Inbound | None = None
-        if effect.kind == "set_language":
-            remember_language(
-                session,
-                clinic.id or 0,
-                phone,
-                effect.data["language"],
-                chosen=effect.data.get("chosen", False),
-            )
-        elif effect.kind == "pause_bot":
-            pause_bot(session, clinic.id or 0, phone, view.now)
-            paused = True
-        elif effect.kind == "book":
-            appointment = _book(session, clinic, phone, effect, view)
-            event = (
-                Inbound(
-                    event="booked",
-                    data={"code": appointment.code, "link": link_for(appointment.id or 0)},
-                )
-                if appointment
-                else Inbound(event="slot_taken")
-            )
-        elif effect.kind in ("opt_out", "opt_in"):
-            event = _opt(session, clinic, phone, effect.kind == "opt_out", opted_out, view.now)
-        elif effect.kind in CHANGES:
-            event = _change(session, clinic, phone, effect, view)
-        elif effect.kind in WAITLIST_EFFECTS:
-            event, taken = apply_waitlist(session, clinic, phone, effect, view.now, link_for)
-            appointment = taken or appointment
-        elif effect.kind == "survey_score":
-            low = _score(session, clinic, effect, view.now)
-            paused = paused or low
-            event = Inbound(event="survey_scored_low" if low else "survey_scored")
-        elif effect.kind == "save_survey_comment":
-            record_comment(
-                session,
-                clinic.id or 0,
-                effect.data["appointment_id"],
-                effect.data.get("comment"),
-                view.now,
-            )
-            event = Inbound(event="survey_commented")
-        elif effect.kind == "request_appointment":
-            event = _request(session, clinic, phone, effect, view)
-        if event is not None:
-            follow = step(state, event, view)
+        applied = HANDLERS[type(effect)](where, effect)
+        appointment = applied.appointment or appointment
+        needs_staff = needs_staff or applied.needs_staff
+        if applied.event is not None:
+            follow = step(state, applied.event, view)
             replies += follow.replies
             state = follow.state
-    return replies, state, appointment, paused
+    return replies, state, appointment, needs_staff
 
 
-def _request(
-    session: Session, clinic: Clinic, phone: str, effect: Effect, view: ClinicView
-) -> Inbound:
+def _set_language(where: Applying, effect: SetLanguage) -> Applied:
+    remember_language(
+        where.session, where.clinic_id, where.phone, effect.language, chosen=effect.chosen
+    )
+    return Applied()
+
+
+def _pause_bot(where: Applying, effect: PauseBot) -> Applied:
+    pause_bot(where.session, where.clinic_id, where.phone, where.view.now)
+    return Applied(needs_staff=True)
+
+
+def _book(where: Applying, effect: Book) -> Applied:
+    appointment = _booked(where, effect)
+    if appointment is None:
+        return Applied(Inbound(event="slot_taken"))
+    tags = {"code": appointment.code, "link": where.link_for(appointment.id or 0)}
+    return Applied(Inbound(event="booked", data=tags), appointment)
+
+
+def _request(where: Applying, effect: RequestAppointment) -> Applied:
     """Keep an appointment request for staff (one insert; an open one from the phone is
     replaced). A service the clinic stopped offering meanwhile is asked again."""
-    data = effect.data
-    if view.service(data["service_id"]) is None:
-        return Inbound(event="request_service_gone")
+    service = where.view.service(effect.service_id)
+    if service is None:
+        return Applied(Inbound(event="request_service_gone"))
     replaced = create_request(
-        session,
-        clinic.id or 0,
+        where.session,
+        where.clinic_id,
         NewRequest(
-            phone=phone,
-            patient_name=data["name"],
-            service_id=data["service_id"],
-            preferred=data["preferred"],
-            comment=data.get("comment"),
-            language=data.get("language"),
+            phone=where.phone,
+            patient_name=effect.name,
+            service_id=service.id,
+            preferred=effect.preferred,
+            comment=effect.comment,
+            language=effect.language,
         ),
-        view.now,
+        where.view.now,
     )
-    return Inbound(event="request_replaced" if replaced else "request_saved")
+    return Applied(Inbound(event="request_replaced" if replaced else "request_saved"))
 
 
-def _score(session: Session, clinic: Clinic, effect: Effect, now: datetime) -> bool:
-    """Keep a survey score; whether it is low enough for staff to call the patient."""
-    score = int(effect.data["score"])
-    record_score(session, clinic.id or 0, effect.data["appointment_id"], score, now)
-    return score <= LOW_SCORE
+def _score(where: Applying, effect: ScoreVisit) -> Applied:
+    """Keep a survey score; a low one asks staff to call the patient."""
+    now = where.view.now
+    record_score(where.session, where.clinic_id, effect.appointment_id, effect.score, now)
+    low = effect.score <= LOW_SCORE
+    return Applied(Inbound(event="survey_scored_low" if low else "survey_scored"), needs_staff=low)
 
 
-def _opt(
-    session: Session, clinic: Clinic, phone: str, out: bool, was_out: bool, now: datetime
-) -> Inbound:
-    """Opt everyone on the phone out of business-initiated messages, or back in; "start"
-    from a phone that never opted out is just the menu."""
-    if not out and not was_out:
-        return Inbound(event="already_opted_in")
-    set_opted_out(session, clinic.id or 0, phone, out, now)
-    return Inbound(event="opted_out" if out else "opted_in")
+def _comment(where: Applying, effect: CommentOnVisit) -> Applied:
+    record_comment(
+        where.session, where.clinic_id, effect.appointment_id, effect.comment, where.view.now
+    )
+    return Applied(Inbound(event="survey_commented"))
 
 
-def _change(
-    session: Session, clinic: Clinic, phone: str, effect: Effect, view: ClinicView
-) -> Inbound:
-    """Confirm, cancel or move one of the phone's own appointments; the event says how
-    it went."""
-    found = own_appointment(session, clinic.id or 0, phone, effect.data["appointment_id"])
+def _opt_out(where: Applying, effect: OptOut) -> Applied:
+    """Opt everyone on the phone out of business-initiated messages."""
+    set_opted_out(where.session, where.clinic_id, where.phone, True, where.view.now)
+    return Applied(Inbound(event="opted_out"))
+
+
+def _opt_in(where: Applying, effect: OptIn) -> Applied:
+    """Opt the phone back in; "start" from a phone that never opted out is just the menu."""
+    if not where.opted_out:
+        return Applied(Inbound(event="already_opted_in"))
+    set_opted_out(where.session, where.clinic_id, where.phone, False, where.view.now)
+    return Applied(Inbound(event="opted_in"))
+
+
+def _confirm(where: Applying, effect: ConfirmAppointment) -> Applied:
+    found = _own(where, effect.appointment_id)
     if found is None:
-        return Inbound(event="appointment_gone")
-    actor = Actor("patient", "whatsapp")
+        return Applied(Inbound(event="appointment_gone"))
     try:
-        if effect.kind == "confirm_appointment":
-            changed = confirm(session, found, actor, view.now)
-            return Inbound(
-                event="appointment_confirmed" if changed else "appointment_already_confirmed"
-            )
-        if effect.kind == "cancel_appointment":
-            cancel(session, found, actor, view.now)
-            return Inbound(event="appointment_cancelled")
-        starts_at = datetime.fromisoformat(effect.data["starts_at"])
-        professional_id = int(effect.data["professional_id"])
-        if not _offered(view, found.service_id, professional_id, starts_at):
-            return Inbound(event="move_slot_taken")
-        reschedule(
-            session,
-            found,
-            starts_at=starts_at,
-            professional_id=professional_id,
-            actor=actor,
-            now=view.now,
-        )
-        return Inbound(event="appointment_moved")
+        changed = confirm(where.session, found, PATIENT, where.view.now)
     except NotChangeable:
-        return Inbound(event="appointment_unchangeable")
+        return Applied(Inbound(event="appointment_unchangeable"))
+    return Applied(
+        Inbound(event="appointment_confirmed" if changed else "appointment_already_confirmed")
+    )
+
+
+def _cancel(where: Applying, effect: CancelAppointment) -> Applied:
+    found = _own(where, effect.appointment_id)
+    if found is None:
+        return Applied(Inbound(event="appointment_gone"))
+    try:
+        cancel(where.session, found, PATIENT, where.view.now)
+    except NotChangeable:
+        return Applied(Inbound(event="appointment_unchangeable"))
+    return Applied(Inbound(event="appointment_cancelled"))
+
+
+def _reschedule(where: Applying, effect: RescheduleAppointment) -> Applied:
+    found = _own(where, effect.appointment_id)
+    if found is None:
+        return Applied(Inbound(event="appointment_gone"))
+    if not _offered(where.view, found.service_id, effect.professional_id, effect.starts_at):
+        return Applied(Inbound(event="move_slot_taken"))
+    try:
+        reschedule(
+            where.session,
+            found,
+            starts_at=effect.starts_at,
+            professional_id=effect.professional_id,
+            actor=PATIENT,
+            now=where.view.now,
+        )
+    except NotChangeable:
+        return Applied(Inbound(event="appointment_unchangeable"))
     except SlotTaken:
-        return Inbound(event="move_slot_taken")
+        return Applied(Inbound(event="move_slot_taken"))
+    return Applied(Inbound(event="appointment_moved"))
+
+
+def _own(where: Applying, appointment_id: int | None) -> Appointment | None:
+    """One of the phone's own appointments (None: gone, or never the phone's)."""
+    return own_appointment(where.session, where.clinic_id, where.phone, appointment_id)
 
 
 def _offered(view: ClinicView, service_id: int, professional_id: int, starts_at: datetime) -> bool:
@@ -385,38 +404,52 @@ def _offered(view: ClinicView, service_id: int, professional_id: int, starts_at:
     return service is not None and view.availability.is_free(service, professional_id, starts_at)
 
 
-def _book(
-    session: Session, clinic: Clinic, phone: str, effect: Effect, view: ClinicView
-) -> Appointment | None:
-    data = effect.data
-    service = session.get(Service, data["service_id"])
-    starts_at = datetime.fromisoformat(data["starts_at"])
-    professional_id = int(data["professional_id"])
+def _booked(where: Applying, effect: Book) -> Appointment | None:
+    """The appointment booked, or None when the time was taken or the service is gone."""
+    session, clinic, view = where.session, where.clinic, where.view
+    service = session.get(Service, effect.service_id) if effect.service_id else None
     if service is None or service.clinic_id != clinic.id:
         return None
-    if not _offered(view, service.id or 0, professional_id, starts_at):
+    if not _offered(view, service.id or 0, effect.professional_id, effect.starts_at):
         return None
     new = (
         None
-        if data["patient_id"]
-        else NewPatient(data["name"], data["dni"], data["insurance"], data["language"])
+        if effect.patient_id
+        else NewPatient(effect.name, effect.dni, effect.insurance, effect.language)
     )
-    patient = resolve_patient(session, clinic.id or 0, phone, data["patient_id"], new)
+    patient = resolve_patient(session, where.clinic_id, where.phone, effect.patient_id, new)
     try:
         appointment = book(
             session,
-            clinic_id=clinic.id or 0,
+            clinic_id=where.clinic_id,
             patient=patient,
             service=service,
-            professional_id=professional_id,
-            starts_at=starts_at,
+            professional_id=effect.professional_id,
+            starts_at=effect.starts_at,
             source_channel="whatsapp",
             now=view.now,
         )
     except SlotTaken:
         return None
-    booked(session, clinic, appointment, Actor("patient", "whatsapp"), view.now)
+    booked(session, clinic, appointment, PATIENT, view.now)
     return appointment
+
+
+# Each effect the engine may ask for, and what carries it out.
+HANDLERS: dict[type, Callable[[Applying, Any], Applied]] = {
+    SetLanguage: _set_language,
+    PauseBot: _pause_bot,
+    OptOut: _opt_out,
+    OptIn: _opt_in,
+    Book: _book,
+    ConfirmAppointment: _confirm,
+    CancelAppointment: _cancel,
+    RescheduleAppointment: _reschedule,
+    ScoreVisit: _score,
+    CommentOnVisit: _comment,
+    RequestAppointment: _request,
+    **WAITLIST_HANDLERS,
+}
 
 
 def _reply_rows(

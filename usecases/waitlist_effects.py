@@ -2,58 +2,56 @@
 list, leave it, take or let go an offered slot. Each outcome is an event for the flow."""
 
 from collections.abc import Callable
-from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.types import Effect, Inbound
+from bot.effects import DeclineWaitlistOffer, JoinWaitlist, LeaveWaitlist, TakeWaitlistOffer
+from bot.types import Inbound
 from store import waitlist
 from store.appointment_info import appointment_info
-from store.models import Appointment, Clinic, Patient
-
-WAITLIST_EFFECTS = frozenset(
-    {"join_waitlist", "leave_waitlist", "take_waitlist_offer", "decline_waitlist_offer"}
-)
+from store.models import Patient
+from usecases.applying import Applied, Applying
 
 
-def apply_waitlist(
-    session: Session,
-    clinic: Clinic,
-    phone: str,
-    effect: Effect,
-    now: datetime,
-    link_for: Callable[[int], str],
-) -> tuple[Inbound, Appointment | None]:
-    """The event that tells the patient how it went, and the appointment an offer became."""
-    clinic_id = clinic.id or 0
-    data = effect.data
-    if effect.kind == "join_waitlist":
-        if not data.get("service_id") or not data.get("day"):
-            return Inbound(event="waitlist_not_on"), None
-        joined = waitlist.join(
-            session,
-            clinic_id=clinic_id,
-            patient_id=_patient_on(session, clinic_id, phone, data.get("language")),
-            phone=phone,
-            service_id=int(data["service_id"]),
-            professional_id=data.get("professional_id"),
-            day=date.fromisoformat(data["day"]),
-            part=data.get("part"),
-            now=now,
-        )
-        return Inbound(event="waitlist_joined" if joined else "waitlist_already"), None
-    if effect.kind == "leave_waitlist":
-        left = waitlist.leave(session, clinic_id, phone, now)
-        return Inbound(event="waitlist_left" if left else "waitlist_not_on"), None
-    offer_id = int(data["offer_id"])
-    if effect.kind == "decline_waitlist_offer":
-        declined = waitlist.decline(session, offer_id, clinic_id, phone, now)
-        return Inbound(event="waitlist_declined" if declined else "waitlist_gone"), None
-    taken = waitlist.take(session, offer_id, clinic_id, phone, now)
+def _join(where: Applying, effect: JoinWaitlist) -> Applied:
+    if not effect.service_id or effect.day is None:
+        return Applied(Inbound(event="waitlist_not_on"))
+    joined = waitlist.join(
+        where.session,
+        clinic_id=where.clinic_id,
+        patient_id=_patient_on(where.session, where.clinic_id, where.phone, effect.language),
+        phone=where.phone,
+        service_id=effect.service_id,
+        professional_id=effect.professional_id,
+        day=effect.day,
+        part=effect.part,
+        now=where.view.now,
+    )
+    return Applied(Inbound(event="waitlist_joined" if joined else "waitlist_already"))
+
+
+def _leave(where: Applying, effect: LeaveWaitlist) -> Applied:
+    left = waitlist.leave(where.session, where.clinic_id, where.phone, where.view.now)
+    return Applied(Inbound(event="waitlist_left" if left else "waitlist_not_on"))
+
+
+def _decline(where: Applying, effect: DeclineWaitlistOffer) -> Applied:
+    declined = waitlist.decline(
+        where.session, effect.offer_id, where.clinic_id, where.phone, where.view.now
+    )
+    return Applied(Inbound(event="waitlist_declined" if declined else "waitlist_gone"))
+
+
+def _take(where: Applying, effect: TakeWaitlistOffer) -> Applied:
+    """The offered slot becomes the patient's appointment, if it is still open."""
+    taken = waitlist.take(
+        where.session, effect.offer_id, where.clinic_id, where.phone, where.view.now
+    )
     if taken is None:
-        return Inbound(event="waitlist_gone"), None
-    tags = appointment_info(session, taken).tags(link_for(taken.id or 0))
-    return Inbound(event="waitlist_taken", data=tags), taken
+        return Applied(Inbound(event="waitlist_gone"))
+    tags = appointment_info(where.session, taken).tags(where.link_for(taken.id or 0))
+    return Applied(Inbound(event="waitlist_taken", data=tags), taken)
 
 
 def _patient_on(session: Session, clinic_id: int, phone: str, language: str | None) -> int:
@@ -72,3 +70,11 @@ def _patient_on(session: Session, clinic_id: int, phone: str, language: str | No
         session.flush()
         return patient.id or 0
     return people[0].id or 0
+
+
+WAITLIST_HANDLERS: dict[type, Callable[[Applying, Any], Applied]] = {
+    JoinWaitlist: _join,
+    LeaveWaitlist: _leave,
+    TakeWaitlistOffer: _take,
+    DeclineWaitlistOffer: _decline,
+}
