@@ -58,7 +58,7 @@ from store.conversations import (
 from store.db import reading, transaction
 from store.driver import Db, raw
 from store.models import Appointment, Clinic, Service
-from store.outbox import insert_rows, outbox_rows
+from store.outbox import insert_rows
 from store.prompts import LastAsked
 from store.requests import NewRequest
 from store.requests import create as create_request
@@ -67,6 +67,7 @@ from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
 from usecases.applying import Applied, Applying
 from usecases.clinic_view import Catalog, CatalogCache, build_view
+from usecases.replies import OutboxSink, Outgoing, ReplySink
 from usecases.waitlist_effects import WAITLIST_HANDLERS
 
 log = logging.getLogger(__name__)
@@ -102,23 +103,32 @@ def handle_inbound(
     *,
     link_for: LinkMaker,
     catalogs: CatalogCache | None = None,
+    sink: ReplySink | None = None,
 ) -> Outcome:
-    """`link_for(appointment_id)` gives an appointment's self-service link."""
+    """`link_for(appointment_id)` gives an appointment's self-service link; the replies
+    go to `sink` (the outbox unless the caller gives another)."""
     catalogs = catalogs or CatalogCache(seconds=0)
+    sink = sink or OutboxSink()
     try:
-        moved = _move_along(engine, message, now, catalogs)
-        if moved is not None:
-            return moved
-        with transaction(engine) as session:
-            return _handle(session, message, now, catalogs, link_for)
+        moved, reply = _move_along(engine, message, now, catalogs, sink)
+        if moved is None:
+            with transaction(engine) as session:
+                moved, reply = _handle(session, message, now, catalogs, link_for, sink)
+        if reply is not None:
+            sink.kept(reply)
+        return moved
     except Exception:
         log.exception("inbound %s could not be processed; kept for staff", message.message_sid)
         return _keep_for_staff(engine, message, now)
 
 
 def _move_along(
-    engine: Engine, message: InboundMessage, now: datetime, catalogs: CatalogCache
-) -> Outcome | None:
+    engine: Engine,
+    message: InboundMessage,
+    now: datetime,
+    catalogs: CatalogCache,
+    sink: ReplySink,
+) -> tuple[Outcome | None, Outgoing | None]:
     """Most messages only move their conversation along: the engine decides no booking,
     change, pause or opt-out. Such a message is decided on what is committed, outside
     any transaction (so on SQLite beside the one writer), then kept with its reply and
@@ -128,26 +138,29 @@ def _move_along(
     with raw(engine) as db, reading(engine) as session:
         catalog = catalogs.get(session, message.to_phone)
         if catalog is None:
-            return None
+            return None, None
         conversation, people, last_asked = conversation_and_people(
             db, catalog.info.id, message.from_phone
         )
         if conversation is None or not people or any(p.bot_paused for p in people):
-            return None
+            return None, None
         turn, _ = _turn(session, catalog, message, conversation, people, now, db, last_asked)
         if turn.effects:
-            return None
+            return None, None
+        reply = _outgoing(catalog, message, turn.replies, turn.state, None)
         advanced = advance(
             db,
             inbound=_inbound_row(message, catalog.clinic, now),
             was=conversation,
             state=json.dumps(turn.state.to_dict()),
-            replies=_reply_rows(catalog, message, turn.replies, turn.state, None, now),
+            replies=sink.rows(reply, now) if reply else [],
             now=now,
         )
     if advanced is Advanced.moved:
-        return None
-    return Outcome.duplicate if advanced is Advanced.duplicate else Outcome.handled
+        return None, None
+    if advanced is Advanced.duplicate:
+        return Outcome.duplicate, None
+    return Outcome.handled, reply
 
 
 def _handle(
@@ -156,14 +169,15 @@ def _handle(
     now: datetime,
     catalogs: CatalogCache,
     link_for: LinkMaker,
-) -> Outcome:
+    sink: ReplySink,
+) -> tuple[Outcome, Outgoing | None]:
     catalog = catalogs.get(session, message.to_phone)
     clinic = catalog.clinic if catalog else None
     inbound_id = _record(session, message, clinic, now)
     if inbound_id is None:
-        return Outcome.duplicate
+        return Outcome.duplicate, None
     if catalog is None or clinic is None:
-        return Outcome.unknown_clinic
+        return Outcome.unknown_clinic, None
     conversation = lock_conversation(session, clinic.id or 0, message.from_phone, now)
     people = people_on_phone(session, clinic.id or 0, message.from_phone, now)
     if any(p.bot_paused for p in people) and resume_if_quiet(
@@ -178,13 +192,15 @@ def _handle(
         save_conversation(
             session, conversation.id, state=conversation.state, needs_staff=True, now=now
         )
-        return Outcome.for_staff
+        return Outcome.for_staff, None
     turn, view = _turn(session, catalog, message, conversation, people, now)
     opted_out = any(p.opted_out for p in people)
     replies, state, appointment, paused = _apply(
         session, clinic, message.from_phone, turn, view, link_for, opted_out
     )
-    insert_rows(session, _reply_rows(catalog, message, replies, state, appointment, now))
+    reply = _outgoing(catalog, message, replies, state, appointment)
+    if reply is not None:
+        insert_rows(session, sink.rows(reply, now))
     save_conversation(
         session,
         conversation.id,
@@ -192,7 +208,7 @@ def _handle(
         needs_staff=conversation.needs_staff or paused,
         now=now,
     )
-    return Outcome.handled
+    return Outcome.handled, reply
 
 
 def _inbound(message: InboundMessage) -> Inbound:
@@ -452,17 +468,16 @@ HANDLERS: dict[type, Callable[[Applying, Any], Applied]] = {
 }
 
 
-def _reply_rows(
+def _outgoing(
     catalog: Catalog,
     message: InboundMessage,
     replies: list[Reply],
     state: ConversationState,
     appointment: Appointment | None,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """The turn's replies rendered as one message, as the outbox rows that queue it."""
+) -> Outgoing | None:
+    """The turn's replies rendered as one message (None: the turn says nothing)."""
     if not replies:
-        return []
+        return None
     clinic = catalog.clinic
     language = state.language or clinic.default_language
     own = catalog.own_texts(language)
@@ -471,16 +486,15 @@ def _reply_rows(
     key, kind = f"reply:{message.message_sid}", "reply"
     if appointment is not None:
         key, kind = f"appointment:{appointment.id}:booking_confirmation", "booking_confirmation"
-    return outbox_rows(
+    return Outgoing(
         clinic_id=clinic.id or 0,
-        idempotency_key=key,
         from_phone=clinic.whatsapp_number,
         to_phone=message.from_phone,
         body=body,
-        kind=kind,
-        appointment_id=appointment.id if appointment else None,
-        now=now,
         language=language,
+        kind=kind,
+        idempotency_key=key,
+        appointment_id=appointment.id if appointment else None,
         options=json.dumps(offered.to_json(), ensure_ascii=False) if offered else None,
     )
 
