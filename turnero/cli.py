@@ -319,7 +319,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _fake_twilio(args: argparse.Namespace) -> int:
-    from channel.fake_twilio import main as fake_main
+    from turnero.fake_twilio import main as fake_main
 
     return int(fake_main(["--host", args.host, "--port", str(args.port)]) or 0)
 
