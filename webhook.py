@@ -68,7 +68,7 @@ def create_app(
     app.register_blueprint(self_service)
     init_console(app, settings)
     if settings.sandbox:
-        from web.sandbox import sandbox
+        from web.sandbox_feed import sandbox
 
         app.register_blueprint(sandbox)
     app.before_request(_refuse_nul)
