@@ -23,7 +23,7 @@ from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
 from store.dispatch import apply_status_callback
 from usecases.clinic_view import CatalogCache
-from usecases.inbound import InboundMessage, Outcome, handle_inbound
+from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from web import admin_api
 from web.console import init_console
 from web.self_service import self_service
@@ -68,7 +68,7 @@ def create_app(
     app.register_blueprint(self_service)
     init_console(app, settings)
     if settings.sandbox:
-        from web.sandbox import sandbox
+        from web.sandbox_feed import sandbox
 
         app.register_blueprint(sandbox)
     app.before_request(_refuse_nul)
@@ -143,7 +143,7 @@ def inbound() -> Response:
         num_media = int(form.get("NumMedia", "0") or 0)
     except ValueError:
         abort(400, "NumMedia must be a number")
-    message = InboundMessage(
+    message = ReceivedMessage(
         message_sid=_storable(sid, 64),
         from_phone=sender,
         to_phone=receiver,

@@ -2,7 +2,7 @@
 twilio client, with per-sender pacing (target: no sender ever above its clinic's
 `send_rate_per_second` in any one-second window at the fake; sustained ≥ 90% of it).
 
-Setup: the fake Twilio (`channel.fake_twilio.FakeTwilio`) on a free port of 127.0.0.1; a
+Setup: the fake Twilio (`turnero.fake_twilio.FakeTwilio`) on a free port of 127.0.0.1; a
 fresh database (a SQLite file in a temp folder, or with --database-url a PostgreSQL
 schema of its own, `bench_dispatcher_rate`, dropped and created again), migrated; two
 clinics with their own sender numbers and rates (`--rates`, 80,80: Twilio's default for a
@@ -33,7 +33,6 @@ from pathlib import Path
 from _support import describe_url, drop_scratch_database, figure, scratch_database_url
 from sqlalchemy import Engine
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from config.tzcheck import use_packaged_tzdata
 from scheduler.pacing import Pacer, busiest_second
@@ -42,6 +41,7 @@ from store.db import make_engine, transaction
 from store.migrate import upgrade
 from store.models import Clinic
 from store.outbox import enqueue
+from turnero.fake_twilio import FakeTwilio
 
 SUSTAINED_SHARE = 0.9  # of the configured rate, while a backlog waits
 

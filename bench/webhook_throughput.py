@@ -504,7 +504,7 @@ def inbound_breakdown(url: str, messages: int) -> None:
             positions[slot] += 1
             if positions[slot] == len(scripts[slot]):
                 scripts[slot], positions[slot] = conversation(chance), 0
-            message = inbound.InboundMessage(
+            message = inbound.ReceivedMessage(
                 message_sid="SM" + uuid.uuid4().hex,
                 from_phone=phones[slot],
                 to_phone=DEMO_NUMBER,

@@ -1,3 +1,4 @@
-"""Sending WhatsApp messages: through the real Twilio API, through a sandbox that sends
-nothing (for local runs without credentials), and a fake Twilio server for tests and the
-demo. Import the submodules directly; this package re-exports nothing."""
+"""Sending WhatsApp messages: through the real Twilio API, or through a sandbox that sends
+nothing (for local runs without credentials). The fake Twilio server of tests and
+benchmarks lives with the entry points (`turnero.fake_twilio`). Import the submodules
+directly; this package re-exports nothing."""

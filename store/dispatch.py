@@ -16,7 +16,6 @@ from sqlmodel import Session, col
 
 from store.db import is_postgres, transaction
 from store.error_codes import BLOCKED
-from store.failures import after_failure
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -26,6 +25,7 @@ from store.models import (
     OutboxStatus,
     Patient,
 )
+from store.send_failures import after_failure
 
 # Progress of a message at Twilio; a callback may only move a message up this ladder.
 _RANK: dict[str, int] = {
@@ -458,7 +458,7 @@ def mark_failed(
     engine: Engine, message_id: int, code: str | None, message: str, now: datetime
 ) -> bool:
     """Give up on a claimed message, keeping the provider's error code and message, and
-    do what the code asks for (`store.failures`) in the same transaction. False if it
+    do what the code asks for (`store.send_failures`) in the same transaction. False if it
     was not claimed."""
     statement = _claimed(
         message_id, now, status=OutboxStatus.failed, error_code=code, error_message=message
@@ -513,7 +513,7 @@ def apply_status_callback(
     before. The outbox row only moves forward (read stays read; failed/undelivered
     override queued/sent but not delivered/read). Decided by the database: the event
     insert does nothing on conflict and the update is conditional on the current status.
-    A failure that moved the message is then acted on by its code (`store.failures`)."""
+    A failure that moved the message is then acted on by its code (`store.send_failures`)."""
     insert = pg_insert if is_postgres(engine) else sqlite_insert
     with transaction(engine) as session:
         _lock_sid(session, message_sid)

@@ -1,6 +1,7 @@
 """What Twilio's error codes mean for the outbox: send the approved template instead, flag
 the number, suppress the phone, or back off and retry. Pure: the follow-ups themselves live
-in `store.failures`, the words the failed-messages panel shows in `locales/errors.*.yml`."""
+in `store.send_failures`, the words the failed-messages panel shows in
+`locales/errors.*.yml`."""
 
 import random
 from collections.abc import Callable

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from store.dispatch import ANSWER_KINDS
-from store.failures import NO_TEMPLATE
 from store.models import ContentTemplate, Conversation, OutboxMessage
+from store.send_failures import NO_TEMPLATE
 
 WINDOW = timedelta(hours=24)
 # Our clock stamps an inbound message a little after Twilio did, and Twilio may hold a

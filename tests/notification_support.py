@@ -8,7 +8,6 @@ from datetime import datetime, time
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from scheduler.notifications import NotificationReport, queue_due_notifications
 from scheduler.worker import dispatch_job
@@ -17,6 +16,7 @@ from store.booking import book
 from store.db import transaction
 from store.models import Clinic, Conversation, Notification, OutboxMessage, Patient, Service
 from tests.support import Clock, TestClinic
+from turnero.fake_twilio import FakeTwilio
 
 BASE_URL = "https://turnero.example.org"
 SECRET = "notification-test-secret"

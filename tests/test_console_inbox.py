@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from scheduler.worker import resume_job
@@ -31,6 +30,7 @@ from tests.console_support import NOW, Desk, add_staff
 from tests.notification_support import writes
 from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
 from tests.window_support import REMINDER_SID, approve
+from turnero.fake_twilio import FakeTwilio
 from web.console.error_words import error_words
 
 SCRIPT = "<script>alert(1)</script>"

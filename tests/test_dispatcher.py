@@ -11,7 +11,6 @@ from sqlalchemy import Engine, text
 from sqlmodel import col, select
 
 from channel.base import SendError, SendResult
-from channel.fake_twilio import FakeTwilio
 from channel.sandbox import SandboxChannel
 from channel.twilio import TwilioChannel, make_channel
 from scheduler.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due, jittered_backoff
@@ -20,6 +19,7 @@ from store.db import transaction
 from store.dispatch import apply_status_callback, claim_due, mark_failed, mark_retry
 from store.models import Clinic, MessageStatusEvent, OutboxMessage
 from store.outbox import enqueue
+from turnero.fake_twilio import FakeTwilio
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"

@@ -9,12 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from werkzeug.serving import make_server
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import make_channel
 from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from store.models import MessageStatusEvent, OutboxMessage
 from tests.support import CLINIC_NUMBER, WhatsAppPatient, make_clinic, sign
+from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
 

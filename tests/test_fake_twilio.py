@@ -16,8 +16,8 @@ from twilio.rest import Client
 from werkzeug.serving import make_server
 
 from channel.base import SendError
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import RedirectingHttpClient, TwilioChannel
+from turnero.fake_twilio import FakeTwilio
 
 CLINIC = "whatsapp:+595981000000"
 PATIENT = "whatsapp:+595981000001"
@@ -248,7 +248,7 @@ def test_callbacks_are_off_by_default(fake: FakeTwilio) -> None:
 
 def test_main_serves_until_stopped() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "channel.fake_twilio", "--port", "0", "--auth-token", "tok"],
+        [sys.executable, "-m", "turnero.fake_twilio", "--port", "0", "--auth-token", "tok"],
         stdout=subprocess.PIPE,
         text=True,
     )

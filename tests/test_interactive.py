@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from channel.base import SendError
-from channel.fake_twilio import FakeTwilio
 from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from scheduler.interactive import clip, content_types
@@ -35,6 +34,7 @@ from tests.support import (
     TestClinic as ClinicIds,
 )
 from tests.window_support import REMINDER_SID, approve
+from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")

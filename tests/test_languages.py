@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from scheduler.notifications import queue_due_notifications
 from store.models import Appointment, Patient
 from tests.support import PUBLIC_URL, Clock, WhatsAppPatient, make_app, make_clinic
+from turnero.fake_twilio import FakeTwilio
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from channel.fake_twilio import FakeTwilio
 from scheduler.outcomes import auto_no_show_job
 from scheduler.worker import dispatch_job
 from store.appointments import NotChangeable, confirm
@@ -36,6 +35,7 @@ from tests.notification_support import (
 )
 from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
 from tests.window_support import approve, variables_sent
+from turnero.fake_twilio import FakeTwilio
 
 ASU = ZoneInfo("America/Asuncion")
 BOOKED_AT = datetime(2026, 12, 4, 10, 0, tzinfo=ASU)  # a Friday

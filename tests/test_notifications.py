@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.links import appointment_id_from
-from channel.fake_twilio import FakeTwilio
 from scheduler.dispatcher import dispatch_due
 from store.appointments import cancel, reschedule
 from store.db import transaction
@@ -33,6 +32,7 @@ from tests.notification_support import (
     writes,
 )
 from tests.support import Clock, make_clinic
+from turnero.fake_twilio import FakeTwilio
 
 NEW_YORK = ZoneInfo("America/New_York")  # clocks go forward on Sunday 8 March 2026, 2:00
 BOOKED_AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

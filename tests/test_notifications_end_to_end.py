@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.links import appointment_id_from
-from channel.fake_twilio import FakeTwilio
 from config.settings import Settings
 from scheduler.worker import Links, run_worker
 from tests.notification_support import (
@@ -29,6 +28,7 @@ from tests.support import (
     appointments,
     make_clinic,
 )
+from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")

@@ -10,7 +10,6 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from channel.fake_twilio import FakeTwilio
 from config.settings import Settings
 from store.models import Patient
 from tests.notification_support import (
@@ -24,6 +23,7 @@ from tests.notification_support import (
     worker_passes,
 )
 from tests.support import AUTH_TOKEN, PUBLIC_URL, Clock, WhatsAppPatient, add_patient, make_clinic
+from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from channel.fake_twilio import FakeTwilio
 from scheduler.worker import dispatch_job
 from store.appointments import NotChangeable
 from store.models import NotificationStatus
@@ -31,6 +30,7 @@ from tests.notification_support import (
     writes,
 )
 from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
+from turnero.fake_twilio import FakeTwilio
 
 ASU = ZoneInfo("America/Asuncion")
 BOOKED_AT = datetime(2026, 12, 4, 10, 0, tzinfo=ASU)

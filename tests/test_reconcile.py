@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from channel.fake_twilio import FakeTwilio
 from channel.sandbox import SandboxChannel
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due, reconcile_stale
@@ -34,6 +33,7 @@ from tests.notification_support import (
     writes,
 )
 from tests.support import Clock, make_clinic
+from turnero.fake_twilio import FakeTwilio
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"

@@ -9,15 +9,15 @@ from sqlmodel import select
 from store.db import reading
 from store.models import Conversation, OutboxMessage
 from tests.support import CLINIC_NUMBER, make_clinic
-from usecases.inbound import InboundMessage, Outcome, handle_inbound
+from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from usecases.replies import CollectingSink
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 PHONE = "+595981222333"
 
 
-def _message(sid: str, body: str) -> InboundMessage:
-    return InboundMessage(message_sid=sid, from_phone=PHONE, to_phone=CLINIC_NUMBER, body=body)
+def _message(sid: str, body: str) -> ReceivedMessage:
+    return ReceivedMessage(message_sid=sid, from_phone=PHONE, to_phone=CLINIC_NUMBER, body=body)
 
 
 def test_collected_replies_are_not_queued(db: Engine) -> None:

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from channel.base import SendError
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
@@ -24,6 +23,7 @@ from store.db import transaction
 from store.models import Clinic, OutboxMessage, ProfessionalService, Service
 from store.outbox import BODY_LIMIT, enqueue, split_body
 from tests.support import AUTH_TOKEN, PUBLIC_URL, WhatsAppPatient, make_clinic
+from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

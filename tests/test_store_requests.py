@@ -10,7 +10,6 @@ from sqlalchemy import Engine, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from store.booking import SlotTaken
@@ -29,6 +28,7 @@ from store.models import (
 from store.requests import AlreadyHandled, NewRequest, count_open, create, get_request
 from tests.console_support import NOW, book_at
 from tests.support import add_patient, make_clinic
+from turnero.fake_twilio import FakeTwilio
 from usecases.appointment_requests import accept_request, decline_request
 
 PHONE = "+595981222333"

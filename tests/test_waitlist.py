@@ -38,7 +38,7 @@ from tests.waitlist_support import (
     staff_cancels,
     tick,
 )
-from usecases.inbound import InboundMessage, handle_inbound
+from usecases.inbound import ReceivedMessage, handle_inbound
 from usecases.stored_availability import StoreAvailability
 from webhook import create_app
 
@@ -453,7 +453,7 @@ def test_two_waitlisted_patients_answering_at_once_make_exactly_one_appointment(
     barrier = threading.Barrier(2)
 
     def answer(phone: str) -> None:
-        message = InboundMessage(
+        message = ReceivedMessage(
             message_sid=f"SM{phone[-6:]}race", from_phone=phone, to_phone=CLINIC, body="1"
         )
         barrier.wait()

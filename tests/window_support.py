@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from werkzeug.serving import make_server
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from config.settings import Settings
 from store.content_templates import put_template
@@ -21,6 +20,7 @@ from store.db import transaction
 from store.models import MessageStatusEvent, OutboxMessage, Patient
 from store.outbox import enqueue
 from tests.support import Clock
+from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
 REMINDER_SID = "HX" + "a" * 32

@@ -1,4 +1,5 @@
-"""The `turnero` command: db upgrade, admin, demo, serve, worker, chat, fake-twilio."""
+"""The `turnero` command: db upgrade, admin, demo, serve, worker, chat, fake-twilio, flows
+diagram."""
 
 import argparse
 import logging
@@ -86,6 +87,16 @@ def _parser() -> argparse.ArgumentParser:
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=5050)
     fake.set_defaults(run=_fake_twilio)
+
+    flows = commands.add_parser("flows", help="the flow files")
+    flows_commands = flows.add_subparsers(required=True, metavar="ACTION")
+    diagram = flows_commands.add_parser(
+        "diagram", help="write each flow's Mermaid diagram into its .md beside the flow file"
+    )
+    diagram.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a diagram is out of date"
+    )
+    diagram.set_defaults(run=_flows_diagram)
     return parser
 
 
@@ -308,9 +319,29 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _fake_twilio(args: argparse.Namespace) -> int:
-    from channel.fake_twilio import main as fake_main
+    from turnero.fake_twilio import main as fake_main
 
     return int(fake_main(["--host", args.host, "--port", str(args.port)]) or 0)
+
+
+def _flows_diagram(args: argparse.Namespace) -> int:
+    from bot.flow import FLOWS_DIR, load_flow
+    from bot.flow_diagram import with_diagram
+
+    stale = []
+    for flow_file in sorted(FLOWS_DIR.glob("*.yaml")):
+        page = flow_file.with_suffix(".md")
+        text = (
+            page.read_text(encoding="utf-8") if page.exists() else f"# The {flow_file.stem} flow\n"
+        )
+        drawn = with_diagram(text, load_flow(flow_file.stem))
+        if drawn != text:
+            stale.append(page)
+            if not args.check:
+                page.write_text(drawn, encoding="utf-8")
+    for page in stale:
+        print(f"{page}: {'out of date' if args.check else 'written'}", file=sys.stderr)
+    return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":

@@ -85,7 +85,10 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class InboundMessage:
+class ReceivedMessage:
+    """A message Twilio posted, as the webhook read it from the form: what the engine reads
+    of it is a `bot.types.Inbound`, the row it is kept as a `store.models.InboundMessage`."""
+
     message_sid: str
     from_phone: str
     to_phone: str
@@ -98,7 +101,7 @@ class InboundMessage:
 
 def handle_inbound(
     engine: Engine,
-    message: InboundMessage,
+    message: ReceivedMessage,
     now: datetime,
     *,
     link_for: LinkMaker,
@@ -124,7 +127,7 @@ def handle_inbound(
 
 def _move_along(
     engine: Engine,
-    message: InboundMessage,
+    message: ReceivedMessage,
     now: datetime,
     catalogs: CatalogCache,
     sink: ReplySink,
@@ -165,7 +168,7 @@ def _move_along(
 
 def _handle(
     session: Session,
-    message: InboundMessage,
+    message: ReceivedMessage,
     now: datetime,
     catalogs: CatalogCache,
     link_for: LinkMaker,
@@ -211,14 +214,14 @@ def _handle(
     return Outcome.handled, reply
 
 
-def _inbound(message: InboundMessage) -> Inbound:
+def _inbound(message: ReceivedMessage) -> Inbound:
     return Inbound(text=message.body, payload=message.payload, media_count=message.num_media)
 
 
 def _turn(
     session: Session,
     catalog: Catalog,
-    message: InboundMessage,
+    message: ReceivedMessage,
     conversation: LockedConversation,
     people: list[PersonOnPhone],
     now: datetime,
@@ -233,7 +236,7 @@ def _turn(
     return step(state, inbound, view), view
 
 
-def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> bool:
+def _stale_tap(session: Session, clinic: Clinic, message: ReceivedMessage) -> bool:
     """Whether a tap answers a message that no longer stands (read only for taps)."""
     if message.replied_sid is None or message.payload is None:
         return False
@@ -246,13 +249,11 @@ def _stale_tap(session: Session, clinic: Clinic, message: InboundMessage) -> boo
     )
 
 
-def _record(
-    db: Db, message: InboundMessage, clinic: Clinic | None, now: datetime
-) -> int | None:
+def _record(db: Db, message: ReceivedMessage, clinic: Clinic | None, now: datetime) -> int | None:
     return record_inbound(db, _inbound_row(message, clinic, now))
 
 
-def _inbound_row(message: InboundMessage, clinic: Clinic | None, now: datetime) -> dict[str, Any]:
+def _inbound_row(message: ReceivedMessage, clinic: Clinic | None, now: datetime) -> dict[str, Any]:
     return inbound_row(
         message_sid=message.message_sid,
         clinic_id=clinic.id if clinic else None,
@@ -470,7 +471,7 @@ HANDLERS: dict[type, Callable[[Applying, Any], Applied]] = {
 
 def _outgoing(
     catalog: Catalog,
-    message: InboundMessage,
+    message: ReceivedMessage,
     replies: list[Reply],
     state: ConversationState,
     appointment: Appointment | None,
@@ -499,7 +500,7 @@ def _outgoing(
     )
 
 
-def _keep_for_staff(engine: Engine, message: InboundMessage, now: datetime) -> Outcome:
+def _keep_for_staff(engine: Engine, message: ReceivedMessage, now: datetime) -> Outcome:
     """The message is kept and staff are told, even when the bot failed on it."""
     with transaction(engine) as session:
         clinic = clinic_by_number(session, message.to_phone)

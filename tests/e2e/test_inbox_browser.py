@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from store.db import transaction
@@ -23,6 +22,7 @@ from tests.e2e.conftest import served
 from tests.notification_support import writes
 from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
 from tests.window_support import CONFIRMATION_SID, approve
+from turnero.fake_twilio import FakeTwilio
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
 PHONE = "+595981222333"

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col
 
-from channel.fake_twilio import FakeTwilio
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from store.db import transaction
@@ -19,6 +18,7 @@ from store.models import Clinic
 from tests.console_support import NOW, PASSWORD, add_staff
 from tests.e2e.conftest import served
 from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
+from turnero.fake_twilio import FakeTwilio
 
 PHONE = "+595981222333"
 

@@ -58,7 +58,7 @@ def open_failures(user: StaffUser) -> int:
     """The failed messages of the user's clinic that nobody has handled yet."""
     from sqlmodel import Session
 
-    from store.failed import count_open
+    from store.failed_panel import count_open
 
     with Session(engine()) as session:
         return count_open(session, user.clinic_id)

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 
 from store.db import transaction
-from store.failed import fix_number, mark_handled, open_failure, open_failures, resend
+from store.failed_panel import fix_number, mark_handled, open_failure, open_failures, resend
 from store.inbox import Entry
 from store.models import OutboxMessage, Patient
 from web.console.agenda import formatting, own_clinic

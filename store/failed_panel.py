@@ -9,10 +9,10 @@ from sqlalchemy import ColumnElement, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from store.failures import TEMPLATE_SUFFIX
 from store.models import OPEN_FAILURE_STATUSES, OutboxMessage
 from store.outbox import enqueue
 from store.patients import move_phone
+from store.send_failures import TEMPLATE_SUFFIX
 
 PANEL_LIMIT = 200
 RESEND_SUFFIX = ":resend:"
@@ -20,7 +20,7 @@ RESEND_SUFFIX = ":resend:"
 
 def _open(clinic_id: int) -> tuple[ColumnElement[bool], ...]:
     """Open failures of the clinic, minus messages already replaced by their approved
-    template (a 63016 refusal that `store.failures` dealt with)."""
+    template (a 63016 refusal that `store.send_failures` dealt with)."""
     replacement = aliased(OutboxMessage)
     replaced = exists().where(
         col(replacement.idempotency_key) == col(OutboxMessage.idempotency_key) + TEMPLATE_SUFFIX

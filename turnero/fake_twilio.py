@@ -1,4 +1,5 @@
-"""A small fake of Twilio's Messages REST API, for tests and the demo.
+"""A small fake of Twilio's Messages REST API, for tests, benchmarks and `turnero
+fake-twilio`; no part of the running app, which sends through `channel.twilio`.
 
 It speaks the part of the API the official `twilio` client uses to send WhatsApp messages,
 so the real client (pointed here through `TwilioChannel(api_url=...)`) runs unchanged:
