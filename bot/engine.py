@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from bot.availability import Slot
 from bot.effects import (
     FROM_FLOW,
     DeclineWaitlistOffer,
@@ -20,6 +19,18 @@ from bot.effects import (
 )
 from bot.flow import Action, Flow, State, clinic_flow
 from bot.locale import LANGUAGES, words, words_any
+from bot.questions import (
+    ACTIONS,
+    CHOICES,
+    GONE,
+    READINGS,
+    Form,
+    Reading,
+    day_options,
+    slots,
+    time_options,
+    today,
+)
 from bot.text import match_choice, normalize, option_number
 from bot.types import (
     AppointmentSummary,
@@ -30,18 +41,10 @@ from bot.types import (
     Label,
     Option,
     Reply,
-    ServiceInfo,
 )
 from bot.when import PARTS, read_when
 
-DAYS_OFFERED = 5
-TIMES_OFFERED = 20
-NAME_LIMIT = 80
-TEXT_LIMIT = 60
-COMMENT_LIMIT = 1000
-FREE_TEXT_LIMIT = 300  # `read: text`, e.g. the days an appointment request would like
 SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
-ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 OFFER_ANSWERS = ("take", "pass")  # a waitlist offer's 1, 2
 _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
@@ -294,7 +297,7 @@ class _Run:
         if not state.choose:
             self.say(state.ask or "", self.summary())
             return
-        if state.choose == "times" and self.take_wanted_time(state):
+        if CHOICES[state.choose].takes_said_time and self.take_wanted_time(state):
             return
         options = self.options(state)
         if not options:  # nothing to offer: the flow says where to go, or start over
@@ -316,7 +319,7 @@ class _Run:
                 self.enter(state.next_for(found.id) or self.flow.idle)
                 return True
             self.say("booking.time_unavailable", {"time": wanted.strftime("%H:%M")})
-        if draft.part and not self.time_options():
+        if draft.part and not time_options(self.view, draft):
             self.say("booking.part_full", {"date": draft.day_date, "part": _PART_LABEL[draft.part]})
             draft.part = None
         return False
@@ -346,12 +349,14 @@ class _Run:
             pass
         elif state.choose:
             self.answer_choice(state, inbound)
-        elif state.read == "yes_no":
-            self.answer_yes_no(state, inbound)
-        elif state.read == "day":
-            self.answer_day(state, inbound.text)
         else:
-            self.answer_text(state, inbound)
+            reading = self.reading(state)
+            if reading.form is Form.yes_no:
+                self.answer_yes_no(state, inbound)
+            elif reading.form is Form.day:
+                self.answer_day(state, inbound.text)
+            else:
+                self.answer_text(state, reading, inbound)
 
     def turned_away(self, state: State) -> bool:
         """At a clinic that books known patients only, a phone with nobody known on it
@@ -379,28 +384,28 @@ class _Run:
         self.ask_again()
 
     def answer_choice(self, state: State, inbound: Inbound) -> None:
-        offered = self.numbered(inbound)
+        choice, offered = CHOICES[state.choose or ""], self.numbered(inbound)
         options: list[Option] = []
-        chosen: Option | None
-        if offered is not None and (state.choose == "days" or offered in state.full_also):
-            # a day is taken as it was offered, so the calendar need not be read again
-            chosen = self.offered_day(offered)
-        elif state.choose == "times" and offered is not None and "|" in offered:
-            chosen = self.offered_time(offered)
-            if chosen is None:
+        chosen: Option | None = None
+        if offered is not None and offered in state.full_also:
+            chosen = Option(offered, label_key=f"labels.{offered}")
+        elif offered is not None and choice.as_offered is not None:
+            taken = choice.as_offered(self.view, self.conv.draft, offered)
+            if taken is GONE:
                 self.say("booking.slot_taken")
                 self.ask_again()
                 return
-        else:
+            chosen = taken
+        if chosen is None:
             options = self.options(state)
             chosen = self.pick(options, inbound)
-        if chosen is None and state.read == "date":
+        form = self.reading(state).form
+        if chosen is None and form is Form.date:
             self.answer_date(state, inbound.text)
             return
-        if chosen is None and state.choose == "parts":
-            part = read_when(inbound.text, self.today()).part
-            chosen = Option(part) if part else None
-        if chosen is None and state.read == "time":
+        if chosen is None and choice.from_words is not None:
+            chosen = choice.from_words(inbound.text, today(self.view))
+        if chosen is None and form is Form.time:
             chosen = self.pick_time(options, inbound.text)
             if chosen is None:
                 return
@@ -435,27 +440,10 @@ class _Run:
         index = option_number(inbound.text, len(self.conv.options))
         return self.conv.options[index] if index is not None else None
 
-    def offered_day(self, offered: str) -> Option:
-        """An offered day, or one of the choices offered with the days around a full day."""
-        if offered in self.state.full_also:
-            return Option(offered, label_key=f"labels.{offered}")
-        return Option(offered, day=date.fromisoformat(offered))
-
-    def offered_time(self, offered: str) -> Option | None:
-        """An offered time if it is still free: that one slot is checked, not the day's
-        times computed again for every professional."""
-        start, professional = offered.split("|")
-        service, moment = self.service(), datetime.fromisoformat(start)
-        if service is None or not self.view.availability.is_free(
-            service, int(professional), moment
-        ):
-            return None
-        return Option(offered, moment=moment.astimezone(self.view.clinic.rules.timezone))
-
     def pick_time(self, options: list[Option], text: str) -> Option | None:
         """A time written instead of a number: exactly that time if it is free; a part of
         the day ("a la tarde") narrows the times offered."""
-        when = read_when(text, self.today(), bare_number_is_time=True)
+        when = read_when(text, today(self.view), bare_number_is_time=True)
         if when.days and self.back_to_day_question():  # "mejor el viernes (a las 10)"
             self.answer_date(self.state, text)
             return None
@@ -475,7 +463,11 @@ class _Run:
     def back_to_day_question(self) -> bool:
         """Return to the question that asked for the day, as if it were being answered
         again; False if this conversation did not come through one."""
-        asked = [sid for sid in self.conv.history if self.flow.states[sid].read == "date"]
+        asked = [
+            sid
+            for sid in self.conv.history
+            if self.flow.states[sid].read and self.reading(self.flow.states[sid]).form is Form.date
+        ]
         if not asked:
             return False
         while self.conv.history and self.conv.history[-1] != asked[-1]:
@@ -488,7 +480,7 @@ class _Run:
         return next(
             (
                 o
-                for o in self.time_options(every=True, in_part=False)
+                for o in time_options(self.view, self.conv.draft, every=True, in_part=False)
                 if o.moment and o.moment.astimezone(tz).time() == wanted
             ),
             None,
@@ -497,11 +489,11 @@ class _Run:
     def answer_date(self, state: State, text: str) -> None:
         """A day written instead of a number; a time or part of the day said with it is
         kept for the time question."""
-        today, rules, draft = self.today(), self.view.clinic.rules, self.conv.draft
-        when = read_when(text, today)
+        first, rules, draft = today(self.view), self.view.clinic.rules, self.conv.draft
+        when = read_when(text, first)
         draft.part = when.part or draft.part
         draft.time = when.time.strftime("%H:%M") if when.time else draft.time
-        days = [d for d in when.days if d >= today] if len(when.days) > 1 else list(when.days)
+        days = [d for d in when.days if d >= first] if len(when.days) > 1 else list(when.days)
         if not days:
             if when.time or when.part:
                 self.say("booking.day_first")
@@ -512,13 +504,13 @@ class _Run:
             self.offer_days(state, days, "booking.days_that_week")
         elif len(days) > 1:
             self.offer_days(state, days, "booking.which_day")
-        elif days[0] < today:
+        elif days[0] < first:
             self.say("booking.date_past", {"date": days[0]})
             self.ask_again()
         elif days[0] > rules.last_day(self.view.now):
             self.say("booking.date_beyond_horizon", {"horizon_days": rules.horizon_days})
             self.ask_again()
-        elif self.slots(days[0]):
+        elif slots(self.view, draft, days[0]):
             draft.day = days[0].isoformat()
             self.enter(state.next_for(None) or self.flow.idle)
         else:
@@ -528,7 +520,7 @@ class _Run:
         """The days among `days` that have space, to pick by number; the nearest days with
         space when none has."""
         last = min(days[-1], self.view.clinic.rules.last_day(self.view.now))
-        with_space = [d for d in days if d <= last and self.slots(d)]
+        with_space = [d for d in days if d <= last and slots(self.view, self.conv.draft, d)]
         if not with_space:
             self.say_day_full(state, days[0])
             return
@@ -539,7 +531,7 @@ class _Run:
     def say_day_full(self, state: State, day: date) -> None:
         """The nearest days with space, and the state's extras (joining the waitlist of
         the full day, which is kept as the draft's day for that)."""
-        nearest = self.day_options(first_day=day)
+        nearest = day_options(self.view, self.conv.draft, first_day=day)
         extras = [Option(extra, label_key=f"labels.{extra}") for extra in state.full_also]
         if extras:
             self.conv.draft.day = day.isoformat()
@@ -551,12 +543,12 @@ class _Run:
 
     def answer_day(self, state: State, text: str) -> None:
         """Any one day within the horizon, with space or not (the day to wait for)."""
-        today, rules = self.today(), self.view.clinic.rules
-        when = read_when(text, today)
+        first, rules = today(self.view), self.view.clinic.rules
+        when = read_when(text, first)
         day = when.day
         if day is None:
             self.not_understood()
-        elif day < today:
+        elif day < first:
             self.say("booking.date_past", {"date": day})
             self.ask_again()
         elif day > rules.last_day(self.view.now):
@@ -576,131 +568,35 @@ class _Run:
         else:
             self.not_understood()
 
-    def answer_text(self, state: State, inbound: Inbound) -> None:
+    def answer_text(self, state: State, reading: Reading, inbound: Inbound) -> None:
         value = " ".join(inbound.text.split())
-        limit = {"comment": COMMENT_LIMIT, "text": FREE_TEXT_LIMIT}.get(
-            state.read or "", TEXT_LIMIT
-        )
-        if (state.read == "optional_text" and normalize(value) in words_any("skip")) or (
-            state.read == "comment" and _declines(value)
-        ):
+        if reading.blank(value):
             value = ""
-        elif state.read == "name" and not _looks_like_name(value):
-            self.say("booking.name_invalid")
+        elif not reading.valid(value) and reading.invalid:
+            self.say(reading.invalid)
             self.ask_again()
             return
-        elif not value or len(value) > limit:
+        elif not value or len(value) > reading.limit:
             self.not_understood()
             return
         setattr(self.conv.draft, state.keep or state.id, value or None)
         self.enter(state.next_for(None) or self.flow.idle)
 
-    # -- what the choices are ------------------------------------------------------------
+    # -- what the questions are ---------------------------------------------------------
 
     def options(self, state: State) -> list[Option]:
-        found = {
-            "services": lambda: [Option(str(s.id), label=s.name) for s in self.view.services],
-            "professionals": self.professional_options,
-            "days": self.day_options,
-            "times": self.time_options,
-            "people": lambda: [Option(str(p.id), label=p.name) for p in self.view.people],
-            "appointments": self.appointment_options,
-            "actions": lambda: [Option(a, label_key=f"labels.{a}") for a in ACTIONS],
-            "parts": lambda: [Option(p, label_key=f"labels.part_{p}") for p in PARTS],
-        }[state.choose or ""]()
+        found = CHOICES[state.choose or ""].options(self.view, self.conv.draft)
         if not found:
             return []
         return found + [Option(extra, label_key=f"labels.{extra}") for extra in state.also]
 
-    def professional_options(self) -> list[Option]:
-        service = self.service()
-        return [
-            Option(str(p.id), label=p.name)
-            for p in self.view.professionals
-            if service and service.id in p.service_ids
-        ]
-
-    def appointment_options(self) -> list[Option]:
-        tz = self.view.clinic.rules.timezone
-        return [
-            Option(
-                str(a.id), label=f"{a.service_name} · {a.code}", moment=a.starts_at.astimezone(tz)
-            )
-            for a in self.view.appointments.upcoming()
-        ]
-
-    def slots(self, day: date) -> list[Slot]:
-        service = self.service()
-        if service is None:
-            return []
-        return self.view.availability.slots(service, self.professional_ids(), day)
-
-    def day_options(self, first_day: date | None = None) -> list[Option]:
-        service = self.service()
-        if service is None:
-            return []
-        days = self.view.availability.days_with_space(
-            service, self.professional_ids(), first_day or self.today(), DAYS_OFFERED
-        )
-        return [Option(d.isoformat(), day=d) for d in days]
-
-    def time_options(self, every: bool = False, in_part: bool = True) -> list[Option]:
-        """The day's free times, spread over the day (or `every` one), only those in the
-        part of the day the patient asked for."""
-        draft = self.conv.draft
-        day = draft.day_date
-        if day is None:
-            return []
-        slots = self.slots(day)
-        tz = self.view.clinic.rules.timezone
-        if in_part and draft.part:
-            slots = [s for s in slots if _part_of(s.starts_at.astimezone(tz)) == draft.part]
-        shown = slots if every else _spread(slots, TIMES_OFFERED)
-        return [
-            Option(
-                f"{s.starts_at.isoformat()}|{s.professional_id}", moment=s.starts_at.astimezone(tz)
-            )
-            for s in shown
-        ]
-
     def remember(self, state: State, chosen: Option) -> None:
-        draft = self.conv.draft
-        if state.choose == "services":
-            draft.service = int(chosen.id)
-        elif state.choose == "professionals":
-            draft.first_available = chosen.id == "first_available"
-            draft.professional = None if draft.first_available else int(chosen.id)
-        elif state.choose == "days" and chosen.id in state.full_also:
-            pass  # the full day stays the draft's day
-        elif state.choose == "days":
-            draft.day = chosen.id
-        elif state.choose == "parts":
-            draft.part = chosen.id if chosen.id in PARTS else None
-        elif state.choose == "times":
-            start, professional = chosen.id.split("|")
-            draft.slot, draft.slot_professional = start, int(professional)
-        elif state.choose == "people":
-            draft.person = None if chosen.id == "someone_else" else int(chosen.id)
-        elif state.choose == "appointments":
-            chosen_id = int(chosen.id)
-            appointment = next(a for a in self.view.appointments.upcoming() if a.id == chosen_id)
-            draft.appointment = appointment.id
-            draft.service, draft.professional = appointment.service_id, appointment.professional_id
+        CHOICES[state.choose or ""].remember(self.view, self.conv.draft, chosen)
+
+    def reading(self, state: State) -> Reading:
+        return READINGS.get(state.read or "", _PLAIN_TEXT)
 
     # -- helpers -------------------------------------------------------------------------
-
-    def today(self) -> date:
-        return self.view.clinic.rules.local_date(self.view.now)
-
-    def service(self) -> ServiceInfo | None:
-        """The chosen service, if the clinic still offers it."""
-        return self.view.service(self.conv.draft.service)
-
-    def professional_ids(self) -> list[int]:
-        draft = self.conv.draft
-        if draft.professional is not None:
-            return [draft.professional]
-        return [p.id for p in self.view.professionals if draft.service in p.service_ids]
 
     def clinic_tags(self) -> dict[str, object]:
         clinic = self.view.clinic
@@ -760,11 +656,8 @@ def _mostly_in(said: str) -> str | None:
     return best if counts[best] >= 2 and counts[best] > max(others) else None
 
 
-def _part_of(moment: datetime) -> str:
-    return "morning" if moment.hour < 12 else "afternoon" if moment.hour < 19 else "evening"
-
-
 _PART_LABEL = {part: Label(f"labels.part_{part}") for part in PARTS}
+_PLAIN_TEXT = Reading(Form.text)  # a state that reads no declared kind keeps text as said
 
 
 def first_command(inbound: Inbound) -> str | None:
@@ -804,26 +697,8 @@ def read_score(inbound: Inbound) -> int | None:
     return next((n for n in SCORES if said in words_any(f"score_{n}")), None)
 
 
-def _declines(value: str) -> bool:
-    said = normalize(value)
-    return said in words_any("skip") or said in words_any("no")
-
-
 def _could_be_action(text: str) -> bool:
     said = normalize(text)
     if option_number(said, len(ACTIONS)) is not None:
         return True
     return any(said in words_any(word) for word in (*ACTIONS, "yes"))
-
-
-def _looks_like_name(value: str) -> bool:
-    letters = sum(c.isalpha() for c in value)
-    return letters >= 2 and len(value) <= NAME_LIMIT and not any(c.isdigit() for c in value)
-
-
-def _spread(items: list, count: int) -> list:
-    """At most `count` items, evenly spread over the list (morning to evening)."""
-    if len(items) <= count:
-        return items
-    stride = len(items) / count
-    return [items[int(i * stride)] for i in range(count)]

@@ -10,20 +10,10 @@ from typing import Any
 import yaml
 
 from bot.effects import FROM_FLOW
+from bot.questions import CHOICES, READINGS
 from bot.types import BookingDraft
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
-READ_KINDS = {"date", "day", "time", "name", "optional_text", "text", "comment", "yes_no"}
-CHOICE_SOURCES = {
-    "services",
-    "professionals",
-    "days",
-    "times",
-    "people",
-    "appointments",
-    "actions",
-    "parts",
-}
 ACTION_KEYS = {"say", "do", "clear", "next", "back", "ask_again"}
 
 
@@ -175,9 +165,9 @@ def problems_of(flow: Flow, template_keys: dict[str, set[str]]) -> list[str]:
     for s in flow.states.values():
         if s.optional and (s.id in entries or s.wait or s.greet or _ways_on(s) != {"default"}):
             problems.append(f"state {s.id}: an optional step needs exactly one way on (next)")
-        if s.choose and s.choose not in CHOICE_SOURCES:
+        if s.choose and s.choose not in CHOICES:
             problems.append(f"state {s.id}: unknown choice source {s.choose!r}")
-        if s.read and s.read not in READ_KINDS:
+        if s.read and s.read not in READINGS:
             problems.append(f"state {s.id}: unknown answer kind {s.read!r}")
         if s.read == "yes_no" and not (s.yes and s.no):
             problems.append(f"state {s.id}: a yes/no question needs both on_yes and on_no")

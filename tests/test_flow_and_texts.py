@@ -43,6 +43,20 @@ def test_a_dead_end_is_refused():
         parse_flow(raw, KEYS)
 
 
+@pytest.mark.parametrize(
+    ("state", "key", "kind", "refusal"),
+    [
+        ("service", "choose", "colours", "unknown choice source 'colours'"),
+        ("dni", "read", "poem", "unknown answer kind 'poem'"),
+    ],
+)
+def test_an_unknown_question_kind_is_refused(state, key, kind, refusal):
+    raw = booking_raw()
+    raw["states"][state][key] = kind
+    with pytest.raises(FlowError, match=refusal):
+        parse_flow(raw, KEYS)
+
+
 def test_an_unknown_effect_is_refused():
     raw = booking_raw()
     raw["states"]["review"]["on_yes"]["do"] = "book_twice"
