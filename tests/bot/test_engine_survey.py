@@ -8,7 +8,7 @@ import pytest
 
 from bot.engine import read_score, step
 from bot.types import AppointmentSummary, ConversationState, Inbound
-from tests.test_engine import NOW, view
+from tests.bot.test_engine import NOW, view
 
 
 @dataclass

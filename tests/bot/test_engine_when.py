@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.availability import BookingRules, ProfessionalSchedule, ScheduleAvailability
 from bot.types import ClinicInfo, ClinicView, ProfessionalInfo, ServiceInfo
-from tests.test_engine import ASU, NOW, Chat, book_through
+from tests.bot.test_engine import ASU, NOW, Chat, book_through
 
 
 def view() -> ClinicView:

@@ -33,7 +33,7 @@ from bot.flow import (
 from bot.locale import LANGUAGES
 from bot.render import default_template_keys, default_templates, render
 from bot.types import ConversationState, Inbound, Option, Reply
-from tests.test_engine import Chat, view
+from tests.bot.test_engine import Chat, view
 
 KEYS = default_template_keys()
 CLINIC = {"clinic_name": "Clínica Demo", "clinic_phone": "", "clinic_address": ""}

@@ -14,7 +14,7 @@ from store.outbox import enqueue
 from store.requests import NewRequest, create
 from tests.console_support import NOW, Desk, add_staff, book_at, console_app
 from tests.support import CLINIC_NUMBER, Clock, add_patient, make_clinic
-from tests.test_console_auth import PUBLIC, ROUTE_ARGS
+from tests.web.test_console_auth import PUBLIC, ROUTE_ARGS
 
 NONSENSE = [
     "",
