@@ -24,7 +24,6 @@ from tests.notification_support import writes
 from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
 from tests.window_support import CONFIRMATION_SID, approve
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
 PHONE = "+595981222333"
 
 
@@ -73,7 +72,14 @@ def sign_in(chromium: Any, url: str) -> Any:
 
 
 def test_the_desk_pauses_the_bot_and_answers_by_hand(
-    chromium, live_console: str, app: Any, db: Engine, clinic, twilio: FakeTwilio, clock: Clock
+    chromium,
+    live_console: str,
+    app: Any,
+    db: Engine,
+    clinic,
+    twilio: FakeTwilio,
+    clock: Clock,
+    screenshots: Path,
 ):
     add_staff(db, clinic.id, "ana@clinica.example")
     add_patient(db, clinic.id, PHONE, "María Pérez")
@@ -107,8 +113,7 @@ def test_the_desk_pauses_the_bot_and_answers_by_hand(
 
     dispatch_due(db, channel(twilio), clock())  # the worker sends it
     exchange.locator("li.by-hand").get_by_text("Enviado a WhatsApp").wait_for(timeout=10_000)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshots / "inbox.png"), full_page=True)
 
     page.get_by_role("button", name="Devolver al bot").click()
     assert page.get_by_role("status").first.inner_text() == "La conversación volvió al bot."
