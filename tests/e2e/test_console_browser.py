@@ -13,14 +13,9 @@ from sqlmodel import Session, select
 from store.models import Appointment, OutboxMessage
 from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
 from tests.e2e.conftest import served
-from tests.support import Clock, add_patient, make_clinic
+from tests.support import Clock, add_patient
 
 TODAY_10 = NOW + timedelta(hours=1)  # Tuesday 1 December 2026, 10:00 in Asunción
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture

@@ -21,20 +21,10 @@ from store.outbox import enqueue
 from tests.console_support import NOW, PASSWORD, add_staff
 from tests.e2e.conftest import served
 from tests.notification_support import writes
-from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
+from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app
 from tests.window_support import CONFIRMATION_SID, approve
 
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture

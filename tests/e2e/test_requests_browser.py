@@ -16,16 +16,11 @@ from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from store.db import transaction
 from store.models import Clinic
-from tests.console_support import NOW, PASSWORD, add_staff
+from tests.console_support import PASSWORD, add_staff
 from tests.e2e.conftest import served
 from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
 
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture

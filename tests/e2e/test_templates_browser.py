@@ -16,14 +16,9 @@ from sqlmodel import Session
 from store.clinic_templates import overrides
 from tests.console_support import NOW, PASSWORD, add_staff
 from tests.e2e.conftest import served
-from tests.support import Clock, make_app, make_clinic
+from tests.support import Clock, make_app
 
 DEFAULT = "¿Cuál es el nombre y apellido del paciente?"
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,11 +40,6 @@ from webhook import create_app
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
 QUICK_REPLY, LIST_PICKER = "twilio/quick-reply", "twilio/list-picker"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
 
 
 @pytest.fixture

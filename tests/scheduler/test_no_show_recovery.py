@@ -49,11 +49,6 @@ MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock(BOOKED_AT.astimezone(UTC))
 

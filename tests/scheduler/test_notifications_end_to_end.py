@@ -3,7 +3,7 @@ reminder through the real twilio client to the fake Twilio when the clock gets t
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,11 +33,6 @@ from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.notification_support import (
     run_pass,
     writes,
 )
-from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
+from tests.support import Clock, WhatsAppPatient, make_app
 
 ASU = ZoneInfo("America/Asuncion")
 BOOKED_AT = datetime(2026, 12, 4, 10, 0, tzinfo=ASU)
@@ -38,11 +38,6 @@ START = datetime(2026, 12, 7, 9, 0, tzinfo=ASU)
 DONE = datetime(2026, 12, 7, 9, 40, tzinfo=ASU)  # the front desk marks it completed
 PHONE = "+595981222333"
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture

@@ -40,11 +40,6 @@ CLINIC_NUMBER = "+595981000000"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
 def fake(clock: Clock) -> Iterator[FakeTwilio]:
     yield from fake_twilio(clock)
 

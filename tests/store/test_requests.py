@@ -28,7 +28,7 @@ from store.models import (
 )
 from store.requests import AlreadyHandled, NewRequest, count_open, create, get_request
 from tests.console_support import NOW, book_at
-from tests.support import add_patient, make_clinic
+from tests.support import add_patient
 from usecases.appointment_requests import accept_request, decline_request
 
 PHONE = "+595981222333"
@@ -37,11 +37,6 @@ TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
 
 def link_for(appointment_id: int) -> str:
     return f"https://turnero.example.org/a/{appointment_id}"
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 def a_request(db: Engine, clinic_id: int, name: str = "Rosa Giménez", language: str = "es") -> int:

@@ -2,7 +2,7 @@
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,28 +16,11 @@ from tests.support import (
     add_patient,
     appointments,
     block_off,
-    make_app,
-    make_clinic,
 )
 
 ASU = ZoneInfo("America/Asuncion")
 # Wednesday 25 November 2026, 09:00 in Asunción (UTC−3)
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, clock: Clock, clinic):
-    return make_app(db, clock, "test-secret")
 
 
 @pytest.fixture

@@ -40,16 +40,6 @@ ADMIN = "staff:boss"
 ASK_NAME = "¿Cómo se llama el paciente? Nombre y apellido, por favor 🙏 ({clinic_name})"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
 def save(db: Engine, clinic_id: int, key: str, body: str, language: str = "es") -> bool:
     with transaction(db) as session:
         return save_text(session, clinic_id, language, key, body, ADMIN, NOW)

@@ -2,7 +2,7 @@
 picked up from what the patient writes or asks for, remembered on the patient, and used
 by every later message."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,11 +19,6 @@ from tests.support import PUBLIC_URL, Clock, WhatsAppPatient, make_app, make_cli
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
 SECRET = "test-secret"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
 
 
 @pytest.fixture

@@ -24,31 +24,13 @@ from store.models import (
 from store.outbox import enqueue
 from tests.support import (
     PUBLIC_URL,
-    Clock,
     WhatsAppPatient,
     add_patient,
-    make_app,
-    make_clinic,
 )
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
 SECRET = "test-secret"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, clock: Clock, clinic):
-    return make_app(db, clock, SECRET)
 
 
 @pytest.fixture

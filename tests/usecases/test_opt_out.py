@@ -32,11 +32,6 @@ PHONE = "+595981222333"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
-
-
-@pytest.fixture
 def app(db: Engine, clock: Clock) -> Flask:
     return create_app(
         Settings(

@@ -19,21 +19,11 @@ from store.models import (
     RequestStatus,
     Service,
 )
-from tests.support import Clock, WhatsAppPatient, add_patient, make_app, make_clinic
+from tests.support import Clock, WhatsAppPatient, add_patient, make_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 def known_only(db: Engine, clinic_id: int, on: bool = True) -> None:

@@ -23,7 +23,6 @@ from tests.support import (
     PUBLIC_URL,
     Clock,
     WhatsAppPatient,
-    make_clinic,
 )
 from tests.support import (
     CLINIC_NUMBER as CLINIC,
@@ -45,16 +44,6 @@ from webhook import create_app
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # Wednesday
 THURSDAY = date(2026, 11, 26)
 ROSA, MARTA, JUAN = "+595981222333", "+595981444555", "+595981666777"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.astimezone(UTC))
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture

@@ -2,28 +2,15 @@
 (which signs out their other sessions); admins add accounts, change roles, disable
 people and set new passwords, and can never leave the clinic without an admin."""
 
-from pathlib import Path
-
-import pytest
 from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from store.models import StaffUser
-from tests.console_support import NOW, PASSWORD, Desk, add_staff, console_app
-from tests.support import Clock, make_clinic
+from tests.console_support import PASSWORD, Desk, add_staff
+from tests.support import make_clinic
 
 NEW_PASSWORD = "otra clave bien larga"
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, tmp_path: Path, clinic) -> Flask:
-    return console_app(db, tmp_path, Clock(NOW))
 
 
 def signed_in(app: Flask, login: str, password: str = PASSWORD) -> Desk:

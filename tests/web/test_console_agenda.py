@@ -38,24 +38,6 @@ SLOT = re.compile(r'name="slot" value="([^"]+)"')
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def desk(db: Engine, tmp_path, clock: Clock, clinic) -> Desk:
-    add_staff(db, clinic.id, "ana@clinica.example")
-    desk = Desk(console_app(db, tmp_path, clock).test_client())
-    desk.sign_in("ana@clinica.example")
-    return desk
-
-
-@pytest.fixture
 def admin(db: Engine, tmp_path, clock: Clock, clinic) -> Desk:
     add_staff(db, clinic.id, "jefa", role="admin")
     desk = Desk(console_app(db, tmp_path, clock).test_client())

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from store.models import Appointment, LoginAttempt, StaffUser
 from store.staff import password_problem
 from tests.console_support import NOW, PASSWORD, Desk, add_staff, book_at, console_app
-from tests.support import Clock, add_patient, make_clinic
+from tests.support import Clock, add_patient
 from turnero import cli
 
 TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
@@ -33,21 +33,6 @@ ROUTE_ARGS = {
     "change_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, tmp_path, clock: Clock, clinic):
-    return console_app(db, tmp_path, clock)
 
 
 @pytest.fixture

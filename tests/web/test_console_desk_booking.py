@@ -4,38 +4,18 @@ can be booked, a time just taken books nothing, and the booking confirmation is 
 for the patient as for any booking made outside the chat."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from store.models import Appointment, Notification, Patient
-from tests.console_support import NOW, Desk, add_staff, book_at, console_app
-from tests.support import Clock, add_patient, make_clinic
+from tests.console_support import NOW, Desk, book_at
+from tests.support import add_patient
 from web.self_service_forms import SlotChoice
 
 TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, tmp_path: Path, clinic) -> Flask:
-    return console_app(db, tmp_path, Clock(NOW))
-
-
-@pytest.fixture
-def desk(app: Flask, db: Engine, clinic) -> Desk:
-    add_staff(db, clinic.id, "ana")
-    desk = Desk(app.test_client())
-    desk.sign_in("ana")
-    return desk
 
 
 def times_page(desk: Desk, clinic, **fields: str):

@@ -42,26 +42,8 @@ SUBMISSION = re.compile(r'name="submission" value="([0-9a-f]+)"')
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
 def app(db: Engine, clock: Clock, clinic):
     return make_app(db, clock)
-
-
-@pytest.fixture
-def desk(db: Engine, app, clinic) -> Desk:
-    add_staff(db, clinic.id, "ana@clinica.example")
-    desk = Desk(app.test_client())
-    desk.sign_in("ana@clinica.example")
-    return desk
 
 
 @pytest.fixture

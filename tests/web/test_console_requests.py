@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from store.db import transaction
 from store.models import Appointment, AppointmentRequest, Clinic, OutboxMessage, Patient
 from store.requests import NewRequest, create
-from tests.console_support import NOW, Desk, add_staff, book_at
+from tests.console_support import NOW, Desk, book_at
 from tests.support import Clock, add_patient, make_app, make_clinic
 
 PHONE = "+595981222333"
@@ -23,26 +23,8 @@ SLOT = re.compile(r'name="slot" value="([^"]+)"')
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
 def app(db: Engine, clock: Clock, clinic):
     return make_app(db, clock)
-
-
-@pytest.fixture
-def desk(db: Engine, app, clinic) -> Desk:
-    add_staff(db, clinic.id, "ana@clinica.example")  # the front desk, not an admin
-    desk = Desk(app.test_client())
-    desk.sign_in("ana@clinica.example")
-    return desk
 
 
 def request_from(

@@ -20,34 +20,11 @@ from store.models import (
     WorkingHours,
 )
 from store.weekly_hours import Interval, week_problems
-from tests.console_support import NOW, Desk, add_staff, console_app
+from tests.console_support import Desk, add_staff
 from tests.settings_support import form_of, save
-from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
+from tests.support import WhatsAppPatient, make_app, make_clinic
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, tmp_path, clock: Clock, clinic):
-    return console_app(db, tmp_path, clock)
-
-
-@pytest.fixture
-def admin(db: Engine, app, clinic) -> Desk:
-    add_staff(db, clinic.id, "boss", role="admin")
-    desk = Desk(app.test_client())
-    desk.sign_in("boss")
-    return desk
 
 
 def the_clinic(db: Engine, clinic_id: int) -> Clinic:
@@ -117,7 +94,7 @@ def test_the_clinic_profile_and_booking_rules_are_saved_and_recorded(db, admin, 
     )
     assert (found.min_notice_minutes, found.horizon_days, found.slot_step_minutes) == (30, 90, 30)
     [change] = settings_changes(db)
-    assert change.changed_by == "staff:boss" and change.action == "settings"
+    assert change.changed_by == "staff:boss@clinica.example" and change.action == "settings"
     assert json.loads(change.before or "")["min_notice_minutes"] == 60
     assert json.loads(change.after or "")["timezone"] == "America/Argentina/Buenos_Aires"
     assert "slot_step_minutes" not in json.loads(change.after or "")  # only what changed
@@ -399,7 +376,7 @@ def test_notification_rules_are_added_changed_deleted_with_their_history(db, adm
     assert deleted.location == "/console/settings/rules?notice=deleted"
     page = admin.open("/console/settings/rules").get_data(as_text=True)
     assert "creó la regla" in page and "cambió la regla" in page and "eliminó la regla" in page
-    assert "staff:boss" in page
+    assert "staff:boss@clinica.example" in page
     with Session(db) as session:
         actions = [c.action for c in session.exec(select(NotificationRuleChange))]
     assert actions == ["created", "updated", "deleted"]
@@ -585,4 +562,7 @@ def test_the_admin_api_and_the_settings_page_share_checks_and_history(db, app, a
     assert 'value="20"' in admin.open("/console/settings/clinic").get_data(as_text=True)
     assert save(admin, "/console/settings/clinic", {"slot_step_minutes": "15"}).status_code == 303
     assert api.get(url, headers=headers).get_json()["slot_step_minutes"] == 15
-    assert [c.changed_by for c in settings_changes(db)] == ["integration", "staff:boss"]
+    assert [c.changed_by for c in settings_changes(db)] == [
+        "integration",
+        "staff:boss@clinica.example",
+    ]

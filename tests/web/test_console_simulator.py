@@ -9,14 +9,9 @@ from flask import Flask
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 
-from tests.console_support import NOW, Desk, add_staff, console_app
+from tests.console_support import Desk, add_staff, console_app
 from tests.support import CLINIC_NUMBER, Clock, make_app, make_clinic
 from web.console.simulator import practice_phone
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture

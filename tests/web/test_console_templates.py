@@ -9,35 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from store.clinic_templates import FLOW, TEMPLATE, flow_steps, history, overrides
-from tests.console_support import NOW, Desk, add_staff, console_app
-from tests.support import Clock, make_clinic
+from tests.console_support import Desk, add_staff
+from tests.support import make_clinic
 
 EDIT = "/console/templates/es/booking.ask_name"
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
-
-
-@pytest.fixture
-def app(db: Engine, tmp_path, clock: Clock, clinic):
-    return console_app(db, tmp_path, clock)
-
-
-@pytest.fixture
-def admin(db: Engine, app, clinic) -> Desk:
-    add_staff(db, clinic.id, "boss@clinica.example", role="admin")
-    desk = Desk(app.test_client())
-    desk.sign_in("boss@clinica.example")
-    return desk
 
 
 def text_of(response) -> str:  # type: ignore[no-untyped-def]

@@ -25,7 +25,6 @@ from tests.support import (
     Clock,
     WhatsAppPatient,
     add_patient,
-    make_clinic,
 )
 from usecases.stored_availability import StoreAvailability
 from webhook import create_app
@@ -107,16 +106,6 @@ class Patient_:
 
     def slots(self) -> list[str]:
         return SLOT.findall(self.page)
-
-
-@pytest.fixture
-def clinic(db: Engine) -> support.TestClinic:
-    return make_clinic(db)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture

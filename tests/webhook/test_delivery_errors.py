@@ -31,11 +31,6 @@ OTHER = "+595981000002"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
 def clinic_id(db: Engine) -> int:
     with transaction(db) as session:
         clinic = Clinic(name="Clínica de prueba", whatsapp_number=CLINIC_NUMBER)
