@@ -21,7 +21,7 @@ use_packaged_tzdata()  # before any test builds a ZoneInfo
 
 from tests.console_support import NOW as CONSOLE_NOW  # noqa: E402  (they build ZoneInfos)
 from tests.console_support import Desk, add_staff  # noqa: E402
-from tests.support import Clock, TestClinic, make_app, make_clinic  # noqa: E402
+from tests.support import Chat, Clock, TestClinic, make_app, make_clinic  # noqa: E402
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -98,3 +98,9 @@ def admin(db: Engine, app: Flask, clinic: TestClinic) -> Desk:
     desk = Desk(app.test_client())
     desk.sign_in("boss@clinica.example")
     return desk
+
+
+@pytest.fixture
+def chat(db: Engine, app: Flask) -> Chat:
+    """A patient's chat with the clinic, through the app's signed webhook."""
+    return Chat(app.test_client(), db)

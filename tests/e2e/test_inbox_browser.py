@@ -21,7 +21,7 @@ from store.outbox import enqueue
 from tests.console_support import NOW, PASSWORD, add_staff
 from tests.e2e.conftest import served
 from tests.notification_support import writes
-from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app
+from tests.support import CLINIC_NUMBER, Chat, Clock, add_patient, make_app
 from tests.window_support import CONFIRMATION_SID, approve
 
 PHONE = "+595981222333"
@@ -73,7 +73,7 @@ def test_the_desk_pauses_the_bot_and_answers_by_hand(
 ):
     add_staff(db, clinic.id, "ana@clinica.example")
     add_patient(db, clinic.id, PHONE, "María Pérez")
-    maria = WhatsAppPatient(app.test_client(), db, phone=PHONE)
+    maria = Chat(app.test_client(), db, phone=PHONE)
     assert maria.says("hola")  # the bot answers her
     page = sign_in(chromium, live_console)
 

@@ -26,8 +26,8 @@ from tests.notification_support import SECRET, book_at, channel_for, run_pass
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC_URL,
+    Chat,
     Clock,
-    WhatsAppPatient,
     appointments,
     make_clinic,
 )
@@ -63,11 +63,11 @@ def set_interactive(db: Engine, clinic_id: int, on: bool) -> None:
 
 
 @dataclass
-class Chat:
+class TwilioChat:
     """One patient's chat: what they write goes to the webhook, what the bot answers goes
     out through the dispatcher to the fake Twilio, and comes back as Twilio has it."""
 
-    patient: WhatsAppPatient
+    patient: Chat
     fake: FakeTwilio
     db: Engine
     clock: Clock
@@ -102,8 +102,8 @@ def chat_with(db: Engine, clock: Clock, fake: FakeTwilio):
         engine=db,
     )
 
-    def chat(phone: str = "+595981222333") -> Chat:
-        return Chat(WhatsAppPatient(app.test_client(), db, phone=phone), fake, db, clock)
+    def chat(phone: str = "+595981222333") -> TwilioChat:
+        return TwilioChat(Chat(app.test_client(), db, phone=phone), fake, db, clock)
 
     return chat
 

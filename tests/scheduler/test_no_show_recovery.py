@@ -34,7 +34,7 @@ from tests.notification_support import (
     patient,
     run_pass,
 )
-from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
+from tests.support import Chat, Clock, make_app, make_clinic
 from tests.window_support import approve, variables_sent
 
 ASU = ZoneInfo("America/Asuncion")
@@ -54,8 +54,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def whatsapp(db: Engine, clock: Clock, clinic) -> WhatsAppPatient:
-    return WhatsAppPatient(make_app(db, clock, secret_key="recovery-secret").test_client(), db)
+def whatsapp(db: Engine, clock: Clock, clinic) -> Chat:
+    return Chat(make_app(db, clock, secret_key="recovery-secret").test_client(), db)
 
 
 def missed(db: Engine, clinic, **patient_fields: object) -> int:

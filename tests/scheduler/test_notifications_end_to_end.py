@@ -24,8 +24,8 @@ from tests.notification_support import (
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC_URL,
+    Chat,
     Clock,
-    WhatsAppPatient,
     appointments,
     make_clinic,
 )
@@ -64,7 +64,7 @@ def test_a_reminder_of_a_chat_booking_reaches_twilio_at_its_time(
         clock=clock,
         engine=db,
     )
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
     for text in ("hola", "1", "ana benitez", "mañana", "10:30", "Juana Pérez", "saltar", "saltar"):
         patient.says(text)
     assert "Juana Pérez" in patient.says("sí")

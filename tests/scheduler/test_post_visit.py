@@ -30,7 +30,7 @@ from tests.notification_support import (
     run_pass,
     writes,
 )
-from tests.support import Clock, WhatsAppPatient, make_app
+from tests.support import Chat, Clock, make_app
 
 ASU = ZoneInfo("America/Asuncion")
 BOOKED_AT = datetime(2026, 12, 4, 10, 0, tzinfo=ASU)
@@ -46,8 +46,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def whatsapp(db: Engine, clock: Clock, clinic) -> WhatsAppPatient:
-    return WhatsAppPatient(make_app(db, clock, secret_key="post-visit-secret").test_client(), db)
+def whatsapp(db: Engine, clock: Clock, clinic) -> Chat:
+    return Chat(make_app(db, clock, secret_key="post-visit-secret").test_client(), db)
 
 
 def visit(db: Engine, clinic, *, service_professional: str = "ana", **patient_fields) -> int:
@@ -164,7 +164,7 @@ def test_the_survey_is_off_unless_the_clinic_turns_it_on(db: Engine, clinic) -> 
 
 
 def test_the_survey_asks_an_hour_later_then_keeps_score_and_comment(
-    db: Engine, clinic, clock: Clock, whatsapp: WhatsAppPatient
+    db: Engine, clinic, clock: Clock, whatsapp: Chat
 ) -> None:
     clinic_settings(db, clinic.id, survey_enabled=True)
     appointment = visit(db, clinic)
@@ -191,7 +191,7 @@ def test_the_survey_asks_an_hour_later_then_keeps_score_and_comment(
 
 
 def test_a_low_score_in_words_flags_the_conversation_for_staff(
-    db: Engine, clinic, clock: Clock, whatsapp: WhatsAppPatient
+    db: Engine, clinic, clock: Clock, whatsapp: Chat
 ) -> None:
     appointment = surveyed(db, clinic, clock)
     whatsapp.seen = len(whatsapp.messages())
@@ -214,7 +214,7 @@ def test_words_are_read_as_scores(db: Engine, clinic, clock: Clock, whatsapp) ->
     assert kept is not None and kept.score == 5
 
 
-def test_a_score_by_button(db: Engine, clinic, clock: Clock, whatsapp: WhatsAppPatient) -> None:
+def test_a_score_by_button(db: Engine, clinic, clock: Clock, whatsapp: Chat) -> None:
     clinic_settings(db, clinic.id, interactive_messages=True)
     writes(db, clinic.id, PHONE, DONE)  # inside WhatsApp's window: buttons may go
     appointment = surveyed(db, clinic, clock)
@@ -237,7 +237,7 @@ def test_a_score_by_button(db: Engine, clinic, clock: Clock, whatsapp: WhatsAppP
 
 
 def test_a_number_is_a_score_only_as_the_answer_to_the_survey(
-    db: Engine, clinic, clock: Clock, whatsapp: WhatsAppPatient
+    db: Engine, clinic, clock: Clock, whatsapp: Chat
 ) -> None:
     appointment = surveyed(db, clinic, clock)
     clock.advance(minutes=5)

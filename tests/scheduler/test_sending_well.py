@@ -23,7 +23,7 @@ from scheduler.pacing import Pacer, busiest_second
 from store.db import transaction
 from store.models import Clinic, OutboxMessage, ProfessionalService, Service
 from store.outbox import BODY_LIMIT, enqueue, split_body
-from tests.support import AUTH_TOKEN, PUBLIC_URL, WhatsAppPatient, make_clinic
+from tests.support import AUTH_TOKEN, PUBLIC_URL, Chat, make_clinic
 from webhook import create_app
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -224,7 +224,7 @@ def test_a_3000_character_reply_arrives_in_order_even_when_a_piece_is_retried(
         clock=fake_time.now,
         engine=db,
     )
-    reply = WhatsAppPatient(app.test_client(), db).says("hola")
+    reply = Chat(app.test_client(), db).says("hola")
     assert len(reply) > 3000
     pieces = [m.body for m in outbox(db)]
     assert len(pieces) == 3 and all(len(p) <= BODY_LIMIT for p in pieces)

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from store.models import Conversation, InboundMessage, OutboxMessage, Patient
 from tests.support import (
+    Chat,
     Clock,
-    WhatsAppPatient,
     add_patient,
     appointments,
     block_off,
@@ -23,96 +23,96 @@ ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)
 
 
-@pytest.fixture
-def patient(app, db: Engine) -> WhatsAppPatient:
-    return WhatsAppPatient(app.test_client(), db)
-
-
-def test_a_new_patient_books_from_hola_to_confirmation(patient: WhatsAppPatient, db: Engine):
-    reply = patient.says("hola")
+def test_a_new_patient_books_from_hola_to_confirmation(chat: Chat, db: Engine):
+    reply = chat.says("hola")
+    assert chat.asked("booking.ask_service")
     assert "Clínica Test" in reply
     assert "1. Consulta general" in reply and "2. Odontología" in reply
     assert "Laboratorio" not in reply  # staff-only service
 
-    reply = patient.says("1")
+    reply = chat.says("1")
+    assert chat.asked("booking.ask_professional")
     assert "Dra. Ana Benítez" in reply and "Primero disponible" in reply
 
-    reply = patient.says("ana benitez")  # by name, no accent, lower case
+    reply = chat.says("ana benitez")  # by name, no accent, lower case
+    assert chat.asked("booking.ask_day")
     assert "miércoles 25 de noviembre" in reply  # today still has space after 10:00
 
-    reply = patient.says("mañana")
+    reply = chat.says("mañana")
+    assert chat.asked("booking.ask_time")
     assert "jueves 26 de noviembre" in reply
     assert "08:00" in reply and "17:30" in reply
 
-    reply = patient.says("10:30")
-    assert "nombre" in reply.lower()
-    reply = patient.says("Juana Pérez")
-    assert "documento" in reply.lower()
-    reply = patient.says("4.123.456")
-    assert "obra social" in reply.lower()
-    reply = patient.says("saltar")
+    reply = chat.says("10:30")
+    assert chat.asked("booking.ask_name") and "nombre" in reply.lower()
+    reply = chat.says("Juana Pérez")
+    assert chat.asked("booking.ask_dni") and "documento" in reply.lower()
+    reply = chat.says("4.123.456")
+    assert chat.asked("booking.ask_insurance") and "obra social" in reply.lower()
+    reply = chat.says("saltar")
+    assert chat.asked("booking.review") and reply == chat.last
     assert "Juana Pérez" in reply and "10:30" in reply and "Dra. Ana Benítez" in reply
 
-    reply = patient.says("sí")
+    reply = chat.says("sí")
     booked = appointments(db)
     assert len(booked) == 1
     appointment = booked[0]
     assert appointment.starts_at == datetime(2026, 11, 26, 10, 30, tzinfo=ASU)
     assert appointment.new_patient and appointment.source_channel == "whatsapp"
     assert appointment.code in reply and "10:30" in reply
-    confirmation = patient.messages()[-1]
+    confirmation = chat.messages()[-1]
     assert confirmation.kind == "booking_confirmation"
     assert confirmation.appointment_id == appointment.id
     with Session(db) as s:
-        juana = s.exec(select(Patient).where(Patient.phone == patient.phone)).one()
+        juana = s.exec(select(Patient).where(Patient.phone == chat.phone)).one()
         assert (juana.name, juana.dni, juana.insurance) == ("Juana Pérez", "4.123.456", None)
 
 
-def test_first_available_takes_whoever_is_free(patient: WhatsAppPatient, db: Engine, clinic):
-    patient.says("hola")
-    patient.says("1")
-    patient.says("primero disponible")
-    reply = patient.says("mañana")
+def test_first_available_takes_whoever_is_free(chat: Chat, db: Engine, clinic):
+    chat.says("hola")
+    chat.says("1")
+    chat.says("primero disponible")
+    reply = chat.says("mañana")
     assert "08:00" in reply  # Ana starts at 8, Luis at 9
-    patient.says("1")
-    patient.says("Pedro Gómez")
-    patient.says("saltar")
-    patient.says("saltar")
-    patient.says("si")
+    chat.says("1")
+    chat.says("Pedro Gómez")
+    chat.says("saltar")
+    chat.says("saltar")
+    chat.says("si")
     [appointment] = appointments(db)
     assert appointment.professional_id == clinic.professionals["ana"]
     assert appointment.starts_at == datetime(2026, 11, 26, 8, 0, tzinfo=ASU)
 
 
-def test_a_known_patient_is_greeted_and_skips_details(patient: WhatsAppPatient, db, clinic):
-    known = add_patient(db, clinic.id, patient.phone, "Rosa Giménez", dni="1234567")
-    reply = patient.says("hola")
+def test_a_known_patient_is_greeted_and_skips_details(chat: Chat, db, clinic):
+    known = add_patient(db, clinic.id, chat.phone, "Rosa Giménez", dni="1234567")
+    reply = chat.says("hola")
     assert "Rosa Giménez" in reply
-    patient.says("2")  # dentistry: only Dr. Ortiz
-    patient.says("1")
-    patient.says("viernes")
-    reply = patient.says("1")
+    chat.says("2")  # dentistry: only Dr. Ortiz
+    chat.says("1")
+    chat.says("viernes")
+    reply = chat.says("1")
     assert "Rosa Giménez" in reply and "Otra persona" in reply
-    reply = patient.says("1")
+    reply = chat.says("1")
     assert "Revisá tu turno" in reply
-    patient.says("si")
+    chat.says("si")
     [appointment] = appointments(db)
     assert appointment.patient_id == known and appointment.new_patient is not None
 
 
-def test_a_shared_phone_books_for_someone_else(patient: WhatsAppPatient, db, clinic):
-    mother = add_patient(db, clinic.id, patient.phone, "Laura Sosa")
-    patient.says("hola")
-    patient.says("1")
-    patient.says("3")
-    patient.says("1")
-    patient.says("1")
-    reply = patient.says("otra persona")
+def test_a_shared_phone_books_for_someone_else(chat: Chat, db, clinic):
+    mother = add_patient(db, clinic.id, chat.phone, "Laura Sosa")
+    chat.says("hola")
+    chat.says("1")
+    chat.says("3")
+    chat.says("1")
+    chat.says("1")
+    reply = chat.says("otra persona")
     assert "nombre" in reply.lower()
-    patient.says("Tomás Sosa")
-    patient.says("saltar")
-    patient.says("saltar")
-    patient.says("si")
+    chat.says("Tomás Sosa")
+    chat.says("saltar")
+    chat.says("saltar")
+    chat.says("si")
     [appointment] = appointments(db)
     assert appointment.patient_id != mother
     with Session(db) as s:
@@ -131,67 +131,67 @@ def test_a_shared_phone_books_for_someone_else(patient: WhatsAppPatient, db, cli
         (["1", "1", "1", "1", "Ana Paz", "-", "-"], "quizás"),  # review: not yes/no
     ],
 )
-def test_every_step_answers_bad_input_and_goes_on(patient: WhatsAppPatient, state_inputs, bad):
-    patient.says("hola")
+def test_every_step_answers_bad_input_and_goes_on(chat: Chat, state_inputs, bad):
+    chat.says("hola")
     for answer in state_inputs:
-        patient.says(answer)
-    before = patient.says("ayuda")
-    reply = patient.says(bad)
+        chat.says(answer)
+    before = chat.says("ayuda")
+    reply = chat.says(bad)
     assert reply  # something helpful, never silence
     assert "Perdón" in reply or "no hay lugar" in reply or "nombre" in reply
     # the same question is asked again, so the conversation goes on
     assert before.split("\n\n")[-1] in reply
 
 
-def test_emoji_only_and_a_huge_message_get_an_answer(patient: WhatsAppPatient):
-    patient.says("hola")
-    assert "no entendí" in patient.says("👍🏽🙏").lower()
-    assert "no entendí" in patient.says("x" * 2000).lower()
-    assert "Dra. Ana Benítez" in patient.says("1" + " " * 2500)  # read by its start
+def test_emoji_only_and_a_huge_message_get_an_answer(chat: Chat):
+    chat.says("hola")
+    assert "no entendí" in chat.says("👍🏽🙏").lower()
+    assert "no entendí" in chat.says("x" * 2000).lower()
+    assert "Dra. Ana Benítez" in chat.says("1" + " " * 2500)  # read by its start
 
 
-def test_a_nul_character_is_dropped_and_the_message_kept(patient: WhatsAppPatient, db):
+def test_a_nul_character_is_dropped_and_the_message_kept(chat: Chat, db):
     """PostgreSQL's text refuses NUL; the message is kept (and answered) without it."""
-    patient.says("hola")
-    assert "Dra. Ana Benítez" in patient.says("1\x00")
-    assert patient.last_response is not None and patient.last_response.status_code == 200
+    chat.says("hola")
+    assert "Dra. Ana Benítez" in chat.says("1\x00")
+    assert chat.last_response is not None and chat.last_response.status_code == 200
     with Session(db) as s:
         bodies = s.exec(select(InboundMessage.body).order_by(InboundMessage.id)).all()
     assert bodies == ["hola", "1"]
 
 
-def test_a_voice_note_is_answered_with_text(patient: WhatsAppPatient, db):
-    patient.says("hola")
-    reply = patient.sends_voice_note()
+def test_a_voice_note_is_answered_with_text(chat: Chat, db):
+    chat.says("hola")
+    reply = chat.sends_voice_note()
     assert "texto" in reply
     assert "Consulta general" in reply  # and the question again
     with Session(db) as s:
         assert s.exec(select(InboundMessage).where(InboundMessage.num_media == 1)).one()
 
 
-def test_back_menu_help_cancel(patient: WhatsAppPatient, db):
-    patient.says("hola")
-    patient.says("1")
-    reply = patient.says("atrás")
+def test_back_menu_help_cancel(chat: Chat, db):
+    chat.says("hola")
+    chat.says("1")
+    reply = chat.says("atrás")
     assert "servicio" in reply
-    patient.says("2")
-    reply = patient.says("ayuda")
+    chat.says("2")
+    reply = chat.says("ayuda")
     assert "atrás" in reply and "humano" in reply and "Luis Ortiz" in reply
-    reply = patient.says("menu")
+    reply = chat.says("menu")
     assert "servicio" in reply
-    patient.says("1")
-    reply = patient.says("cancelar")
+    chat.says("1")
+    reply = chat.says("cancelar")
     assert "reserva" in reply
-    reply = patient.says("hola")
+    reply = chat.says("hola")
     assert "servicio" in reply
     assert appointments(db) == []
 
 
-def test_human_pauses_the_bot_and_flags_the_conversation(patient: WhatsAppPatient, db):
-    patient.says("hola")
-    reply = patient.says("humano")
+def test_human_pauses_the_bot_and_flags_the_conversation(chat: Chat, db):
+    chat.says("hola")
+    reply = chat.says("humano")
     assert "recepción" in reply
-    assert patient.says("¿hay alguien?") == ""  # the bot stays quiet; staff will answer
+    assert chat.says("¿hay alguien?") == ""  # the bot stays quiet; staff will answer
     with Session(db) as s:
         conversation = s.exec(select(Conversation)).one()
         assert conversation.needs_staff
@@ -200,28 +200,28 @@ def test_human_pauses_the_bot_and_flags_the_conversation(patient: WhatsAppPatien
         assert not kept.handled_by_bot
 
 
-def test_a_repeated_message_sid_is_handled_once(patient: WhatsAppPatient, db):
-    form = patient.form("hola")
-    assert patient.post(form).status_code == 200
-    assert patient.post(form).status_code == 200
-    assert len(patient.messages()) == 1
+def test_a_repeated_message_sid_is_handled_once(chat: Chat, db):
+    form = chat.form("hola")
+    assert chat.post(form).status_code == 200
+    assert chat.post(form).status_code == 200
+    assert len(chat.messages()) == 1
     with Session(db) as s:
         assert len(s.exec(select(InboundMessage)).all()) == 1
 
 
-def test_a_bad_signature_is_refused(patient: WhatsAppPatient, db):
-    assert patient.post(patient.form("hola"), signature="bogus").status_code == 403
-    assert patient.post(patient.form("hola"), signature="").status_code == 403
-    tampered = patient.form("hola")
-    signature = patient.post(tampered).request.headers["X-Twilio-Signature"]
+def test_a_bad_signature_is_refused(chat: Chat, db):
+    assert chat.post(chat.form("hola"), signature="bogus").status_code == 403
+    assert chat.post(chat.form("hola"), signature="").status_code == 403
+    tampered = chat.form("hola")
+    signature = chat.post(tampered).request.headers["X-Twilio-Signature"]
     tampered["Body"] = "chau"
     tampered["MessageSid"] = "SM" + "f" * 32
-    assert patient.post(tampered, signature=signature).status_code == 403
+    assert chat.post(tampered, signature=signature).status_code == 403
 
 
-def test_an_unknown_clinic_number_gets_a_clear_answer(patient: WhatsAppPatient, db):
-    patient.clinic_number = "+595991999999"
-    response = patient.post(patient.form("hola"))
+def test_an_unknown_clinic_number_gets_a_clear_answer(chat: Chat, db):
+    chat.clinic_number = "+595991999999"
+    response = chat.post(chat.form("hola"))
     assert response.status_code == 200
     assert "<Message>" in response.get_data(as_text=True)
     with Session(db) as s:
@@ -229,44 +229,44 @@ def test_an_unknown_clinic_number_gets_a_clear_answer(patient: WhatsAppPatient, 
         assert s.exec(select(OutboxMessage)).all() == []
 
 
-def test_missing_fields_are_a_400(patient: WhatsAppPatient):
-    form = patient.form("hola")
+def test_missing_fields_are_a_400(chat: Chat):
+    form = chat.form("hola")
     del form["From"]
-    assert patient.post(form).status_code == 400
-    assert patient.post(patient.form("hola", NumMedia="many")).status_code == 400
+    assert chat.post(form).status_code == 400
+    assert chat.post(chat.form("hola", NumMedia="many")).status_code == 400
 
 
-def test_a_full_day_offers_the_nearest_days(patient: WhatsAppPatient, db, clinic):
+def test_a_full_day_offers_the_nearest_days(chat: Chat, db, clinic):
     friday = datetime(2026, 11, 27, tzinfo=ASU)
     block_off(db, clinic.id, friday, friday + timedelta(days=1))  # a holiday
-    patient.says("hola")
-    patient.says("1")
-    patient.says("primero disponible")
-    reply = patient.says("el viernes")
+    chat.says("hola")
+    chat.says("1")
+    chat.says("primero disponible")
+    reply = chat.says("el viernes")
     assert "viernes 27 de noviembre" in reply and "sábado 28 de noviembre" in reply
-    reply = patient.says("1")  # the first nearest day
+    reply = chat.says("1")  # the first nearest day
     assert "Horarios libres el sábado 28 de noviembre" in reply
 
 
-def test_past_dates_and_far_dates_are_explained(patient: WhatsAppPatient):
-    patient.says("hola")
-    patient.says("1")
-    patient.says("1")
-    assert "ya pasó" in patient.says("20/11")
-    assert "30 días" in patient.says("15/03")
+def test_past_dates_and_far_dates_are_explained(chat: Chat):
+    chat.says("hola")
+    chat.says("1")
+    chat.says("1")
+    assert "ya pasó" in chat.says("20/11")
+    assert "30 días" in chat.says("15/03")
 
 
-def test_an_idle_conversation_starts_over(patient: WhatsAppPatient, clock: Clock):
-    patient.says("hola")
-    patient.says("1")
+def test_an_idle_conversation_starts_over(chat: Chat, clock: Clock):
+    chat.says("hola")
+    chat.says("1")
     clock.advance(hours=2)
-    reply = patient.says("2")
+    reply = chat.says("2")
     assert "empezamos de nuevo" in reply and "servicio" in reply
 
 
 def test_the_loser_of_a_race_hears_the_time_was_taken(app, db, clinic):
-    first = WhatsAppPatient(app.test_client(), db, phone="+595981000111")
-    second = WhatsAppPatient(app.test_client(), db, phone="+595981000222")
+    first = Chat(app.test_client(), db, phone="+595981000111")
+    second = Chat(app.test_client(), db, phone="+595981000222")
     for who, name in [(first, "Ana Uno"), (second, "Ana Dos")]:
         for answer in ["hola", "1", "1", "mañana", "10:30", name, "-", "-"]:
             who.says(answer)
@@ -278,12 +278,12 @@ def test_the_loser_of_a_race_hears_the_time_was_taken(app, db, clinic):
 
 
 def test_two_messages_at_once_advance_the_conversation_one_after_the_other(app, on_postgres):
-    first = WhatsAppPatient(app.test_client(), on_postgres)
+    first = Chat(app.test_client(), on_postgres)
     first.says("hola")
     barrier = threading.Barrier(2)
 
     def send(text: str) -> None:
-        writer = WhatsAppPatient(app.test_client(), on_postgres, phone=first.phone)
+        writer = Chat(app.test_client(), on_postgres, phone=first.phone)
         barrier.wait()
         assert writer.post(writer.form(text)).status_code == 200
 
@@ -304,9 +304,9 @@ def test_a_message_of_the_phone_written_meanwhile_is_built_on_not_overwritten(ap
     that it still stands so; when another message of the phone lands in between, the
     first is decided again on top of it. Here the other message lands right after the
     first one has read its conversation."""
-    first = WhatsAppPatient(app.test_client(), db)
+    first = Chat(app.test_client(), db)
     first.says("hola")
-    other = WhatsAppPatient(app.test_client(), db, phone=first.phone)
+    other = Chat(app.test_client(), db, phone=first.phone)
     landed: list[int] = []
 
     def meanwhile(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
@@ -329,8 +329,8 @@ def test_a_message_of_the_phone_written_meanwhile_is_built_on_not_overwritten(ap
 
 
 def test_a_numbered_time_taken_since_it_was_offered_is_said_so_with_fresh_times(app, db, clinic):
-    first = WhatsAppPatient(app.test_client(), db, phone="+595981000111")
-    second = WhatsAppPatient(app.test_client(), db, phone="+595981000222")
+    first = Chat(app.test_client(), db, phone="+595981000111")
+    second = Chat(app.test_client(), db, phone="+595981000222")
     for answer in ["hola", "1", "1"]:
         first.says(answer)
     assert "\n1. 08:00\n" in first.says("mañana")

@@ -23,7 +23,7 @@ from store.clinic_templates import (
 )
 from store.db import transaction
 from store.models import Appointment, ClinicTemplate, Patient
-from tests.support import PUBLIC_URL, Clock, WhatsAppPatient, make_app, make_clinic
+from tests.support import PUBLIC_URL, Chat, Clock, make_app, make_clinic
 from usecases.clinic_texts import (
     StepsRefused,
     TextRefused,
@@ -173,7 +173,7 @@ def test_the_clinics_text_reaches_the_patient_through_the_signed_webhook(
 ):
     save(db, clinic.id, "booking.ask_service", "🦷 ¿Qué necesitás hoy en {clinic_name}?\n{options}")
     save(db, clinic.id, "booking.ask_service", "Which service?\n{options}", "en")
-    patient = WhatsAppPatient(make_app(db, clock, SECRET).test_client(), db)
+    patient = Chat(make_app(db, clock, SECRET).test_client(), db)
     answer = patient.says("hola")
     assert "🦷 ¿Qué necesitás hoy en Clínica Test?\n1. Consulta general" in answer
     assert "¿Para qué servicio" not in answer
@@ -187,7 +187,7 @@ def test_the_clinics_reminder_reaches_the_patient(db: Engine, clinic, clock: Clo
         "Hola {patient_name}, te esperamos el {date} a las {time} en {clinic_name}."
         " 1 confirma, 2 cancela.",
     )
-    patient = WhatsAppPatient(make_app(db, clock, SECRET).test_client(), db)
+    patient = Chat(make_app(db, clock, SECRET).test_client(), db)
     for answer in ["hola", "1", "1", "mañana", "15:00", "Rosa Giménez", "saltar", "saltar", "sí"]:
         patient.says(answer)
     with Session(db) as session:
@@ -206,7 +206,7 @@ def test_without_asking_for_the_dni_a_new_patient_books_through_the_webhook(
 ):
     with transaction(db) as session:
         save_steps(session, clinic.id, "booking", frozenset({"dni"}), ADMIN, NOW)
-    patient = WhatsAppPatient(make_app(db, clock, SECRET).test_client(), db)
+    patient = Chat(make_app(db, clock, SECRET).test_client(), db)
     for answer in ["hola", "1", "1", "1", "1"]:
         patient.says(answer)
     asked = patient.says("Rosa Giménez")

@@ -14,7 +14,7 @@ from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from scheduler.notifications import queue_due_notifications
 from store.models import Appointment, Patient
-from tests.support import PUBLIC_URL, Clock, WhatsAppPatient, make_app, make_clinic
+from tests.support import PUBLIC_URL, Chat, Clock, make_app, make_clinic
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -22,9 +22,9 @@ SECRET = "test-secret"
 
 
 @pytest.fixture
-def patient(db: Engine, clock: Clock) -> WhatsAppPatient:
+def patient(db: Engine, clock: Clock) -> Chat:
     make_clinic(db)
-    return WhatsAppPatient(make_app(db, clock, SECRET).test_client(), db)
+    return Chat(make_app(db, clock, SECRET).test_client(), db)
 
 
 def remembered_language(db: Engine) -> str | None:
@@ -32,7 +32,7 @@ def remembered_language(db: Engine) -> str | None:
         return s.exec(select(Patient.language)).one()
 
 
-def reminder_text(db: Engine, clock: Clock, patient: WhatsAppPatient) -> str:
+def reminder_text(db: Engine, clock: Clock, patient: Chat) -> str:
     """Run the scheduler a day before the appointment; the reminder it queued."""
     with Session(db) as s:
         starts_at = s.exec(select(Appointment.starts_at)).one()

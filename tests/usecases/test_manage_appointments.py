@@ -24,7 +24,7 @@ from store.models import (
 from store.outbox import enqueue
 from tests.support import (
     PUBLIC_URL,
-    WhatsAppPatient,
+    Chat,
     add_patient,
 )
 
@@ -34,8 +34,8 @@ SECRET = "test-secret"
 
 
 @pytest.fixture
-def patient(app, db: Engine) -> WhatsAppPatient:
-    return WhatsAppPatient(app.test_client(), db)
+def patient(app, db: Engine) -> Chat:
+    return Chat(app.test_client(), db)
 
 
 def staff_books(

@@ -23,7 +23,7 @@ from tests.notification_support import (
     set_reminders,
     worker_passes,
 )
-from tests.support import AUTH_TOKEN, PUBLIC_URL, Clock, WhatsAppPatient, add_patient, make_clinic
+from tests.support import AUTH_TOKEN, PUBLIC_URL, Chat, Clock, add_patient, make_clinic
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
@@ -78,7 +78,7 @@ def test_every_patient_on_the_phone_is_opted_out_with_one_confirmation(
     add_patient(db, clinic.id, PHONE, "Rosa Giménez")
     add_patient(db, clinic.id, PHONE, "Tomás Giménez")
     other = add_patient(db, clinic.id, "+595981999999", "Otra Persona")
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
     language = {"EMONDO JEY MENSAJE": "gn", "START": "en"}.get(comes_back_with, "es")
     if language != "es":
         patient.says({"gn": "mba'éichapa", "en": "hello"}[language])
@@ -98,7 +98,7 @@ def test_stop_wins_over_a_question_that_timed_out_and_a_reminder_reply(
     db: Engine, app: Flask, clock: Clock
 ) -> None:
     make_clinic(db)
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
     patient.says("hola")
     clock.advance(hours=5)  # the pending question has timed out
     assert "ALTA" in patient.says("BAJA")
@@ -110,7 +110,7 @@ def test_an_opted_out_patient_is_still_answered_and_start_brings_them_back(
 ) -> None:
     clinic = make_clinic(db)
     add_patient(db, clinic.id, PHONE, "Rosa Giménez", opted_out=True, opted_out_at=clock())
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
 
     assert "Rosa" in patient.says("hola")  # a reply is not business-initiated
 
@@ -122,7 +122,7 @@ def test_an_opted_out_patient_is_still_answered_and_start_brings_them_back(
 
 def test_start_from_a_patient_who_never_left_is_the_menu(db: Engine, app: Flask) -> None:
     make_clinic(db)
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
     patient.says("hello")
     answer = patient.says("start")
     assert "Consulta general" in answer
@@ -133,7 +133,7 @@ def test_start_from_a_patient_who_never_left_is_the_menu(db: Engine, app: Flask)
 def test_opting_out_works_while_staff_have_paused_the_bot(db: Engine, app: Flask) -> None:
     clinic = make_clinic(db)
     add_patient(db, clinic.id, PHONE, "Rosa Giménez", bot_paused=True)
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
 
     assert patient.says("hola") == ""  # left to staff
     assert "ALTA" in patient.says("STOP")
@@ -149,7 +149,7 @@ def test_stop_then_a_reminder_due_sends_nothing_then_start_lets_the_next_one_go(
     starts_at = datetime(2026, 11, 27, 10, 0, tzinfo=ASU)  # Friday
     appointment = book_at(db, clinic, starts_at, clock(), phone=PHONE, actor=CHAT)
     channel = channel_for(fake)
-    patient = WhatsAppPatient(app.test_client(), db)
+    patient = Chat(app.test_client(), db)
 
     assert "ALTA" in patient.says("STOP")
     worker_passes(db, channel, clock)

@@ -19,7 +19,7 @@ from store.models import (
     RequestStatus,
     Service,
 )
-from tests.support import Clock, WhatsAppPatient, add_patient, make_app
+from tests.support import Chat, Clock, add_patient, make_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -34,9 +34,9 @@ def known_only(db: Engine, clinic_id: int, on: bool = True) -> None:
 
 
 @pytest.fixture
-def patient(db: Engine, clock: Clock, clinic) -> WhatsAppPatient:
+def patient(db: Engine, clock: Clock, clinic) -> Chat:
     known_only(db, clinic.id)
-    return WhatsAppPatient(make_app(db, clock).test_client(), db, phone=PHONE)
+    return Chat(make_app(db, clock).test_client(), db, phone=PHONE)
 
 
 def requests_of(db: Engine) -> list[AppointmentRequest]:
@@ -44,7 +44,7 @@ def requests_of(db: Engine) -> list[AppointmentRequest]:
         return list(session.exec(select(AppointmentRequest).order_by(col(AppointmentRequest.id))))
 
 
-def test_a_new_number_requests_an_appointment(patient: WhatsAppPatient, db: Engine, clinic):
+def test_a_new_number_requests_an_appointment(patient: Chat, db: Engine, clinic):
     offer = patient.says("hola")
     assert "Clínica Test" in offer
     assert "los turnos por WhatsApp son para pacientes de la clínica" in offer
@@ -80,7 +80,7 @@ def test_a_new_number_requests_an_appointment(patient: WhatsAppPatient, db: Engi
 
 
 def test_a_comment_is_kept_and_a_second_request_replaces_the_first(
-    patient: WhatsAppPatient, db: Engine
+    patient: Chat, db: Engine
 ):
     for answer in ("hola", "sí", "Rosa Giménez", "1", "cualquier día"):
         patient.says(answer)
@@ -102,7 +102,7 @@ def test_a_comment_is_kept_and_a_second_request_replaces_the_first(
     )
 
 
-def test_every_request_step_recovers_from_a_bad_answer(patient: WhatsAppPatient, db: Engine):
+def test_every_request_step_recovers_from_a_bad_answer(patient: Chat, db: Engine):
     patient.says("hola")
     again = patient.says("quizás")
     assert "no entendí" in again and "¿Querés pedir un turno?" in again
@@ -125,7 +125,7 @@ def test_every_request_step_recovers_from_a_bad_answer(patient: WhatsAppPatient,
     assert requests_of(db) == []
 
 
-def test_no_thanks_and_the_usual_commands(patient: WhatsAppPatient, db: Engine):
+def test_no_thanks_and_the_usual_commands(patient: Chat, db: Engine):
     patient.says("hola")
     assert "Si cambiás de idea, escribí «menú»" in patient.says("no")
     assert "¿Querés pedir un turno?" in patient.says("menu")
@@ -138,7 +138,7 @@ def test_no_thanks_and_the_usual_commands(patient: WhatsAppPatient, db: Engine):
     assert requests_of(db) == []
 
 
-def test_a_known_patient_still_books(patient: WhatsAppPatient, db: Engine, clinic):
+def test_a_known_patient_still_books(patient: Chat, db: Engine, clinic):
     add_patient(db, clinic.id, PHONE, "María Pérez")
     greeting = patient.says("hola")
     assert "¡Hola, María Pérez!" in greeting and "1. Consulta general" in greeting
@@ -156,7 +156,7 @@ def test_a_known_patient_still_books(patient: WhatsAppPatient, db: Engine, clini
 def test_with_the_setting_off_a_new_number_books_as_always(
     db: Engine, clock: Clock, clinic
 ) -> None:
-    patient = WhatsAppPatient(make_app(db, clock).test_client(), db, phone=PHONE)
+    patient = Chat(make_app(db, clock).test_client(), db, phone=PHONE)
     reply = patient.says("hola")
     assert "1. Consulta general" in reply and "pedir un turno" not in reply
 
@@ -165,7 +165,7 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
     known_only(db, clinic.id)
     app = make_app(db, clock)
     app.extensions["turnero"]["catalogs"].seconds = 0  # the change reaches the bot at once
-    patient = WhatsAppPatient(app.test_client(), db, phone=PHONE)
+    patient = Chat(app.test_client(), db, phone=PHONE)
     for answer in ("hola", "sí", "Rosa Giménez", "2", "cualquier día"):
         patient.says(answer)
     patient.says("saltar")
@@ -182,7 +182,7 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
 
 
 def test_the_request_costs_one_insert_and_the_steps_before_it_none(
-    patient: WhatsAppPatient, db: Engine
+    patient: Chat, db: Engine
 ):
     statements: list[str] = []
 

@@ -21,8 +21,8 @@ from tests.notification_support import SECRET, patient, run_pass
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC_URL,
+    Chat,
     Clock,
-    WhatsAppPatient,
 )
 from tests.support import (
     CLINIC_NUMBER as CLINIC,
@@ -63,8 +63,8 @@ def app(db: Engine, clock: Clock, clinic):
     return create_app(settings, clock=clock, engine=db)
 
 
-def on_phone(app, db: Engine, phone: str) -> WhatsAppPatient:
-    return WhatsAppPatient(app.test_client(), db, phone=phone)
+def on_phone(app, db: Engine, phone: str) -> Chat:
+    return Chat(app.test_client(), db, phone=phone)
 
 
 def offer_texts(db: Engine, phone: str) -> list[str]:
@@ -158,7 +158,7 @@ def test_the_number_of_the_waitlist_choice_works_too_and_in_english(
     assert (entry.part, entry.professional_id) == (None, clinic.professionals["ana"])
 
 
-def _join_again(rosa: WhatsAppPatient) -> str:
+def _join_again(rosa: Chat) -> str:
     for text in ("menu", "1", "1", "thursday", "join the waitlist", "4"):
         rosa.says(text)
     return rosa.says("yes")

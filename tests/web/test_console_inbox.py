@@ -29,7 +29,7 @@ from store.outbox import enqueue
 from store.patients import fold
 from tests.console_support import NOW, Desk, add_staff
 from tests.notification_support import writes
-from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
+from tests.support import CLINIC_NUMBER, Chat, Clock, add_patient, make_app, make_clinic
 from tests.window_support import REMINDER_SID, approve
 from web.console.error_words import error_words
 
@@ -47,8 +47,8 @@ def app(db: Engine, clock: Clock, clinic):
 
 
 @pytest.fixture
-def patient(db: Engine, app) -> WhatsAppPatient:
-    return WhatsAppPatient(app.test_client(), db, phone=PHONE)
+def patient(db: Engine, app) -> Chat:
+    return Chat(app.test_client(), db, phone=PHONE)
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_every_new_form_needs_its_csrf_token(db: Engine, clinic, desk: Desk) -> 
 
 
 def test_patient_supplied_text_is_shown_escaped_everywhere(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient
+    db: Engine, clinic, desk: Desk, patient: Chat
 ) -> None:
     pid = add_patient(db, clinic.id, PHONE, SCRIPT, dni=SCRIPT)
     patient.says(SCRIPT)
@@ -252,7 +252,7 @@ def test_the_desk_edits_a_patients_details(db: Engine, clinic, desk: Desk) -> No
 
 
 def test_a_new_phone_in_local_form_is_kept_in_e164_and_takes_the_conversation_along(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient
+    db: Engine, clinic, desk: Desk, patient: Chat
 ) -> None:
     pid = add_patient(db, clinic.id, PHONE, "María Pérez")
     patient.says("hola")
@@ -266,7 +266,7 @@ def test_a_new_phone_in_local_form_is_kept_in_e164_and_takes_the_conversation_al
 
 
 def test_one_of_a_family_moving_leaves_the_phones_conversation_and_joins_the_new_one(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient
+    db: Engine, clinic, desk: Desk, patient: Chat
 ) -> None:
     mother = add_patient(db, clinic.id, PHONE, "Rosa Giménez")
     son = add_patient(db, clinic.id, PHONE, "Juan Giménez")
@@ -284,7 +284,7 @@ def test_one_of_a_family_moving_leaves_the_phones_conversation_and_joins_the_new
 
 
 def test_takeover_end_to_end_through_the_webhook_and_the_dispatcher(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient, twilio: FakeTwilio, clock: Clock
+    db: Engine, clinic, desk: Desk, patient: Chat, twilio: FakeTwilio, clock: Clock
 ) -> None:
     add_patient(db, clinic.id, PHONE, "María Pérez")
     add_patient(db, clinic.id, PHONE, "Juan Pérez")  # her son shares the phone
@@ -335,7 +335,7 @@ def test_takeover_end_to_end_through_the_webhook_and_the_dispatcher(
 
 
 def test_a_reply_by_hand_pauses_the_bot_by_itself(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient
+    db: Engine, clinic, desk: Desk, patient: Chat
 ) -> None:
     add_patient(db, clinic.id, PHONE, "María Pérez")
     patient.says("hola")
@@ -346,7 +346,7 @@ def test_a_reply_by_hand_pauses_the_bot_by_itself(
 
 
 def test_the_bot_resumes_after_the_clinics_quiet_time(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient, clock: Clock
+    db: Engine, clinic, desk: Desk, patient: Chat, clock: Clock
 ) -> None:
     with transaction(db) as session:
         session.get(Clinic, clinic.id).bot_resume_after_minutes = 30  # type: ignore[union-attr]
@@ -372,7 +372,7 @@ def test_the_bot_resumes_after_the_clinics_quiet_time(
 
 
 def test_a_pause_without_a_quiet_time_lasts_until_resumed(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient, clock: Clock
+    db: Engine, clinic, desk: Desk, patient: Chat, clock: Clock
 ) -> None:
     with transaction(db) as session:
         session.get(Clinic, clinic.id).bot_resume_after_minutes = 0  # type: ignore[union-attr]
@@ -385,7 +385,7 @@ def test_a_pause_without_a_quiet_time_lasts_until_resumed(
 
 
 def test_humano_asks_for_staff_and_its_quiet_time_counts_from_then(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient, clock: Clock
+    db: Engine, clinic, desk: Desk, patient: Chat, clock: Clock
 ) -> None:
     add_patient(db, clinic.id, PHONE, "María Pérez")
     patient.says("humano")
@@ -397,7 +397,7 @@ def test_humano_asks_for_staff_and_its_quiet_time_counts_from_then(
 
 
 def test_new_messages_reach_the_open_conversation_through_its_feed(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient, clock: Clock
+    db: Engine, clinic, desk: Desk, patient: Chat, clock: Clock
 ) -> None:
     add_patient(db, clinic.id, PHONE, "María Pérez")
     patient.says("hola")
@@ -416,7 +416,7 @@ def test_new_messages_reach_the_open_conversation_through_its_feed(
 
 
 def test_the_window_is_shown_and_free_text_refused_once_it_closes(
-    db: Engine, clinic, desk: Desk, patient: WhatsAppPatient, clock: Clock
+    db: Engine, clinic, desk: Desk, patient: Chat, clock: Clock
 ) -> None:
     add_patient(db, clinic.id, PHONE, "María Pérez")
     patient.says("hola")
@@ -552,7 +552,7 @@ def test_the_inbox_puts_requests_for_staff_first_then_takeovers_then_the_latest(
         ("Escribió Recién", "+595981000003"),
     ]:
         add_patient(db, clinic.id, phone, name)
-        writers[name] = WhatsAppPatient(app.test_client(), db, phone=phone)
+        writers[name] = Chat(app.test_client(), db, phone=phone)
     writers["Pide Humano"].says("humano")
     clock.advance(minutes=1)
     writers["En Pausa"].says("hola")

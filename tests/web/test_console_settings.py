@@ -22,7 +22,7 @@ from store.models import (
 from store.weekly_hours import Interval, week_problems
 from tests.console_support import Desk, add_staff
 from tests.settings_support import form_of, save
-from tests.support import WhatsAppPatient, make_app, make_clinic
+from tests.support import Chat, make_app, make_clinic
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -483,7 +483,7 @@ def test_settings_forms_without_their_csrf_token_are_refused(db, admin, clinic):
 def test_a_service_taken_off_whatsapp_leaves_the_bots_menu_within_seconds(
     db, admin, clinic, clock, monkeypatch
 ):
-    patient = WhatsAppPatient(make_app(db, clock).test_client(), db)
+    patient = Chat(make_app(db, clock).test_client(), db)
     assert "Odontología" in patient.says("hola")
     path = f"/console/settings/services/{clinic.services['dentistry']}"
     assert save(admin, path, {"self_bookable": None}).status_code == 303
@@ -501,7 +501,7 @@ def test_working_hours_changed_on_the_settings_page_reach_the_bot_with_its_catal
     """09:00 Tuesday in Asunción; Dra. Ana Benítez works 08-12 and 14-18. Her morning
     removed, the bot keeps its cached week for the catalog's seconds, then offers the
     afternoon only."""
-    patient = WhatsAppPatient(make_app(db, clock).test_client(), db)
+    patient = Chat(make_app(db, clock).test_client(), db)
 
     def times_today() -> str:
         for line in ["menu", "1", "1"]:  # general consultation, Dra. Ana Benítez
@@ -526,7 +526,7 @@ def test_the_minimum_notice_set_on_the_settings_page_is_what_the_bot_offers(
     """09:00 Tuesday in Asunción: with a 60-minute notice the bot offers 10:00 today;
     after the admin sets five hours, the first time offered today is 14:00."""
     assert save(admin, "/console/settings/clinic", {"min_notice_minutes": "300"}).status_code == 303
-    patient = WhatsAppPatient(make_app(db, clock).test_client(), db)
+    patient = Chat(make_app(db, clock).test_client(), db)
     patient.says("hola")
     patient.says("1")  # general consultation
     patient.says("1")  # Dra. Ana Benítez

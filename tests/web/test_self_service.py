@@ -22,8 +22,8 @@ from tests import support
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC_URL,
+    Chat,
     Clock,
-    WhatsAppPatient,
     add_patient,
 )
 from usecases.stored_availability import StoreAvailability
@@ -175,7 +175,7 @@ def test_the_page_speaks_the_patients_language_and_switches_on_request(db, clini
 
 
 def test_the_link_in_the_booking_confirmation_opens_the_page(db, clinic, client):
-    whatsapp = WhatsAppPatient(client, db)
+    whatsapp = Chat(client, db)
     for text in ("hola", "1", "1", "jueves", "1", "Rosa Giménez", "saltar", "saltar"):
         whatsapp.says(text)
     done = whatsapp.says("sí")

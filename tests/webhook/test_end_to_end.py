@@ -14,7 +14,7 @@ from channel.twilio import make_channel
 from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from store.models import MessageStatusEvent, OutboxMessage
-from tests.support import CLINIC_NUMBER, WhatsAppPatient, make_clinic, sign
+from tests.support import CLINIC_NUMBER, Chat, make_clinic, sign
 from webhook import create_app
 
 
@@ -36,7 +36,7 @@ def test_a_reply_travels_to_twilio_and_its_delivery_comes_back(db: Engine):
         app.extensions["turnero"]["settings"].public_base_url = base
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            patient = WhatsAppPatient(app.test_client(), db)
+            patient = Chat(app.test_client(), db)
             form = patient.form("hola")
             response = app.test_client().post(
                 "/whatsapp/inbound",

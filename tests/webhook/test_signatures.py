@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
-from tests.support import AUTH_TOKEN, PUBLIC_URL, WhatsAppPatient, make_clinic, sign
+from tests.support import AUTH_TOKEN, PUBLIC_URL, Chat, make_clinic, sign
 from webhook import create_app
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -38,7 +38,7 @@ def client(db: Engine) -> FlaskClient:
 
 
 def form(db: Engine, client: FlaskClient, body: str = "hola", **extra: str) -> dict[str, str]:
-    return WhatsAppPatient(client, db).form(body, **extra)
+    return Chat(client, db).form(body, **extra)
 
 
 def post_raw(client: FlaskClient, path: str, raw: str, signature: str, **headers: str) -> int:
