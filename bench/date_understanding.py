@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.when import _dateparser, read_when
-from tests.test_when_corpus import CORPUS, TODAY, meaning
+from tests.bot.test_when_corpus import CORPUS, TODAY, meaning
 
 
 def rate(utterances: list[str], seconds: float) -> tuple[float, int]:

@@ -1,6 +1,7 @@
-"""Helpers that make tests read like the conversation: a clinic, a clock, a patient who
-writes to the real webhook with Twilio's signature, and what the bot answered."""
+"""Helpers that make tests read like the conversation: a clinic, a clock, a patient's chat
+through the real webhook with Twilio's signature, what the bot answered and asked."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -13,11 +14,13 @@ from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
+from bot.flow import load_flow
 from store.db import transaction
 from store.models import (
     Appointment,
     BlockOff,
     Clinic,
+    Conversation,
     OutboxMessage,
     Patient,
     Professional,
@@ -164,8 +167,9 @@ def appointments(engine: Engine) -> list[Appointment]:
 
 
 @dataclass
-class WhatsAppPatient:
-    """A patient writing to the clinic through the real webhook."""
+class Chat:
+    """One phone's chat with the clinic, through the real webhook signed as Twilio signs:
+    `chat.says("hola")`, `chat.taps("first_available")`, `chat.last`, `chat.asked(key)`."""
 
     client: FlaskClient
     engine: Engine
@@ -239,3 +243,22 @@ class WhatsAppPatient:
         new = self.messages()[self.seen :]
         self.seen += len(new)
         return "\n".join(m.body for m in new)
+
+    @property
+    def last(self) -> str:
+        """The last message queued for this patient."""
+        return self.messages()[-1].body
+
+    def asked(self, key: str) -> bool:
+        """Whether the conversation now waits on the question whose template is `key`
+        (e.g. `booking.ask_service`), whatever the words in the patient's language."""
+        with Session(self.engine) as s:
+            stored = s.exec(
+                select(Conversation.state)
+                .join(Clinic, col(Clinic.id) == Conversation.clinic_id)
+                .where(Conversation.phone == self.phone)
+                .where(Clinic.whatsapp_number == self.clinic_number)
+            ).one()
+        state = json.loads(stored)
+        flow = load_flow(state.get("flow", "booking"))
+        return flow.states[state.get("state", "done")].ask == key

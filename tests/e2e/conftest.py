@@ -5,6 +5,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +41,16 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where a test saves the pictures it takes: under its tmp_path, so a run changes no
+    tracked file; `TURNERO_SCREENSHOTS=docs/screenshots` refreshes the docs' pictures."""
+    folder = os.environ.get("TURNERO_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
 from tests.e2e.conftest import served
-from tests.support import Clock, WhatsAppPatient, add_patient, make_app, make_clinic
+from tests.support import Chat, Clock, add_patient, make_app, make_clinic
 
 PROBLEMS = r"""() => {
   const problems = [];
@@ -113,7 +113,7 @@ def test_every_page_has_names_a_heading_and_fits_a_phone(
     add_staff(db, clinic.id, "ana@clinica.example", role="admin")
     patient_id = add_patient(db, clinic.id, "+595981222333", "María <b>Pérez</b>")
     book_at(db, clinic, patient_id, NOW + timedelta(hours=1))
-    maria = WhatsAppPatient(make_app(db, Clock(NOW)).test_client(), db, phone="+595981222333")
+    maria = Chat(make_app(db, Clock(NOW)).test_client(), db, phone="+595981222333")
     assert maria.says("hola")  # so the inbox has a conversation
     page = chromium.new_page(viewport={"width": 360, "height": 740}, locale="es-PY")
     page.goto(f"{url}/console/login")

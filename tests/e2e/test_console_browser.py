@@ -13,15 +13,9 @@ from sqlmodel import Session, select
 from store.models import Appointment, OutboxMessage
 from tests.console_support import NOW, PASSWORD, add_staff, book_at, console_app
 from tests.e2e.conftest import served
-from tests.support import Clock, add_patient, make_clinic
+from tests.support import Clock, add_patient
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "agenda.png"
 TODAY_10 = NOW + timedelta(hours=1)  # Tuesday 1 December 2026, 10:00 in Asunción
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture
@@ -66,6 +60,7 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     live_console: str,
     db: Engine,
     clinic,
+    screenshots: Path,
 ):
     add_staff(db, clinic.id, "ana@clinica.example", role="admin")
     maria = _a_busy_morning(db, clinic)
@@ -80,8 +75,7 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     agenda = page.locator("#live")
     assert agenda.get_by_text("María Pérez").is_visible()
     assert agenda.get_by_text("Odontología · Dr. Luis Ortiz").is_visible()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshots / "agenda.png"), full_page=True)
 
     agenda.get_by_role("link", name="María Pérez").click()
     page.get_by_role("link", name="Cambiar día u hora").click()

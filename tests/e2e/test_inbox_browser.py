@@ -20,22 +20,11 @@ from store.outbox import enqueue
 from tests.console_support import NOW, PASSWORD, add_staff
 from tests.e2e.conftest import served
 from tests.notification_support import writes
-from tests.support import CLINIC_NUMBER, Clock, WhatsAppPatient, add_patient, make_app, make_clinic
+from tests.support import CLINIC_NUMBER, Chat, Clock, add_patient, make_app
 from tests.window_support import CONFIRMATION_SID, approve
 from turnero.fake_twilio import FakeTwilio
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture
@@ -73,11 +62,18 @@ def sign_in(chromium: Any, url: str) -> Any:
 
 
 def test_the_desk_pauses_the_bot_and_answers_by_hand(
-    chromium, live_console: str, app: Any, db: Engine, clinic, twilio: FakeTwilio, clock: Clock
+    chromium,
+    live_console: str,
+    app: Any,
+    db: Engine,
+    clinic,
+    twilio: FakeTwilio,
+    clock: Clock,
+    screenshots: Path,
 ):
     add_staff(db, clinic.id, "ana@clinica.example")
     add_patient(db, clinic.id, PHONE, "María Pérez")
-    maria = WhatsAppPatient(app.test_client(), db, phone=PHONE)
+    maria = Chat(app.test_client(), db, phone=PHONE)
     assert maria.says("hola")  # the bot answers her
     page = sign_in(chromium, live_console)
 
@@ -107,8 +103,7 @@ def test_the_desk_pauses_the_bot_and_answers_by_hand(
 
     dispatch_due(db, channel(twilio), clock())  # the worker sends it
     exchange.locator("li.by-hand").get_by_text("Enviado a WhatsApp").wait_for(timeout=10_000)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshots / "inbox.png"), full_page=True)
 
     page.get_by_role("button", name="Devolver al bot").click()
     assert page.get_by_role("status").first.inner_text() == "La conversación volvió al bot."

@@ -15,17 +15,12 @@ from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
 from store.db import transaction
 from store.models import Clinic
-from tests.console_support import NOW, PASSWORD, add_staff
+from tests.console_support import PASSWORD, add_staff
 from tests.e2e.conftest import served
-from tests.support import Clock, WhatsAppPatient, make_app, make_clinic
+from tests.support import Chat, Clock, make_app, make_clinic
 from turnero.fake_twilio import FakeTwilio
 
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture
@@ -62,7 +57,7 @@ def test_the_desk_accepts_an_appointment_request(
     chromium, live_console: str, app: Any, db: Engine, clinic, twilio: FakeTwilio, clock: Clock
 ):
     add_staff(db, clinic.id, "ana@clinica.example")
-    rosa = WhatsAppPatient(app.test_client(), db, phone=PHONE)
+    rosa = Chat(app.test_client(), db, phone=PHONE)
     assert "¿Querés pedir un turno?" in rosa.says("hola")
     for answer in ("sí", "Rosa Giménez", "1", "el miércoles a la mañana"):
         rosa.says(answer)

@@ -12,12 +12,7 @@ from sqlmodel import Session, select
 from store.models import Service, WorkingHours
 from tests.console_support import NOW, PASSWORD, add_staff, console_app
 from tests.e2e.conftest import served
-from tests.support import Clock, make_clinic
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
+from tests.support import Clock
 
 
 @pytest.fixture

@@ -16,15 +16,9 @@ from sqlmodel import Session
 from store.clinic_templates import overrides
 from tests.console_support import NOW, PASSWORD, add_staff
 from tests.e2e.conftest import served
-from tests.support import Clock, make_app, make_clinic
+from tests.support import Clock, make_app
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "templates.png"
 DEFAULT = "¿Cuál es el nombre y apellido del paciente?"
-
-
-@pytest.fixture
-def clinic(db: Engine):
-    return make_clinic(db)
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def sign_in(chromium: Any, url: str) -> Any:
 
 
 def test_an_admin_edits_a_template_with_its_preview_then_reverts_it(
-    chromium, live_console: str, db: Engine, clinic
+    chromium, live_console: str, db: Engine, clinic, screenshots: Path
 ):
     add_staff(db, clinic.id, "boss@clinica.example", role="admin")
     page = sign_in(chromium, live_console)
@@ -86,8 +80,7 @@ def test_an_admin_edits_a_template_with_its_preview_then_reverts_it(
     assert "(texto original)" in row.inner_text()
     assert "¡Bienvenida a {clinic_name}! ¿Cómo se llama?" in row.inner_text()
     assert preview.inner_text() == "¡Bienvenida a Clínica Test! ¿Cómo se llama?"
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshots / "templates.png"), full_page=True)
 
     row.get_by_role("button", name="Revertir").click()
     assert page.get_by_role("status").inner_text() == "Cambio revertido."
