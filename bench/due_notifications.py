@@ -49,6 +49,7 @@ from config.tzcheck import use_packaged_tzdata
 from scheduler.notifications import queue_due_notifications
 from store import notifications as due
 from store.db import make_engine, transaction
+from store.message_kinds import MessageKind
 from store.migrate import upgrade
 from store.models import Clinic, Notification, Professional, Service
 from store.rules import add_default_rule
@@ -123,7 +124,7 @@ def seed(engine: Engine, appointments: int, due_count: int) -> None:
             text(
                 "INSERT INTO notification (clinic_id, appointment_id, kind, step, starts_at,"
                 " due_at, status, reason, created_at, updated_at)"
-                " SELECT 1, a.id, 'reminder', 'hours_before', a.starts_at,"
+                f" SELECT 1, a.id, '{MessageKind.reminder}', 'hours_before', a.starts_at,"
                 " a.starts_at - interval '24 hours',"
                 " CASE"
                 "  WHEN a.id - 1 >= :first_due AND a.id - 1 < :first_due + :due THEN 'pending'"

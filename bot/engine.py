@@ -19,8 +19,18 @@ from bot.effects import (
 )
 from bot.flow import Action, Flow, State, clinic_flow
 from bot.locale import LANGUAGES, words, words_any
-from bot.questions import (
+from bot.payloads import (
     ACTIONS,
+    CONFIRM,
+    OFFER_ANSWERS,
+    PASS,
+    SCORES,
+    TAKE,
+    read_action,
+    read_offer_answer,
+)
+from bot.payloads import read_score as read_score_button
+from bot.questions import (
     CHOICES,
     GONE,
     READINGS,
@@ -44,8 +54,6 @@ from bot.types import (
 )
 from bot.when import PARTS, read_when
 
-SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
-OFFER_ANSWERS = ("take", "pass")  # a waitlist offer's 1, 2
 _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
 # patient who writes "BAJA" is opted out wherever the conversation stood.
@@ -128,7 +136,7 @@ class _Run:
         the patient saw, so it wins over whatever the conversation was doing."""
         if not self.flow.manage:
             return False
-        action, appointment_id = action_payload(inbound.payload)
+        action, appointment_id = read_action(inbound.payload)
         if action is None and not _could_be_action(inbound.text):
             return False
         if appointment_id is not None:
@@ -147,7 +155,7 @@ class _Run:
         self.manage(appointment)
         said = normalize(inbound.text)
         if action is None and said in words_any("yes"):
-            action = "confirm"
+            action = CONFIRM
         self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
         return True
 
@@ -155,16 +163,16 @@ class _Run:
         """A reply to a waitlist offer: "1" / yes takes the slot, "2" / no lets it go (or
         a button "take:<offer>" / "pass:<offer>"). Only when an offer reached the phone
         after its previous message; whether it is still open the store decides."""
-        answer, offer_id = offer_payload(inbound.payload)
+        answer, offer_id = read_offer_answer(inbound.payload)
         if answer is None:
             said = normalize(inbound.text)
             number = option_number(said, len(OFFER_ANSWERS))
             if number is not None:
                 answer = OFFER_ANSWERS[number]
             elif said in words_any("yes"):
-                answer = "take"
+                answer = TAKE
             elif said in words_any("no"):
-                answer = "pass"
+                answer = PASS
             else:
                 return False
         if offer_id is None:
@@ -176,7 +184,7 @@ class _Run:
                 return False
             offer_id = offer.id
         self.conv.draft, self.conv.history = BookingDraft(), []
-        answered = TakeWaitlistOffer if answer == "take" else DeclineWaitlistOffer
+        answered = TakeWaitlistOffer if answer == TAKE else DeclineWaitlistOffer
         self.effects.append(answered(offer_id))
         return True
 
@@ -202,7 +210,7 @@ class _Run:
         """A tap on an earlier message: never applied. A reminder's button is about an
         appointment that has changed since (or is not this phone's); any other button
         answers an old question, so the current one is asked again."""
-        if action_payload(inbound.payload)[0] is not None:
+        if read_action(inbound.payload)[0] is not None:
             self.act(self.flow.events["appointment_gone"])
         elif self.timed_out():
             self.act(self.flow.events["timeout"])
@@ -668,29 +676,12 @@ def first_command(inbound: Inbound) -> str | None:
     return next((c for c in FIRST_COMMANDS if said in words_any(c)), None)
 
 
-def action_payload(payload: str | None) -> tuple[str | None, int | None]:
-    """A reminder button's payload: "confirm:12" names the action and the appointment;
-    a bare "confirm" names only the action."""
-    action, _, appointment = (payload or "").partition(":")
-    if action not in ACTIONS:
-        return None, None
-    return action, int(appointment) if appointment.isdigit() else None
-
-
-def offer_payload(payload: str | None) -> tuple[str | None, int | None]:
-    """A waitlist offer button's payload: "take:7" or "pass:7"."""
-    answer, _, offer = (payload or "").partition(":")
-    if answer not in OFFER_ANSWERS or not offer.isdigit():
-        return None, None
-    return answer, int(offer)
-
-
 def read_score(inbound: Inbound) -> int | None:
     """The 1–5 score a message gives, if it gives one: a button's "score:N", the number
     alone, or a word of `words.score_N`."""
-    kind, _, number = (inbound.payload or "").partition(":")
-    if kind == "score" and number.isdigit() and int(number) in SCORES:
-        return int(number)
+    tapped = read_score_button(inbound.payload)
+    if tapped is not None:
+        return tapped
     said = normalize(inbound.text)
     if said.isdigit():
         return int(said) if int(said) in SCORES else None

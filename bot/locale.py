@@ -48,3 +48,9 @@ def words(key: str, language: str, namespace: str = "words") -> tuple[str, ...]:
 def words_any(key: str) -> frozenset[str]:
     """A `words.*` entry in every language: patients mix them."""
     return frozenset(w for lang in LANGUAGES for w in words(key, lang))
+
+
+def has_text(key: str) -> bool:
+    """Whether the locale files have `key` in some language (`text` gives back the key
+    itself for one they lack)."""
+    return any(text(key, language) != key for language in LANGUAGES)

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from bot.availability import Slot
 from bot.locale import words_any
+from bot.payloads import ACTIONS
 from bot.text import normalize
 from bot.types import BookingDraft, ClinicView, Option, ServiceInfo
 from bot.when import PARTS, read_when
@@ -22,7 +23,6 @@ NAME_LIMIT = 80
 TEXT_LIMIT = 60
 COMMENT_LIMIT = 1000
 FREE_TEXT_LIMIT = 300  # `read: text`, e.g. the days an appointment request would like
-ACTIONS = ("confirm", "cancel", "reschedule")  # a reminder's 1, 2, 3
 
 
 class Gone(Enum):

@@ -9,24 +9,16 @@ from urllib.parse import quote
 from sqlmodel import Session
 
 from bot.choices import offer
+from bot.payloads import score_buttons
 from bot.render import default_templates, render, tag_texts
-from bot.types import Option, Reply
+from bot.types import Reply
 from store import notifications as due
 from store.after_visit import LATE, outbox_kind
 from store.appointment_info import appointment_info
 from store.clinic_templates import ClinicTexts
+from store.message_kinds import MessageKind
 from store.models import Appointment, Clinic, Notification, Service
-from store.outcomes import CARE, SURVEY
 from store.surveys import survey_asked
-
-TEMPLATES = {
-    "no_show_1": "automations.no_show_1",
-    "no_show_2": "automations.no_show_2",
-    "no_show_3": "automations.no_show_3",
-    CARE: "automations.care",
-    SURVEY: "automations.survey_score",
-}
-SCORES = range(1, 6)
 
 
 def booking_link(clinic: Clinic, language: str, own: dict[str, str] | None = None) -> str:
@@ -44,10 +36,11 @@ def booking_link(clinic: Clinic, language: str, own: dict[str, str] | None = Non
 
 def care_template(service: Service | None, language: str) -> str:
     """The service's own care message if it names one that exists, else the default."""
+    default = MessageKind.care.template_key()
     key = service.care_template if service else None
-    if key and key.startswith(TEMPLATES[CARE]) and key in default_templates(language):
+    if key and key.startswith(default) and key in default_templates(language):
         return key
-    return TEMPLATES[CARE]
+    return default
 
 
 def queue_after_visit(
@@ -62,18 +55,17 @@ def queue_after_visit(
     language, kind = info.language, outbox_kind(notification)
     own = (texts or ClinicTexts(session))(appointment.clinic_id, language)
     tags = {k: v for k, v in info.tags().items() if k != "link"}
-    template = TEMPLATES[kind]
-    if kind == "no_show_2":
+    template = kind.template_key()
+    if kind == MessageKind.no_show_2:
         tags["booking_link"] = booking_link(info.clinic, language, own)
-    if kind == CARE:
+    if kind == MessageKind.care:
         template = care_template(session.get(Service, appointment.service_id), language)
     body = render(Reply(template, tags), language, own)
     options = None
-    if kind == SURVEY and info.clinic.interactive_messages:
-        choices = tuple(Option(f"score:{n}", label_key=f"labels.score_{n}") for n in SCORES)
-        offered = offer([Reply(template, tags, choices)], language, own)
+    if kind == MessageKind.survey and info.clinic.interactive_messages:
+        offered = offer([Reply(template, tags, score_buttons())], language, own)
         options = json.dumps(offered.to_json(), ensure_ascii=False) if offered else None
-    if kind == SURVEY:
+    if kind == MessageKind.survey:
         survey_asked(session, appointment.clinic_id, appointment.id, info.patient.phone, now)
     due.queue(
         session,

@@ -16,7 +16,6 @@ from channel.base import Channel, SendError
 from scheduler import interactive
 from scheduler.pacing import Pacer
 from store.dispatch import (
-    ANSWER_KINDS,
     Stale,
     claim_batch,
     claim_stale,
@@ -32,6 +31,7 @@ from store.dispatch import (
     settle_unknown,
 )
 from store.error_codes import Action, action_for, rate_limit_delay
+from store.message_kinds import ANSWERS
 from store.models import OutboxMessage, OutboxStatus
 from store.window import TEXT, SendPlan, plan_batch
 
@@ -296,7 +296,7 @@ def may_have_gone_as_content(message: OutboxMessage) -> bool:
     return (
         message.content_sid is not None
         or message.options is not None
-        or message.kind not in ANSWER_KINDS
+        or message.kind not in ANSWERS
     )
 
 

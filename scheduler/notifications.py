@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.choices import offer
-from bot.engine import ACTIONS, OFFER_ANSWERS
 from bot.links import self_service_url
+from bot.payloads import offer_buttons, reminder_buttons
 from bot.render import render, tag_texts
 from bot.types import Option, Reply
 from scheduler import after_visit
@@ -24,18 +24,11 @@ from store.after_visit import KINDS as after_visit_kinds
 from store.appointment_info import appointment_info
 from store.clinic_templates import ClinicTexts
 from store.db import transaction
+from store.message_kinds import MessageKind
 from store.models import Appointment, Clinic, Notification
 from store.waitlist import offer_of
 
 log = logging.getLogger(__name__)
-
-# The template of each outbox kind (`web.admin_api` lets clinics approve one per kind).
-TEMPLATES = {
-    "reminder": "notification.reminder",
-    "confirmation": "notification.confirmation",
-    "waitlist_offer": "notification.waitlist_offer",
-    **after_visit.TEMPLATES,
-}
 
 
 @dataclass
@@ -90,7 +83,7 @@ def queue_due_notifications(
             due.queue(
                 session,
                 notification,
-                template=TEMPLATES[notification.kind],
+                template=MessageKind(notification.kind).template_key(),
                 body=body,
                 now=now,
                 language=language,
@@ -114,16 +107,17 @@ def _render(
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
     tags = info.tags(self_service_url(base_url, secret, appointment.id))
-    if notification.kind == "waitlist_offer" and appointment.hold_expires_at is not None:
+    kind = MessageKind(notification.kind)
+    if kind == MessageKind.waitlist_offer and appointment.hold_expires_at is not None:
         # the link's page takes the offer; the code is the appointment's once it is taken
         tags.pop("code")
         tags["hold_until"] = appointment.hold_expires_at.astimezone(info.local_start.tzinfo)
-    reply = Reply(TEMPLATES[notification.kind], tags)
+    reply = Reply(kind.template_key(), tags)
     own = own_texts(appointment.clinic_id, info.language)
     body = render(reply, info.language, own)
     texts = tag_texts(tags, info.language)
     clinic = session.get(Clinic, appointment.clinic_id)
-    choices = _choices(session, notification.kind, appointment.id)
+    choices = _choices(session, kind, appointment.id)
     if not choices or clinic is None or not clinic.interactive_messages:
         return body, info.language, texts, None
     offered = offer([Reply(reply.template, reply.tags, choices)], info.language, own)
@@ -135,18 +129,16 @@ def _render(
     )
 
 
-def _choices(session: Session, kind: str, appointment_id: int) -> tuple[Option, ...]:
+def _choices(session: Session, kind: MessageKind, appointment_id: int) -> tuple[Option, ...]:
     """The buttons of a reminder (confirm, cancel, reschedule, each naming the appointment)
     or of a waitlist offer (take it, let it go, naming the offer); none for other kinds."""
-    if kind == "reminder":
-        return tuple(
-            Option(f"{action}:{appointment_id}", label_key=f"labels.{action}") for action in ACTIONS
-        )
-    if kind == "waitlist_offer" and (found := offer_of(session, appointment_id)) is not None:
-        return tuple(
-            Option(f"{answer}:{found.id}", label_key=f"labels.{answer}_offer")
-            for answer in OFFER_ANSWERS
-        )
+    if kind == MessageKind.reminder:
+        return reminder_buttons(appointment_id)
+    if (
+        kind == MessageKind.waitlist_offer
+        and (found := offer_of(session, appointment_id)) is not None
+    ):
+        return offer_buttons(found.id or 0)
     return ()
 
 

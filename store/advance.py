@@ -40,7 +40,9 @@ def conversation_and_people(
         return None, [], {}
     conversation = conversation_from_row(found[0][:4])
     people = [person_from_row(row[4:8]) for row in found if row[4] is not None]
-    last_asked = {kind: utc(at) for kind, at in zip(BUSINESS_QUESTIONS, found[0][8:], strict=True)}
+    last_asked: dict[str, datetime | None] = {
+        kind: utc(at) for kind, at in zip(BUSINESS_QUESTIONS, found[0][8:], strict=True)
+    }
     return conversation, people, last_asked
 
 

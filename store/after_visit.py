@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from store.message_kinds import MessageKind, recovery_step
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -16,10 +17,9 @@ from store.models import (
     Notification,
     Patient,
 )
-from store.outcomes import CARE, SURVEY
-from store.recovery import NO_SHOW, stop_sequence
+from store.recovery import stop_sequence
 
-KINDS = frozenset({NO_SHOW, CARE, SURVEY})
+KINDS = frozenset({MessageKind.no_show, MessageKind.care, MessageKind.survey})
 LATE = timedelta(hours=12)  # a worker that was down does not send these much later
 
 # Why one was not sent (kept in `Notification.reason`).
@@ -32,12 +32,12 @@ REBOOKED = "patient booked again"
 REPLIED = "patient replied"
 
 
-def outbox_kind(notification: Notification) -> str:
+def outbox_kind(notification: Notification) -> MessageKind:
     """The kind its outbox row carries, which names the approved template sent in its
     place outside the 24-hour window: each recovery step has its own."""
-    if notification.kind == NO_SHOW:
-        return f"{NO_SHOW}_{notification.step}"
-    return notification.kind
+    if notification.kind == MessageKind.no_show:
+        return recovery_step(notification.step)
+    return MessageKind(notification.kind)
 
 
 def reason_to_skip(session: Session, notification: Notification, now: datetime) -> str | None:
@@ -46,7 +46,9 @@ def reason_to_skip(session: Session, notification: Notification, now: datetime) 
     to come."""
     appointment = session.get(Appointment, notification.appointment_id)
     wanted = (
-        AppointmentStatus.no_show if notification.kind == NO_SHOW else AppointmentStatus.completed
+        AppointmentStatus.no_show
+        if notification.kind == MessageKind.no_show
+        else AppointmentStatus.completed
     )
     if appointment is None or appointment.status != wanted:
         return GONE
@@ -56,16 +58,16 @@ def reason_to_skip(session: Session, notification: Notification, now: datetime) 
     if patient is None:
         return GONE
     if patient.opted_out:
-        if notification.kind == NO_SHOW:
+        if notification.kind == MessageKind.no_show:
             stop_sequence(session, [appointment.id or 0], now)
         return OPTED_OUT
     if patient.bot_paused:
         return PAUSED
-    if notification.kind == SURVEY:
+    if notification.kind == MessageKind.survey:
         clinic = session.get(Clinic, appointment.clinic_id)
         if clinic is None or not clinic.survey_enabled:
             return SURVEYS_OFF
-    if notification.kind == NO_SHOW:
+    if notification.kind == MessageKind.no_show:
         return _recovery_stopped(session, appointment, patient, now)
     return None
 

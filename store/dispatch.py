@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from store.db import is_postgres, transaction
 from store.error_codes import BLOCKED
+from store.message_kinds import ABOUT_AN_APPOINTMENT, ANSWERS, Category, MessageKind
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -61,16 +62,10 @@ def _replaceable_by(new: str) -> list[str]:
     return [s for s in (*_RANK, *_TERMINAL) if advances(s, new)]
 
 
-# Kinds of message that are about an appointment and only make sense while it stands.
-APPOINTMENT_KINDS = frozenset({"reminder", "confirmation"})
-# Answers to what the patient wrote, or staff writing by hand to a paused patient: always
-# sent (the patient is waiting for them).
-ANSWER_KINDS = frozenset({"reply", "booking_confirmation", "staff"})
 # The desk's answer to an appointment request: the patient asked for it, so a paused bot or
 # an opt-out does not hold it back, but it may be late and, once the 24-hour window has
 # closed, it goes as an approved template like any business-initiated message.
-REQUESTED_KINDS = frozenset({"request_accepted", "request_declined"})
-WAITLIST_OFFER = "waitlist_offer"  # about a held slot: only while it is still held
+REQUESTED_KINDS = frozenset(k for k in MessageKind if k.category == Category.appointment_request)
 ACTIVE_APPOINTMENT = (AppointmentStatus.booked, AppointmentStatus.confirmed)
 # Why a claimed message was skipped instead of sent (kept in `error_message`).
 TOO_LATE = "too late"
@@ -192,18 +187,18 @@ def skip_reason(
     """Why a message must not be sent now, or None. `appointment` is the (status,
     starts_at) of the one it is about, `recipient` whether anybody on its phone at the
     clinic is (paused, opted out), `unreachable` why WhatsApp cannot reach the phone
-    ("invalid", "blocked"). Answers (`ANSWER_KINDS`) are always sent."""
-    if message.kind in ANSWER_KINDS:
+    ("invalid", "blocked"). Answers (`ANSWERS`) are always sent."""
+    if message.kind in ANSWERS:
         return None
     if message.not_after is not None and now >= message.not_after:
         return TOO_LATE
-    if message.kind in APPOINTMENT_KINDS and message.appointment_id is not None:
+    if message.kind in ABOUT_AN_APPOINTMENT and message.appointment_id is not None:
         if appointment is None or appointment[0] not in ACTIVE_APPOINTMENT:
             return APPOINTMENT_GONE
         if message.not_after is not None and appointment[1] != message.not_after:
             return APPOINTMENT_GONE
     if (
-        message.kind == WAITLIST_OFFER
+        message.kind == MessageKind.waitlist_offer  # about a held slot: only while held
         and message.appointment_id is not None
         and (appointment is None or appointment[0] != AppointmentStatus.held)
     ):
@@ -221,7 +216,7 @@ def skip_reason(
 
 def _skip_reasons(session: Session, rows: list[OutboxMessage], now: datetime) -> dict[int, str]:
     """`skip_reason` for a batch, reading appointments and recipients in two statements."""
-    checked = [row for row in rows if row.kind not in ANSWER_KINDS]
+    checked = [row for row in rows if row.kind not in ANSWERS]
     if not checked:
         return {}
     appointment_ids = {row.appointment_id for row in checked if row.appointment_id is not None}

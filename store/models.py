@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from store.message_kinds import MessageKind
 from store.types import UTCDateTime
 
 
@@ -371,8 +372,8 @@ class OutboxStatus(StrEnum):
 
 
 # Business-initiated questions the phone's next message may answer (`store.prompts`).
-BUSINESS_QUESTIONS = ("reminder", "waitlist_offer", "survey")
-IS_QUESTION = f"kind IN ({', '.join(repr(kind) for kind in BUSINESS_QUESTIONS)})"
+BUSINESS_QUESTIONS = (MessageKind.reminder, MessageKind.waitlist_offer, MessageKind.survey)
+IS_QUESTION = f"kind IN ({', '.join(repr(kind.value) for kind in BUSINESS_QUESTIONS)})"
 # Failures the failed-messages panel lists until staff handle them (`handled_at`).
 OPEN_FAILURE_STATUSES = ("failed", "undelivered", "not_sendable", "unconfirmed")
 OPEN_FAILURE = (
@@ -406,7 +407,7 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id")  # indexed first in ix_outbox_phone
     idempotency_key: str = Field(unique=True)
-    kind: str = "reply"
+    kind: str = MessageKind.reply.value
     template: str | None = None
     from_phone: str
     to_phone: str

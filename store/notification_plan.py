@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-REMINDER = "reminder"
-CONFIRMATION = "confirmation"
+from store.message_kinds import MessageKind
+
+REMINDER, CONFIRMATION = MessageKind.reminder, MessageKind.confirmation
 HOURS_BEFORE = "hours_before"
 DAY_BEFORE = "day_before"
 BOOKED = "booked"
@@ -79,5 +80,9 @@ def matches(rule: RuleFilter, facts: AppointmentFacts) -> bool:
 def wanted(rules: Iterable[RuleFilter], facts: AppointmentFacts, kind: str) -> bool:
     """Whether any rule that matches the appointment allows this kind of message. Several
     matching rules still mean one message: the answer is yes or no, not a count."""
-    modes = {REMINDER: {"reminders", "both"}, CONFIRMATION: {"confirmations", "both"}}[kind]
+    by_kind: dict[str, set[str]] = {
+        REMINDER: {"reminders", "both"},
+        CONFIRMATION: {"confirmations", "both"},
+    }
+    modes = by_kind[kind]
     return any(rule.mode in modes and matches(rule, facts) for rule in rules)

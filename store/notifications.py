@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from store import after_visit
 from store.appointments import ACTIVE
+from store.message_kinds import MessageKind
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -29,8 +30,6 @@ from store.models import (
 from store.notification_plan import REMINDER, AppointmentFacts, RuleFilter, wanted
 from store.outbox import enqueue
 from store.rules import rules_for
-
-WAITLIST_OFFER = "waitlist_offer"  # see store.waitlist: a held slot offered to a patient
 
 # Written as a literal, not a bound parameter, so PostgreSQL can prove the query stays
 # inside the partial index's predicate even with a generic prepared plan.
@@ -103,7 +102,7 @@ def reason_to_skip(
     if notification.kind in after_visit.KINDS:  # about a past appointment's outcome
         return after_visit.reason_to_skip(session, notification, now)
     appointment = session.get(Appointment, notification.appointment_id)
-    if notification.kind == WAITLIST_OFFER:
+    if notification.kind == MessageKind.waitlist_offer:
         return _offer_skip(session, appointment, now)
     if (
         appointment is None
@@ -209,7 +208,7 @@ def queue(
         not_after=not_after
         or (
             appointment.hold_expires_at
-            if notification.kind == WAITLIST_OFFER
+            if notification.kind == MessageKind.waitlist_offer
             else notification.starts_at
         ),
         language=language,

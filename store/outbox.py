@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from store.driver import Db, Sql, first
+from store.message_kinds import MessageKind
 from store.models import OutboxMessage, OutboxStatus
 
 P = ParamSpec("P")
@@ -53,7 +54,7 @@ def outbox_rows(
     to_phone: str,
     body: str,
     now: datetime,
-    kind: str = "reply",
+    kind: str = MessageKind.reply,
     template: str | None = None,
     appointment_id: int | None = None,
     not_after: datetime | None = None,

@@ -10,12 +10,11 @@ from sqlmodel import Session, col, select
 
 from store import appointments
 from store.appointments import ACTIVE, Actor, withdraw_reminders
+from store.message_kinds import MessageKind
 from store.models import Appointment, Clinic
 from store.planning import plan_notification
 from store.recovery import start_recovery
 
-CARE = "care"
-SURVEY = "survey"
 CARE_STEP = "completed"
 SURVEY_STEP = "score"
 SYSTEM = Actor("system", "system")
@@ -32,10 +31,12 @@ def complete(session: Session, appointment: Appointment, actor: Actor, now: date
     clinic = _clinic(session, appointment)
     if clinic.care_delay_minutes is not None:
         due = now + timedelta(minutes=clinic.care_delay_minutes)
-        plan_notification(session, appointment, CARE, CARE_STEP, due_at=due, now=now)
+        plan_notification(session, appointment, MessageKind.care, CARE_STEP, due_at=due, now=now)
     if clinic.survey_enabled:
         due = now + timedelta(minutes=clinic.survey_delay_minutes)
-        plan_notification(session, appointment, SURVEY, SURVEY_STEP, due_at=due, now=now)
+        plan_notification(
+            session, appointment, MessageKind.survey, SURVEY_STEP, due_at=due, now=now
+        )
     return True
 
 

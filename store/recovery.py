@@ -10,6 +10,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from store.db import insert_or_skip
+from store.message_kinds import MessageKind
 from store.models import (
     Appointment,
     Clinic,
@@ -21,7 +22,6 @@ from store.models import (
 )
 from store.planning import plan_notification
 
-NO_SHOW = "no_show"
 MAX_STEPS = 3
 DEFAULT_HOURS = (2.0, 24.0, 72.0)
 
@@ -80,7 +80,7 @@ def start_recovery(
         return 0
     hours = followup_hours(clinic.no_show_followup_hours)
     return sum(
-        plan_notification(session, appointment, NO_SHOW, step, due_at=due_at, now=now)
+        plan_notification(session, appointment, MessageKind.no_show, step, due_at=due_at, now=now)
         for step, due_at in no_show_times(appointment.ends_at, now, hours)
     )
 
@@ -94,7 +94,7 @@ def stop_sequence(session: Session, appointment_ids: Sequence[int], now: datetim
         update(Notification)
         .where(
             col(Notification.appointment_id).in_(appointment_ids),
-            col(Notification.kind) == NO_SHOW,
+            col(Notification.kind) == MessageKind.no_show,
             col(Notification.status) == NotificationStatus.pending,
         )
         .values(status=NotificationStatus.withdrawn, updated_at=now)
@@ -103,7 +103,7 @@ def stop_sequence(session: Session, appointment_ids: Sequence[int], now: datetim
         update(OutboxMessage)
         .where(
             col(OutboxMessage.appointment_id).in_(appointment_ids),
-            col(OutboxMessage.kind).startswith(f"{NO_SHOW}_"),
+            col(OutboxMessage.kind).startswith(f"{MessageKind.no_show}_"),
             col(OutboxMessage.status) == OutboxStatus.pending,
         )
         .values(

@@ -9,10 +9,9 @@ from sqlmodel import Session, col, select
 
 from store.conversations import pause_bot
 from store.db import insert_or_skip
+from store.message_kinds import MessageKind
 from store.models import Clinic, Conversation, Patient
 from store.outbox import enqueue
-
-STAFF_KIND = "staff"
 
 
 def conversation_for(session: Session, clinic_id: int, phone: str, now: datetime) -> Conversation:
@@ -88,7 +87,7 @@ def reply_by_hand(
         to_phone=phone,
         body=body,
         now=now,
-        kind=STAFF_KIND,
+        kind=MessageKind.staff,
         language=language,
     )
     conversation.needs_staff = False  # answered

@@ -7,13 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from store.message_kinds import ABOUT_AN_APPOINTMENT, Category, MessageKind
 from store.models import Appointment, OutboxMessage
 
 # The bot's answers: a later one means the tapped question is no longer the current one.
-QUESTION_KINDS = ("reply", "booking_confirmation")
-# Messages about one appointment: their buttons stand while it stands where it was.
-APPOINTMENT_KINDS = ("reminder", "confirmation")
-OFFER_KIND = "waitlist_offer"
+QUESTION_KINDS = tuple(k for k in MessageKind if k.category == Category.bot_reply)
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,10 @@ def tap_is_stale(
     tapped = tapped_message(session, replied_sid)
     if tapped is None or (tapped.clinic_id, tapped.to_phone) != (clinic_id, phone):
         return True
-    if tapped.kind == OFFER_KIND:  # the button names its offer; the store says if it stands
+    # a waitlist offer's button names its offer; the store says if it stands
+    if tapped.kind == MessageKind.waitlist_offer:
         return False
-    if tapped.kind in APPOINTMENT_KINDS:
+    if tapped.kind in ABOUT_AN_APPOINTMENT:
         if appointment_id is not None and appointment_id != tapped.appointment_id:
             return True
         if tapped.appointment_id is None or tapped.not_after is None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from store.appointments import Actor, booked
 from store.booking import SlotTaken, book
 from store.freed_slots import HOLD_RELEASED, record_freed
+from store.message_kinds import MessageKind
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -30,7 +31,6 @@ from store.models import (
 )
 from store.planning import plan_notification
 
-WAITLIST_OFFER = "waitlist_offer"  # the notification kind of an offer
 OFFER_STEP = "offer"
 OPEN = (WaitlistStatus.waiting, WaitlistStatus.offered)
 CHAT = Actor("patient", "whatsapp")
@@ -399,5 +399,7 @@ def hold(
     entry.status, entry.updated_at = WaitlistStatus.offered, now
     session.add_all([offer, entry])
     session.flush()
-    plan_notification(session, appointment, WAITLIST_OFFER, OFFER_STEP, due_at=now, now=now)
+    plan_notification(
+        session, appointment, MessageKind.waitlist_offer, OFFER_STEP, due_at=now, now=now
+    )
     return offer

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from store.dispatch import ANSWER_KINDS
+from store.message_kinds import ANSWERS
 from store.models import ContentTemplate, Conversation, OutboxMessage
 from store.send_failures import NO_TEMPLATE
 
@@ -83,7 +83,7 @@ def plan_send(
     """Text inside the window and for answers; the template outside it (and always for a
     row queued as a template, e.g. a resend after Twilio's 63016); else not sendable."""
     forced = message.content_sid is not None
-    if not forced and (message.kind in ANSWER_KINDS or window_open(last_inbound_at, now)):
+    if not forced and (message.kind in ANSWERS or window_open(last_inbound_at, now)):
         return TEXT
     if template is None:
         return SendPlan(
@@ -106,7 +106,7 @@ def plan_batch(
 ) -> dict[int, SendPlan]:
     """`plan_send` for each claimed message that is not plainly text, reading the
     windows and templates they need in two statements."""
-    candidates = [m for m in messages if m.content_sid is not None or m.kind not in ANSWER_KINDS]
+    candidates = [m for m in messages if m.content_sid is not None or m.kind not in ANSWERS]
     if not candidates:
         return {}
     with Session(engine) as session:

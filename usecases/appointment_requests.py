@@ -14,13 +14,9 @@ from bot.types import Reply
 from store import requests
 from store.appointment_info import appointment_info
 from store.clinic_templates import overrides
+from store.message_kinds import MessageKind
 from store.models import Appointment, AppointmentRequest, Clinic, Service
 from store.outbox import enqueue
-
-ACCEPTED_KIND = "request_accepted"
-DECLINED_KIND = "request_declined"
-ACCEPTED_TEMPLATE = "console.request_accepted"
-DECLINED_TEMPLATE = "console.request_declined"
 
 LinkMaker = Callable[[int], str]
 
@@ -56,8 +52,8 @@ def accept_request(
         session,
         clinic,
         request,
-        ACCEPTED_KIND,
-        Reply(ACCEPTED_TEMPLATE, tags),
+        MessageKind.request_accepted,
+        tags,
         language,
         now,
         appointment_id=appointment.id,
@@ -89,21 +85,22 @@ def decline_request(
         "clinic_address": clinic.address or "",
         "reason": text("labels.request_reason", language, reason=given) if given else "",
     }
-    _tell(session, clinic, request, DECLINED_KIND, Reply(DECLINED_TEMPLATE, tags), language, now)
+    _tell(session, clinic, request, MessageKind.request_declined, tags, language, now)
 
 
 def _tell(
     session: Session,
     clinic: Clinic,
     request: AppointmentRequest,
-    kind: str,
-    reply: Reply,
+    kind: MessageKind,
+    tags: dict[str, object],
     language: str,
     now: datetime,
     **about: Any,
 ) -> None:
     """Queue the answer once per request, in the clinic's own words where it has them;
     its tags are kept for an approved template once the window has closed."""
+    reply = Reply(kind.template_key(), tags)
     enqueue(
         session,
         clinic_id=clinic.id or 0,

@@ -23,6 +23,7 @@ from store.appointments import last_reminded, upcoming_with_names
 from store.clinic_templates import all_overrides, skipped_steps
 from store.conversations import PersonOnPhone, clinic_by_number
 from store.driver import Db
+from store.message_kinds import MessageKind
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
 from store.prompts import LastAsked, asked_after, asked_since
 from store.schedule import Weekly, weekly_hours
@@ -171,13 +172,13 @@ class StoreAppointments:
         return self._upcoming
 
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
-        if not self.asked("reminder", since):
+        if not self.asked(MessageKind.reminder, since):
             return None
         found = last_reminded(self.session, self.clinic_id, self.phone, since, self.now)
         return next((a for a in self.upcoming() if a.id == found), None) if found else None
 
     def surveyed_since(self, since: datetime | None) -> int | None:
-        if not self.asked("survey", since):
+        if not self.asked(MessageKind.survey, since):
             return None
         return surveyed_since(self.session, self.clinic_id, self.phone, since)
 
@@ -189,7 +190,7 @@ class StoreWaitlist:
         self.session, self.clinic_id, self.phone, self.asked = session, clinic_id, phone, asked
 
     def offered_since(self, since: datetime | None) -> OfferSummary | None:
-        if not self.asked("waitlist_offer", since):
+        if not self.asked(MessageKind.waitlist_offer, since):
             return None
         found = latest_offer(self.session, self.clinic_id, self.phone, since)
         return OfferSummary(found.id or 0) if found else None

@@ -27,7 +27,8 @@ from bot.effects import (
     SetLanguage,
     Turn,
 )
-from bot.engine import action_payload, first_command, step
+from bot.engine import first_command, step
+from bot.payloads import read_action
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Inbound, Reply
 from store.advance import Advanced, advance, conversation_and_people
@@ -57,6 +58,7 @@ from store.conversations import (
 )
 from store.db import reading, transaction
 from store.driver import Db, raw
+from store.message_kinds import MessageKind
 from store.models import Appointment, Clinic, Service
 from store.outbox import insert_rows
 from store.prompts import LastAsked
@@ -245,7 +247,7 @@ def _stale_tap(session: Session, clinic: Clinic, message: ReceivedMessage) -> bo
         clinic_id=clinic.id or 0,
         phone=message.from_phone,
         replied_sid=message.replied_sid,
-        appointment_id=action_payload(message.payload)[1],
+        appointment_id=read_action(message.payload)[1],
     )
 
 
@@ -484,9 +486,11 @@ def _outgoing(
     own = catalog.own_texts(language)
     body = render_all(replies, language, own)
     offered = offer(replies, language, own) if clinic.interactive_messages else None
-    key, kind = f"reply:{message.message_sid}", "reply"
+    kind = MessageKind.reply
+    key = f"{kind}:{message.message_sid}"
     if appointment is not None:
-        key, kind = f"appointment:{appointment.id}:booking_confirmation", "booking_confirmation"
+        kind = MessageKind.booking_confirmation
+        key = f"appointment:{appointment.id}:{kind}"
     return Outgoing(
         clinic_id=clinic.id or 0,
         from_phone=clinic.whatsapp_number,

@@ -17,22 +17,13 @@ from werkzeug.exceptions import HTTPException
 
 from bot.locale import LANGUAGES
 from bot.render import default_templates, template_tags
-from scheduler.notifications import TEMPLATES as NOTIFICATION_TEMPLATES
 from store import clinic_settings, content_templates, rules
 from store.db import transaction
+from store.message_kinds import WITH_TEMPLATES, MessageKind
 from store.models import NotificationRule
 from store.settings_values import Invalid
-from usecases import appointment_requests
-from web.console import moves
 
 PREFIX = "/admin/api"
-# Business-initiated kinds an approved template can stand in for once the window has closed.
-MESSAGE_TEMPLATES = {
-    **NOTIFICATION_TEMPLATES,
-    moves.MOVED_KIND: moves.MOVED_TEMPLATE,
-    appointment_requests.ACCEPTED_KIND: appointment_requests.ACCEPTED_TEMPLATE,
-    appointment_requests.DECLINED_KIND: appointment_requests.DECLINED_TEMPLATE,
-}
 MAX_USER_CHARS = 64
 MAX_HISTORY = 500
 
@@ -278,15 +269,16 @@ def change_clinic_settings(clinic_id: int) -> Response:
 def _template_tags(kind: str, language: str) -> set[str]:
     """The tags the message of `kind` uses in `language`: what its template may be filled
     with. Unknown kinds and languages are a 404, like any other missing resource."""
-    if kind not in MESSAGE_TEMPLATES:
+    if kind not in WITH_TEMPLATES:
         raise rules.NotFound(
-            "unknown_kind", f"no message kind {kind!r}; one of {', '.join(MESSAGE_TEMPLATES)}"
+            "unknown_kind", f"no message kind {kind!r}; one of {', '.join(WITH_TEMPLATES)}"
         )
     if language not in LANGUAGES:
         raise rules.NotFound(
             "unknown_language", f"no language {language!r}; one of {', '.join(LANGUAGES)}"
         )
-    return template_tags(default_templates(language)[MESSAGE_TEMPLATES[kind]]) - {"options"}
+    template = MessageKind(kind).template_key()
+    return template_tags(default_templates(language)[template]) - {"options"}
 
 
 @admin_api.get("/content-templates")

@@ -12,6 +12,7 @@ from flask import abort, current_app, jsonify, redirect, render_template, reques
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
+from bot.locale import has_text
 from channel.phones import e164
 from store.db import transaction
 from store.dispatch import (
@@ -24,6 +25,7 @@ from store.dispatch import (
 )
 from store.inbox import Entry, InboxRow, exchange, stamp, window_left
 from store.inbox import inbox as inbox_rows
+from store.message_kinds import MessageKind
 from store.models import Clinic, Conversation
 from store.patients import on_phone
 from store.takeover import hand_back, is_paused, reply_by_hand, resumes_at, take_over
@@ -42,16 +44,8 @@ from web.console.error_words import error_words
 
 REPLY_LIMIT = 4096  # WhatsApp's own limit; the outbox splits over 1,600
 SUBMISSION_CHARS = 32
-KINDS = (
-    "reply",
-    "booking_confirmation",
-    "reminder",
-    "confirmation",
-    "staff",
-    "staff_moved",
-    "request_accepted",
-    "request_declined",
-)
+# The kinds of message with a label of their own; the others are "automatic messages".
+KINDS = tuple(kind for kind in MessageKind if has_text(f"console.kind_{kind}"))
 FAILED = ("failed", "undelivered")
 SKIP_REASONS = {
     TOO_LATE: "too_late",

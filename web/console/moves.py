@@ -14,6 +14,7 @@ from store.appointments import NotChangeable, reschedule
 from store.booking import SlotTaken
 from store.clinic_templates import overrides
 from store.db import transaction
+from store.message_kinds import MessageKind
 from store.models import Appointment
 from store.outbox import enqueue
 from web.console.agenda import actor, day_arg, formatting, own_clinic
@@ -28,8 +29,7 @@ from web.console.slots import (
 )
 from web.self_service_forms import parse_slot
 
-MOVED_KIND = "staff_moved"
-MOVED_TEMPLATE = "console.appointment_moved"
+MOVED = MessageKind.staff_moved
 
 
 def _load(session: Session, appointment_id: int, lock: bool = False) -> AppointmentInfo:
@@ -151,19 +151,19 @@ def tell_patient_moved(session: Session, info: AppointmentInfo) -> None:
     link = ctx("link_for")(appointment.id)
     own = overrides(session, appointment.clinic_id, info.language)
     tags = info.tags(link)
-    body = render(Reply(MOVED_TEMPLATE, tags), info.language, own)
+    body = render(Reply(MOVED.template_key(), tags), info.language, own)
     enqueue(
         session,
         clinic_id=appointment.clinic_id,
         idempotency_key=(
-            f"appointment:{appointment.id}:{MOVED_KIND}:{int(appointment.starts_at.timestamp())}"
+            f"appointment:{appointment.id}:{MOVED}:{int(appointment.starts_at.timestamp())}"
         ),
         from_phone=info.clinic.whatsapp_number,
         to_phone=info.patient.phone,
         body=body,
         now=now(),
-        kind=MOVED_KIND,
-        template=MOVED_TEMPLATE,
+        kind=MOVED,
+        template=MOVED.template_key(),
         appointment_id=appointment.id,
         not_after=appointment.starts_at,
         language=info.language,

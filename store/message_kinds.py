@@ -1,0 +1,110 @@
+"""Every kind of message the clinic sends, in one table: the value stored on outbox and
+notification rows, the template it is written from, whether the business starts it, and
+its category for reports. A new kind of message is a member and its row here, and
+nothing else."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """What a message is for, as reports group them."""
+
+    bot_reply = "bot_reply"
+    booking_confirmation = "booking_confirmation"
+    reminder = "reminder"
+    waitlist = "waitlist"
+    no_show_recovery = "no_show_recovery"
+    post_visit = "post_visit"
+    survey = "survey"
+    staff_reply = "staff_reply"
+    appointment_request = "appointment_request"
+
+
+@dataclass(frozen=True)
+class About:
+    """One row of the table. A business-initiated kind needs an approved template outside
+    the 24-hour window and is held back by a pause or an opt-out; the others answer what
+    the patient (or staff for them) just wrote. `template` is None where it varies."""
+
+    template: str | None
+    business_initiated: bool
+    category: Category
+
+
+class MessageKind(StrEnum):
+    """A kind of message; its value is what rows store. Its row is `TABLE[kind]`."""
+
+    reply = "reply"
+    booking_confirmation = "booking_confirmation"
+    staff = "staff"
+    reminder = "reminder"
+    confirmation = "confirmation"
+    waitlist_offer = "waitlist_offer"
+    no_show = "no_show"  # planned as one kind, sent as its steps
+    no_show_1 = "no_show_1"
+    no_show_2 = "no_show_2"
+    no_show_3 = "no_show_3"
+    care = "care"
+    survey = "survey"
+    staff_moved = "staff_moved"
+    request_accepted = "request_accepted"
+    request_declined = "request_declined"
+
+    @property
+    def template(self) -> str | None:
+        return TABLE[self].template
+
+    @property
+    def business_initiated(self) -> bool:
+        return TABLE[self].business_initiated
+
+    @property
+    def category(self) -> Category:
+        return TABLE[self].category
+
+    def template_key(self) -> str:
+        """Its template key, for a kind that always has the same one."""
+        if self.template is None:
+            raise ValueError(f"message kind {self.value} has no template of its own")
+        return self.template
+
+
+K, C = MessageKind, Category
+TABLE: dict[MessageKind, About] = {
+    # the bot's answers, and staff writing by hand
+    K.reply: About(None, False, C.bot_reply),
+    K.booking_confirmation: About(None, False, C.bot_reply),
+    K.staff: About(None, False, C.staff_reply),
+    # planned as notifications about an appointment
+    K.reminder: About("notification.reminder", True, C.reminder),
+    K.confirmation: About("notification.confirmation", True, C.booking_confirmation),
+    K.waitlist_offer: About("notification.waitlist_offer", True, C.waitlist),
+    # after the visit; each no-show step has its own template
+    K.no_show: About(None, True, C.no_show_recovery),
+    K.no_show_1: About("automations.no_show_1", True, C.no_show_recovery),
+    K.no_show_2: About("automations.no_show_2", True, C.no_show_recovery),
+    K.no_show_3: About("automations.no_show_3", True, C.no_show_recovery),
+    K.care: About("automations.care", True, C.post_visit),
+    K.survey: About("automations.survey_score", True, C.survey),
+    # the desk's messages
+    K.staff_moved: About("console.appointment_moved", True, C.staff_reply),
+    K.request_accepted: About("console.request_accepted", True, C.appointment_request),
+    K.request_declined: About("console.request_declined", True, C.appointment_request),
+}
+
+
+def recovery_step(step: int | str) -> MessageKind:
+    """The kind one step of the no-show sequence is sent as (each has its own template)."""
+    return MessageKind(f"{MessageKind.no_show}_{step}")
+
+
+# About one appointment: they (and their buttons) stand while it stands where it was.
+ABOUT_AN_APPOINTMENT = frozenset({MessageKind.reminder, MessageKind.confirmation})
+# Answers to what the patient wrote, or staff writing by hand to a paused patient: always
+# sent, as text (the patient is waiting for them).
+ANSWERS = frozenset(kind for kind in MessageKind if not kind.business_initiated)
+# Business-initiated kinds an approved template can stand in for once the window has closed.
+WITH_TEMPLATES = tuple(
+    kind for kind in MessageKind if kind.business_initiated and kind.template is not None
+)
