@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from bot.availability import Slot
 from bot.flow import Action, Flow, State, clinic_flow
-from bot.locale import LANGUAGES, words, words_any
+from bot.locale import LANGUAGES
 from bot.text import match_choice, normalize, option_number
 from bot.types import (
     AppointmentSummary,
@@ -25,6 +25,7 @@ from bot.types import (
     ServiceInfo,
     Turn,
 )
+from bot.vocabulary import words, words_any
 from bot.when import PARTS, read_when
 
 DAYS_OFFERED = 5
