@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
+from bot import locale
 from bot.links import self_service_url
 from bot.render import default_templates
 from channel.phones import e164
@@ -74,6 +75,7 @@ def create_app(
     app.before_request(_refuse_nul)
     app.register_error_handler(HTTPException, _plain_error)
     use_packaged_tzdata()
+    locale.configure()
     return app
 
 

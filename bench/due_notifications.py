@@ -45,6 +45,7 @@ from _support import (
 from sqlalchemy import Engine, Select, text
 from sqlmodel import Session, col, select
 
+from bot import locale
 from config.tzcheck import use_packaged_tzdata
 from scheduler.notifications import queue_due_notifications
 from store import notifications as due
@@ -263,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("config.tzcheck").setLevel(logging.ERROR)
     use_packaged_tzdata()
+    locale.configure()
     met = True
     for size in (int(s) for s in args.sizes.split(",")):
         met = run_size(args.database_url, size, args.due, args.runs, args.keep) and met

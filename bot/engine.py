@@ -18,7 +18,7 @@ from bot.effects import (
     Turn,
 )
 from bot.flow import Action, Flow, State, clinic_flow
-from bot.locale import LANGUAGES, words, words_any
+from bot.locale import LANGUAGES
 from bot.payloads import (
     ACTIONS,
     CONFIRM,
@@ -52,6 +52,7 @@ from bot.types import (
     Option,
     Reply,
 )
+from bot.vocabulary import words, words_any
 from bot.when import PARTS, read_when
 
 _CODE = re.compile(r"[A-Z2-9]{6}")

@@ -11,10 +11,10 @@ from enum import Enum
 from typing import TypeVar
 
 from bot.availability import Slot
-from bot.locale import words_any
 from bot.payloads import ACTIONS
 from bot.text import normalize
 from bot.types import BookingDraft, ClinicView, Option, ServiceInfo
+from bot.vocabulary import words_any
 from bot.when import PARTS, read_when
 
 DAYS_OFFERED = 5

@@ -1,7 +1,7 @@
 """What a patient's words say about when — a day (or days to choose between, or a week), a
 time, a part of the day — relative to the clinic's local today.
 
-Patients mix languages in one sentence, so the vocabulary of all three (`locales/when.*`)
+Patients mix languages in one sentence, so the vocabulary of all three (`vocabulary/when.*`)
 is read at once; dateparser reads what it leaves ("December the 15th"). Pure and fast: the
 engine calls it on every answer to a day or time question."""
 
@@ -14,8 +14,9 @@ from functools import cache
 import dateparser
 from rapidfuzz.distance import Levenshtein
 
-from bot.locale import LANGUAGES, words
+from bot.locale import LANGUAGES
 from bot.text import normalize
+from bot.vocabulary import words
 
 PARTS = ("morning", "afternoon", "evening")
 PAST_GRACE = timedelta(days=60)  # "20/11" said on 25/11 is a past date, not next year

@@ -13,6 +13,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
+from bot import locale
 from channel.base import Channel
 from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
@@ -115,6 +116,7 @@ def run_worker(
     this thread until shut down (`block=True`), or in a background thread (`block=False`,
     returns the running scheduler; call `.shutdown()` to stop it). Runs of a job never
     overlap, and missed runs collapse into one."""
+    locale.configure()  # the jobs write messages
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
     )

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
+from bot import locale
 from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
 from store.migrate import upgrade
@@ -29,6 +30,12 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if url.startswith("postgres"):
         return url
     return f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'turnero.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _texts() -> None:
+    """python-i18n pointed at `locales/`, as every process that shows texts does first."""
+    locale.configure()
 
 
 @pytest.fixture(scope="session")

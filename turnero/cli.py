@@ -25,9 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for chatty in ("apscheduler", "alembic"):  # a line per tick or per plugin is noise
         logging.getLogger(chatty).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
+    from bot import locale
     from config.tzcheck import use_packaged_tzdata
 
     use_packaged_tzdata()
+    locale.configure()
     return int(args.run(args) or 0)
 
 

@@ -9,6 +9,7 @@ import yaml
 from bot.flow import FLOWS_DIR, FlowError, load_flow, parse_flow
 from bot.locale import LANGUAGES, LOCALES_DIR
 from bot.render import default_template_keys, default_templates, template_tags
+from bot.vocabulary import VOCABULARY_DIR
 
 KEYS = default_template_keys()
 
@@ -80,17 +81,19 @@ def test_every_template_exists_in_every_language_with_the_same_tags():
             assert template_tags(body) == template_tags(spanish[key]), (language, key)
 
 
-def _locale_files(language: str) -> dict[str, dict]:
+def _locale_files(language: str, directory: Path = LOCALES_DIR) -> dict[str, dict]:
     return {
         path.name.split(".")[0]: yaml.safe_load(path.read_text(encoding="utf-8"))
-        for path in Path(LOCALES_DIR).glob(f"*.{language}.yml")
+        for path in Path(directory).glob(f"*.{language}.yml")
     }
 
 
-def test_every_locale_key_exists_in_every_language_with_the_same_placeholders():
-    spanish = _locale_files("es")
+@pytest.mark.parametrize("directory", [LOCALES_DIR, VOCABULARY_DIR])
+def test_every_locale_key_exists_in_every_language_with_the_same_placeholders(directory: Path):
+    spanish = _locale_files("es", directory)
+    assert spanish
     for language in LANGUAGES:
-        files = _locale_files(language)
+        files = _locale_files(language, directory)
         assert set(files) == set(spanish)
         for namespace, entries in spanish.items():
             assert set(files[namespace]) == set(entries), (language, namespace)
@@ -104,6 +107,6 @@ def test_weekday_and_month_lists_are_complete():
         labels = _locale_files(language)["labels"]
         assert len(labels["weekdays"].split("|")) == 7
         assert len(labels["months"].split("|")) == 12
-        when = _locale_files(language)["when"]
+        when = _locale_files(language, VOCABULARY_DIR)["when"]
         assert len(when["weekdays"].split("|")) == 7
         assert len(when["months"].split("|")) == 12

@@ -99,7 +99,7 @@ def test_the_week_shows_seven_days_from_monday(db: Engine, clinic, desk: Desk):
     for day in ["lunes 30 de noviembre", "jueves 3 de diciembre", "domingo 6 de diciembre"]:
         assert day in shown
     assert "11:00–11:30 María Pérez" in shown
-    assert "(1 turnos)" in shown and "No hay turnos." in shown
+    assert "(1 turno)" in shown and "No hay turnos." in shown
 
 
 def test_bad_agenda_arguments_get_a_clear_400(desk: Desk):

@@ -12,7 +12,7 @@ from store.inbox import Entry
 from store.models import OutboxMessage, Patient
 from web.console.agenda import formatting, own_clinic
 from web.console.common import console, engine, language, now, page, staff, staff_required
-from web.console.inbox import KINDS, problem
+from web.console.inbox import labelled_kinds, problem
 from web.console.patients import phone_arg
 
 NOTICES = ("resent", "handled", "fixed", "gone")
@@ -56,7 +56,7 @@ def failed_messages() -> Response:
         rows=rows,
         names=names,
         reason=lambda r: _reason(r, lang),
-        kinds=KINDS,
+        kinds=labelled_kinds(),
         notice=notice if notice in NOTICES else None,
         **formatting(clinic, lang),
     )

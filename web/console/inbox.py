@@ -1,3 +1,4 @@
+
 """The inbox and one conversation: the exchange with a phone in order, each outbound
 message's delivery status, what is left of WhatsApp's 24-hour window, and the takeover —
 pause the bot, write by hand, hand back. Small JSON feeds let open pages pick up new
@@ -6,6 +7,7 @@ messages without a reload."""
 import hashlib
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
@@ -44,8 +46,6 @@ from web.console.error_words import error_words
 
 REPLY_LIMIT = 4096  # WhatsApp's own limit; the outbox splits over 1,600
 SUBMISSION_CHARS = 32
-# The kinds of message with a label of their own; the others are "automatic messages".
-KINDS = tuple(kind for kind in MessageKind if has_text(f"console.kind_{kind}"))
 FAILED = ("failed", "undelivered")
 SKIP_REASONS = {
     TOO_LATE: "too_late",
@@ -80,11 +80,18 @@ def problem(entry: Entry, lang: str) -> str | None:
     return None
 
 
+@cache
+def labelled_kinds() -> tuple[MessageKind, ...]:
+    """The kinds of message with a label of their own; the others are "automatic
+    messages". Read once the texts are set up, not on import."""
+    return tuple(kind for kind in MessageKind if has_text(f"console.kind_{kind}"))
+
+
 def _helpers(clinic: Clinic, lang: str) -> dict[str, Any]:
     return {
         **formatting(clinic, lang),
         "problem": lambda e: problem(e, lang),
-        "kinds": KINDS,
+        "kinds": labelled_kinds(),
     }
 
 

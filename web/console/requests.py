@@ -51,10 +51,10 @@ def age(since: datetime, moment: datetime, lang: str) -> str:
     minutes = max(int((moment - since).total_seconds() // 60), 0)
     t = translator(lang)
     if minutes < 60:
-        return t("age_minutes", n=minutes)
+        return t("age_minutes", count=minutes)
     if minutes < 24 * 60:
-        return t("age_hours", n=minutes // 60)
-    return t("age_days", n=minutes // (24 * 60))
+        return t("age_hours", count=minutes // 60)
+    return t("age_days", count=minutes // (24 * 60))
 
 
 def _load(session: Session, request_id: int, lock: bool = False) -> AppointmentRequest:
