@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import Engine
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import locale
 from bot.links import self_service_url
@@ -54,6 +55,9 @@ def create_app(
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=256 * 1024)
     app.session_interface = _NoSessionForTwilio()
+    if settings.trusted_proxies:  # otherwise a client could forge its forwarded address
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["turnero"] = {
         "settings": settings,
         "engine": engine or make_engine(settings.database_url),

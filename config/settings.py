@@ -6,7 +6,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "test"}
@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     instance_dir: Path = Path("instance")
     worker_interval_seconds: float = 2.0
     admin_api_token: str | None = None
+    trusted_proxies: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

@@ -508,19 +508,19 @@ class StaffUser(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """A failed sign-in, kept for the rate limit that every web worker shares."""
+    """A failed sign-in, kept for the per-login wait that every web worker shares."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (
         Index("ix_login_attempt_login", "login", "at"),
-        Index("ix_login_attempt_ip", "ip", "at"),
+        Index("ix_login_attempt_at", "at"),  # forgetting old failures
     )
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int | None = Field(
         default=None, foreign_key="clinic.id", description="null when the login is unknown"
     )
     login: str
-    ip: str
+    ip: str = Field(description="where the failure came from, for the record only")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

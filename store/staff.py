@@ -128,28 +128,44 @@ def check_credentials(session: Session, login: str, password: str) -> StaffUser 
 
 @dataclass(frozen=True)
 class LoginLimit:
-    """`failures` failed sign-ins within `window`, of one login or from one address,
-    lock that login or address until the window has passed the oldest of them."""
+    """After `free` failed sign-ins of one login, the next try waits `first_wait` after
+    the last failure, twice as long after each further one, never above `longest_wait`.
+    Failures are forgotten after `forget_after` and by a good sign-in. Only the login
+    guessed at waits: where the guesses come from does not count (behind a proxy every
+    client may share one address)."""
 
-    failures: int = 5
-    window: timedelta = timedelta(minutes=15)
+    free: int = 5
+    first_wait: timedelta = timedelta(minutes=1)
+    longest_wait: timedelta = timedelta(minutes=15)
+    forget_after: timedelta = timedelta(hours=24)
+
+    def wait_after(self, failures: int) -> timedelta:
+        """How long a login waits after its last failure, given how many it has. Pure."""
+        if failures < self.free:
+            return timedelta(0)
+        doublings = min(failures - self.free, 30)  # already far above any cap
+        return min(self.first_wait * 2**doublings, self.longest_wait)
 
 
-def is_locked(session: Session, login: str, ip: str, now: datetime, limit: LoginLimit) -> bool:
-    since = now - limit.window
-    recent = col(LoginAttempt.at) > since
-    by_login = select(func.count()).where(LoginAttempt.login == normalize_login(login), recent)
-    by_ip = select(func.count()).where(LoginAttempt.ip == ip, recent)
-    return (
-        session.exec(by_login).one() >= limit.failures
-        or session.exec(by_ip).one() >= limit.failures
-    )
+def locked_until(session: Session, login: str, now: datetime, limit: LoginLimit) -> datetime | None:
+    """When the login may try again, or None if it may now."""
+    failures, last = session.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.login == normalize_login(login)[:200],
+            col(LoginAttempt.at) > now - limit.forget_after,
+        )
+    ).one()
+    if not failures or last is None:
+        return None
+    until: datetime = last + limit.wait_after(failures)
+    return until if until > now else None
 
 
 def record_failure(session: Session, login: str, ip: str, now: datetime, limit: LoginLimit) -> None:
-    """Count a failed sign-in; attempts older than the window are dropped on the way."""
+    """Count a failed sign-in (the address kept for the record only); failures older than
+    `forget_after` are dropped on the way."""
     user = find_by_login(session, login)
-    session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) <= now - limit.window))
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) <= now - limit.forget_after))
     session.add(
         LoginAttempt(
             clinic_id=user.clinic_id if user else None,

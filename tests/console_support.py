@@ -25,13 +25,18 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def console_app(
-    engine: Engine, tmp_path: Path, clock: Clock, base_url: str = "http://localhost:5000"
+    engine: Engine,
+    tmp_path: Path,
+    clock: Clock,
+    base_url: str = "http://localhost:5000",
+    trusted_proxies: int = 0,
 ) -> Flask:
     settings = Settings(
         secret_key="console-test-secret",
         instance_dir=tmp_path,
         database_url=engine.url.render_as_string(hide_password=False),
         public_base_url=base_url,
+        trusted_proxies=trusted_proxies,
     )
     return create_app(settings, clock=clock, engine=engine)
 

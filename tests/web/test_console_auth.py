@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from store.models import Appointment, LoginAttempt, StaffUser
-from store.staff import password_problem
+from store.staff import LoginLimit, password_problem
 from tests.console_support import NOW, PASSWORD, Desk, add_staff, book_at, console_app
 from tests.support import Clock, add_patient
 from turnero import cli
@@ -116,7 +117,7 @@ def test_after_a_sign_in_the_desk_returns_to_the_page_it_asked_for_but_never_els
         desk.submit("/console/logout")
 
 
-def test_five_failures_lock_the_login_for_fifteen_minutes_in_every_worker(
+def test_five_failures_make_the_login_wait_in_every_worker_longer_after_each_further_one(
     db: Engine, tmp_path, clock: Clock, clinic
 ):
     add_staff(db, clinic.id, "ana")
@@ -127,24 +128,76 @@ def test_five_failures_lock_the_login_for_fifteen_minutes_in_every_worker(
         assert first.sign_in("ana", "not the password", **address).status_code == 401
     locked = other_worker.sign_in("ana", PASSWORD)  # even the right password, elsewhere
     assert locked.status_code == 429
-    assert "esperá 15 minutos" in locked.get_data(as_text=True)
-    clock.advance(minutes=14)
-    assert other_worker.sign_in("ana", PASSWORD).status_code == 429
-    clock.advance(minutes=1, seconds=1)
-    assert other_worker.sign_in("ana", PASSWORD).status_code == 303
+    assert "esperá 1 minuto y" in locked.get_data(as_text=True)
+    clock.advance(seconds=61)
+    assert first.sign_in("ana", "still not it").status_code == 401  # a sixth: twice as long
+    clock.advance(minutes=1, seconds=59)
+    waiting = other_worker.sign_in("ana", PASSWORD)
+    assert waiting.status_code == 429
+    assert "esperá 1 minuto y" in waiting.get_data(as_text=True)  # what is left of the two
+    clock.advance(seconds=2)
+    assert other_worker.sign_in("ana", PASSWORD).status_code == 303  # the owner gets in
     with Session(db) as session:  # a good sign-in forgets the login's failures
         assert session.exec(select(LoginAttempt).where(LoginAttempt.login == "ana")).all() == []
 
 
-def test_five_failures_from_one_address_lock_that_address_whatever_the_login(
-    db: Engine, clinic, desk: Desk
-):
+def test_the_wait_doubles_with_each_failure_up_to_fifteen_minutes():
+    limit = LoginLimit()
+    waits = [limit.wait_after(failures) for failures in (0, 4, 5, 6, 7, 8, 9, 10, 10_000)]
+    assert waits == [timedelta(minutes=m) for m in (0, 0, 1, 2, 4, 8, 15, 15, 15)]
+
+
+PROXY = {"REMOTE_ADDR": "10.0.0.1"}  # the TLS proxy: every client arrives from it
+
+
+def test_guesses_at_made_up_logins_behind_the_proxy_lock_nobody_out(db: Engine, clinic, desk: Desk):
+    add_staff(db, clinic.id, "boss", role="admin")
+    for n in range(20):
+        assert desk.sign_in(f"guess{n}", "whatever123", environ_base=PROXY).status_code == 401
+    assert desk.sign_in("boss", PASSWORD, environ_base=PROXY).status_code == 303
+
+
+def test_guesses_at_a_real_login_slow_that_login_only(db: Engine, clinic, app, clock: Clock):
     add_staff(db, clinic.id, "ana")
-    for n in range(5):
-        assert desk.sign_in(f"guess{n}", "whatever123").status_code == 401
-    assert desk.sign_in("ana", PASSWORD).status_code == 429
-    elsewhere = desk.sign_in("ana", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.7"})
-    assert elsewhere.status_code == 303
+    add_staff(db, clinic.id, "boss", role="admin")
+    stranger, ana, boss = (Desk(app.test_client()) for _ in range(3))
+    for _ in range(5):
+        assert stranger.sign_in("ana", "guessing123", environ_base=PROXY).status_code == 401
+    assert ana.sign_in("ana", PASSWORD, environ_base=PROXY).status_code == 429
+    assert boss.sign_in("boss", PASSWORD, environ_base=PROXY).status_code == 303
+    clock.advance(minutes=1)
+    assert ana.sign_in("ana", PASSWORD, environ_base=PROXY).status_code == 303
+
+
+def _recorded_address(db: Engine) -> str:
+    with Session(db) as session:
+        return session.exec(select(LoginAttempt.ip)).one()
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "forwarded_for", "recorded"),
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # no proxy trusted: a forged header changes nothing
+        (1, "203.0.113.9", "203.0.113.9"),  # the proxy's word for its client
+        (1, "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the client's own claim ignored
+        (2, "198.51.100.1, 203.0.113.9", "198.51.100.1"),  # two proxies, two hops
+    ],
+)
+def test_the_forwarded_address_is_believed_from_the_configured_proxies_only(
+    db: Engine, tmp_path, clock: Clock, clinic, trusted_proxies, forwarded_for, recorded
+):
+    app = console_app(db, tmp_path, clock, trusted_proxies=trusted_proxies)
+    headers = {"X-Forwarded-For": forwarded_for}
+    response = Desk(app.test_client()).sign_in(
+        "nobody", "whatever123", environ_base=PROXY, headers=headers
+    )
+    assert response.status_code == 401
+    assert _recorded_address(db) == recorded
+
+
+def test_a_negative_number_of_trusted_proxies_is_refused():
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        Settings(trusted_proxies=-1)
 
 
 def test_a_session_ends_after_eight_idle_hours_and_polling_does_not_keep_it_alive(

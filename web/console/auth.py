@@ -2,6 +2,8 @@
 signed-in, active staff member whose session has not been idle too long, and a CSRF
 token on every form."""
 
+from datetime import timedelta
+from math import ceil
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +18,7 @@ from store.models import StaffUser
 from store.staff import (
     LoginLimit,
     check_credentials,
-    is_locked,
+    locked_until,
     password_stamp,
     record_failure,
     signed_in,
@@ -83,6 +85,8 @@ def _safe_next(target: str | None) -> str:
 
 
 def _client_ip() -> str:
+    """The client's address: the proxy's own unless `TRUSTED_PROXIES` says how many
+    proxies' forwarded headers to believe (werkzeug's ProxyFix, set up in `create_app`)."""
     return request.remote_addr or "unknown"
 
 
@@ -107,8 +111,10 @@ def login_submit() -> Response:
     target = request.form.get("next", "")
     ip, moment = _client_ip(), now()
     with Session(engine()) as reader:
-        if is_locked(reader, login_name, ip, moment, LIMIT):
-            return page("login.html", status=429, next=target, login=login_name, error="locked")
+        until = locked_until(reader, login_name, moment, LIMIT)
+        if until is not None:
+            wait = ceil((until - moment) / timedelta(minutes=1))
+            return page("login.html", 429, next=target, login=login_name, wait=wait, error="locked")
         user = check_credentials(reader, login_name, password) if login_name else None
     with transaction(engine()) as writer:
         if user is None:
