@@ -28,6 +28,7 @@ from usecases.clinic_view import CatalogCache
 from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from web import admin_api
 from web.console import init_console
+from web.health import health
 from web.self_service import self_service
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def create_app(
     app.register_blueprint(whatsapp)
     app.register_blueprint(admin_api.admin_api)
     app.register_blueprint(self_service)
+    app.register_blueprint(health)
     init_console(app, settings)
     if settings.sandbox:
         from web.sandbox_feed import sandbox
@@ -187,8 +189,3 @@ def status() -> Response:
         now=_ctx("clock")(),
     )
     return Response("", status=204)
-
-
-@whatsapp.get("/healthz")
-def healthz() -> Response:
-    return Response("ok\n", mimetype="text/plain")

@@ -21,6 +21,7 @@ from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
 from scheduler.waitlist import waitlist_job
 from store.db import transaction
+from store.heartbeat import beat
 from store.takeover import resume_quiet
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ def dispatch_job(
 ) -> DispatchReport:
     """One scheduled run: first settle sends cut off by a crash (before anything could
     retry them), then dispatch what is due, again while full batches come back (a
-    backlog drains in one run), logging instead of raising."""
+    backlog drains in one run), logging instead of raising. The run beats before its
+    first batch and after each one (`store.heartbeat`, read by `/readyz`)."""
+    _beat(engine, clock)
     try:
         reconciled = reconcile_stale(engine, channel, clock(), claim_timeout)
         if reconciled.total:
@@ -70,6 +73,7 @@ def dispatch_job(
         except Exception:
             log.exception("outbox dispatch failed")
             break
+        _beat(engine, clock)
         total.sent += report.sent
         total.retried += report.retried
         total.failed += report.failed
@@ -86,6 +90,13 @@ def dispatch_job(
             total.skipped,
         )
     return total
+
+
+def _beat(engine: Engine, clock: Callable[[], datetime]) -> None:
+    try:
+        beat(engine, clock())
+    except Exception:
+        log.exception("the worker's heartbeat could not be recorded")
 
 
 def resume_job(engine: Engine, clock: Callable[[], datetime]) -> int:

@@ -524,6 +524,15 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class WorkerHeartbeat(SQLModel, table=True):
+    """When a worker last ran its outbox dispatcher, for `/readyz`. Not a clinic's data:
+    one row per job name, whichever worker ran it last."""
+
+    __tablename__ = "worker_heartbeat"
+    name: str = Field(primary_key=True)
+    beat_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class WaitlistStatus(StrEnum):
     waiting = "waiting"
     offered = "offered"  # a slot is held for the patient right now
