@@ -13,19 +13,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.types import ServiceInfo
-from config.settings import Settings
 from store.db import transaction
 from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
 from store.models import Appointment, Clinic, OutboxMessage, WaitlistEntry
 from tests.notification_support import SECRET, patient, run_pass
 from tests.support import (
-    AUTH_TOKEN,
-    PUBLIC_URL,
-    Chat,
-    Clock,
+    CLINIC_NUMBER as CLINIC,
 )
 from tests.support import (
-    CLINIC_NUMBER as CLINIC,
+    Chat,
+    Clock,
+    make_app,
 )
 from tests.waitlist_support import (
     ASU,
@@ -39,7 +37,6 @@ from tests.waitlist_support import (
 )
 from usecases.inbound import ReceivedMessage, handle_inbound
 from usecases.stored_availability import StoreAvailability
-from webhook import create_app
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # Wednesday
 THURSDAY = date(2026, 11, 26)
@@ -53,14 +50,8 @@ def booked(db: Engine, clinic, clock: Clock) -> dict[str, int]:
 
 @pytest.fixture
 def app(db: Engine, clock: Clock, clinic):
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key=SECRET,
-    )
-    return create_app(settings, clock=clock, engine=db)
+    """The shared app, with the secret the waitlist's passes sign their offer links with."""
+    return make_app(db, clock, SECRET)
 
 
 def on_phone(app, db: Engine, phone: str) -> Chat:
