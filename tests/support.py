@@ -2,7 +2,10 @@
 through the real webhook with Twilio's signature, what the bot answered and asked."""
 
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -14,7 +17,10 @@ from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
+import usecases.inbound
 from bot.flow import load_flow
+from bot.render import render_all
+from bot.types import Reply
 from store.db import transaction
 from store.models import (
     Appointment,
@@ -166,10 +172,35 @@ def appointments(engine: Engine) -> list[Appointment]:
         return list(s.exec(select(Appointment).order_by(col(Appointment.id))))
 
 
+_listening = threading.local()
+
+
+def _recording(replies: list[Reply], *args: Any, **kwargs: Any) -> str:
+    turns: list[list[str]] | None = getattr(_listening, "turns", None)
+    if turns is not None:
+        turns.append([r.template for r in replies])
+    return render_all(replies, *args, **kwargs)
+
+
+@contextmanager
+def templates_rendered() -> Iterator[list[list[str]]]:
+    """The template keys of each turn the webhook renders meanwhile in this thread: the
+    outbox keeps a reply's words, not the templates it was made of. The recorder is put in
+    once and records only while a chat listens (other threads' turns are not theirs)."""
+    usecases.inbound.render_all = _recording  # type: ignore[assignment]
+    outer = getattr(_listening, "turns", None)
+    _listening.turns = turns = []
+    try:
+        yield turns
+    finally:
+        _listening.turns = outer
+
+
 @dataclass
 class Chat:
     """One phone's chat with the clinic, through the real webhook signed as Twilio signs:
-    `chat.says("hola")`, `chat.taps("first_available")`, `chat.last`, `chat.asked(key)`."""
+    `chat.says("hola")`, `chat.taps("first_available")`, `chat.last`, `chat.asked(key)`,
+    `chat.said`."""
 
     client: FlaskClient
     engine: Engine
@@ -177,6 +208,9 @@ class Chat:
     clinic_number: str = CLINIC_NUMBER
     seen: int = 0
     last_response: TestResponse | None = field(default=None, repr=False)
+    said: list[str] = field(default_factory=list)
+    """The template keys of the bot's answer to the last message, in order (e.g.
+    `["booking.slot_taken", "booking.ask_time"]`); empty where it answered nothing."""
 
     def form(self, body: str = "", **extra: str) -> dict[str, str]:
         form = {
@@ -195,7 +229,9 @@ class Chat:
     def post(self, form: dict[str, str], signature: str | None = None) -> TestResponse:
         url = PUBLIC_URL + "/whatsapp/inbound"
         headers = {"X-Twilio-Signature": signature if signature is not None else sign(url, form)}
-        self.last_response = self.client.post("/whatsapp/inbound", data=form, headers=headers)
+        with templates_rendered() as rendered:
+            self.last_response = self.client.post("/whatsapp/inbound", data=form, headers=headers)
+        self.said = rendered[-1] if rendered else []  # an attempt decided again: the last
         return self.last_response
 
     def says(self, body: str, **extra: str) -> str:

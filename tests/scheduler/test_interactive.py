@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from channel.base import SendError
-from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from scheduler.interactive import clip, content_types
 from store.appointments import Actor, reschedule
@@ -23,11 +22,10 @@ from store.db import transaction
 from store.models import Appointment, Clinic, InteractiveContent, OutboxMessage
 from tests.notification_support import SECRET, book_at, channel_for, run_pass
 from tests.support import (
-    AUTH_TOKEN,
-    PUBLIC_URL,
     Chat,
     Clock,
     appointments,
+    make_app,
     make_clinic,
 )
 from tests.support import (
@@ -35,7 +33,6 @@ from tests.support import (
 )
 from tests.window_support import REMINDER_SID, approve
 from turnero.fake_twilio import FakeTwilio
-from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -90,17 +87,7 @@ class TwilioChat:
 
 @pytest.fixture
 def chat_with(db: Engine, clock: Clock, fake: FakeTwilio):
-    app = create_app(
-        Settings(
-            database_url=str(db.url),
-            public_base_url=PUBLIC_URL,
-            twilio_account_sid="AC" + "1" * 32,
-            twilio_auth_token=AUTH_TOKEN,
-            secret_key=SECRET,
-        ),
-        clock=clock,
-        engine=db,
-    )
+    app = make_app(db, clock, SECRET)
 
     def chat(phone: str = "+595981222333") -> TwilioChat:
         return TwilioChat(Chat(app.test_client(), db, phone=phone), fake, db, clock)

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.links import appointment_id_from
-from config.settings import Settings
 from scheduler.worker import Links, run_worker
 from tests.notification_support import (
     BASE_URL,
@@ -21,15 +20,13 @@ from tests.notification_support import (
     writes,
 )
 from tests.support import (
-    AUTH_TOKEN,
-    PUBLIC_URL,
     Chat,
     Clock,
     appointments,
+    make_app,
     make_clinic,
 )
 from turnero.fake_twilio import FakeTwilio
-from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -53,17 +50,7 @@ def test_a_reminder_of_a_chat_booking_reaches_twilio_at_its_time(
     db: Engine, clock: Clock, fake: FakeTwilio
 ) -> None:
     make_clinic(db)
-    app = create_app(
-        Settings(
-            database_url=str(db.url),
-            public_base_url=PUBLIC_URL,
-            twilio_account_sid="AC" + "1" * 32,
-            twilio_auth_token=AUTH_TOKEN,
-            secret_key=SECRET,
-        ),
-        clock=clock,
-        engine=db,
-    )
+    app = make_app(db, clock, SECRET)
     patient = Chat(app.test_client(), db)
     for text in ("hola", "1", "ana benitez", "mañana", "10:30", "Juana Pérez", "saltar", "saltar"):
         patient.says(text)

@@ -100,18 +100,22 @@ def test_mis_turnos_lists_upcoming_appointments_and_confirms_one(patient, db, cl
     appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
 
     listing = patient.says("mis turnos")
+    assert patient.asked("manage.ask_appointment")
     assert "Consulta general" in listing and appointment.code in listing
     assert "viernes 27 de noviembre 10:00" in listing
 
     actions = patient.says("1")
+    assert patient.asked("manage.ask_action")
     assert "Dra. Ana Benítez" in actions and "1. Confirmar asistencia" in actions
     assert "2. Cancelar el turno" in actions and "3. Cambiar día u hora" in actions
 
-    assert "Confirmaste tu turno" in patient.says("1")
+    patient.says("1")
+    assert patient.said == ["manage.confirmed"]
     assert current(db, appointment.id).status == "confirmed"
 
     patient.says(appointment.code.lower())  # the code, as a patient may type it
-    assert "ya estaba confirmado" in patient.says("1")
+    patient.says("1")
+    assert patient.said == ["manage.already_confirmed"]
     with Session(db) as s:
         kinds = s.exec(
             select(AppointmentEvent.kind).where(AppointmentEvent.appointment_id == appointment.id)
@@ -120,16 +124,20 @@ def test_mis_turnos_lists_upcoming_appointments_and_confirms_one(patient, db, cl
 
 
 def test_no_upcoming_appointments_says_so(patient):
-    assert "No tenés turnos próximos" in patient.says("mis turnos")
+    patient.says("mis turnos")
+    assert patient.said == ["manage.no_appointments"]
     assert "Clínica Test" in patient.says("hola")  # and the conversation goes on
+    assert patient.asked("booking.ask_service")
 
 
 def test_cancelling_asks_first_then_frees_the_slot_and_withdraws_reminders(patient, db, clinic):
     appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
     patient.says("mis turnos")
     patient.says("1")
-    assert "¿Seguro que querés cancelar" in patient.says("cancelar")
-    assert "cancelé tu turno" in patient.says("sí")
+    patient.says("cancelar")
+    assert patient.asked("manage.ask_cancel") and patient.said == ["manage.ask_cancel"]
+    patient.says("sí")
+    assert patient.said == ["manage.cancelled"]
 
     assert current(db, appointment.id).status == "cancelled"
     with Session(db) as s:
@@ -145,7 +153,8 @@ def test_saying_no_keeps_the_appointment(patient, db, clinic):
     appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
     patient.says(appointment.code)
     patient.says("2")
-    assert "queda como estaba" in patient.says("no")
+    patient.says("no")
+    assert patient.said == ["manage.kept"]
     assert current(db, appointment.id).status == "booked"
 
 
@@ -154,13 +163,14 @@ def test_rescheduling_moves_the_appointment_and_replans_its_reminders(patient, d
     patient.says("mis turnos")
     patient.says("1")
     days = patient.says("3")
-    assert "¿Para qué día querés pasar tu turno de Consulta general?" in days
+    assert patient.asked("manage.ask_move_day") and "Consulta general" in days
     times = patient.says("lunes")
-    assert "lunes 30 de noviembre" in times
+    assert patient.asked("booking.ask_time") and "lunes 30 de noviembre" in times
     review = patient.says("9:00")
+    assert patient.asked("manage.review_move")
     assert "del viernes 27 de noviembre a las 10:00 al lunes 30 de noviembre a las 09:00" in review
     moved = patient.says("sí")
-    assert "ahora es el lunes 30 de noviembre a las 09:00" in moved
+    assert patient.said == ["manage.moved"] and "lunes 30 de noviembre a las 09:00" in moved
 
     after = current(db, appointment.id)
     assert after.starts_at == datetime(2026, 11, 30, 9, 0, tzinfo=ASU)
@@ -185,18 +195,22 @@ def test_a_reply_of_1_to_a_reminder_confirms_even_mid_booking(patient, db, clini
     clock.advance(minutes=5)
     reminder_goes_out(db, appointment.id, clock())
     clock.advance(minutes=5)
-    assert "Confirmaste tu turno de Consulta general del viernes 27" in patient.says("1")
+    confirmed = patient.says("1")
+    assert patient.said[-1] == "manage.confirmed"  # after the reminded appointment's actions
+    assert "Consulta general" in confirmed and "viernes 27" in confirmed
     assert current(db, appointment.id).status == "confirmed"
     # without a new reminder, "1" is an ordinary answer again
     patient.says("hola")
     assert "Dra. Ana Benítez" in patient.says("1")
+    assert patient.asked("booking.ask_professional")
 
 
 def test_a_reply_of_2_to_a_reminder_asks_before_cancelling(patient, db, clinic, clock):
     appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
     reminder_goes_out(db, appointment.id, clock())
     clock.advance(minutes=1)
-    assert "¿Seguro que querés cancelar" in patient.says("2")
+    patient.says("2")
+    assert patient.asked("manage.ask_cancel") and patient.said[-1] == "manage.ask_cancel"
     patient.says("si")
     assert current(db, appointment.id).status == "cancelled"
 
@@ -205,13 +219,16 @@ def test_one_without_a_reminder_is_an_ordinary_answer(patient, db, clinic):
     staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
     patient.says("hola")
     assert "Dra. Ana Benítez" in patient.says("1")  # the first service, not a confirmation
+    assert patient.asked("booking.ask_professional")
 
 
 def test_reminder_buttons_arrive_as_payloads(patient, db, clinic):
     appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
-    assert "Confirmaste" in patient.taps(f"confirm:{appointment.id}")
+    patient.taps(f"confirm:{appointment.id}")
+    assert patient.said[-1] == "manage.confirmed"
     assert current(db, appointment.id).status == "confirmed"
-    assert "¿Para qué día" in patient.taps(f"reschedule:{appointment.id}")
+    patient.taps(f"reschedule:{appointment.id}")
+    assert patient.asked("manage.ask_move_day") and patient.said[-1] == "manage.ask_move_day"
 
 
 def test_a_tap_on_a_stale_or_foreign_reminder_is_not_applied(patient, db, clinic):
@@ -220,13 +237,14 @@ def test_a_tap_on_a_stale_or_foreign_reminder_is_not_applied(patient, db, clinic
         db, clinic, "+595981777666", "Otra Persona", FRIDAY_10 + timedelta(hours=1)
     )
     reply = patient.taps(f"cancel:{theirs.id}")
-    assert "ya no se puede cambiar" in reply
+    assert patient.said[0] == "manage.gone"
     assert current(db, theirs.id).status == "booked"
     assert mine.code in reply  # and the patient's own appointments are listed
 
     patient.taps(f"cancel:{mine.id}")
     patient.says("sí")
-    assert "ya no se puede cambiar" in patient.taps(f"confirm:{mine.id}")
+    patient.taps(f"confirm:{mine.id}")
+    assert patient.said[0] == "manage.gone"
     assert current(db, mine.id).status == "cancelled"
 
 
@@ -237,7 +255,8 @@ def test_cancelling_after_the_start_is_refused_politely(patient, db, clinic, clo
     patient.says("1")
     patient.says("2")
     clock.now = (soon + timedelta(minutes=5)).astimezone(UTC)
-    assert "ya no se puede cambiar por aquí" in patient.says("sí")
+    patient.says("sí")
+    assert patient.said == ["manage.unchangeable"]
     assert current(db, appointment.id).status == "booked"
 
 
@@ -251,7 +270,7 @@ def test_the_booking_confirmation_carries_the_self_service_link(patient, db):
     patient.says("saltar")
     patient.says("saltar")
     done = patient.says("sí")
-    assert "Tu turno quedó reservado" in done
+    assert patient.said == ["booking.booked"]
     link = next(word for word in done.split() if word.startswith(PUBLIC_URL + "/a/"))
     token = link.removeprefix(PUBLIC_URL + "/a/")
     with Session(db) as s:

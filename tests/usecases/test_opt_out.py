@@ -10,11 +10,9 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from config.settings import Settings
 from store.models import Patient
 from tests.notification_support import (
     CHAT,
-    SECRET,
     book_at,
     channel_for,
     fake_twilio,
@@ -22,28 +20,13 @@ from tests.notification_support import (
     set_reminders,
     worker_passes,
 )
-from tests.support import AUTH_TOKEN, PUBLIC_URL, Chat, Clock, add_patient, make_clinic
+from tests.support import Chat, Clock, add_patient
+from tests.support import TestClinic as ClinicIds
 from turnero.fake_twilio import FakeTwilio
-from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
 PHONE = "+595981222333"
-
-
-@pytest.fixture
-def app(db: Engine, clock: Clock) -> Flask:
-    return create_app(
-        Settings(
-            database_url=str(db.url),
-            public_base_url=PUBLIC_URL,
-            twilio_account_sid="AC" + "1" * 32,
-            twilio_auth_token=AUTH_TOKEN,
-            secret_key=SECRET,
-        ),
-        clock=clock,
-        engine=db,
-    )
 
 
 @pytest.fixture
@@ -72,9 +55,8 @@ def people(db: Engine, phone: str = PHONE) -> list[Patient]:
     ],
 )
 def test_every_patient_on_the_phone_is_opted_out_with_one_confirmation(
-    db: Engine, app: Flask, clock: Clock, said: str, comes_back_with: str
+    db: Engine, clinic: ClinicIds, app: Flask, clock: Clock, said: str, comes_back_with: str
 ) -> None:
-    clinic = make_clinic(db)
     add_patient(db, clinic.id, PHONE, "Rosa Giménez")
     add_patient(db, clinic.id, PHONE, "Tomás Giménez")
     other = add_patient(db, clinic.id, "+595981999999", "Otra Persona")
@@ -95,9 +77,8 @@ def test_every_patient_on_the_phone_is_opted_out_with_one_confirmation(
 
 
 def test_stop_wins_over_a_question_that_timed_out_and_a_reminder_reply(
-    db: Engine, app: Flask, clock: Clock
+    db: Engine, clinic: ClinicIds, app: Flask, clock: Clock
 ) -> None:
-    make_clinic(db)
     patient = Chat(app.test_client(), db)
     patient.says("hola")
     clock.advance(hours=5)  # the pending question has timed out
@@ -106,9 +87,8 @@ def test_stop_wins_over_a_question_that_timed_out_and_a_reminder_reply(
 
 
 def test_an_opted_out_patient_is_still_answered_and_start_brings_them_back(
-    db: Engine, app: Flask, clock: Clock
+    db: Engine, clinic: ClinicIds, app: Flask, clock: Clock
 ) -> None:
-    clinic = make_clinic(db)
     add_patient(db, clinic.id, PHONE, "Rosa Giménez", opted_out=True, opted_out_at=clock())
     patient = Chat(app.test_client(), db)
 
@@ -120,8 +100,9 @@ def test_an_opted_out_patient_is_still_answered_and_start_brings_them_back(
     assert [(p.opted_out, p.opted_out_at) for p in people(db)] == [(False, None)]
 
 
-def test_start_from_a_patient_who_never_left_is_the_menu(db: Engine, app: Flask) -> None:
-    make_clinic(db)
+def test_start_from_a_patient_who_never_left_is_the_menu(
+    db: Engine, clinic: ClinicIds, app: Flask
+) -> None:
     patient = Chat(app.test_client(), db)
     patient.says("hello")
     answer = patient.says("start")
@@ -130,8 +111,9 @@ def test_start_from_a_patient_who_never_left_is_the_menu(db: Engine, app: Flask)
     assert not any(p.opted_out for p in people(db))
 
 
-def test_opting_out_works_while_staff_have_paused_the_bot(db: Engine, app: Flask) -> None:
-    clinic = make_clinic(db)
+def test_opting_out_works_while_staff_have_paused_the_bot(
+    db: Engine, clinic: ClinicIds, app: Flask
+) -> None:
     add_patient(db, clinic.id, PHONE, "Rosa Giménez", bot_paused=True)
     patient = Chat(app.test_client(), db)
 
@@ -142,9 +124,8 @@ def test_opting_out_works_while_staff_have_paused_the_bot(db: Engine, app: Flask
 
 
 def test_stop_then_a_reminder_due_sends_nothing_then_start_lets_the_next_one_go(
-    db: Engine, app: Flask, clock: Clock, fake: FakeTwilio
+    db: Engine, clinic: ClinicIds, app: Flask, clock: Clock, fake: FakeTwilio
 ) -> None:
-    clinic = make_clinic(db)
     set_reminders(db, clinic.id, hours_before=2, day_before_at=time(18, 0))
     starts_at = datetime(2026, 11, 27, 10, 0, tzinfo=ASU)  # Friday
     appointment = book_at(db, clinic, starts_at, clock(), phone=PHONE, actor=CHAT)

@@ -13,19 +13,18 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.types import ServiceInfo
-from config.settings import Settings
 from store.db import transaction
 from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
 from store.models import Appointment, Clinic, OutboxMessage, WaitlistEntry
 from tests.notification_support import SECRET, patient, run_pass
 from tests.support import (
-    AUTH_TOKEN,
-    PUBLIC_URL,
-    Chat,
-    Clock,
+    CLINIC_NUMBER as CLINIC,
 )
 from tests.support import (
-    CLINIC_NUMBER as CLINIC,
+    Chat,
+    Clock,
+    appointments,
+    make_app,
 )
 from tests.waitlist_support import (
     ASU,
@@ -39,7 +38,6 @@ from tests.waitlist_support import (
 )
 from usecases.inbound import ReceivedMessage, handle_inbound
 from usecases.stored_availability import StoreAvailability
-from webhook import create_app
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # Wednesday
 THURSDAY = date(2026, 11, 26)
@@ -53,14 +51,8 @@ def booked(db: Engine, clinic, clock: Clock) -> dict[str, int]:
 
 @pytest.fixture
 def app(db: Engine, clock: Clock, clinic):
-    settings = Settings(
-        database_url=str(db.url),
-        public_base_url=PUBLIC_URL,
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=AUTH_TOKEN,
-        secret_key=SECRET,
-    )
-    return create_app(settings, clock=clock, engine=db)
+    """The shared app, with the secret the waitlist's passes sign their offer links with."""
+    return make_app(db, clock, SECRET)
 
 
 def on_phone(app, db: Engine, phone: str) -> Chat:
@@ -113,11 +105,14 @@ def test_a_patient_joins_a_full_days_waitlist_and_takes_the_freed_slot(
     rosa.says("1")  # general consultation
     rosa.says("3")  # first available
     reply = rosa.says("el jueves")
-    assert "ya no tiene lugar" in reply and "lista de espera de ese día" in reply
-    assert "¿En qué momento" in rosa.says("lista de espera")
+    assert rosa.said == ["waitlist.day_full"] and "jueves 26 de noviembre" in reply
+    rosa.says("lista de espera")
+    assert rosa.asked("waitlist.ask_part") and rosa.said == ["waitlist.ask_part"]
     reply = rosa.says("a la tarde")
-    assert "cualquier profesional" in reply and "a la tarde" in reply
-    assert "Quedaste en la lista de espera" in rosa.says("sí")
+    assert rosa.asked("waitlist.review")
+    assert "cualquier profesional" in reply and "a la tarde" in reply  # the wish, as read
+    rosa.says("sí")
+    assert rosa.said == ["waitlist.joined"]
     with Session(db) as session:
         entry = session.exec(select(WaitlistEntry)).one()
     assert (entry.day, entry.part, entry.professional_id) == (THURSDAY, "afternoon", None)
@@ -133,7 +128,8 @@ def test_a_patient_joins_a_full_days_waitlist_and_takes_the_freed_slot(
 
     clock.advance(minutes=5)
     reply = rosa.says("1")
-    assert "¡Es tuyo!" in reply and "15:00" in reply and "Código" in reply
+    assert rosa.said == ["waitlist.taken"] and "15:00" in reply
+    assert appointments(db)[-1].code in reply  # the new appointment's code
     assert [s for s, _ in thursday_at(db, 15)] == ["cancelled", "booked"]
     assert entries(db) == {ROSA: "booked"}
     assert free_at(db, clinic, clock, 10)  # the morning time stayed free for anyone
@@ -173,12 +169,15 @@ def test_with_no_free_day_at_all_the_patient_names_the_day_to_wait_for(
     rosa = on_phone(app, db, ROSA)
     for text in ("hola", "1"):
         rosa.says(text)
-    reply = rosa.says("3")
-    assert "No quedan turnos libres" in reply and "¿Para qué día" in reply
-    assert "ya pasó" in rosa.says("20/11")
-    assert "¿En qué momento" in rosa.says("mañana")
+    rosa.says("3")
+    assert rosa.said == ["waitlist.no_days", "waitlist.ask_day"]
+    rosa.says("20/11")
+    assert rosa.said == ["booking.date_past", "waitlist.ask_day"]
+    rosa.says("mañana")
+    assert rosa.asked("waitlist.ask_part")
     rosa.says("1")
-    assert "Quedaste en la lista de espera" in rosa.says("si")
+    rosa.says("si")
+    assert rosa.said == ["waitlist.joined"]
     assert entries(db) == {ROSA: "waiting"}
 
 
@@ -190,8 +189,10 @@ def test_leaving_the_list_releases_a_held_slot_for_the_next_in_line(
     staff_cancels(db, booked["ana 15:00"], clock())
     tick(db, clock())
     rosa = on_phone(app, db, ROSA)
-    assert "te saqué de la lista" in rosa.says("salir de la lista")
-    assert "No estás en ninguna lista" in rosa.says("salir de la lista")
+    rosa.says("salir de la lista")
+    assert rosa.said == ["waitlist.left"]
+    rosa.says("salir de la lista")
+    assert rosa.said == ["waitlist.not_on"]
     tick(db, clock())
     assert entries(db) == {ROSA: "left", MARTA: "offered"}
     assert [(p, s) for p, s, _ in offers(db)] == [(ROSA, "withdrawn"), (MARTA, "offered")]
@@ -240,10 +241,10 @@ def test_where_the_clinic_sends_buttons_an_offer_has_take_and_let_go_that_work_l
     assert "Tocá una opción" in json.loads(sent.options or "{}")["body"]
     rosa = on_phone(app, db, ROSA)
     rosa.says("hola")  # the bot answers after the offer: the offer's buttons still stand
-    reply = rosa.taps(choices[0]["id"], replied_to="SM" + "0" * 32, text="Lo tomo")
-    assert "¡Es tuyo!" in reply
-    reply = rosa.taps(choices[1]["id"], replied_to="SM" + "0" * 32, text="Dejarlo a otro")
-    assert "ya no está disponible" in reply
+    rosa.taps(choices[0]["id"], replied_to="SM" + "0" * 32, text="Lo tomo")
+    assert rosa.said == ["waitlist.taken"]
+    rosa.taps(choices[1]["id"], replied_to="SM" + "0" * 32, text="Dejarlo a otro")
+    assert rosa.said == ["waitlist.gone"]
 
 
 # -- the line: expiry, refusal, late answers ------------------------------------------------
@@ -268,10 +269,12 @@ def test_an_expired_offer_goes_to_the_next_in_line_and_a_late_yes_hears_already_
     assert offer_texts(db, MARTA)
 
     rosa = on_phone(app, db, ROSA)
-    assert "ya no está disponible" in rosa.says("1")
+    rosa.says("1")
+    assert rosa.said == ["waitlist.gone"]
     assert entries(db) == {ROSA: "waiting", MARTA: "offered"}  # Rosa stays on the list
     marta = on_phone(app, db, MARTA)
-    assert "¡Es tuyo!" in marta.says("1")
+    marta.says("1")
+    assert marta.said == ["waitlist.taken"]
     assert entries(db) == {ROSA: "waiting", MARTA: "booked"}
     marta_id = patient(db, clinic.id, MARTA)
     assert [a for a in thursday_at(db, 15) if a[0] != "cancelled"] == [("booked", marta_id)]
@@ -284,7 +287,9 @@ def test_a_yes_after_the_hold_ran_out_but_before_the_pass_is_too_late(
     staff_cancels(db, booked["ana 15:00"], clock())
     tick(db, clock())
     clock.advance(minutes=15)
-    assert "ya no está disponible" in on_phone(app, db, ROSA).says("sí")
+    rosa = on_phone(app, db, ROSA)
+    rosa.says("sí")
+    assert rosa.said == ["waitlist.gone"]
     tick(db, clock())
     assert entries(db) == {ROSA: "waiting"}
     assert free_at(db, clinic, clock, 15)  # nobody else waits: free for anyone again
@@ -297,10 +302,14 @@ def test_a_refusal_goes_to_the_next_in_line_and_the_refused_time_is_not_offered_
     join(db, clinic, MARTA, THURSDAY, clock() + timedelta(seconds=1))
     staff_cancels(db, booked["ana 15:00"], clock())
     tick(db, clock())
-    assert "se lo ofrezco a la siguiente persona" in on_phone(app, db, ROSA).says("2")
+    rosa = on_phone(app, db, ROSA)
+    rosa.says("2")
+    assert rosa.said == ["waitlist.declined"]
     tick(db, clock())
     assert [(p, s) for p, s, _ in offers(db)] == [(ROSA, "declined"), (MARTA, "offered")]
-    assert "se lo ofrezco a la siguiente persona" in on_phone(app, db, MARTA).says("no")
+    marta = on_phone(app, db, MARTA)
+    marta.says("no")
+    assert marta.said == ["waitlist.declined"]
     tick(db, clock())
     # Marta let it go too (a "no" is a refusal): nobody left who has not refused it
     assert [(p, s) for p, s, _ in offers(db)] == [(ROSA, "declined"), (MARTA, "declined")]
