@@ -1,7 +1,9 @@
-"""Sends cut off by a crash are settled against Twilio's message list before anything is
+"""Sends cut off by a crash, or that Twilio answered only after the client's timeout, are
+settled against Twilio's word (its message list, its status callbacks) before anything is
 retried, so no message goes out twice; and two workers on PostgreSQL share the work
 without doubles."""
 
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -41,6 +43,8 @@ from turnero.fake_twilio import FakeTwilio
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"
 PHONE = "+595981000001"
+CLIENT_TIMEOUT = 0.3  # Twilio's answer comes later than this (the app's is 10 s)
+LATE = 30.0
 TAGS = {"patient_name": "Rosa", "date": "martes 3 de marzo", "time": "10:00", "professional": "Ana"}
 
 
@@ -365,3 +369,71 @@ def test_a_plain_answer_is_still_retried_when_another_message_went_meanwhile(
 
     assert dispatch_job(db, channel, clock).sent == 1
     assert [m["body"] for m in fake.messages] == ["otro mensaje", "¿Qué día te queda bien?"]
+
+
+# -- sends Twilio answered late, or not at all ----------------------------------------------
+
+
+def impatient(fake: FakeTwilio) -> TwilioChannel:
+    return TwilioChannel(
+        fake.account_sid, fake.auth_token, api_url=fake.url, timeout=CLIENT_TIMEOUT
+    )
+
+
+def test_a_reply_twilio_answered_late_reaches_the_patient_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    queue_message(db, clinic_id, "reply:1", PHONE, NOW, body="¿Qué día te queda bien?")
+    fake.answer_late(1, LATE)
+
+    assert dispatch_due(db, impatient(fake), NOW).sent == 1
+    [message] = fake.messages
+    reply = row(db, "reply:1")
+    assert (reply.status, reply.twilio_sid, reply.attempts) == ("queued", message["sid"], 1)
+    clock.advance(hours=1)
+    assert dispatch_job(db, impatient(fake), clock).total == 0
+    assert len(fake.messages) == 1
+
+
+def test_a_template_twilio_answered_late_reaches_the_patient_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """Outside the 24-hour window the reminder goes as the approved template, whose words
+    at Twilio are not ours: it is found as the one message no row of ours holds."""
+    approve(db, clinic_id)
+    queue_message(db, clinic_id, "reminder:1", PHONE, NOW, kind="reminder", variables=TAGS)
+    fake.answer_late(1, LATE)
+
+    assert dispatch_due(db, impatient(fake), NOW).sent == 1
+    [message] = fake.messages
+    assert message["content_sid"] == REMINDER_SID
+    reminder = row(db, "reminder:1")
+    assert (reminder.status, reminder.twilio_sid) == ("queued", message["sid"])
+    clock.advance(hours=1)
+    assert dispatch_job(db, impatient(fake), clock).total == 0
+    assert len(fake.messages) == 1
+
+
+def test_a_send_nobody_answered_waits_for_twilios_word_then_goes_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """Twilio neither answers the send nor can be asked: the message stays claimed, not
+    retried, until the claim times out and Twilio can tell it never had it."""
+    queue_message(db, clinic_id, "reply:1", PHONE, NOW, body="hola")
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        silent = TwilioChannel(
+            fake.account_sid,
+            fake.auth_token,
+            api_url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+            timeout=CLIENT_TIMEOUT,
+        )
+        assert dispatch_due(db, silent, NOW).unanswered == 1
+    assert row(db, "reply:1").status == "sending"
+    clock.advance(minutes=1)
+    assert dispatch_job(db, impatient(fake), clock).total == 0  # not on a guess
+
+    clock.advance(minutes=2)
+    assert dispatch_job(db, impatient(fake), clock).sent == 1
+    assert [m["body"] for m in fake.messages] == ["hola"]
