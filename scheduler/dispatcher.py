@@ -163,7 +163,7 @@ def dispatch_due(
             report.unanswered += 1
         else:
             report.failed += 1
-        if outcome == "retried" and piece:
+        if outcome in ("retried", "unanswered") and piece:  # its later pieces wait
             unsent.add(piece[0])
     return report
 
