@@ -20,6 +20,7 @@ from bot import locale
 from bot.links import self_service_url
 from bot.render import default_templates
 from channel.phones import e164
+from channel.twilio import REFERENCE_FIELD
 from config.settings import Settings
 from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
@@ -181,11 +182,14 @@ def status() -> Response:
     state = _storable(request.form.get("MessageStatus", ""), 32)
     if not sid or not state:
         abort(400, "MessageSid and MessageStatus are required")
+    reference = request.args.get(REFERENCE_FIELD, "")
     apply_status_callback(
         _ctx("engine"),
         message_sid=sid,
         status=state.lower(),
         error_code=_storable(request.form.get("ErrorCode", ""), 16) or None,
         now=_ctx("clock")(),
+        outbox_id=int(reference) if reference.isdigit() else None,
+        to_phone=e164(request.form.get("To", "")),
     )
     return Response("", status=204)

@@ -1,5 +1,6 @@
 """What every channel offers: one `send`, its result, and the one error it may raise; and
-`find_sent`, to learn whether a send cut off by a crash reached the provider."""
+`sent_since`, to learn whether a send cut off by a crash, or never answered, reached the
+provider."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,19 +15,41 @@ class SendResult:
     status: str
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A message the provider has: its id, latest status and the words it went with (a
+    template's are the provider's, not ours)."""
+
+    sid: str
+    status: str
+    body: str | None
+
+    @property
+    def result(self) -> SendResult:
+        return SendResult(self.sid, self.status)
+
+
 class SendError(Exception):
     """A send the provider refused or that never reached it.
 
     `http_status` is None when no answer came (connection refused, timeout); `code` is the
-    provider's error code (Twilio's, e.g. "21211") when it gave one."""
+    provider's error code (Twilio's, e.g. "21211") when it gave one; `unanswered` says the
+    request may have reached the provider and only its answer is missing (a read timeout,
+    a connection dropped while waiting): the message may have been accepted."""
 
     def __init__(
-        self, message: str, *, http_status: int | None = None, code: str | None = None
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+        unanswered: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
         self.code = code
+        self.unanswered = unanswered
 
     @property
     def retryable(self) -> bool:
@@ -52,19 +75,18 @@ class Channel(Protocol):
         body: str,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        reference: str | None = None,
     ) -> SendResult:
         """Send `body` as free-form text, or, with `content_sid`, the approved template or
         interactive content it names with its numbered `content_variables` (`body` is then
-        only our copy of the text). Returns the provider's id; raises `SendError` if not
-        accepted."""
+        only our copy of the text). `reference` is our own id for the message, which the
+        provider's status callbacks carry back. Returns the provider's id; raises
+        `SendError` if not accepted."""
         ...
 
-    def find_sent(
-        self, *, from_phone: str, to_phone: str, body: str | None, sent_after: datetime
-    ) -> SendResult | None:
-        """The message with this body (None: any body) the provider accepted from
-        `from_phone` to `to_phone` since `sent_after`, or None if it has none; raises
-        `SendError` when the provider cannot be asked."""
+    def sent_since(self, *, from_phone: str, to_phone: str, sent_after: datetime) -> list[Listed]:
+        """The messages the provider accepted from `from_phone` to `to_phone` since
+        `sent_after`, oldest first; raises `SendError` when the provider cannot be asked."""
         ...
 
 

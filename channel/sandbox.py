@@ -6,7 +6,7 @@ import uuid
 from collections import deque
 from datetime import UTC, datetime
 
-from channel.base import SendResult
+from channel.base import Listed, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 class SandboxChannel:
     """Accepts every message and reports it delivered. The messages stay in the outbox
     table, which is where the demo's terminal chat reads the replies from; the channel
-    remembers the last few it accepted, so `find_sent` can answer for them."""
+    remembers the last few it accepted, so `sent_since` can answer for them."""
 
     def __init__(self, remember: int = 1000) -> None:
         self._lock = threading.Lock()
@@ -28,6 +28,7 @@ class SandboxChannel:
         body: str,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        reference: str | None = None,
     ) -> SendResult:
         sid = "SB" + uuid.uuid4().hex
         log.debug("sandbox: not sending %s from %s to %s", sid, from_phone, to_phone)
@@ -36,17 +37,10 @@ class SandboxChannel:
             self._sent.append((from_phone, to_phone, body, datetime.now(UTC), result))
         return result
 
-    def find_sent(
-        self, *, from_phone: str, to_phone: str, body: str | None, sent_after: datetime
-    ) -> SendResult | None:
+    def sent_since(self, *, from_phone: str, to_phone: str, sent_after: datetime) -> list[Listed]:
         with self._lock:
-            return next(
-                (
-                    result
-                    for sender, recipient, text, at, result in reversed(self._sent)
-                    if (sender, recipient) == (from_phone, to_phone)
-                    and body in (None, text)
-                    and at >= sent_after
-                ),
-                None,
-            )
+            return [
+                Listed(result.sid, result.status, text)
+                for sender, recipient, text, at, result in self._sent
+                if (sender, recipient) == (from_phone, to_phone) and at >= sent_after
+            ]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from twilio.base.exceptions import (
@@ -17,8 +18,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
+from urllib3.exceptions import NewConnectionError
 
-from channel.base import Channel, SendError, SendResult
+from channel.base import Channel, Listed, SendError, SendResult
 from channel.sandbox import SandboxChannel
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,16 @@ TWILIO_API_BASE = "https://api.twilio.com"
 # Twilio's other API hosts the client calls (the Content API); TWILIO_API_URL serves all.
 TWILIO_HOSTS = (TWILIO_API_BASE, "https://content.twilio.com")
 FIND_LIMIT = 200  # messages to one patient since a send was cut off: a handful at most
+# The status callback's query field naming the message (`send`'s `reference`): Twilio signs
+# the whole URL and calls it for every status, so each callback says which message it is.
+REFERENCE_FIELD = "ref"
+
+
+def callback_url(base: str, reference: str | None) -> str:
+    """The status callback address of one message: `base`, with its reference."""
+    if reference is None:
+        return base
+    return f"{base}{'&' if '?' in base else '?'}{urlencode({REFERENCE_FIELD: reference})}"
 
 
 def whatsapp_address(phone: str) -> str:
@@ -97,6 +109,7 @@ class TwilioChannel:
         body: str,
         content_sid: str | None = None,
         content_variables: dict[str, str] | None = None,
+        reference: str | None = None,
     ) -> SendResult:
         params: dict[str, Any] = {
             "from_": whatsapp_address(from_phone),
@@ -109,7 +122,7 @@ class TwilioChannel:
         else:
             params["body"] = body
         if self.status_callback_url:
-            params["status_callback"] = self.status_callback_url
+            params["status_callback"] = callback_url(self.status_callback_url, reference)
         with _as_send_error():
             message = self.client.messages.create(**params)
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
@@ -126,11 +139,9 @@ class TwilioChannel:
             raise SendError("the Content API answered without a SID")
         return str(content.sid)
 
-    def find_sent(
-        self, *, from_phone: str, to_phone: str, body: str | None, sent_after: datetime
-    ) -> SendResult | None:
-        """Look through Twilio's message list (`DateSent>` narrows it; the creation time
-        and body are compared here, since a message still queued has no send date)."""
+    def sent_since(self, *, from_phone: str, to_phone: str, sent_after: datetime) -> list[Listed]:
+        """Twilio's message list (`DateSent>` narrows it; the creation time is compared
+        here too, since a message still queued has no send date)."""
         try:
             messages = self.client.messages.list(
                 from_=whatsapp_address(from_phone),
@@ -149,12 +160,11 @@ class TwilioChannel:
             raise SendError(f"{exc.args[0]}: {response}", http_status=status) from exc
         except (requests.RequestException, ValueError) as exc:
             raise SendError(f"{type(exc).__name__}: {exc}") from exc
-        for message in reversed(messages):  # Twilio lists the newest first
-            created = message.date_created
-            same = body is None or message.body == body
-            if same and (created is None or created >= sent_after):
-                return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
-        return None
+        return [
+            Listed(sid=str(m.sid), status=str(m.status or "queued"), body=m.body)
+            for m in reversed(messages)  # Twilio lists the newest first
+            if m.date_created is None or m.date_created >= sent_after
+        ]
 
 
 @contextmanager
@@ -173,7 +183,16 @@ def _as_send_error() -> Iterator[None]:
             code=_twilio_code(exc.code, exc.status),
         ) from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise SendError(f"{type(exc).__name__}: {exc}") from exc
+        raise SendError(f"{type(exc).__name__}: {exc}", unanswered=_may_have_arrived(exc)) from exc
+
+
+def _may_have_arrived(error: requests.RequestException) -> bool:
+    """Whether a request that got no answer may still have reached Twilio: not when the
+    connection was never made (refused, or its own timeout), else it may."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    reason = error.args[0] if error.args else None
+    return not isinstance(getattr(reason, "reason", reason), NewConnectionError)
 
 
 def _twilio_code(code: object, http_status: int) -> str | None:

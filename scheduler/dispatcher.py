@@ -1,6 +1,6 @@
 """Sending what the outbox holds: claim due rows, send each through the channel outside
-any transaction, then record the outcome. Delivery is at least once: a send whose answer
-never arrives (timeout) is retried, and the provider may have accepted the first one."""
+any transaction, then record the outcome. A send whose answer never arrives (a timeout) is
+not retried on a guess: Twilio is asked whether it has the message first."""
 
 import logging
 import random
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from channel.base import Channel, SendError
 from scheduler import interactive
 from scheduler.pacing import Pacer
+from scheduler.sent_lookup import Unsure, look_up
 from store.dispatch import (
     Stale,
     claim_batch,
@@ -31,7 +32,6 @@ from store.dispatch import (
     settle_unknown,
 )
 from store.error_codes import Action, action_for, rate_limit_delay
-from store.message_kinds import ANSWERS
 from store.models import OutboxMessage, OutboxStatus
 from store.window import TEXT, SendPlan, plan_batch
 
@@ -63,12 +63,13 @@ class DispatchReport:
     skipped: int = 0
     released: int = 0  # claimed, but handed back unsent: the batch ran out of time
     not_sendable: int = 0  # outside the 24-hour window with no approved template
+    unanswered: int = 0  # sent, no answer, not found at Twilio yet: settled after the claim
 
     @property
     def total(self) -> int:
-        return (
-            self.sent + self.retried + self.failed + self.skipped + self.released
-        ) + self.not_sendable
+        return (self.sent + self.retried + self.failed + self.skipped + self.released) + (
+            self.not_sendable + self.unanswered
+        )
 
 
 @dataclass
@@ -158,9 +159,11 @@ def dispatch_due(
             report.sent += 1
         elif outcome == "retried":
             report.retried += 1
+        elif outcome == "unanswered":
+            report.unanswered += 1
         else:
             report.failed += 1
-        if outcome == "retried" and piece:
+        if outcome in ("retried", "unanswered") and piece:  # its later pieces wait
             unsent.add(piece[0])
     return report
 
@@ -225,10 +228,13 @@ def _dispatch_one(
                 body=message.body,
                 content_sid=content_sid,
                 content_variables=plan.content_variables,
+                reference=str(message.id),
             )
         else:
             result, content_sid = interactive.send(channel, message, content_sid)
     except SendError as error:
+        if error.unanswered:
+            return _settle_unanswered(engine, channel, message, now, content_sid)
         rate_limited = error.http_status == 429 or action_for(error.code) is Action.rate_limited
         if (error.retryable or rate_limited) and message.attempts < MAX_ATTEMPTS:
             wait = (
@@ -255,6 +261,25 @@ def _dispatch_one(
     return "sent"
 
 
+def _settle_unanswered(
+    engine: Engine, channel: Channel, message: OutboxMessage, now: datetime, content_sid: str | None
+) -> str:
+    """A send that may have reached Twilio without its answer reaching us: found there →
+    sent; otherwise it stays claimed, and once the claim times out `reconcile_stale` asks
+    again (by then Twilio has long finished), so it is never sent twice on a guess."""
+    assert message.id is not None
+    try:
+        found = look_up(engine, channel, message, now - CLOCK_SKEW)
+    except SendError as error:
+        log.warning("outbox %s: no answer, and Twilio cannot tell yet: %r", message.id, error)
+        found = None
+    if found is None or isinstance(found, Unsure):
+        log.warning("outbox %s: no answer from Twilio; settled after the claim", message.id)
+        return "unanswered"
+    mark_sent(engine, message.id, found.sid, found.status, now, content_sid=content_sid)
+    return "sent"
+
+
 def _fail_after_bug(engine: Engine, message: OutboxMessage, now: datetime) -> str:
     """Mark a message failed after an unexpected error, so it is not left "sending"."""
     if message.id is None:
@@ -273,10 +298,12 @@ def reconcile_stale(
     claim_timeout: timedelta = CLAIM_TIMEOUT,
     limit: int = 50,
 ) -> ReconcileReport:
-    """Settle messages left "sending" longer than `claim_timeout`, asking the channel
-    before anything is retried: found there → sent, with its SID; not found → pending
-    again for a normal retry; the channel cannot tell → "unconfirmed" (staff decide).
-    A message is never sent twice because its dispatcher died."""
+    """Settle messages left "sending" longer than `claim_timeout` (a dispatcher died, or
+    Twilio never answered), asking the channel before anything is retried
+    (`scheduler.sent_lookup`): found there → sent, with its SID; not there → pending again
+    for a normal retry; the channel cannot tell, or cannot tell it apart from another
+    message → "unconfirmed" (staff decide). A message is never sent twice because its
+    dispatcher died."""
     report = ReconcileReport()
     while True:
         batch = claim_stale(engine, now, claim_timeout, limit)
@@ -286,55 +313,20 @@ def reconcile_stale(
             return report
 
 
-SENT_OTHERWISE = "another message went to this phone since; it may be this one as a template"
-
-
-def may_have_gone_as_content(message: OutboxMessage) -> bool:
-    """Whether the send could have used a template or interactive content, whose words at
-    Twilio are not our body: a business-initiated kind (a closed window sends its
-    template), choices (buttons or a list), or content already chosen."""
-    return (
-        message.content_sid is not None
-        or message.options is not None
-        or message.kind not in ANSWERS
-    )
-
-
 def _reconcile_one(
     engine: Engine, channel: Channel, stale: Stale, now: datetime, report: ReconcileReport
 ) -> None:
     message = stale.message
-    since = stale.claimed_at - CLOCK_SKEW
     try:
-        found = channel.find_sent(
-            from_phone=message.from_phone,
-            to_phone=message.to_phone,
-            body=message.body,
-            sent_after=since,
-        )
-        # Sent as a template or as buttons, it carries other words at Twilio: any message
-        # to the phone since the claim may be this one, so staff decide rather than risk
-        # sending it twice.
-        unsure = (
-            found is None
-            and may_have_gone_as_content(message)
-            and channel.find_sent(
-                from_phone=message.from_phone,
-                to_phone=message.to_phone,
-                body=None,
-                sent_after=since,
-            )
-            is not None
-        )
+        found = look_up(engine, channel, message, stale.claimed_at - CLOCK_SKEW)
     except SendError as error:
         log.warning("outbox %s: cut off, and Twilio cannot tell: %r", message.id, error)
         report.unconfirmed += settle_unknown(engine, stale, error.message, now)
         return
-    if unsure:
-        log.warning("outbox %s: cut off; another message reached the phone since", message.id)
-        report.unconfirmed += settle_unknown(engine, stale, SENT_OTHERWISE, now)
-        return
-    if found is None:
+    if isinstance(found, Unsure):
+        log.warning("outbox %s: cut off; %s", message.id, found.reason)
+        report.unconfirmed += settle_unknown(engine, stale, found.reason, now)
+    elif found is None:
         log.info("outbox %s: cut off before Twilio had it; retrying", message.id)
         report.released += settle_not_found(engine, stale, now)
     else:

@@ -141,6 +141,7 @@ def send(
                 to_phone=message.to_phone,
                 body=message.body,
                 content_sid=content_sid,
+                reference=str(message.id),
             )
             return sent, content_sid
         except SendError as error:
@@ -149,5 +150,10 @@ def send(
             log.warning(
                 "outbox %s: content %s refused (%r); sending text", message.id, content_sid, error
             )
-    sent = channel.send(from_phone=message.from_phone, to_phone=message.to_phone, body=message.body)
+    sent = channel.send(
+        from_phone=message.from_phone,
+        to_phone=message.to_phone,
+        body=message.body,
+        reference=str(message.id),
+    )
     return sent, None

@@ -79,6 +79,7 @@ def dispatch_job(
         total.failed += report.failed
         total.skipped += report.skipped
         total.released += report.released
+        total.unanswered += report.unanswered
         if report.total < limit:
             break
     if total.total:

@@ -324,6 +324,31 @@ def _record_sent(
         after_failure(session, row, row.error_code, now)
 
 
+# Rows whose send may have reached Twilio without its SID being recorded.
+_UNRECORDED = (OutboxStatus.sending, OutboxStatus.pending, OutboxStatus.unconfirmed)
+
+
+def _claim_sid(session: Session, outbox_id: int, to_phone: str, sid: str, now: datetime) -> None:
+    """Give row `outbox_id` the SID Twilio called back about, if the row has none yet and
+    went to the same phone; it stands "queued" until the callback moves it on."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == outbox_id,
+            col(OutboxMessage.to_phone) == to_phone,
+            col(OutboxMessage.twilio_sid).is_(None),
+            col(OutboxMessage.status).in_(_UNRECORDED),
+        )
+        .values(
+            twilio_sid=sid,
+            status=OutboxStatus.queued,
+            error_code=None,
+            error_message=None,
+            updated_at=now,
+        )
+    )
+
+
 # -- reconciling sends cut off by a crash ----------------------------------------------------
 
 
@@ -502,16 +527,27 @@ def _claimed(message_id: int, now: datetime, **values: object) -> Any:
 
 
 def apply_status_callback(
-    engine: Engine, *, message_sid: str, status: str, error_code: str | None, now: datetime
+    engine: Engine,
+    *,
+    message_sid: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+    outbox_id: int | None = None,
+    to_phone: str | None = None,
 ) -> bool:
     """Record one status callback; False if this (MessageSid, MessageStatus) was seen
     before. The outbox row only moves forward (read stays read; failed/undelivered
     override queued/sent but not delivered/read). Decided by the database: the event
     insert does nothing on conflict and the update is conditional on the current status.
-    A failure that moved the message is then acted on by its code (`store.send_failures`)."""
+    A failure that moved the message is then acted on by its code (`store.send_failures`).
+    A callback naming its row (`outbox_id`, from the callback's address) whose send was
+    never recorded — cut off, or never answered — proves the send: the row takes its SID."""
     insert = pg_insert if is_postgres(engine) else sqlite_insert
     with transaction(engine) as session:
         _lock_sid(session, message_sid)
+        if outbox_id is not None and to_phone:
+            _claim_sid(session, outbox_id, to_phone, message_sid, now)
         clinic_id = session.scalar(
             select(col(OutboxMessage.clinic_id)).where(col(OutboxMessage.twilio_sid) == message_sid)
         )
@@ -551,3 +587,46 @@ def apply_status_callback(
                     if row is not None:
                         after_failure(session, row, error_code, now)
     return True
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """What the outbox knows of messages the provider listed for one row's phone:
+    `recorded`, the SIDs some row already holds; `others_open`, whether another row from
+    the same number to the same phone is sending without a SID (its send may be among
+    those listed)."""
+
+    recorded: frozenset[str]
+    others_open: bool
+
+
+def account_for(engine: Engine, message: OutboxMessage, sids: Collection[str]) -> Accounting:
+    """Which of `sids` (listed at the provider for `message`'s phone) rows already hold,
+    and whether another row's send to that phone is still open. Read after the provider
+    was asked, so every message it listed is either recorded here or open."""
+    with Session(engine) as session:
+        recorded = (
+            frozenset(
+                str(sid)
+                for sid in session.scalars(
+                    select(col(OutboxMessage.twilio_sid)).where(
+                        col(OutboxMessage.twilio_sid).in_(list(sids))
+                    )
+                )
+            )
+            if sids
+            else frozenset()
+        )
+        other = session.scalar(
+            select(col(OutboxMessage.id))
+            .where(
+                col(OutboxMessage.clinic_id) == message.clinic_id,
+                col(OutboxMessage.to_phone) == message.to_phone,
+                col(OutboxMessage.from_phone) == message.from_phone,
+                col(OutboxMessage.status) == OutboxStatus.sending,
+                col(OutboxMessage.twilio_sid).is_(None),
+                col(OutboxMessage.id) != message.id,
+            )
+            .limit(1)
+        )
+    return Accounting(recorded=recorded, others_open=other is not None)

@@ -24,9 +24,11 @@ kept on the message record, and bad ones get Twilio's 21655 / 21656.
 Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messages`,
 `POST /_fake/fail` (json `{count, http_status, code}`: the next creates fail),
 `POST /_fake/window` (json `{phone, open}`), `POST /_fake/fail_delivery` (json
-`{phone, code, status}`), `POST /_fake/reset`; `fail_next_content` makes the next content
-creates fail. With `send_callbacks=True`, a message that names a StatusCallback gets "sent"
-then "delivered" callbacks signed like Twilio's (`X-Twilio-Signature`). Whatever
+`{phone, code, status}`), `POST /_fake/answer_late` (json `{count, delay}`: the next creates
+are accepted, then answered only after `delay` seconds, later than a client's timeout),
+`POST /_fake/reset`; `fail_next_content` makes the next content creates fail. With
+`send_callbacks=True`, a message that names a StatusCallback gets "sent" then "delivered"
+callbacks signed like Twilio's (`X-Twilio-Signature`). Whatever
 `send_callbacks` says, a message WhatsApp would refuse —
 free-form text to a phone whose 24-hour window is closed (63016), or to a phone told to
 fail — is accepted ("queued") and then reported "failed"/"undelivered" with its
@@ -123,6 +125,8 @@ class FakeTwilio:
         self._lock = threading.Lock()
         self._messages: list[dict[str, Any]] = []
         self._failures: list[tuple[int, int | None]] = []
+        self._late_answers: list[float] = []
+        self._stopping = threading.Event()  # lets answers held back by `answer_late` go
         self._content_failures: list[tuple[int, int | None]] = []
         self._contents: list[dict[str, Any]] = []
         self._deleted_contents: set[str] = set()
@@ -140,6 +144,7 @@ class FakeTwilio:
         """Serve in a daemon thread; returns self."""
         if self._server is not None:
             return self
+        self._stopping.clear()
         self._server = make_server(self.host, self.port, self.app, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(
@@ -155,6 +160,7 @@ class FakeTwilio:
         """Stop serving and wait for the server thread to end."""
         if self._server is None:
             return
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -198,6 +204,13 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend([(http_status, code)] * count)
 
+    def answer_late(self, count: int, delay: float) -> None:
+        """Accept the next `count` creates (the message exists, its callbacks go) but
+        answer each only after `delay` seconds (or when the fake stops): a client whose
+        timeout is shorter never learns the SID."""
+        with self._lock:
+            self._late_answers.extend([delay] * count)
+
     @property
     def contents(self) -> list[dict[str, Any]]:
         """Copies of the content created through the Content API, oldest first."""
@@ -234,6 +247,7 @@ class FakeTwilio:
             self._contents.clear()
             self._deleted_contents.clear()
             self._failures.clear()
+            self._late_answers.clear()
             self._content_failures.clear()
             self._callbacks.clear()
             self._closed_windows.clear()
@@ -318,6 +332,9 @@ class FakeTwilio:
         app.add_url_rule("/_fake/messages", "fake_messages", self._control_messages)
         app.add_url_rule("/_fake/fail", "fake_fail", self._control_fail, methods=["POST"])
         app.add_url_rule("/_fake/reset", "fake_reset", self._control_reset, methods=["POST"])
+        app.add_url_rule(
+            "/_fake/answer_late", "fake_answer_late", self._control_answer_late, methods=["POST"]
+        )
         app.add_url_rule("/_fake/window", "fake_window", self._control_window, methods=["POST"])
         app.add_url_rule(
             "/_fake/fail_delivery",
@@ -435,6 +452,9 @@ class FakeTwilio:
                 )
                 self._callback_threads.append(thread)
                 thread.start()
+            delay = self._late_answers.pop(0) if self._late_answers else None
+        if delay is not None:
+            self._stopping.wait(delay)
         return jsonify(answer), 201
 
     def _list(self, account_sid: str) -> ResponseReturnValue:
@@ -591,6 +611,11 @@ class FakeTwilio:
             http_status=int(data.get("http_status", 500)),
             code=int(code) if code is not None else None,
         )
+        return jsonify({"ok": True})
+
+    def _control_answer_late(self) -> ResponseReturnValue:
+        data = request.get_json(silent=True) or {}
+        self.answer_late(int(data.get("count", 1)), float(data.get("delay", 15)))
         return jsonify({"ok": True})
 
     def _control_reset(self) -> ResponseReturnValue:

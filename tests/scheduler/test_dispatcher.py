@@ -122,7 +122,7 @@ def test_messages_go_out_oldest_first_in_batches(
     assert [m["body"] for m in fake.messages] == [f"mensaje {n}" for n in range(5)]
 
 
-def test_status_callback_url_is_passed_to_twilio(
+def test_status_callback_url_is_passed_to_twilio_naming_the_row(
     db: Engine, clinic_id: int, fake: FakeTwilio
 ) -> None:
     callback = "https://turnero.example.org/twilio/status"
@@ -131,7 +131,7 @@ def test_status_callback_url_is_passed_to_twilio(
     )
     queue(db, clinic_id, "m1")
     dispatch_due(db, channel, NOW)
-    assert fake.messages[0]["status_callback"] == callback
+    assert fake.messages[0]["status_callback"] == f"{callback}?ref={row(db, 'm1').id}"
 
 
 # -- retries and failures ------------------------------------------------------------------
@@ -231,6 +231,7 @@ def test_network_error_is_retryable(db: Engine, clinic_id: int) -> None:
         channel.send(from_phone=CLINIC_NUMBER, to_phone=PATIENT, body="hola")
     assert raised.value.http_status is None
     assert raised.value.retryable
+    assert not raised.value.unanswered  # refused: Twilio never had it
 
     queue(db, clinic_id, "m1")
     assert dispatch_due(db, channel, NOW).retried == 1
@@ -240,7 +241,7 @@ def test_network_error_is_retryable(db: Engine, clinic_id: int) -> None:
     assert "ConnectionError" in (waiting.error_message or "")
 
 
-def test_a_timeout_is_retryable() -> None:
+def test_a_timeout_is_unanswered_rather_than_failed() -> None:
     with socket.socket() as listener:  # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
@@ -251,7 +252,7 @@ def test_a_timeout_is_retryable() -> None:
         with pytest.raises(SendError) as raised:
             channel.send(from_phone=CLINIC_NUMBER, to_phone=PATIENT, body="hola")
     assert raised.value.http_status is None
-    assert raised.value.retryable
+    assert raised.value.unanswered  # Twilio may have accepted it
     assert "Timeout" in raised.value.message
 
 
@@ -291,7 +292,7 @@ class BreaksForOnePhone:
         self.inner = inner
         self.broken_phone = broken_phone
 
-    def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
+    def send(self, *, from_phone: str, to_phone: str, body: str, **_: object) -> SendResult:
         if to_phone == self.broken_phone:
             raise RuntimeError("bug")
         return self.inner.send(from_phone=from_phone, to_phone=to_phone, body=body)
@@ -435,7 +436,7 @@ def test_a_callback_that_beats_mark_sent_is_not_lost(
     """Twilio may call back before the dispatcher has stored the SID."""
 
     class CallbackFirst:
-        def send(self, *, from_phone: str, to_phone: str, body: str) -> SendResult:
+        def send(self, *, from_phone: str, to_phone: str, body: str, **_: object) -> SendResult:
             callback(db, "SM" + "7" * 32, "delivered")
             return SendResult("SM" + "7" * 32, "queued")
 

@@ -1,7 +1,9 @@
-"""Sends cut off by a crash are settled against Twilio's message list before anything is
+"""Sends cut off by a crash, or that Twilio answered only after the client's timeout, are
+settled against Twilio's word (its message list, its status callbacks) before anything is
 retried, so no message goes out twice; and two workers on PostgreSQL share the work
 without doubles."""
 
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -10,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from channel.base import Channel
 from channel.sandbox import SandboxChannel
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due, reconcile_stale
 from scheduler.notifications import notifications_job
+from scheduler.sent_lookup import AMBIGUOUS
 from scheduler.worker import dispatch_job
 from store.db import transaction
 from store.dispatch import claim_due
@@ -33,10 +37,15 @@ from tests.notification_support import (
     writes,
 )
 from tests.support import Clock, make_clinic
+from tests.window_support import REMINDER_SID, approve, live, queue_message, row
 from turnero.fake_twilio import FakeTwilio
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"
+PHONE = "+595981000001"
+CLIENT_TIMEOUT = 0.3  # Twilio's answer comes later than this (the app's is 10 s)
+LATE = 30.0
+TAGS = {"patient_name": "Rosa", "date": "martes 3 de marzo", "time": "10:00", "professional": "Ana"}
 
 
 @pytest.fixture
@@ -125,15 +134,13 @@ def test_the_sandbox_remembers_what_it_accepted(clock: Clock) -> None:
     sandbox = SandboxChannel()
     sent = sandbox.send(from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="hola")
     since = datetime.now(UTC) - timedelta(minutes=1)
-    found = sandbox.find_sent(
-        from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="hola", sent_after=since
+    [found] = sandbox.sent_since(
+        from_phone=CLINIC_NUMBER, to_phone="+595981000001", sent_after=since
     )
-    assert found == sent
+    assert (found.result, found.body) == (sent, "hola")
     assert (
-        sandbox.find_sent(
-            from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="chau", sent_after=since
-        )
-        is None
+        sandbox.sent_since(from_phone=CLINIC_NUMBER, to_phone="+595981000002", sent_after=since)
+        == []
     )
 
 
@@ -145,22 +152,19 @@ def test_twilio_is_asked_only_about_messages_sent_since_the_claim(
     clock.advance(hours=1)
     for _ in range(120):  # more than one page of the list
         channel.send(from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="otro")
-    found = channel.find_sent(
-        from_phone=CLINIC_NUMBER,
-        to_phone="+595981000001",
-        body="hola",
-        sent_after=NOW - timedelta(minutes=1),
+    found = channel.sent_since(
+        from_phone=CLINIC_NUMBER, to_phone="+595981000001", sent_after=NOW - timedelta(minutes=1)
     )
-    assert found is not None and found.sid == old.sid
-    assert (
-        channel.find_sent(
+    assert found[0].sid == old.sid and found[0].body == "hola"
+    assert len(found) == 121
+    assert "hola" not in {
+        m.body
+        for m in channel.sent_since(
             from_phone=CLINIC_NUMBER,
             to_phone="+595981000001",
-            body="hola",
             sent_after=clock() - timedelta(minutes=1),
         )
-        is None
-    )
+    }
 
 
 def test_two_workers_on_postgres_send_every_message_exactly_once(
@@ -244,34 +248,112 @@ def _queue_one(db: Engine, clinic_id: int, kind: str, body: str) -> None:
             clinic_id=clinic_id,
             idempotency_key=f"{kind}:1",
             from_phone=CLINIC_NUMBER,
-            to_phone="+595981000001",
+            to_phone=PHONE,
             body=body,
             now=NOW,
             kind=kind,
         )
 
 
-def test_a_template_cut_off_after_twilio_took_it_waits_for_staff(
-    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+class Crash(BaseException):
+    """The worker dies: nothing of ours catches it."""
+
+
+def crash_after_the_create(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next send reaches Twilio, and the worker dies before recording it."""
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    monkeypatch.setattr("scheduler.dispatcher.mark_sent", dies)
+
+
+def a_reminder_cut_off_as_a_template(
+    db: Engine, clinic_id: int, channel: Channel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reminder sent as the clinic's approved template has other words at Twilio than
-    our copy: it is not sent again on a guess."""
+    """A reply sent and recorded, then, a few seconds later, a reminder outside the
+    24-hour window (so it goes as the clinic's approved template) whose worker dies
+    between Twilio's create and the mark."""
+    approve(db, clinic_id)
+    queue_message(db, clinic_id, "reply:1", PHONE, NOW, body="¿Qué día te queda bien?")
+    assert dispatch_due(db, channel, NOW).sent == 1
+    queue_message(db, clinic_id, "reminder:1", PHONE, NOW, kind="reminder", variables=TAGS)
+    with monkeypatch.context() as patched:
+        crash_after_the_create(patched)
+        with pytest.raises(Crash):
+            dispatch_due(db, channel, NOW + timedelta(seconds=20))
+    assert row(db, "reminder:1").status == "sending"
+
+
+def test_a_template_cut_off_after_twilio_took_it_is_found_there_and_sent_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its words at Twilio are the template's, not ours: it is the one message to the phone
+    that no row of ours holds, even though another message reached the phone just before."""
     channel = channel_for(fake)
-    _queue_one(db, clinic_id, "reminder", "Mañana a las 10:00 tenés turno.")
-    [claimed] = claim_due(db, clock())
-    channel.send(  # the dying dispatcher got the template to Twilio
-        from_phone=claimed.from_phone,
-        to_phone=claimed.to_phone,
-        body=claimed.body,
-        content_sid="HX" + "c" * 32,
-        content_variables={"1": "10:00"},
-    )
+    a_reminder_cut_off_as_a_template(db, clinic_id, channel, monkeypatch)
+    [_, template] = fake.messages
+    assert template["content_sid"] == REMINDER_SID
     clock.advance(minutes=3)
 
     assert dispatch_job(db, channel, clock).total == 0
-    [row] = outbox(db)
-    assert row.status == "unconfirmed" and "as a template" in (row.error_message or "")
-    assert len(fake.messages) == 1
+    reminder = row(db, "reminder:1")
+    assert (reminder.status, reminder.twilio_sid) == ("queued", template["sid"])
+    clock.advance(hours=1)
+    assert dispatch_job(db, channel, clock).total == 0
+    assert len(fake.messages) == 2
+
+
+def test_a_template_cut_off_before_twilio_took_it_is_sent_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """Another message reached the phone in the minute before, and every message there
+    is one of ours: this one is not there, so it goes now."""
+    channel = channel_for(fake)
+    approve(db, clinic_id)
+    queue_message(db, clinic_id, "reply:1", PHONE, NOW, body="¿Qué día te queda bien?")
+    assert dispatch_due(db, channel, NOW).sent == 1
+    queue_message(db, clinic_id, "reminder:1", PHONE, NOW, kind="reminder", variables=TAGS)
+    claim_due(db, NOW + timedelta(seconds=20))  # the worker dies before the create
+    clock.advance(minutes=3)
+
+    assert dispatch_job(db, channel, clock).sent == 1
+    assert row(db, "reminder:1").status == "queued"
+    assert [m["content_sid"] for m in fake.messages] == [None, REMINDER_SID]
+
+
+def test_twilios_callback_names_the_row_of_a_cut_off_send(
+    db: Engine, clinic_id: int, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status callback's address carries the row's id, signed by Twilio with the rest
+    of the URL: the row takes its SID from Twilio's own word, before anything is asked."""
+    with live(db, clock) as server:
+        a_reminder_cut_off_as_a_template(db, clinic_id, server.channel, monkeypatch)
+        template = server.fake.messages[-1]
+        answers = server.fake.emit_statuses(template["sid"], ["sent", "delivered"])
+        assert [a["response_status"] for a in answers] == [204, 204]
+        reminder = row(db, "reminder:1")
+        assert (reminder.status, reminder.twilio_sid) == ("delivered", template["sid"])
+        assert template["status_callback"].endswith(f"/whatsapp/status?ref={reminder.id}")
+        clock.advance(minutes=3)
+        assert dispatch_job(db, server.channel, clock).total == 0
+        assert len(server.fake.messages) == 2
+
+
+def test_a_template_that_cannot_be_told_apart_waits_for_staff(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Something else sent to the phone from the clinic's number meanwhile (no row of ours
+    holds it): either message may be this one, so it is not sent again on a guess."""
+    channel = channel_for(fake)
+    a_reminder_cut_off_as_a_template(db, clinic_id, channel, monkeypatch)
+    channel.send(from_phone=CLINIC_NUMBER, to_phone=PHONE, body="desde otro sistema")
+    clock.advance(minutes=3)
+
+    assert dispatch_job(db, channel, clock).total == 0
+    reminder = row(db, "reminder:1")
+    assert reminder.status == "unconfirmed" and AMBIGUOUS in (reminder.error_message or "")
+    assert len(fake.messages) == 3
 
 
 def test_a_plain_answer_is_still_retried_when_another_message_went_meanwhile(
@@ -282,26 +364,76 @@ def test_a_plain_answer_is_still_retried_when_another_message_went_meanwhile(
     channel = channel_for(fake)
     _queue_one(db, clinic_id, "reply", "¿Qué día te queda bien?")
     claim_due(db, clock())
-    channel.send(from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="otro mensaje")
+    channel.send(from_phone=CLINIC_NUMBER, to_phone=PHONE, body="otro mensaje")
     clock.advance(minutes=3)
 
     assert dispatch_job(db, channel, clock).sent == 1
     assert [m["body"] for m in fake.messages] == ["otro mensaje", "¿Qué día te queda bien?"]
 
 
-def test_the_sandbox_finds_any_message_to_a_phone_when_asked(clock: Clock) -> None:
-    sandbox = SandboxChannel()
-    sent = sandbox.send(from_phone=CLINIC_NUMBER, to_phone="+595981000001", body="hola")
-    since = datetime.now(UTC) - timedelta(minutes=1)
-    assert (
-        sandbox.find_sent(
-            from_phone=CLINIC_NUMBER, to_phone="+595981000001", body=None, sent_after=since
-        )
-        == sent
+# -- sends Twilio answered late, or not at all ----------------------------------------------
+
+
+def impatient(fake: FakeTwilio) -> TwilioChannel:
+    return TwilioChannel(
+        fake.account_sid, fake.auth_token, api_url=fake.url, timeout=CLIENT_TIMEOUT
     )
-    assert (
-        sandbox.find_sent(
-            from_phone=CLINIC_NUMBER, to_phone="+595981000002", body=None, sent_after=since
+
+
+def test_a_reply_twilio_answered_late_reaches_the_patient_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    queue_message(db, clinic_id, "reply:1", PHONE, NOW, body="¿Qué día te queda bien?")
+    fake.answer_late(1, LATE)
+
+    assert dispatch_due(db, impatient(fake), NOW).sent == 1
+    [message] = fake.messages
+    reply = row(db, "reply:1")
+    assert (reply.status, reply.twilio_sid, reply.attempts) == ("queued", message["sid"], 1)
+    clock.advance(hours=1)
+    assert dispatch_job(db, impatient(fake), clock).total == 0
+    assert len(fake.messages) == 1
+
+
+def test_a_template_twilio_answered_late_reaches_the_patient_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """Outside the 24-hour window the reminder goes as the approved template, whose words
+    at Twilio are not ours: it is found as the one message no row of ours holds."""
+    approve(db, clinic_id)
+    queue_message(db, clinic_id, "reminder:1", PHONE, NOW, kind="reminder", variables=TAGS)
+    fake.answer_late(1, LATE)
+
+    assert dispatch_due(db, impatient(fake), NOW).sent == 1
+    [message] = fake.messages
+    assert message["content_sid"] == REMINDER_SID
+    reminder = row(db, "reminder:1")
+    assert (reminder.status, reminder.twilio_sid) == ("queued", message["sid"])
+    clock.advance(hours=1)
+    assert dispatch_job(db, impatient(fake), clock).total == 0
+    assert len(fake.messages) == 1
+
+
+def test_a_send_nobody_answered_waits_for_twilios_word_then_goes_once(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """Twilio neither answers the send nor can be asked: the message stays claimed, not
+    retried, until the claim times out and Twilio can tell it never had it."""
+    queue_message(db, clinic_id, "reply:1", PHONE, NOW, body="hola")
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        silent = TwilioChannel(
+            fake.account_sid,
+            fake.auth_token,
+            api_url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+            timeout=CLIENT_TIMEOUT,
         )
-        is None
-    )
+        assert dispatch_due(db, silent, NOW).unanswered == 1
+    assert row(db, "reply:1").status == "sending"
+    clock.advance(minutes=1)
+    assert dispatch_job(db, impatient(fake), clock).total == 0  # not on a guess
+
+    clock.advance(minutes=2)
+    assert dispatch_job(db, impatient(fake), clock).sent == 1
+    assert [m["body"] for m in fake.messages] == ["hola"]
