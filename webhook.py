@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from bot import locale
 from bot.links import self_service_url
+from bot.numbers import read_count
 from bot.render import default_templates
 from channel.phones import e164
 from config.settings import Settings
@@ -27,11 +28,13 @@ from usecases.clinic_view import CatalogCache
 from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from web import admin_api
 from web.console import init_console
+from web.row_ids import RowIdConverter
 from web.self_service import self_service
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_BODY_CHARS = 4096  # WhatsApp's own limit; anything longer is cut before it is read
+MOST_MEDIA = 10  # Twilio's most media items on one message; a larger NumMedia reads as this
 
 whatsapp = Blueprint("whatsapp", __name__)
 
@@ -54,6 +57,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=256 * 1024)
     app.session_interface = _NoSessionForTwilio()
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.extensions["turnero"] = {
         "settings": settings,
         "engine": engine or make_engine(settings.database_url),
@@ -141,16 +145,12 @@ def inbound() -> Response:
     sid = form.get("MessageSid", "")
     if not sid or not sender or not receiver:
         abort(400, "MessageSid, From and To are required")
-    try:
-        num_media = int(form.get("NumMedia", "0") or 0)
-    except ValueError:
-        abort(400, "NumMedia must be a number")
     message = ReceivedMessage(
         message_sid=_storable(sid, 64),
         from_phone=sender,
         to_phone=receiver,
         body=_storable(form.get("Body", "")),
-        num_media=num_media,
+        num_media=read_count(form.get("NumMedia", ""), MOST_MEDIA),
         payload=_storable(form.get("ButtonPayload") or form.get("ListId") or "") or None,
         replied_sid=_storable(form.get("OriginalRepliedMessageSid", ""), 64) or None,
         fields={_storable(k, 64): _storable(v) for k, v in form.items()},
@@ -165,6 +165,8 @@ def inbound() -> Response:
     if outcome is Outcome.unknown_clinic:
         log.warning("message to %s, which no clinic uses", receiver)
         return _twiml(default_templates("es")["system.unknown_clinic"])
+    if outcome is Outcome.failed:  # kept for staff; the patient hears so, not silence
+        return _twiml(default_templates("es")["system.kept_for_staff"])
     return _twiml()
 
 
