@@ -20,6 +20,7 @@ from bot.links import self_service_url
 from bot.numbers import read_count
 from bot.render import default_templates
 from channel.phones import e164
+from config.logs import protect_logs
 from config.settings import Settings
 from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
@@ -80,6 +81,7 @@ def create_app(
     app.register_error_handler(HTTPException, _plain_error)
     use_packaged_tzdata()
     locale.configure()
+    protect_logs()  # under any server's own handlers too
     return app
 
 

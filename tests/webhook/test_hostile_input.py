@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session, select
 
 from store.models import InboundMessage
-from usecases import inbound
 from tests.support import Chat
+from usecases import inbound
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("America/Asuncion"))
 
