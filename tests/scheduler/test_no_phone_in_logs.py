@@ -13,10 +13,8 @@ from sqlalchemy import Engine
 
 from config.logs import QUIET
 from scheduler.dispatcher import dispatch_due
-from store.db import transaction
-from store.models import Clinic
 from tests.support import Clock
-from tests.window_support import Live, live, queue_message, row
+from tests.window_support import Live, add_clinic, live, queue_message, row
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"
@@ -46,11 +44,7 @@ def written() -> Iterator[io.StringIO]:
 
 @pytest.fixture
 def clinic_id(db: Engine) -> int:
-    with transaction(db) as session:
-        clinic = Clinic(name="Clínica de prueba", whatsapp_number=CLINIC_NUMBER)
-        session.add(clinic)
-        session.flush()
-        return clinic.id or 0
+    return add_clinic(db, CLINIC_NUMBER)
 
 
 @pytest.fixture
