@@ -18,9 +18,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import locale
 from bot.links import self_service_url
+from bot.numbers import read_count
 from bot.render import default_templates
 from channel.phones import e164
 from channel.twilio import REFERENCE_FIELD
+from config.logs import protect_logs
 from config.settings import Settings
 from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
@@ -30,11 +32,13 @@ from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from web import admin_api
 from web.console import init_console
 from web.health import health
+from web.row_ids import RowIdConverter
 from web.self_service import self_service
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_BODY_CHARS = 4096  # WhatsApp's own limit; anything longer is cut before it is read
+MOST_MEDIA = 10  # Twilio's most media items on one message; a larger NumMedia reads as this
 
 whatsapp = Blueprint("whatsapp", __name__)
 
@@ -60,6 +64,7 @@ def create_app(
     if settings.trusted_proxies:  # otherwise a client could forge its forwarded address
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.extensions["turnero"] = {
         "settings": settings,
         "engine": engine or make_engine(settings.database_url),
@@ -83,6 +88,7 @@ def create_app(
     app.register_error_handler(HTTPException, _plain_error)
     use_packaged_tzdata()
     locale.configure()
+    protect_logs()  # under any server's own handlers too
     return app
 
 
@@ -148,16 +154,12 @@ def inbound() -> Response:
     sid = form.get("MessageSid", "")
     if not sid or not sender or not receiver:
         abort(400, "MessageSid, From and To are required")
-    try:
-        num_media = int(form.get("NumMedia", "0") or 0)
-    except ValueError:
-        abort(400, "NumMedia must be a number")
     message = ReceivedMessage(
         message_sid=_storable(sid, 64),
         from_phone=sender,
         to_phone=receiver,
         body=_storable(form.get("Body", "")),
-        num_media=num_media,
+        num_media=read_count(form.get("NumMedia", ""), MOST_MEDIA),
         payload=_storable(form.get("ButtonPayload") or form.get("ListId") or "") or None,
         replied_sid=_storable(form.get("OriginalRepliedMessageSid", ""), 64) or None,
         fields={_storable(k, 64): _storable(v) for k, v in form.items()},
@@ -172,6 +174,8 @@ def inbound() -> Response:
     if outcome is Outcome.unknown_clinic:
         log.warning("message to %s, which no clinic uses", receiver)
         return _twiml(default_templates("es")["system.unknown_clinic"])
+    if outcome is Outcome.failed:  # kept for staff; the patient hears so, not silence
+        return _twiml(default_templates("es")["system.kept_for_staff"])
     return _twiml()
 
 

@@ -1,6 +1,7 @@
 """What a business message's buttons send back when tapped — a reminder's action, a
 waitlist offer's answer, a survey's score — written and read here only: "<what>:<number>"."""
 
+from bot.numbers import read_id
 from bot.types import Option
 
 CONFIRM, CANCEL, RESCHEDULE = "confirm", "cancel", "reschedule"
@@ -59,5 +60,7 @@ def _payload(what: str, number: int) -> str:
 
 
 def _split(payload: str | None) -> tuple[str, int | None]:
+    """The prefix and the id; an id no table could hold is no id (the tap is then read
+    like the words it carries)."""
     what, _, number = (payload or "").partition(":")
-    return what, int(number) if number.isdigit() else None
+    return what, read_id(number)

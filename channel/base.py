@@ -59,6 +59,14 @@ class SendError(Exception):
             return True
         return self.http_status == 429 or self.http_status >= 500
 
+    @property
+    def summary(self) -> str:
+        """What a log line says of it: the HTTP status and the provider's code, never the
+        provider's words (Twilio's name the number, as 21211's does)."""
+        if self.http_status is None:
+            return "no answer"
+        return f"HTTP {self.http_status}" + (f", code {self.code}" if self.code else "")
+
     def __repr__(self) -> str:
         return f"SendError({self.message!r}, http_status={self.http_status!r}, code={self.code!r})"
 

@@ -244,16 +244,16 @@ def _dispatch_one(
             )
             next_attempt_at = now + wait
             log.warning(
-                "outbox %s: attempt %s failed (%r), retrying at %s",
+                "outbox %s: attempt %s failed (%s), retrying at %s",
                 message.id,
                 message.attempts,
-                error,
+                error.summary,
                 next_attempt_at.isoformat(),
             )
             mark_retry(engine, message.id, error.message, next_attempt_at, now, code=error.code)
             return "retried"
         log.warning(
-            "outbox %s: failed after %s attempt(s): %r", message.id, message.attempts, error
+            "outbox %s: failed after %s attempt(s): %s", message.id, message.attempts, error.summary
         )
         mark_failed(engine, message.id, error.code, error.message, now)
         return "failed"
@@ -320,7 +320,7 @@ def _reconcile_one(
     try:
         found = look_up(engine, channel, message, stale.claimed_at - CLOCK_SKEW)
     except SendError as error:
-        log.warning("outbox %s: cut off, and Twilio cannot tell: %r", message.id, error)
+        log.warning("outbox %s: cut off, and Twilio cannot tell: %s", message.id, error.summary)
         report.unconfirmed += settle_unknown(engine, stale, error.message, now)
         return
     if isinstance(found, Unsure):

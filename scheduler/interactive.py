@@ -124,7 +124,9 @@ def _content_for(
             friendly_name=f"turnero_{message.clinic_id}_{key[:16]}", language=language, types=types
         )
     except SendError as error:
-        log.warning("outbox %s: content not created (%r); sending text", message.id, error)
+        log.warning(
+            "outbox %s: content not created (%s); sending text", message.id, error.summary
+        )
         return None
     return remember_content(engine, message.clinic_id, key, created, now)
 
@@ -148,7 +150,10 @@ def send(
             if error.retryable:
                 raise
             log.warning(
-                "outbox %s: content %s refused (%r); sending text", message.id, content_sid, error
+                "outbox %s: content %s refused (%s); sending text",
+                message.id,
+                content_sid,
+                error.summary,
             )
     sent = channel.send(
         from_phone=message.from_phone,

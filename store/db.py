@@ -33,6 +33,7 @@ def make_engine(url: str, *, ping_after_rest: float = PING_AFTER_REST, **kwargs:
     On PostgreSQL a pooled connection that rested longer than `ping_after_rest` seconds
     is checked before it is used (see `_ping_rested_connections`)."""
     url = normalize_url(url)
+    kwargs.setdefault("hide_parameters", True)  # an error's text: no patient's number or words
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs

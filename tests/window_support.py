@@ -17,7 +17,7 @@ from channel.twilio import TwilioChannel
 from config.settings import Settings
 from store.content_templates import put_template
 from store.db import transaction
-from store.models import MessageStatusEvent, OutboxMessage, Patient
+from store.models import Clinic, MessageStatusEvent, OutboxMessage, Patient
 from store.outbox import enqueue
 from tests.support import Clock
 from turnero.fake_twilio import FakeTwilio
@@ -100,6 +100,16 @@ def approve(
             allowed_tags=set((variables or REMINDER_VARIABLES).values()),
             now=datetime(2026, 1, 1).astimezone(),
         )
+
+
+def add_clinic(db: Engine, number: str) -> int:
+    """A bare clinic sending from `number`; its id."""
+    with transaction(db) as session:
+        clinic = Clinic(name="Clínica de prueba", whatsapp_number=number)
+        session.add(clinic)
+        session.flush()
+        assert clinic.id is not None
+        return clinic.id
 
 
 def queue_message(

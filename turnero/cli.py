@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from config.logs import configure_logging
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,11 +20,7 @@ log = logging.getLogger("turnero")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("apscheduler", "alembic"):  # a line per tick or per plugin is noise
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    configure_logging()
     args = _parser().parse_args(argv)
     from bot import locale
     from config.tzcheck import use_packaged_tzdata

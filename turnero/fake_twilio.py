@@ -74,6 +74,8 @@ LIST_DESCRIPTION_LIMIT = 72
 LIST_BUTTON_LIMIT = 20
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
+INVALID_TO = 21211
+_INVALID_TO_TEXT = "The 'To' number {to} is not a valid phone number."
 _PHONE = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-f]{32}$")
 OUTSIDE_WINDOW = "63016"
@@ -366,6 +368,8 @@ class FakeTwilio:
         if failure is not None:
             http_status, code = failure
             reason = _ERROR_MESSAGES.get(http_status, "Error")
+            if code == INVALID_TO:  # Twilio's words name the number
+                reason = _INVALID_TO_TEXT.format(to=request.form.get("To", ""))
             return twilio_error(
                 http_status, code if code is not None else 20000 + http_status, reason
             )
@@ -377,7 +381,7 @@ class FakeTwilio:
         if not from_:
             return twilio_error(400, 21603, "A 'From' phone number is required.")
         if not _PHONE.match(to):
-            return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+            return twilio_error(400, INVALID_TO, _INVALID_TO_TEXT.format(to=to))
         if not body and not content_sid:
             return twilio_error(400, 21602, "Message body is required.")
         if content_sid is not None and not _CONTENT_SID.match(content_sid):

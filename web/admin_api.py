@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from bot.locale import LANGUAGES
+from bot.numbers import LARGEST_ID, read_number
 from bot.render import default_templates, template_tags
 from store import clinic_settings, content_templates, rules
 from store.db import transaction
@@ -197,7 +198,7 @@ def delete_rule(clinic_id: int, rule_id: int) -> Response:
 @admin_api.get("/notification-rules/history")
 def rule_history(clinic_id: int) -> Response:
     """Newest first; `?rule_id=` for one rule (0: the reminder settings), `?limit=` rows."""
-    rule_id = _int_arg("rule_id", 0, 2**31 - 1)
+    rule_id = _int_arg("rule_id", 0, LARGEST_ID)
     limit = _int_arg("limit", 1, MAX_HISTORY)
     with transaction(_engine()) as session:
         rules.get_clinic(session, clinic_id)
@@ -211,9 +212,10 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+    number = read_number(raw, low, high)
+    if number is None:
         raise rules.RuleError(f"bad_{name}", f"{name} must be a number from {low} to {high}", name)
-    return int(raw)
+    return number
 
 
 @admin_api.patch("/professionals/<int:professional_id>")

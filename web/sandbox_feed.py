@@ -3,6 +3,7 @@ for a phone. Never registered when real Twilio credentials are configured."""
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from bot.numbers import LARGEST_ID, read_number
 from channel.phones import e164
 from store.outbox import messages_to
 
@@ -14,8 +15,8 @@ def messages() -> Response:
     phone = e164(request.args.get("to", ""))
     if phone is None:
         abort(400, "to must be a phone number")
-    after = request.args.get("after", "0")
-    if not after.isdigit():
+    after = read_number(request.args.get("after", "0"), 0, LARGEST_ID)
+    if after is None:
         abort(400, "after must be a message id")
     engine = current_app.extensions["turnero"]["engine"]
-    return jsonify(messages_to(engine, phone, int(after)))
+    return jsonify(messages_to(engine, phone, after))

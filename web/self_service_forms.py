@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from bot.locale import LANGUAGES
+from bot.numbers import read_id
 
 FORM_KEY_FIELD = "form_key"
 NOTICES = frozenset(
@@ -25,7 +26,6 @@ NOTICES = frozenset(
     }
 )
 MAX_FIELD_CHARS = 64  # a slot or a day is far shorter; anything longer is not ours
-MAX_ID = 2**31 - 1  # the largest id a table holds
 
 
 def form_key(secret: str, token: str) -> str:
@@ -73,12 +73,11 @@ def parse_slot(raw: str | None) -> SlotChoice | None:
     if not raw or len(raw) > MAX_FIELD_CHARS or raw.count("|") != 1:
         return None
     professional, moment = raw.split("|")
-    if not (professional.isascii() and professional.isdigit()) or not moment.endswith("Z"):
-        return None
-    if int(professional) > MAX_ID:
+    professional_id = read_id(professional)
+    if professional_id is None or not moment.endswith("Z"):
         return None
     try:
         starts_at = datetime.strptime(moment, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-    return SlotChoice(starts_at, int(professional))
+    return SlotChoice(starts_at, professional_id)

@@ -17,8 +17,9 @@ from scheduler.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due, jittered_b
 from scheduler.worker import run_worker
 from store.db import transaction
 from store.dispatch import apply_status_callback, claim_due, mark_failed, mark_retry
-from store.models import Clinic, MessageStatusEvent, OutboxMessage
+from store.models import MessageStatusEvent, OutboxMessage
 from store.outbox import enqueue
+from tests.window_support import add_clinic
 from turnero.fake_twilio import FakeTwilio
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -39,12 +40,7 @@ def channel(fake: FakeTwilio) -> TwilioChannel:
 
 @pytest.fixture
 def clinic_id(db: Engine) -> int:
-    with transaction(db) as session:
-        clinic = Clinic(name="Clínica de prueba", whatsapp_number=CLINIC_NUMBER)
-        session.add(clinic)
-        session.flush()
-        assert clinic.id is not None
-        return clinic.id
+    return add_clinic(db, CLINIC_NUMBER)
 
 
 def queue(db: Engine, clinic_id: int, key: str, *, to: str = PATIENT, body: str = "hola") -> None:

@@ -21,7 +21,6 @@ from scheduler.sent_lookup import AMBIGUOUS
 from scheduler.worker import dispatch_job
 from store.db import transaction
 from store.dispatch import claim_due
-from store.models import Clinic
 from store.outbox import enqueue
 from tests.notification_support import (
     BASE_URL,
@@ -37,7 +36,7 @@ from tests.notification_support import (
     writes,
 )
 from tests.support import Clock, make_clinic
-from tests.window_support import REMINDER_SID, approve, live, queue_message, row
+from tests.window_support import REMINDER_SID, add_clinic, approve, live, queue_message, row
 from turnero.fake_twilio import FakeTwilio
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -55,12 +54,7 @@ def fake(clock: Clock) -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 def clinic_id(db: Engine) -> int:
-    with transaction(db) as session:
-        clinic = Clinic(name="Clínica de prueba", whatsapp_number=CLINIC_NUMBER)
-        session.add(clinic)
-        session.flush()
-        assert clinic.id is not None
-        return clinic.id
+    return add_clinic(db, CLINIC_NUMBER)
 
 
 def queue_messages(db: Engine, clinic_id: int, count: int) -> None:

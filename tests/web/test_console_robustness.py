@@ -2,12 +2,14 @@
 valid CSRF token, so the nonsense reaches the view): each answers, and never with a 500.
 New routes join through the URL map."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
+from werkzeug.routing import IntegerConverter, Rule
 
 from store.db import transaction
 from store.outbox import enqueue
@@ -22,6 +24,9 @@ NONSENSE = [
     "abc",
     "-1",
     "99999999999999999999",
+    "2147483648",
+    "²",
+    "١٢",
     "1e9",
     "2026-02-30",
     "25:61",
@@ -40,6 +45,7 @@ FIELDS = [
     "horizon_days", "slot_step_minutes", "idle_timeout_minutes", "duration_minutes",
     "self_bookable", "branch_id", "mode", "insurance_plan", "notice", "message", "steps",
     "no_show_followup_hours", "care_delay_minutes", "auto_no_show_at", "key", "next",
+    "services", "patient_id", "appointment_id", "rule_id",
 ]  # fmt: skip
 
 
@@ -92,4 +98,34 @@ def test_no_console_route_answers_nonsense_with_a_500(app: Flask, nonsense: str)
             )
         if response.status_code >= 500:
             crashed.append((method, path, response.status_code))
+    assert crashed == []
+
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])
+def test_no_route_answers_an_id_no_table_holds_with_a_500(app: Flask, huge: int) -> None:
+    """An id in a console or admin API path that no integer column holds (PostgreSQL's
+    holds 2³¹ − 1, SQLite's 2⁶³ − 1) names nothing: never a 500."""
+    desk = Desk(app.test_client())
+    desk.sign_in("boss")
+    desk.open("/console/agenda")
+    token = desk.token()
+    api = {"Authorization": f"Bearer {app.extensions['turnero']['settings'].admin_token}"}
+    crashed = []
+    for rule in app.url_map.iter_rules():
+        if not any(isinstance(c, IntegerConverter) for c in rule._converters.values()):
+            continue
+
+        def value(found: re.Match[str], rule: Rule = rule) -> str:
+            name = found.group(1)
+            if isinstance(rule._converters[name], IntegerConverter):
+                return str(huge)
+            return str(ROUTE_ARGS.get(name, "reminder"))
+
+        path = re.sub(r"<(?:\w+:)?(\w+)>", value, rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            headers = {**api, "X-CSRFToken": token}
+            response = desk.client.open(path, method=method, json={}, headers=headers)
+            if response.status_code >= 500:
+                crashed.append((method, path, response.status_code))
     assert crashed == []

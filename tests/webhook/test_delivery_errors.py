@@ -15,13 +15,20 @@ from sqlalchemy import Engine
 
 from bot.locale import LANGUAGES, LOCALES_DIR
 from scheduler.dispatcher import MAX_ATTEMPTS, dispatch_due
-from store.db import transaction
 from store.dispatch import RECIPIENT_BLOCKED, RECIPIENT_INVALID
 from store.error_codes import RATE_LIMIT_FIRST, Action, action_for, rate_limit_delay
-from store.models import Clinic
 from tests.notification_support import writes
 from tests.support import Clock, add_patient
-from tests.window_support import Live, events, live, queue_message, row, rows, unreachable
+from tests.window_support import (
+    Live,
+    add_clinic,
+    events,
+    live,
+    queue_message,
+    row,
+    rows,
+    unreachable,
+)
 from web.console.error_words import error_words
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -32,15 +39,11 @@ OTHER = "+595981000002"
 
 @pytest.fixture
 def clinic_id(db: Engine) -> int:
-    with transaction(db) as session:
-        clinic = Clinic(name="Clínica de prueba", whatsapp_number=CLINIC_NUMBER)
-        session.add(clinic)
-        session.flush()
-        assert clinic.id is not None
+    clinic_id = add_clinic(db, CLINIC_NUMBER)
     for phone in (PHONE, OTHER):
-        add_patient(db, clinic.id, phone, "Rosa Giménez")
-        writes(db, clinic.id, phone, NOW - timedelta(hours=1))  # inside the window
-    return clinic.id
+        add_patient(db, clinic_id, phone, "Rosa Giménez")
+        writes(db, clinic_id, phone, NOW - timedelta(hours=1))  # inside the window
+    return clinic_id
 
 
 @pytest.fixture

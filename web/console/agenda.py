@@ -13,6 +13,7 @@ from flask import abort, current_app, jsonify, redirect, render_template, reques
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
+from bot.numbers import read_id
 from bot.render import format_day, format_moment
 from store.agenda import AgendaRow, agenda_row, block_offs_from, history, professionals
 from store.agenda import agenda as agenda_rows
@@ -79,9 +80,10 @@ def professional_arg(choices: list[Professional]) -> int | None:
     raw = request.args.get("professional", "")
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) not in {p.id for p in choices}:
+    found = read_id(raw)
+    if found is None or found not in {p.id for p in choices}:
         abort(400)
-    return int(raw)
+    return found
 
 
 @dataclass(frozen=True)

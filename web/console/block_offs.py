@@ -8,6 +8,7 @@ from flask import abort, redirect, request, url_for
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
+from bot.numbers import read_id
 from store.agenda import add_block_off, block_offs_from, professionals, remove_block_off
 from store.db import transaction
 from web.console.agenda import formatting, own_clinic
@@ -55,7 +56,8 @@ def _list_page(notice: str | None, status: int = 200) -> Response:
 @admin_required
 def add_block() -> Response:
     raw = request.form.get("professional", "")
-    if raw and not raw.isdigit():
+    professional_id = read_id(raw) if raw else None
+    if raw and professional_id is None:
         abort(400)
     with transaction(engine()) as session:
         clinic = own_clinic(session)
@@ -70,7 +72,7 @@ def add_block() -> Response:
                     staff().clinic_id,
                     starts_at=starts,
                     ends_at=ends,
-                    professional_id=int(raw) if raw else None,
+                    professional_id=professional_id,
                     reason=request.form.get("reason"),
                 )
                 added = True

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from werkzeug.wrappers import Response
 
 from bot.locale import text as label
+from bot.numbers import read_id
 from bot.render import default_templates
 from store import catalog_admin
 from store.db import transaction
@@ -258,7 +259,8 @@ def save_professional(professional_id: int | None) -> Response:
     intervals, keys, errors, shown = _sent_week()
     branch = number("branch_id", optional=True)
     fields = {"name": raw("name"), "active": switch("active"), "branch_id": branch}
-    service_ids = [int(s) for s in request.form.getlist("services") if s.isdigit()][:200]
+    chosen = (read_id(s) for s in request.form.getlist("services"))
+    service_ids = [i for i in chosen if i is not None][:200]
     try:
         if errors:
             raise Invalid(errors)

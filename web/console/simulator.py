@@ -8,6 +8,7 @@ from sqlmodel import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.wrappers import Response
 
+from bot.numbers import LARGEST_ID, read_number
 from channel.inbound_form import inbound_form
 from channel.phones import e164
 from config.settings import Settings
@@ -103,15 +104,15 @@ def simulator_sign() -> Response:
 def simulator_messages() -> Response:
     """What the clinic's number queued for the phone after a given message."""
     _sandbox_only()
-    after = request.args.get("after", "0")
-    if not after.isdigit():
+    after = read_number(request.args.get("after", "0"), 0, LARGEST_ID)
+    if after is None:
         abort(400, "after must be a message id")
     with Session(engine()) as session:
         number = own_clinic(session).whatsapp_number
     phone = _phone_arg(request.args.get("phone"), number)
     replies = [
         {"id": m["id"], "body": m["body"]}
-        for m in messages_to(engine(), phone, int(after))
+        for m in messages_to(engine(), phone, after)
         if m["from"] == number
     ]
     return jsonify(replies)
