@@ -4,7 +4,7 @@ tags filled, dates and times written in the patient's language, options numbered
 import string
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -52,9 +52,26 @@ def format_day(day: date, language: str) -> str:
     return format_date(day, text("labels.date_format", language), locale=language)
 
 
-@lru_cache(maxsize=4096)
 def format_moment(moment: datetime, language: str) -> str:
-    return format_time(moment, "HH:mm", locale="es" if language == "gn" else language)
+    """A time as the clinic's clock shows it. On the night the clocks go back, the clock
+    shows an hour twice: each of the two says whether it is before or after the change."""
+    shown = _clock(moment.time(), language)
+    if not _shown_twice(moment):
+        return shown
+    key = "labels.time_after_clock_change" if moment.fold else "labels.time_before_clock_change"
+    return text(key, language, time=shown)
+
+
+@lru_cache(maxsize=4096)  # (a time without its zone: both of a repeated hour read alike)
+def _clock(wall: time, language: str) -> str:
+    return format_time(wall, "HH:mm", locale="es" if language == "gn" else language)
+
+
+def _shown_twice(moment: datetime) -> bool:
+    """Whether the wall clock shows this time twice that night (its zone's offset falls
+    across it); a time the clock skips has the offsets the other way round."""
+    first, second = moment.replace(fold=0).utcoffset(), moment.replace(fold=1).utcoffset()
+    return first is not None and second is not None and first > second
 
 
 def option_label(option: Option, language: str) -> str:

@@ -201,7 +201,14 @@ def _handle(
     turn, view = _turn(session, catalog, message, conversation, people, now)
     opted_out = any(p.opted_out for p in people)
     replies, state, appointment, paused = _apply(
-        session, clinic, message.from_phone, turn, view, link_for, opted_out
+        session,
+        clinic,
+        message.from_phone,
+        turn,
+        view,
+        lambda: build_view(session, catalog, message.from_phone, people, now),
+        link_for,
+        opted_out,
     )
     reply = _outgoing(catalog, message, replies, state, appointment)
     if reply is not None:
@@ -274,13 +281,16 @@ def _apply(
     phone: str,
     turn: Turn,
     view: ClinicView,
+    read_again: Callable[[], ClinicView],
     link_for: LinkMaker,
     opted_out: bool = False,
 ) -> tuple[list[Reply], ConversationState, Appointment | None, bool]:
     """Carry out the turn's effects, each through its handler; what came of a booking or a
     change goes back to the engine as an event, so what the patient hears about it comes
     from the flow too. Also says whether staff should look (the bot was paused, or a visit
-    got a low score)."""
+    got a low score). The engine hears each event on a view `read_again` after the effect:
+    what was read before (a day's free time, the phone's appointments) may have changed —
+    a booking lost to another committed meanwhile must not offer that time again."""
     replies, state, appointment, needs_staff = list(turn.replies), turn.state, None, False
     where = Applying(session, clinic, clinic.id or 0, phone, view, link_for, opted_out)
     for effect in turn.effects:
@@ -288,7 +298,7 @@ def _apply(
         appointment = applied.appointment or appointment
         needs_staff = needs_staff or applied.needs_staff
         if applied.event is not None:
-            follow = step(state, applied.event, view)
+            follow = step(state, applied.event, read_again())
             replies += follow.replies
             state = follow.state
     return replies, state, appointment, needs_staff

@@ -356,3 +356,64 @@ def test_a_numbered_time_taken_since_it_was_offered_is_said_so_with_fresh_times(
     assert ". 08:00\n" not in reply and "\n1. 08:30\n" in reply
     first.says("1")
     assert first.asked("booking.ask_name") and first.said == ["booking.ask_name"]
+
+
+def test_the_loser_of_a_race_is_offered_only_times_read_after_it_lost(app, on_postgres, clinic):
+    """Two patients confirm 10:30 at once; the winner commits after the loser has checked
+    the time and before its booking is tried. The times offered with "just taken" are
+    read after the loss: 10:30 is not among them."""
+    winner = Chat(app.test_client(), on_postgres, phone="+595981000111")
+    loser = Chat(app.test_client(), on_postgres, phone="+595981000222")
+    for who, name in [(winner, "Ana Uno"), (loser, "Ana Dos")]:
+        for answer in ["hola", "1", "1", "mañana", "10:30", name, "-", "-"]:
+            who.says(answer)
+    won: list[int] = []
+
+    def winner_first(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if won or not statement.lower().startswith("insert into appointment "):
+            return
+        won.append(0)
+        won[0] = winner.post(winner.form("sí")).status_code
+
+    event.listen(on_postgres, "before_cursor_execute", winner_first)
+    try:
+        reply = loser.says("sí")
+    finally:
+        event.remove(on_postgres, "before_cursor_execute", winner_first)
+    assert won == [200]
+    assert len(appointments(on_postgres)) == 1
+    assert "se acaba de ocupar" in reply
+    assert ". 10:30\n" not in reply and ". 11:00\n" in reply
+
+
+def test_patients_confirming_one_time_at_once_never_see_it_offered_again(app, db, clinic):
+    """Threads confirm 10:30, 11:00 and 11:30 in pairs at once: one of each pair books it;
+    the other hears it was taken and is offered only times still free."""
+    pairs = {
+        "10:30": ("+595981000111", "+595981000222"),
+        "11:00": ("+595981000333", "+595981000444"),
+        "11:30": ("+595981000555", "+595981000666"),
+    }
+    chats: dict[str, tuple[str, Chat]] = {}
+    for wanted, phones in pairs.items():
+        for phone in phones:
+            chats[phone] = (wanted, Chat(app.test_client(), db, phone=phone))
+            for answer in ["hola", "1", "1", "mañana", wanted, "Ana", "-", "-"]:
+                chats[phone][1].says(answer)
+    barrier = threading.Barrier(len(chats))
+    replies: dict[str, str] = {}
+
+    def confirm(phone: str) -> None:
+        barrier.wait()
+        replies[phone] = chats[phone][1].says("sí")
+
+    threads = [threading.Thread(target=confirm, args=(phone,)) for phone in chats]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(appointments(db)) == len(pairs)
+    losers = {phone: r for phone, r in replies.items() if "se acaba de ocupar" in r}
+    assert len(losers) == len(pairs)
+    for phone, reply in losers.items():
+        assert f". {chats[phone][0]}\n" not in reply, reply
