@@ -32,6 +32,7 @@ from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from web import admin_api
 from web.console import init_console
 from web.health import health
+from web.metrics import metrics
 from web.row_ids import RowIdConverter
 from web.self_service import self_service
 
@@ -79,6 +80,7 @@ def create_app(
     app.register_blueprint(admin_api.admin_api)
     app.register_blueprint(self_service)
     app.register_blueprint(health)
+    app.register_blueprint(metrics)
     init_console(app, settings)
     if settings.sandbox:
         from web.sandbox_feed import sandbox

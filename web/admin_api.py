@@ -6,7 +6,6 @@ Every request carries `Authorization: Bearer <ADMIN_API_TOKEN>`; `X-Turnero-User
 acts, for the history. Errors are JSON: `{"error": reason, "message": ..., "field": ...}`,
 where `reason` is stable and `message` is for the developer reading it."""
 
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from store.db import transaction
 from store.message_kinds import WITH_TEMPLATES, MessageKind
 from store.models import NotificationRule
 from store.settings_values import Invalid
+from web.admin_token import holds_admin_token
 
 PREFIX = "/admin/api"
 MAX_USER_CHARS = 64
@@ -85,12 +85,7 @@ def is_api_request() -> bool:
 
 @admin_api.before_request
 def _authorize() -> Response | None:
-    """Bearer token, compared in constant time."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    expected = current_app.extensions["turnero"]["settings"].admin_token
-    if scheme.lower() == "bearer" and hmac.compare_digest(
-        token.strip().encode(), expected.encode()
-    ):
+    if holds_admin_token():
         return None
     response = error(401, "unauthorized", "send Authorization: Bearer <ADMIN_API_TOKEN>")
     response.headers["WWW-Authenticate"] = "Bearer"
