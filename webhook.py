@@ -22,7 +22,7 @@ from bot.numbers import read_count
 from bot.render import default_templates
 from channel.phones import e164
 from channel.twilio import REFERENCE_FIELD
-from config.logs import protect_logs
+from config.logs import configure_logging
 from config.settings import Settings
 from config.tzcheck import use_packaged_tzdata
 from store.db import make_engine
@@ -33,6 +33,7 @@ from web import admin_api
 from web.console import init_console
 from web.health import health
 from web.metrics import metrics
+from web.request_ids import track_request_ids
 from web.row_ids import RowIdConverter
 from web.self_service import self_service
 
@@ -59,9 +60,13 @@ def create_app(
 ) -> Flask:
     """The web app. Tests hand in their own clock and database engine."""
     settings = settings or Settings()
+    # first, so every line is as asked: under any server's own root handlers too, or a
+    # stderr one where it set up none (gunicorn's are its own loggers')
+    configure_logging(settings.log_format)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=256 * 1024)
     app.session_interface = _NoSessionForTwilio()
+    track_request_ids(app)  # first, so every other hook logs with the request's id
     if settings.trusted_proxies:  # otherwise a client could forge its forwarded address
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
@@ -90,7 +95,6 @@ def create_app(
     app.register_error_handler(HTTPException, _plain_error)
     use_packaged_tzdata()
     locale.configure()
-    protect_logs()  # under any server's own handlers too
     return app
 
 

@@ -9,14 +9,23 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.logs import LogFormat
+
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "test"}
 MIN_ADMIN_TOKEN_CHARS = 16
 
 
-class Settings(BaseSettings):
-    """Configuration; see the table in docs/DESIGN.md."""
+class LogSettings(BaseSettings):
+    """How the process logs: read first, alone, so that a command logs as asked even
+    before (or without) the rest of the settings."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    log_format: LogFormat = "text"
+
+
+class Settings(LogSettings):
+    """Configuration; see the table in docs/DESIGN.md."""
 
     database_url: str = "sqlite:///turnero.db"
     twilio_account_sid: str | None = None

@@ -52,9 +52,12 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def make_app(engine: Engine, clock: Clock, secret_key: str = "test-secret") -> Flask:
+def make_app(
+    engine: Engine, clock: Clock, secret_key: str = "test-secret", **settings_: Any
+) -> Flask:
     """The real web app on the test database and clock, with Twilio's credentials set
-    (so the webhook checks signatures with AUTH_TOKEN) and links under PUBLIC_URL."""
+    (so the webhook checks signatures with AUTH_TOKEN) and links under PUBLIC_URL; other
+    settings as given."""
     from config.settings import Settings
     from webhook import create_app
 
@@ -64,6 +67,7 @@ def make_app(engine: Engine, clock: Clock, secret_key: str = "test-secret") -> F
         twilio_account_sid="AC" + "1" * 32,
         twilio_auth_token=AUTH_TOKEN,
         secret_key=secret_key,
+        **settings_,
     )
     return create_app(settings, clock=clock, engine=engine)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from config.logs import configure_logging
-from config.settings import Settings
+from config.settings import LogSettings, Settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -20,7 +20,7 @@ log = logging.getLogger("turnero")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging()
+    configure_logging(LogSettings().log_format)
     args = _parser().parse_args(argv)
     from bot import locale
     from config.tzcheck import use_packaged_tzdata
