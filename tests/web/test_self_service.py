@@ -259,9 +259,7 @@ def test_a_post_without_the_pages_form_key_is_refused(patient, db, appointment_i
     assert stored(db, appointment_id).status == "booked"
 
 
-def test_a_form_key_with_characters_no_key_has_is_refused_not_a_crash(
-    patient, db, appointment_id
-):
+def test_a_form_key_with_characters_no_key_has_is_refused_not_a_crash(patient, db, appointment_id):
     patient.opens()
     for key in ("ñ" * 64, "\x00", "😀"):
         response = patient.client.post(patient.path + "/confirm", data={"form_key": key})
