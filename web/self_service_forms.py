@@ -36,7 +36,9 @@ def form_key(secret: str, token: str) -> str:
 
 
 def form_key_matches(secret: str, token: str, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(form_key(secret, token), sent or "")
+    """Compared as bytes: `compare_digest` refuses a str with non-ASCII characters."""
+    expected = form_key(secret, token).encode()
+    return bool(sent) and hmac.compare_digest(expected, (sent or "").encode("utf-8", "replace"))
 
 
 def pick_language(asked: str | None, patient: str | None, clinic: str | None) -> str:

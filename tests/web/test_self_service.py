@@ -259,6 +259,14 @@ def test_a_post_without_the_pages_form_key_is_refused(patient, db, appointment_i
     assert stored(db, appointment_id).status == "booked"
 
 
+def test_a_form_key_with_characters_no_key_has_is_refused_not_a_crash(patient, db, appointment_id):
+    patient.opens()
+    for key in ("ñ" * 64, "\x00", "😀"):
+        response = patient.client.post(patient.path + "/confirm", data={"form_key": key})
+        assert response.status_code == 400
+    assert stored(db, appointment_id).status == "booked"
+
+
 def test_cancelling_asks_first_then_cancels(patient, db, appointment_id):
     patient.opens(patient.path + "/cancel")
     assert "¿Seguro que querés cancelar tu turno?" in patient.page
