@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
@@ -28,6 +28,7 @@ from store.models import (
     StaffUser,
 )
 from store.requests import NewRequest, create
+from tests import hostile
 from tests.console_support import NOW, Desk, add_staff, book_at, console_app
 from tests.support import Clock, add_patient, make_clinic
 from tests.web.test_console_auth import PUBLIC, ROUTE_ARGS
@@ -37,17 +38,13 @@ KEPT: list[type[SQLModel]] = [
     Clinic, Branch, Service, Professional, Patient, Appointment, StaffUser, AppointmentRequest,
 ]  # fmt: skip
 
-numbers = st.one_of(
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.sampled_from(["2147483648", "9223372036854775808", "1e400", "nan", "-0", "²", "١٢"]),
-    st.integers(min_value=30, max_value=3000).map(lambda n: "9" * n),
-)
+numbers = hostile.numbers(longest=3000)
 values = st.one_of(
     st.text(max_size=40),
     numbers,
     st.sampled_from(["2026-12-02", "2026-02-30", "09:00", "25:61", "on", "admin", "es", "both"]),
-    st.text(alphabet=st.characters(codec="utf-8"), max_size=20).map(lambda t: t + "\x00" + t),
-    st.integers(min_value=2000, max_value=20000).map(lambda n: "á" * n),
+    hostile.with_nul(),
+    hostile.long_text(shortest=2000),
 )
 path_ids = st.one_of(st.just(1), st.integers(min_value=0, max_value=2**31 - 1))
 json_values = st.recursive(
@@ -68,13 +65,7 @@ API_FIELDS = [
     "reminders_enabled", "hours_before", "day_before_at", "content_sid", "variables", "name",
     "timezone", "min_notice_minutes", "horizon_days", "slot_step_minutes", "language",
 ]  # fmt: skip
-SETTINGS = settings(
-    max_examples=80,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = settings(hostile.BOUNDED, max_examples=80)
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.links import appointment_id_from, appointment_token
 from store.models import Appointment
-from tests import support
+from tests import hostile, support
 from tests.support import Clock, add_patient
 from tests.web.test_self_service import NOW as NOW
 from tests.web.test_self_service import SECRET, THURSDAY_10, WEDNESDAY_10, book_at
@@ -26,13 +26,7 @@ ROUTES = [
     ("GET", ""), ("GET", "/cancel"), ("GET", "/reschedule"), ("GET", "/calendar.ics"),
     ("POST", "/confirm"), ("POST", "/cancel"), ("POST", "/reschedule"),
 ]  # fmt: skip
-SETTINGS = settings(
-    max_examples=25,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = settings(hostile.BOUNDED, max_examples=25)
 
 
 @pytest.fixture

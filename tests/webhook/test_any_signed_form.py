@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from store.models import InboundMessage, OutboxMessage
+from tests import hostile
 from tests.support import CLINIC_NUMBER, PUBLIC_URL, Chat, sign
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("America/Asuncion"))
@@ -23,25 +24,15 @@ FIELDS = [
 ]  # fmt: skip
 PREFIXES = ["take:", "pass:", "confirm:", "cancel:", "reschedule:", "score:", ""]
 
-numbers = st.one_of(
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.sampled_from(["2147483648", "9223372036854775808", "1e400", "nan", "-0", "²", "١٢"]),
-    st.integers(min_value=30, max_value=6000).map(lambda n: "9" * n),
-)
+numbers = hostile.numbers(longest=6000)
 values = st.one_of(
     st.text(max_size=40),
     numbers,
     st.builds(lambda p, n: p + n, st.sampled_from(PREFIXES), numbers),
-    st.text(alphabet=st.characters(codec="utf-8"), max_size=20).map(lambda t: t + "\x00" + t),
-    st.integers(min_value=4000, max_value=20000).map(lambda n: "á" * n),
+    hostile.with_nul(),
+    hostile.long_text(shortest=4000),
 )
-SETTINGS = settings(
-    max_examples=60,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = hostile.BOUNDED
 
 
 def _post(chat: Chat, path: str, form: dict[str, str]):
