@@ -39,6 +39,8 @@ class Settings(LogSettings):
     worker_interval_seconds: float = 2.0
     admin_api_token: str | None = None
     trusted_proxies: int = Field(default=0, ge=0)
+    redis_url: str | None = None
+    outbox_sends_at_once: int = Field(default=16, ge=1, le=64)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

@@ -5,12 +5,15 @@ not retried on a guess: Twilio is asked whether it has the message first."""
 import logging
 import random
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from channel.base import Channel, SendError
 from scheduler import interactive
@@ -24,7 +27,6 @@ from store.dispatch import (
     mark_retry,
     mark_sent,
     mark_unsent,
-    piece_of,
     release,
     sender_rates,
     settle_found,
@@ -51,6 +53,13 @@ SEND_BUDGET = CLAIM_TIMEOUT / 2  # the longest a batch keeps sending
 # A full batch from few senders may hide other senders' messages behind a paced backlog:
 # claim again for the others, this many times at most per pass.
 MORE_SENDER_CLAIMS = 8
+# Sends waiting for Twilio's answer at once (to different phones): at Twilio's ~0.1-0.3 s
+# per answer, enough to keep a sender at its default 80 a second.
+SENDS_AT_ONCE = 16
+# Pauses before recording a send again after the database connection was lost.
+RECORD_PAUSES = (0.2, 1.0)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,6 +116,7 @@ def dispatch_due(
     timer: Callable[[], float] = time.monotonic,
     pacer: Pacer | None = None,
     rand: Callable[[], float] = random.random,
+    sends_at_once: int = SENDS_AT_ONCE,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
     exponentially with jitter and fail after `MAX_ATTEMPTS` tries; other errors fail at
@@ -115,57 +125,122 @@ def dispatch_due(
     `store.dispatch.skip_reason`), and outside the 24-hour window a business-initiated
     message goes as the clinic's approved template or is recorded not sendable
     (`store.window`). One message going wrong never stops the others.
-    Each sender number sends at most its clinic's `send_rate_per_second` (`pacer`: pass
-    the same one to every call, it remembers the last second's sends); the senders of a
-    batch take turns, each in the order claimed. A later piece of a split message whose
-    earlier piece was not sent waits. A batch that has taken half the claim timeout (a
-    slow provider, a slow rate) hands its unsent rest back, so no other dispatcher
-    mistakes them for a crash's leftovers."""
+    Each sender number sends at most its clinic's `send_rate_per_second`, counted across
+    every dispatcher that shares the `pacer`'s schedules; the senders of a batch take
+    turns. Up to `sends_at_once` sends wait for Twilio's answer at a time, each to a
+    different phone: one phone's messages go one after another in the order claimed, and
+    after one that was not sent (a retry) its later ones wait for the next pass. A batch
+    that has taken half the claim timeout (a slow provider, a slow rate) hands its unsent
+    rest back, so no other dispatcher mistakes them for a crash's leftovers."""
     messages, skipped = _claim_for_senders(engine, now, limit)
     report = DispatchReport(skipped=skipped)
     plans = plan_batch(engine, messages, now)
     pacer = pacer or Pacer()
     rates = sender_rates(engine, {m.clinic_id for m in messages})
-    queues: dict[str, deque[OutboxMessage]] = {}
+    queues: dict[str, list[OutboxMessage]] = {}
     rate: dict[str, float] = {}
     for message in messages:
-        queues.setdefault(message.from_phone, deque()).append(message)
+        queues.setdefault(message.from_phone, []).append(message)
         clinic_rate = rates.get(message.clinic_id) or DEFAULT_RATE
         rate[message.from_phone] = min(rate.get(message.from_phone, clinic_rate), clinic_rate)
-    unsent: set[str] = set()  # split messages with a piece not sent: their later pieces wait
-    started = timer()
-    while queues:
-        sender = min(queues, key=lambda s: pacer.ready_at(s, rate[s]))
-        message = queues[sender].popleft()
-        if not queues[sender]:
-            del queues[sender]
-        piece = piece_of(message.idempotency_key)
-        if timer() - started > SEND_BUDGET.total_seconds() or (piece and piece[0] in unsent):
-            report.released += release(engine, message.id or 0, message.attempts - 1, now)
-            continue
-        plan = plans.get(message.id or 0, TEXT)
-        if plan.not_sendable or plan.skip:
-            _not_sent(engine, message, plan, now, report)
-            continue
-        pacer.wait(sender, rate[sender])
+    busy: set[tuple[str, str]] = set()  # phones with a send waiting for its answer
+    held: set[tuple[str, str]] = set()  # phones with a message not sent: the rest wait
+    in_flight: dict[Future[str], OutboxMessage] = {}
+
+    def settle(done: Iterable[Future[str]]) -> None:
+        for future in done:
+            message = in_flight.pop(future)
+            busy.discard(_phone(message))
+            outcome = future.result()
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome in ("retried", "unanswered"):
+                held.add(_phone(message))
+
+    def send(message: OutboxMessage, plan: SendPlan, token: str) -> str:
         try:
-            outcome = _dispatch_one(engine, channel, message, now, plan, rand)
+            return _dispatch_one(engine, channel, message, now, plan, rand)
+        except DBAPIError:  # the database went away: the claim's timeout settles it
+            log.exception("outbox %s: the outcome could not be recorded", message.id)
+            return "unanswered"
         except Exception:
             log.exception("outbox %s: unexpected error while dispatching", message.id)
-            outcome = _fail_after_bug(engine, message, now)
+            return _fail_after_bug(engine, message, now)
         finally:
-            pacer.done(sender, rate[sender])  # Twilio has had it by now, if ever
-        if outcome == "sent":
-            report.sent += 1
-        elif outcome == "retried":
-            report.retried += 1
-        elif outcome == "unanswered":
-            report.unanswered += 1
-        else:
-            report.failed += 1
-        if outcome in ("retried", "unanswered") and piece:  # its later pieces wait
-            unsent.add(piece[0])
+            _done(pacer, message.from_phone, token)  # Twilio has had it by now, if ever
+
+    started = timer()
+    with _senders(sends_at_once) as pool:
+        while queues or in_flight:
+            settle([f for f in in_flight if f.done()])
+            chosen = None if len(in_flight) >= sends_at_once else _next(queues, busy, pacer)
+            if chosen is None:
+                settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+                continue
+            message = chosen
+            if timer() - started > SEND_BUDGET.total_seconds() or _phone(message) in held:
+                report.released += release(engine, message.id or 0, message.attempts - 1, now)
+                continue
+            plan = plans.get(message.id or 0, TEXT)
+            if plan.not_sendable or plan.skip:
+                _not_sent(engine, message, plan, now, report)
+                continue
+            token = pacer.wait(message.from_phone, rate[message.from_phone])
+            busy.add(_phone(message))
+            in_flight[pool.submit(send, message, plan, token)] = message
     return report
+
+
+def _phone(message: OutboxMessage) -> tuple[str, str]:
+    """The conversation a message belongs to: its sender and its recipient."""
+    return message.from_phone, message.to_phone
+
+
+def _next(
+    queues: dict[str, list[OutboxMessage]], busy: set[tuple[str, str]], pacer: Pacer
+) -> OutboxMessage | None:
+    """Take the next message to send: of the sender whose turn comes first, its oldest
+    message to a phone with nothing in flight (None: every phone left is waiting)."""
+    ready = []
+    for sender, queue in queues.items():
+        found = next((n for n, m in enumerate(queue) if _phone(m) not in busy), None)
+        if found is not None:
+            ready.append((pacer.ready_at(sender), sender, found))
+    if not ready:
+        return None
+    _, sender, position = min(ready)
+    message = queues[sender].pop(position)
+    if not queues[sender]:
+        del queues[sender]
+    return message
+
+
+def _done(pacer: Pacer, sender: str, token: str) -> None:
+    try:
+        pacer.done(sender, token)
+    except Exception:  # the send stays counted until LONGEST_SEND has passed
+        log.exception("pacing: the end of a send from %s could not be recorded", sender)
+
+
+@contextmanager
+def _senders(at_once: int) -> Iterator[Executor]:
+    """Threads for the sends; with one at a time, the dispatcher's own thread."""
+    if at_once <= 1:
+        yield _InThisThread()
+        return
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="send") as pool:
+        yield pool
+
+
+class _InThisThread(Executor):
+    """Runs each submitted call at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
 
 
 def _claim_for_senders(
@@ -216,6 +291,7 @@ def _dispatch_one(
     """Send one claimed message as `plan` says (text, or the approved template) or with
     its choices as buttons, and record the result; returns what happened."""
     assert message.id is not None
+    message_id = message.id
     content_sid = (
         None if plan.content_sid else interactive.content_for(engine, channel, message, now)
     )
@@ -257,8 +333,26 @@ def _dispatch_one(
         )
         mark_failed(engine, message.id, error.code, error.message, now)
         return "failed"
-    mark_sent(engine, message.id, result.sid, result.status, now, content_sid=content_sid)
+    _recorded(
+        lambda: mark_sent(
+            engine, message_id, result.sid, result.status, now, content_sid=content_sid
+        )
+    )
     return "sent"
+
+
+def _recorded(write: Callable[[], T]) -> T:
+    """A store write recording a send that has happened, tried again after the database
+    connection is lost (the pool reconnects): the send must not be forgotten, nor taken
+    for a failure. If the database stays away, the error stands and the row stays
+    "sending" until `reconcile_stale` asks Twilio."""
+    for pause in RECORD_PAUSES:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            log.warning("the database connection was lost; recording again in %s s", pause)
+            time.sleep(pause)
+    return write()
 
 
 def _settle_unanswered(
@@ -268,6 +362,7 @@ def _settle_unanswered(
     sent; otherwise it stays claimed, and once the claim times out `reconcile_stale` asks
     again (by then Twilio has long finished), so it is never sent twice on a guess."""
     assert message.id is not None
+    message_id = message.id
     try:
         found = look_up(engine, channel, message, now - CLOCK_SKEW)
     except SendError as error:
@@ -276,7 +371,9 @@ def _settle_unanswered(
     if found is None or isinstance(found, Unsure):
         log.warning("outbox %s: no answer from Twilio; settled after the claim", message.id)
         return "unanswered"
-    mark_sent(engine, message.id, found.sid, found.status, now, content_sid=content_sid)
+    _recorded(
+        lambda: mark_sent(engine, message_id, found.sid, found.status, now, content_sid=content_sid)
+    )
     return "sent"
 
 

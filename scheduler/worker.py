@@ -15,13 +15,20 @@ from sqlalchemy import Engine
 
 from bot import locale
 from channel.base import Channel
-from scheduler.dispatcher import CLAIM_TIMEOUT, DispatchReport, dispatch_due, reconcile_stale
+from scheduler.dispatcher import (
+    CLAIM_TIMEOUT,
+    SENDS_AT_ONCE,
+    DispatchReport,
+    dispatch_due,
+    reconcile_stale,
+)
 from scheduler.notifications import notifications_job
 from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
 from scheduler.waitlist import waitlist_job
 from store.db import transaction
 from store.heartbeat import beat
+from store.sender_paces import StorePaces
 from store.takeover import resume_quiet
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,7 @@ def dispatch_job(
     limit: int = 50,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
     pacer: Pacer | None = None,
+    sends_at_once: int = SENDS_AT_ONCE,
 ) -> DispatchReport:
     """One scheduled run: first settle sends cut off by a crash (before anything could
     retry them), then dispatch what is due, again while full batches come back (a
@@ -66,10 +74,12 @@ def dispatch_job(
     except Exception:
         log.exception("outbox reconciliation failed")
     total = DispatchReport()
-    pacer = pacer or Pacer()
+    pacer = pacer or Pacer(StorePaces(engine))
     while True:
         try:
-            report = dispatch_due(engine, channel, clock(), limit, pacer=pacer)
+            report = dispatch_due(
+                engine, channel, clock(), limit, pacer=pacer, sends_at_once=sends_at_once
+            )
         except Exception:
             log.exception("outbox dispatch failed")
             break
@@ -122,12 +132,16 @@ def run_worker(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     links: Links | None = None,
     notifications_interval_seconds: float = 60.0,
+    pacer: Pacer | None = None,
+    sends_at_once: int = SENDS_AT_ONCE,
 ) -> BaseScheduler:
     """Run the dispatcher every `interval_seconds` and, given `links`, the due
     notifications and the end-of-day no-shows every `notifications_interval_seconds`: in
     this thread until shut down (`block=True`), or in a background thread (`block=False`,
     returns the running scheduler; call `.shutdown()` to stop it). Runs of a job never
-    overlap, and missed runs collapse into one."""
+    overlap, and missed runs collapse into one. Each sender's pace is kept in `pacer`'s
+    shared schedules (by default the database's), so that every worker's dispatcher
+    keeps to the sender's rate together."""
     locale.configure()  # the jobs write messages
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
@@ -149,8 +163,8 @@ def run_worker(
             next_run_time=datetime.now(UTC),
         )
 
-    # one pacing schedule per worker: pacing holds across runs
-    every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), pacer=Pacer())
+    dispatch = {"pacer": pacer or Pacer(StorePaces(engine)), "sends_at_once": sends_at_once}
+    every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), **dispatch)
     every(notifications_interval_seconds, resume_job, RESUME_JOB_ID)
     if links is not None:
         link_args = {"base_url": links.base_url, "secret": links.secret}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, text, update
+from sqlalchemy import Engine, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -114,7 +114,7 @@ def claim_batch(
         query = query.with_for_update(skip_locked=True)
     claim = Claim(messages=[])
     with transaction(engine) as session:
-        rows = _without_overtaking(session, list(session.scalars(query)))
+        rows = _in_order(session, list(session.scalars(query)))
         reasons = _skip_reasons(session, rows, now)
         for row in rows:
             row.updated_at = now
@@ -133,33 +133,35 @@ def claim_batch(
     return claim
 
 
-def piece_of(idempotency_key: str) -> tuple[str, int] | None:
-    """(the message's key, piece number) of one piece of a split message ("reply:SM…#2"),
-    or None for a message sent whole (see `store.outbox.enqueue`)."""
-    base, mark, number = idempotency_key.rpartition("#")
-    return (base, int(number)) if mark and number.isdigit() else None
-
-
-def _without_overtaking(session: Session, rows: list[OutboxMessage]) -> list[OutboxMessage]:
-    """The rows minus later pieces of a split message whose earlier piece is still to be
-    sent (pending but not in this batch, e.g. waiting for a retry; or being sent by
-    another dispatcher): they wait, untouched, so the pieces arrive in order."""
-    pieces = {row.id: found for row in rows if (found := piece_of(row.idempotency_key))}
-    earlier = {f"{base}#{n}" for base, number in pieces.values() for n in range(1, number)} - {
-        row.idempotency_key for row in rows
-    }
-    if not earlier:
+def _in_order(session: Session, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The rows minus those with an older message to the same phone still to be sent
+    outside this batch (pending, e.g. waiting for a retry, or being sent by another
+    dispatcher): they wait, untouched, so each phone gets its messages in the order they
+    were written (split pieces included), however many dispatchers run."""
+    if not rows:
         return rows
-    waiting = {
-        piece_of(key)[0]  # type: ignore[index]
-        for key in session.scalars(
-            select(col(OutboxMessage.idempotency_key)).where(
-                col(OutboxMessage.idempotency_key).in_(earlier),
-                col(OutboxMessage.status).in_((OutboxStatus.pending, OutboxStatus.sending)),
-            )
+    ids = [row.id for row in rows]
+    waiting = session.execute(
+        select(
+            col(OutboxMessage.clinic_id),
+            col(OutboxMessage.to_phone),
+            func.min(col(OutboxMessage.id)),
         )
-    }
-    return [row for row in rows if row.id not in pieces or pieces[row.id][0] not in waiting]
+        .where(
+            col(OutboxMessage.clinic_id).in_({row.clinic_id for row in rows}),
+            col(OutboxMessage.to_phone).in_({row.to_phone for row in rows}),
+            col(OutboxMessage.id) < max(i or 0 for i in ids),
+            col(OutboxMessage.id).not_in(ids),
+            col(OutboxMessage.status).in_((OutboxStatus.pending, OutboxStatus.sending)),
+        )
+        .group_by(col(OutboxMessage.clinic_id), col(OutboxMessage.to_phone))
+    )
+    first_waiting = {(clinic_id, phone): first for clinic_id, phone, first in waiting}
+    return [
+        row
+        for row in rows
+        if (row.id or 0) < first_waiting.get((row.clinic_id, row.to_phone), float("inf"))
+    ]
 
 
 def sender_rates(engine: Engine, clinic_ids: set[int]) -> dict[int, float]:

@@ -533,6 +533,16 @@ class WorkerHeartbeat(SQLModel, table=True):
     beat_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class SenderPace(SQLModel, table=True):
+    """One WhatsApp sender number's send schedule, shared by every dispatcher so that
+    together they keep to its rate (`scheduler.pacing`; JSON it alone reads). Not a
+    clinic's data: it only ever holds the last second's sends."""
+
+    __tablename__ = "sender_pace"
+    from_phone: str = Field(primary_key=True)
+    state: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class WaitlistStatus(StrEnum):
     waiting = "waiting"
     offered = "offered"  # a slot is held for the patient right now
@@ -660,6 +670,8 @@ class AppointmentRequest(SQLModel, table=True):
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
     decline_reason: str | None = None
+
+
 class ClinicTemplate(SQLModel, table=True):
     """A clinic's own text of one message template in one language; without a row the
     default in `templates/<language>/` is sent."""

@@ -12,8 +12,10 @@ from config.settings import LogSettings, Settings
 
 if TYPE_CHECKING:
     from flask import Flask
+    from sqlalchemy import Engine
 
     from channel.base import Channel
+    from scheduler.pacing import Pacer
     from scheduler.worker import Links
 
 log = logging.getLogger("turnero")
@@ -235,6 +237,8 @@ def _demo(args: argparse.Namespace) -> int:
         block=False,
         links=_links(settings),
         notifications_interval_seconds=settings.notifications_interval_seconds,
+        pacer=_pacer(settings, engine),
+        sends_at_once=settings.outbox_sends_at_once,
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
     admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
@@ -287,14 +291,31 @@ def _worker(_: argparse.Namespace) -> int:
     from store.db import make_engine
 
     settings = Settings()
+    engine = make_engine(settings.database_url)
     run_worker(
-        make_engine(settings.database_url),
+        engine,
         _channel(settings),
         settings.worker_interval_seconds,
         links=_links(settings),
         notifications_interval_seconds=settings.notifications_interval_seconds,
+        pacer=_pacer(settings, engine),
+        sends_at_once=settings.outbox_sends_at_once,
     )
     return 0
+
+
+def _pacer(settings: Settings, engine: "Engine") -> "Pacer":
+    """Each sender's pace, shared by every worker: in Redis where REDIS_URL is set,
+    otherwise in the database."""
+    from scheduler.pacing import Pacer
+
+    if settings.redis_url:
+        from scheduler.redis_paces import RedisPaces
+
+        return Pacer(RedisPaces.from_url(settings.redis_url))
+    from store.sender_paces import StorePaces
+
+    return Pacer(StorePaces(engine))
 
 
 def _links(settings: Settings) -> "Links":

@@ -16,7 +16,13 @@ from channel.twilio import TwilioChannel, make_channel
 from scheduler.dispatcher import MAX_ATTEMPTS, backoff, dispatch_due, jittered_backoff
 from scheduler.worker import run_worker
 from store.db import transaction
-from store.dispatch import apply_status_callback, claim_due, mark_failed, mark_retry
+from store.dispatch import (
+    apply_status_callback,
+    claim_due,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+)
 from store.models import MessageStatusEvent, OutboxMessage
 from store.outbox import enqueue
 from tests.window_support import add_clinic
@@ -484,7 +490,7 @@ def test_two_dispatchers_send_each_message_exactly_once(
 def test_claim_skips_rows_another_transaction_holds(on_postgres: Engine, clinic_id: int) -> None:
     db = on_postgres
     for n in range(4):
-        queue(db, clinic_id, f"m{n}")
+        queue(db, clinic_id, f"m{n}", to=f"+59598100000{n}")
     with db.connect() as other:
         held = other.execute(
             text("SELECT id FROM outbox_message ORDER BY id LIMIT 2 FOR UPDATE")
@@ -495,3 +501,18 @@ def test_claim_skips_rows_another_transaction_holds(on_postgres: Engine, clinic_
     assert len(claimed) == 2
     assert not held_ids & {m.id for m in claimed}
     assert {m.status for m in claimed} == {"sending"}
+
+
+def test_a_phones_later_messages_wait_while_an_earlier_one_is_with_another_dispatcher(
+    db: Engine, clinic_id: int
+) -> None:
+    for n in range(3):
+        queue(db, clinic_id, f"m{n}")
+    queue(db, clinic_id, "other", to="+595981000009")
+    first = claim_due(db, NOW, limit=1)
+    assert [m.idempotency_key for m in first] == ["m0"]
+    # m0 is being sent elsewhere: its phone's m1 and m2 wait, the other phone goes on
+    assert [m.idempotency_key for m in claim_due(db, NOW)] == ["other"]
+    assert {row(db, k).status for k in ("m1", "m2")} == {"pending"}
+    mark_sent(db, first[0].id or 0, "SM" + "1" * 32, "queued", NOW)
+    assert [m.idempotency_key for m in claim_due(db, NOW)] == ["m1", "m2"]
