@@ -1,9 +1,8 @@
 """Shared by the benchmarks: a scratch database, percentiles, and the summary lines.
 
 A scratch database is a SQLite file in a temporary folder, or, for a PostgreSQL URL, a
-schema of its own (`bench_<name>`, dropped and created again) reached through the
-connection's search_path, so benchmarks never touch the tables of anyone else using the
-same database."""
+database of its own on that server (`bench_<name>`, dropped and created again), so
+benchmarks never touch the tables of anyone else using the server."""
 
 import math
 from collections.abc import Sequence
@@ -19,41 +18,35 @@ def is_postgres_url(url: str | None) -> bool:
 
 
 def scratch_database_url(url: str | None, name: str, folder: Path) -> str:
-    """A URL for an empty database: `folder/<name>.db`, or schema `bench_<name>`."""
+    """A URL for an empty database: `folder/<name>.db`, or the PostgreSQL database
+    `bench_<name>` on the given URL's server, dropped and created again."""
     if not url:
         return f"sqlite:///{folder / (name + '.db')}"
     url = normalize_url(url)
     if not url.startswith("postgresql"):
         raise SystemExit(f"unsupported database URL {url!r}: give a PostgreSQL one, or none")
-    schema = f"bench_{name}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            # the overlap rule needs btree_gist; keep it in public, outside the scratch schema
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public"))
-    finally:
-        engine.dispose()
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema},public"})
-    return scoped.render_as_string(hide_password=False)
+    database = f"bench_{name}"
+    _on_server(url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    _on_server(url, f'CREATE DATABASE "{database}"')
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
-def drop_scratch_database(scoped_url: str) -> None:
-    """Drop the scratch schema (PostgreSQL); a SQLite file goes with its temp folder."""
-    if not is_postgres_url(scoped_url):
+def drop_scratch_database(scratch_url: str) -> None:
+    """Drop the scratch database (PostgreSQL); a SQLite file goes with its temp folder."""
+    if not is_postgres_url(scratch_url):
         return
-    parsed = make_url(scoped_url)
-    options = parsed.query.get("options", "")
-    schema = str(options).removeprefix("-csearch_path=").split(",")[0]
-    if not schema.startswith("bench_"):
-        return
-    engine = create_engine(
-        parsed.difference_update_query(["options"]), isolation_level="AUTOCOMMIT"
-    )
+    database = make_url(scratch_url).database or ""
+    if database.startswith("bench_"):
+        _on_server(scratch_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _on_server(url: str, statement: str) -> None:
+    """Run one statement outside any transaction, connected to the server's `postgres`
+    database (a database cannot be dropped from inside itself)."""
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(statement))
     finally:
         engine.dispose()
 
@@ -62,8 +55,7 @@ def describe_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return f"SQLite file {parsed.database}"
-    schema = str(parsed.query.get("options", "")).removeprefix("-csearch_path=").split(",")[0]
-    return f"PostgreSQL {parsed.host}:{parsed.port or 5432}/{parsed.database} schema {schema}"
+    return f"PostgreSQL {parsed.host}:{parsed.port or 5432}/{parsed.database}"
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

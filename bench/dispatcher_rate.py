@@ -2,15 +2,19 @@
 twilio client, with per-sender pacing (target: no sender ever above its clinic's
 `send_rate_per_second` in any one-second window at the fake; sustained ≥ 90% of it).
 
-Setup: the fake Twilio (`turnero.fake_twilio.FakeTwilio`) on a free port of 127.0.0.1; a
-fresh database (a SQLite file in a temp folder, or with --database-url a PostgreSQL
-schema of its own, `bench_dispatcher_rate`, dropped and created again), migrated; two
+Setup: the fake Twilio (`turnero.fake_twilio.FakeTwilio`) on a free port of 127.0.0.1,
+answering each send after `--latency` seconds (0.15: a request's round trip to Twilio
+is of that order; 0 answers at once); a fresh database (a SQLite file in a temp folder,
+or with --database-url a scratch PostgreSQL database on that server,
+`bench_dispatcher_rate`, dropped and created again), migrated; two
 clinics with their own sender numbers and rates (`--rates`, 80,80: Twilio's default for a
 WhatsApp sender), and `--first` (5,000) and `--second` (2,000) messages queued for them,
 each to its own patient.
 
 Measured: one `scheduler.worker.dispatch_job` run (what the worker does each tick: it
-drains a backlog batch after batch, `--batch` (50) at a time, with one `Pacer`), timed;
+drains a backlog batch after batch, `--batch` (50) at a time, `--at-once` (16) sends
+waiting for their answers together, paced by the schedules every worker shares: the
+database's, or Redis's with `--redis-url`), timed;
 then, at the fake, when each message arrived (to the microsecond): per sender the
 sustained rate (messages over the time from its first to its last arrival) and the most
 arrivals in any one-second window; overall, while both had a backlog and over the whole
@@ -19,7 +23,8 @@ with a rate no sender reaches, to show what the dispatcher does when pacing does
 it back.
 
 Run: python bench/dispatcher_rate.py [--database-url URL] [--first 5000] [--second 2000]
-     [--rates 80,80] [--batch 50] [--unpaced 1000] [--keep]
+     [--rates 80,80] [--latency 0.15] [--batch 50] [--at-once 16] [--redis-url URL]
+     [--unpaced 1000] [--keep]
 """
 
 import argparse
@@ -36,11 +41,13 @@ from sqlalchemy import Engine
 from channel.twilio import TwilioChannel
 from config.tzcheck import use_packaged_tzdata
 from scheduler.pacing import Pacer, busiest_second
+from scheduler.redis_paces import RedisPaces
 from scheduler.worker import dispatch_job
 from store.db import make_engine, transaction
 from store.migrate import upgrade
 from store.models import Clinic
 from store.outbox import enqueue
+from store.sender_paces import StorePaces
 from turnero.fake_twilio import FakeTwilio
 
 SUSTAINED_SHARE = 0.9  # of the configured rate, while a backlog waits
@@ -81,10 +88,18 @@ def sustained(moments: list[float]) -> float:
     return (len(moments) - 1) / (max(moments) - min(moments))
 
 
-def run(engine: Engine, fake: FakeTwilio, batch: int) -> float:
+def run(engine: Engine, fake: FakeTwilio, args: argparse.Namespace) -> float:
     channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=10)
+    shared = RedisPaces.from_url(args.redis_url) if args.redis_url else StorePaces(engine)
     started = clock.perf_counter()
-    report = dispatch_job(engine, channel, lambda: datetime.now(UTC), limit=batch, pacer=Pacer())
+    report = dispatch_job(
+        engine,
+        channel,
+        lambda: datetime.now(UTC),
+        limit=args.batch,
+        pacer=Pacer(shared),
+        sends_at_once=args.at_once,
+    )
     took = clock.perf_counter() - started
     print(
         f"  dispatch_job: {report.sent:,} sent, {report.retried} retried, {report.failed} failed"
@@ -100,8 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--second", type=int, default=2000, help="messages for the second")
     parser.add_argument("--rates", default="80,80", help="each sender's messages per second")
     parser.add_argument("--batch", type=int, default=50, help="messages claimed at a time")
+    parser.add_argument("--latency", type=float, default=0.15, help="seconds each send waits")
+    parser.add_argument("--at-once", type=int, default=16, help="sends waiting at a time")
+    parser.add_argument("--redis-url", help="keep the senders' schedules in this Redis")
     parser.add_argument("--unpaced", type=int, default=1000, help="messages sent unpaced")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
     logging.basicConfig(level=logging.WARNING)
@@ -124,13 +142,15 @@ def main(argv: list[str] | None = None) -> int:
                 "  queued: "
                 + ", ".join(f"{c:,} from {n} at {r:g}/s" for n, (r, c) in senders.items())
             )
-            took = run(engine, fake, args.batch)
+            if args.latency > 0:
+                fake.answer_late(args.first + args.second + args.unpaced, args.latency)
+            took = run(engine, fake, args)
             paced = {number: arrivals(fake, number) for number in senders}
             unpaced: list[float] = []
             if args.unpaced:
                 add_clinic(engine, unpaced_sender, 1_000_000.0, args.unpaced)
                 print(f"  queued: {args.unpaced:,} from {unpaced_sender}, rate not limiting")
-                run(engine, fake, args.batch)
+                run(engine, fake, args)
                 unpaced = arrivals(fake, unpaced_sender)
         finally:
             engine.dispose()

@@ -2,8 +2,8 @@
 appointments, 1,000 reminders due in each (target: p95 <= 200 ms, growing with the due
 work, not with the table).
 
-Setup: for each size, a fresh schema of its own (`bench_due_notifications`, dropped and
-created again, so nothing else in the database is touched), migrated with
+Setup: for each size, a fresh database of its own (`bench_due_notifications`, dropped and
+created again, so nothing else on the server is touched), migrated with
 `store.migrate.upgrade`. One clinic with its default notification rule, 50 professionals,
 one 30-minute service, one patient per 10 appointments; then the appointments (back to
 back per professional, spread over the year around "now") and one 24-hour reminder each,
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000000,100000", help="appointments, comma-separated")
     parser.add_argument("--due", type=int, default=1000, help="reminders due")
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each measure")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
     args = parser.parse_args(argv)
     logging.getLogger("config.tzcheck").setLevel(logging.ERROR)
     use_packaged_tzdata()

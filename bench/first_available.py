@@ -2,7 +2,7 @@
 and 50,000 appointments (target: p95 <= 10 ms).
 
 Setup: a fresh database (a SQLite file in a temp folder by default; with --database-url a
-PostgreSQL database, in a schema of its own, `bench_first_available`, dropped and created
+scratch PostgreSQL database on that server, `bench_first_available`, dropped and created
 again), migrated with `store.migrate.upgrade`. One clinic (America/Asuncion, 90-day
 horizon, 60-minute notice, 15-minute step), 30 professionals who all offer "Consulta"
 (30 min, the service asked about) and "Control" (15 min), weekly hours with breaks in four
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in a temp dir)")
     parser.add_argument("--queries", type=int, default=400, help="timed queries")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
     args = parser.parse_args(argv)
     logging.getLogger("config.tzcheck").setLevel(logging.ERROR)  # not what is measured
     use_packaged_tzdata()

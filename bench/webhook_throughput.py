@@ -2,7 +2,7 @@
 checks the Twilio signature (target: ratio >= 0.4).
 
 Setup: a scratch database (a SQLite file in a temp folder by default; with --database-url a
-PostgreSQL database, in a schema of its own, `bench_webhook`, dropped and created again),
+scratch PostgreSQL database on that server, `bench_webhook`, dropped and created again),
 migrated with `store.migrate.upgrade` and seeded with `turnero.demo.seed_demo` (3
 services, 4 professionals, a week of appointments). Two servers on free ports of
 127.0.0.1, both gunicorn with 2 sync workers: Turnero as operators run it, `turnero serve
@@ -575,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="then time the phases of N messages handled in-process (0: skip)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
     parser.add_argument(
         "--floor",
         action="store_true",

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import (
     TwilioException,
     TwilioRestException,
@@ -46,14 +47,25 @@ def whatsapp_address(phone: str) -> str:
     return phone if phone.startswith("whatsapp:") else f"whatsapp:{phone}"
 
 
+# the most sends one dispatcher waits on at once (`Settings.outbox_sends_at_once`'s bound)
+KEPT_CONNECTIONS = 64
+
+
 class RedirectingHttpClient(TwilioHttpClient):
     """The client's HTTP layer with a timeout, optionally sending requests meant for
     Twilio's hosts (api.twilio.com, content.twilio.com) to another base URL (how
     TWILIO_API_URL points at a fake server)."""
 
-    def __init__(self, api_url: str | None = None, timeout: float = 10) -> None:
+    def __init__(
+        self, api_url: str | None = None, timeout: float = 10, connections: int = KEPT_CONNECTIONS
+    ) -> None:
         super().__init__(timeout=timeout)
         self.api_url = api_url.rstrip("/") if api_url else None
+        # one kept-alive connection for each send that may wait at once (the library keeps
+        # a few per CPU), so parallel sends do not open a new TLS connection each time
+        for scheme in ("https://", "http://"):
+            if self.session is not None:
+                self.session.mount(scheme, HTTPAdapter(pool_maxsize=connections))
 
     def request(
         self,

@@ -166,10 +166,10 @@ def dispatch_due(
             log.exception("outbox %s: unexpected error while dispatching", message.id)
             return _fail_after_bug(engine, message, now)
         finally:
-            _done(pacer, message.from_phone, token)  # Twilio has had it by now, if ever
+            pacer.done(message.from_phone, token)  # Twilio has had it by now, if ever
 
     started = timer()
-    with _senders(sends_at_once) as pool:
+    with _flushed(pacer), _senders(sends_at_once) as pool:
         while queues or in_flight:
             settle([f for f in in_flight if f.done()])
             chosen = None if len(in_flight) >= sends_at_once else _next(queues, busy, pacer)
@@ -214,11 +214,17 @@ def _next(
     return message
 
 
-def _done(pacer: Pacer, sender: str, token: str) -> None:
+@contextmanager
+def _flushed(pacer: Pacer) -> Iterator[None]:
+    """On the way out, the batch's last send ends are written to the shared schedules
+    (else they count until LONGEST_SEND has passed)."""
     try:
-        pacer.done(sender, token)
-    except Exception:  # the send stays counted until LONGEST_SEND has passed
-        log.exception("pacing: the end of a send from %s could not be recorded", sender)
+        yield
+    finally:
+        try:
+            pacer.flush()
+        except Exception:
+            log.exception("pacing: the ends of this batch's sends could not be recorded")
 
 
 @contextmanager

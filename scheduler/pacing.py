@@ -148,7 +148,10 @@ class LocalPaces:
 @dataclass
 class Pacer:
     """Waits for each sender's turn in the shared schedules: `wait` before a send, `done`
-    after it (with the token `wait` gave)."""
+    after it (with the token `wait` gave). Ends are noted here and written with the
+    sender's next reservation (one change of the shared schedule per send, not two);
+    `flush` writes those still unwritten, and a dispatcher calls it when its batch is
+    over, so that no other dispatcher waits on a send that has long ended."""
 
     shared: SharedPaces = field(default_factory=LocalPaces)
     timer: Callable[[], float] = time.time
@@ -156,6 +159,8 @@ class Pacer:
     margin: float = WINDOW_MARGIN
     catch_up: float = CATCH_UP
     _next_slot: dict[str, float] = field(default_factory=dict)
+    _ended: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ready_at(self, sender: str) -> float:
         """About when `sender` may send next, as this dispatcher last saw it (others may
@@ -166,30 +171,63 @@ class Pacer:
         """Take `sender`'s next slot and sleep until it begins; returns the send's token."""
         token = uuid.uuid4().hex
 
-        def take(text: str | None) -> tuple[str, tuple[float, float | None]]:
-            pace, start = reserve(
-                decode(text), self.timer(), rate, token, margin=self.margin, catch_up=self.catch_up
+        def take(text: str | None, ended: list[tuple[str, float]]) -> tuple[Pace, float | None]:
+            return reserve(
+                _finished(decode(text), ended),
+                self.timer(),
+                rate,
+                token,
+                margin=self.margin,
+                catch_up=self.catch_up,
             )
-            return encode(pace), (pace.slot, start)
 
-        while True:
-            slot, start = self.shared.update(sender, take)
-            if start is not None:
-                break
+        while (start := self._change(sender, take)) is None:
             self.sleep(RECHECK)
-        self._next_slot[sender] = slot
         delay = start - self.timer()
         if delay > 0:
             self.sleep(delay)
         return token
 
     def done(self, sender: str, token: str) -> None:
-        """Count the send of `token` from `sender` as answered now (or failed)."""
+        """Note that the send of `token` from `sender` has had its answer (or failed)."""
+        with self._lock:
+            self._ended.setdefault(sender, []).append((token, self.timer()))
 
-        def end(text: str | None) -> tuple[str, None]:
-            return encode(finish(decode(text), token, self.timer())), None
+    def flush(self) -> None:
+        """Write every noted end to the shared schedules."""
+        with self._lock:
+            senders = list(self._ended)
+        for sender in senders:
+            self._change(sender, lambda text, ended: (_finished(decode(text), ended), None))
 
-        self.shared.update(sender, end)
+    def _change(
+        self,
+        sender: str,
+        change: Callable[[str | None, list[tuple[str, float]]], tuple[Pace, Result]],
+    ) -> Result:
+        """One atomic change of `sender`'s shared schedule, with the ends noted since the
+        last (kept for the next change if this one fails)."""
+        with self._lock:
+            ended = self._ended.pop(sender, [])
+
+        def apply(text: str | None) -> tuple[str, Result]:
+            pace, result = change(text, ended)
+            self._next_slot[sender] = pace.slot
+            return encode(pace), result
+
+        try:
+            return self.shared.update(sender, apply)
+        except BaseException:
+            with self._lock:
+                self._ended.setdefault(sender, [])[:0] = ended
+            raise
+
+
+def _finished(pace: Pace, ended: list[tuple[str, float]]) -> Pace:
+    """The schedule with these sends' ends noted."""
+    for token, end in ended:
+        pace = finish(pace, token, end)
+    return pace
 
 
 def busiest_second(moments: Iterable[float]) -> int:

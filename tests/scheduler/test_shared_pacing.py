@@ -19,7 +19,15 @@ from sqlmodel import col, select
 
 from channel.twilio import TwilioChannel
 from scheduler.dispatcher import dispatch_due
-from scheduler.pacing import LocalPaces, Pacer, SharedPaces, busiest_second
+from scheduler.pacing import (
+    LONGEST_SEND,
+    RECHECK,
+    WINDOW_MARGIN,
+    LocalPaces,
+    Pacer,
+    SharedPaces,
+    busiest_second,
+)
 from scheduler.redis_paces import RedisPaces
 from store.db import transaction
 from store.models import Clinic, OutboxMessage
@@ -99,6 +107,42 @@ def test_dispatchers_that_do_not_share_a_schedule_would_exceed_it(sender: str) -
     """What the shared schedule prevents: two dispatchers pacing alone send twice the rate."""
     moments = send_together([LocalPaces(), LocalPaces()], sender, rate=8, each=12)
     assert busiest_second(moments) > 8
+
+
+class SteppedClock:
+    """A clock that moves only when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
+def test_a_dispatcher_done_with_its_batch_lets_the_others_count_from_its_last_answer(
+    sender: str,
+) -> None:
+    clock, shared = SteppedClock(), LocalPaces()
+    first, second = (Pacer(shared, timer=clock.time, sleep=clock.sleep) for _ in range(2))
+    token = first.wait(sender, 1)
+    clock.sleep(0.3)  # Twilio answers
+    first.done(sender, token)
+    first.flush()  # the end of its batch
+    second.wait(sender, 1)
+    assert clock.now == pytest.approx(1.3 + WINDOW_MARGIN)
+
+
+def test_an_end_never_written_holds_the_sender_until_the_longest_send_has_passed(
+    sender: str,
+) -> None:
+    clock, shared = SteppedClock(), LocalPaces()
+    first, second = (Pacer(shared, timer=clock.time, sleep=clock.sleep) for _ in range(2))
+    first.wait(sender, 1)  # and its dispatcher dies before writing the send's end
+    second.wait(sender, 1)
+    assert clock.now == pytest.approx(LONGEST_SEND + 1 + WINDOW_MARGIN, abs=RECHECK)
 
 
 def set_rate(db: Engine, clinic_id: int, rate: float) -> None:
