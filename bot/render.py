@@ -45,10 +45,6 @@ def template_tags(body: str) -> set[str]:
 
 @lru_cache(maxsize=4096)  # the same days and times are written again and again
 def format_day(day: date, language: str) -> str:
-    if language == "gn":
-        weekday = text("labels.weekdays", "gn").split("|")[day.weekday()]
-        month = text("labels.months", "gn").split("|")[day.month - 1]
-        return f"{weekday} {day.day} {month}"
     return format_date(day, text("labels.date_format", language), locale=language)
 
 

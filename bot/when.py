@@ -14,9 +14,15 @@ from functools import cache
 import dateparser
 from rapidfuzz.distance import Levenshtein
 
+from bot.calendar_names import (
+    month_abbreviations,
+    month_names,
+    weekday_abbreviations,
+    weekday_names,
+)
 from bot.locale import LANGUAGES
 from bot.text import normalize
-from bot.vocabulary import words
+from bot.vocabulary import vocabulary, words
 
 PARTS = ("morning", "afternoon", "evening")
 PAST_GRACE = timedelta(days=60)  # "20/11" said on 25/11 is a past date, not next year
@@ -64,6 +70,36 @@ def _alternation(phrases: list[str]) -> str:
     return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
 
 
+def _calendar_words() -> tuple[dict[str, int], dict[str, int]]:
+    """Every way of writing a weekday (0 = Monday) and a month (1 = January) in every
+    language: CLDR's names and abbreviations, then the variants patients also write
+    (`weekday_variants`, `month_variants` in `vocabulary/when.*.yml`, under the name they
+    mean). A weekday's abbreviation that is also a month's ("mar") is read as the month."""
+    weekdays: dict[str, int] = {}
+    months: dict[str, int] = {}
+    for lang in LANGUAGES:
+        for month, (name, short) in enumerate(
+            zip(month_names(lang), month_abbreviations(lang), strict=True), start=1
+        ):
+            months.update({normalize(name): month, normalize(short): month})
+    for lang in LANGUAGES:
+        for day, (name, short) in enumerate(
+            zip(weekday_names(lang), weekday_abbreviations(lang), strict=True)
+        ):
+            weekdays[normalize(name)] = day
+            if normalize(short) not in months:
+                weekdays[normalize(short)] = day
+    for lang in LANGUAGES:
+        for key, table in (("weekday_variants", weekdays), ("month_variants", months)):
+            written: object = vocabulary("when", lang).get(key) or {}
+            assert isinstance(written, dict), f"when.{lang}.yml {key}: a name: variants map"
+            for meant, variants in written.items():
+                if normalize(meant) not in table:
+                    raise ValueError(f"when.{lang}.yml {key}: {meant!r} is no CLDR name")
+                table.update((normalize(v), table[normalize(meant)]) for v in variants.split())
+    return weekdays, months
+
+
 @cache
 def _vocabulary() -> _Vocabulary:
     keys = (
@@ -86,20 +122,15 @@ def _vocabulary() -> _Vocabulary:
         )
         for key in keys
     }
-    weekdays: dict[str, int] = {}
-    months: dict[str, int] = {}
-    for lang in LANGUAGES:
-        for index, spellings in enumerate(words("weekdays", lang, "when")):
-            weekdays.update((s, index) for s in spellings.split())
-        for index, spellings in enumerate(words("months", lang, "when")):
-            months.update((s, index + 1) for s in spellings.split())
+    weekdays, months = _calendar_words()
     every = {w for group in phrases.values() for p in group for w in p.split()}
     guessable = tuple(
         name
         for lang in ("es", "en")  # Guarani's names differ by a letter from each other
-        for key in ("weekdays", "months")
-        for spellings in words(key, lang, "when")
-        for name in spellings.split()[:1]
+        for name in (
+            *(normalize(n) for n in weekday_names(lang)),
+            *(normalize(n) for n in month_names(lang)),
+        )
         if len(name) >= 5
     )
     at = _alternation(list(phrases["at"]))

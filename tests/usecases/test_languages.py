@@ -46,16 +46,16 @@ def test_a_patient_books_in_guarani_from_start_to_finish(patient, db, clock):
     assert "Mba'e servicio-pe" in patient.says("Mba'éichapa")
     assert "Mávandipa reipota" in patient.says("1")
     days = patient.says("1")
-    assert "Mba'e árapa ndéve iporã" in days and "arapo 27 jasypateĩ" in days
+    assert "Mba'e árapa ndéve iporã" in days and "Arapoteĩ 27 Jasypateĩ" in days  # a Friday
     times = patient.says("ko'ẽrõ ka'aru")
-    assert "Aravo ojeporu'ỹva ararundy 26 jasypateĩ" in times
+    assert "Aravo ojeporu'ỹva Arapo 26 Jasypateĩ" in times
     assert "08:00" not in times and "14:00" in times
     assert "Mba'éichapa héra" in patient.says("1")
     assert "cédula" in patient.says("Rosa Giménez")
     assert "obra social" in patient.says("embohasa")
     assert "Amoneĩpa ko turno? (heẽ / nahániri)" in patient.says("embohasa")
     done = patient.says("heẽ")
-    assert "Oĩma! Nde turno oñeñongatúma" in done and "ararundy 26 jasypateĩ, 14:00-pe" in done
+    assert "Oĩma! Nde turno oñeñongatúma" in done and "Arapo 26 Jasypateĩ, 14:00-pe" in done
     assert remembered_language(db) == "gn"
     assert "Romomandu'a ndéve nde turno" in reminder_text(db, clock, patient)
 
@@ -101,7 +101,7 @@ def test_the_help_says_how_to_change_language(patient):
 
 def test_the_reminder_goes_out_through_the_dispatcher_in_the_patients_language(patient, db, clock):
     patient.says("Mba'éichapa")
-    for answer in ("1", "1", "arapo", "1", "Rosa Giménez", "embohasa", "embohasa", "heẽ"):
+    for answer in ("1", "1", "arapoteĩ", "1", "Rosa Giménez", "embohasa", "embohasa", "heẽ"):
         patient.says(answer)
     with Session(db) as s:
         starts_at = s.exec(select(Appointment.starts_at)).one()

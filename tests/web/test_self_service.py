@@ -168,7 +168,7 @@ def test_the_page_speaks_the_patients_language_and_switches_on_request(db, clini
     assert "Your appointment" in page.page and "Wednesday 2 December" in page.page
     page.opens(page.path + "?lang=gn")
     assert '<html lang="gn">' in page.page
-    assert "Nde turno" in page.page and "araapy 2 jasypakõi" in page.page
+    assert "Nde turno" in page.page and "Ararundy 2 Jasypakõi" in page.page
     assert "?lang=gn" in page.page  # the choice stays on the page's links and forms
     page.opens(page.path + "?lang=xx")
     assert '<html lang="en">' in page.page

@@ -8,7 +8,7 @@ from flask import abort, request
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from bot.locale import text as label
+from bot.calendar_names import weekday_names
 from bot.numbers import read_id
 from bot.render import default_templates
 from store import catalog_admin
@@ -187,7 +187,7 @@ def _professional_page(
         professional=professional,
         form=form,
         week=week,
-        weekdays=label("labels.weekdays", language()).split("|"),
+        weekdays=weekday_names(language()),
         offered=offered,
         branches=branches,
         services=services,
