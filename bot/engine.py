@@ -53,7 +53,7 @@ from bot.types import (
     Reply,
 )
 from bot.vocabulary import words, words_any
-from bot.when import PARTS, read_when
+from bot.when import PARTS, names_a_day, read_when
 
 _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
@@ -447,7 +447,9 @@ class _Run:
         if inbound.payload and inbound.payload in self.conv.options:
             return inbound.payload  # a tap, like its number
         index = option_number(inbound.text, len(self.conv.options))
-        return self.conv.options[index] if index is not None else None
+        if index is None or names_a_day(inbound.text):  # "sábado 5": a date, not option 5
+            return None
+        return self.conv.options[index]
 
     def pick_time(self, options: list[Option], text: str) -> Option | None:
         """A time written instead of a number: exactly that time if it is free; a part of

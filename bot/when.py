@@ -64,6 +64,11 @@ class _Vocabulary:
     day_month: re.Pattern[str]
     marked_day: re.Pattern[str]
     weekday_day: re.Pattern[str]
+    numbers: dict[str, int]  # a day number in words → the number
+    spelled_before_month: re.Pattern[str]  # "primero de diciembre"
+    spelled_after_name: re.Pattern[str]  # "diciembre primero", "sábado cinco"
+    spelled_before_unit: re.Pattern[str]  # "dos días", "una semana"
+    from_now: re.Pattern[str]  # "dentro de 2 días", "in 1 week", "2 days from now"
 
 
 def _alternation(phrases: list[str]) -> str:
@@ -115,6 +120,13 @@ def _vocabulary() -> _Vocabulary:
         "half",
         "quarter",
         "day_marker",
+        "noon",
+        "this_part",
+        "from_now",
+        "from_now_after",
+        "day_unit",
+        "week_unit",
+        "one_of_a_unit",
     )
     phrases = {
         key: tuple(
@@ -123,7 +135,9 @@ def _vocabulary() -> _Vocabulary:
         for key in keys
     }
     weekdays, months = _calendar_words()
+    numbers = _number_words()
     every = {w for group in phrases.values() for p in group for w in p.split()}
+    every |= {w for n in numbers for w in n.split()}
     guessable = tuple(
         name
         for lang in ("es", "en")  # Guarani's names differ by a letter from each other
@@ -138,6 +152,13 @@ def _vocabulary() -> _Vocabulary:
     month = _alternation(list(months))
     weekday = _alternation(list(weekdays))
     marker = _alternation(list(phrases["day_marker"]))
+    spelled = _alternation(list(numbers))
+    unit = _alternation([*phrases["day_unit"], *phrases["week_unit"]])
+    one = _alternation(list(phrases["one_of_a_unit"]))
+    before, after = (
+        _alternation(list(phrases["from_now"])),
+        _alternation(list(phrases["from_now_after"])),
+    )
     return _Vocabulary(
         phrases=phrases,
         weekdays=weekdays,
@@ -158,20 +179,68 @@ def _vocabulary() -> _Vocabulary:
         ),
         marked_day=re.compile(rf" (?:{marker}) (\d{{1,2}}){_ORDINAL}(?= )"),
         weekday_day=re.compile(rf" ({weekday}) (\d{{1,2}}){_ORDINAL}(?= )"),
+        numbers=numbers,
+        spelled_before_month=re.compile(rf" ({spelled})(?= (?:de |of |del )?(?:{month}) )"),
+        spelled_after_name=re.compile(rf" ({month}|{weekday}) (the )?({spelled})(?= )"),
+        spelled_before_unit=re.compile(rf" ({spelled}|{one})(?= (?:{unit}) )"),
+        from_now=re.compile(
+            rf" (?:{before}) (\d{{1,2}}) ({unit})(?: (?:{after}))?(?= )"
+            rf"| (\d{{1,2}}) ({unit}) (?:{after})(?= )"
+        ),
     )
+
+
+def _number_words() -> dict[str, int]:
+    """The day numbers written in words (`numbers` in `vocabulary/when.*.yml`: one entry
+    per number from 1, '|' between them, variants after commas)."""
+    found: dict[str, int] = {}
+    for lang in LANGUAGES:
+        entries = str(vocabulary("when", lang).get("numbers") or "").split("|")
+        for number, entry in enumerate(entries, start=1):
+            found.update((normalize(v), number) for v in entry.split(",") if normalize(v))
+    return found
 
 
 def read_when(text: str, today: date, *, bare_number_is_time: bool = False) -> When:
     """Everything `text` says about when. `bare_number_is_time`: the question was about
     the time, so "16" alone means 16:00 (on a day question it is a list number)."""
     vocabulary = _vocabulary()
-    said = f" {_correct_typos(normalize(text), vocabulary)} "
-    part, said = _take_part(said, vocabulary)
+    said = _in_digits(f" {_correct_typos(normalize(text), vocabulary)} ", vocabulary)
+    this_part, said = _take(said, vocabulary.phrases["this_part"])  # "esta tarde": today
+    if this_part:
+        part = _take_part(f" {this_part} ", vocabulary)[0]
+    else:
+        part, said = _take_part(said, vocabulary)
     at, said = _take_time(said, part, vocabulary, bare_number_is_time)
     days, week, said = _take_days(said, today, vocabulary)
+    if this_part and not days:
+        days = (today,)
     if not (days or at or part) and re.search(r"[a-z]{3}", said) and re.search(r"\d", said):
         days = _dateparser(said, today)  # only text with a number: it costs milliseconds
     return When(days=days, week=week, time=at, part=part)
+
+
+def names_a_day(text: str) -> bool:
+    """Whether `text` names a weekday or a month: "sábado 5" is a day of the month, not
+    the fifth option of a list."""
+    vocabulary = _vocabulary()
+    said = _correct_typos(normalize(text), vocabulary).split()
+    return any(w in vocabulary.weekdays or w in vocabulary.months for w in said)
+
+
+def _in_digits(said: str, vocabulary: _Vocabulary) -> str:
+    """Day numbers written in words where they can only be a day or a count of days
+    ("el primero de diciembre", "sábado cinco", "dentro de dos semanas", "in a week"),
+    as digits; elsewhere ("a las diez y cuarto", "la primera") a word stays a word."""
+
+    def number(word: str) -> str:
+        return str(vocabulary.numbers.get(word, 1))  # else "un", "a": one
+
+    said = vocabulary.spelled_before_month.sub(lambda m: f" {number(m.group(1))}", said)
+    said = vocabulary.spelled_after_name.sub(
+        lambda m: f" {m.group(1)} {m.group(2) or ''}{number(m.group(3))}", said
+    )
+    return vocabulary.spelled_before_unit.sub(lambda m: f" {number(m.group(1))}", said)
 
 
 def _correct_typos(said: str, vocabulary: _Vocabulary) -> str:
@@ -220,6 +289,9 @@ def _clock(hour: int, minute: int, suffix: str, part: str | None) -> time | None
 def _take_time(
     said: str, part: str | None, vocabulary: _Vocabulary, bare_number_is_time: bool
 ) -> tuple[time | None, str]:
+    noon, said = _take(said, vocabulary.phrases["noon"])
+    if noon:
+        return time(12), said
     for pattern in vocabulary.clock_patterns:
         found = pattern.search(said)
         if found:
@@ -287,6 +359,13 @@ def _take_days(
         phrase, said = _take(said, vocabulary.phrases[key])
         if phrase:
             found.append(today + timedelta(days=offset))
+    for match in vocabulary.from_now.finditer(said):
+        count = int(match.group(1) or match.group(3))
+        unit = match.group(2) or match.group(4)
+        found.append(
+            today + timedelta(days=count * (7 if unit in vocabulary.phrases["week_unit"] else 1))
+        )
+    said = vocabulary.from_now.sub(" ", said)
     week_start: date | None = None
     phrase, said = _take(said, vocabulary.phrases["next_week"])
     if phrase:

@@ -141,3 +141,37 @@ def test_a_new_day_on_the_time_question_changes_the_day():
         chat.state.draft.slot
         == datetime(2026, 11, 30, 9, 0, tzinfo=ASU).astimezone(UTC).isoformat()
     )
+
+
+def test_a_weekday_or_month_with_a_number_is_a_day_of_the_month_not_an_option():
+    for said, meant in (
+        ("jueves 3", "2026-12-03"),
+        ("el viernes 4", "2026-12-04"),
+        ("4 de diciembre", "2026-12-04"),
+        ("diciembre 3", "2026-12-03"),
+    ):
+        chat = at_the_day_question()
+        chat.says(said)
+        assert chat.state.draft.day == meant, said
+        assert chat.asked("time")
+
+
+def test_days_written_in_words_and_relative_to_today():
+    for said, meant in (
+        ("el primero de diciembre", "2026-12-01"),
+        ("dentro de una semana", "2026-12-02"),
+        ("in two days", "2026-11-27"),
+        ("el tres de diciembre", "2026-12-03"),
+    ):
+        chat = at_the_day_question()
+        chat.says(said)
+        assert chat.state.draft.day == meant, said
+
+
+def test_noon_and_this_afternoon():
+    chat = at_the_day_question()
+    chat.says("esta tarde")  # today, Wednesday 25: the afternoon's times
+    assert chat.state.draft.day == "2026-11-25" and chat.asked("time")
+    chat = at_the_day_question()
+    reply = chat.says("el viernes al mediodía")  # 12:00 is the break: the times are shown
+    assert chat.said == ["booking.time_unavailable", "booking.ask_time"] and "12:00" in reply
