@@ -111,3 +111,18 @@ def admin(db: Engine, app: Flask, clinic: TestClinic) -> Desk:
 def chat(db: Engine, app: Flask) -> Chat:
     """A patient's chat with the clinic, through the app's signed webhook."""
     return Chat(app.test_client(), db)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Browser tests skipped for want of a browser are counted out loud at the end, so a
+    run without chromium never looks complete."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "no browser: " in str(report.longrepr)
+    ]
+    if skipped:
+        reason = str(skipped[0].longrepr[-1]).split("no browser: ", 1)[-1]  # type: ignore[index]
+        terminalreporter.write_sep(
+            "!", f"{len(skipped)} browser tests skipped: {reason}", red=True, bold=True
+        )

@@ -12,7 +12,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's package; TURNERO_CHROMIUM names another build of it (or a missing one, to see
+# the skip said out loud)
+CHROMIUM = os.environ.get("TURNERO_CHROMIUM", "/usr/bin/chromium")
+NO_BROWSER = "no browser"  # begins each skip's reason, so the run's summary can count them
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -32,11 +35,13 @@ def _browser_required() -> bool:
 @pytest.fixture
 def chromium() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM) and not _browser_required():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.skip(f"{NO_BROWSER}: {CHROMIUM} is not installed (apt-get install chromium)")
     if _browser_required():
         from playwright.sync_api import sync_playwright
     else:
-        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+        sync_playwright = pytest.importorskip(
+            "playwright.sync_api", reason=f"{NO_BROWSER}: playwright is not installed"
+        ).sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
