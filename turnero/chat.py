@@ -36,27 +36,46 @@ def run_chat(
     url: str | None = None,
     read_line: Callable[[], str] = input,
     wait_seconds: float = 8.0,
-) -> None:
+) -> int:
+    """Chat until /quit or the end of input; 1 when no web app answers at the address."""
     base = url or settings.public_base_url
+    # the app checks signatures against its public URL: unless one is configured, the
+    # address it is reached at (as `turnero demo --port` serves it)
+    signing_base = settings.public_base_url if url is None or _configured(settings) else url
     http = requests.Session()
-    last_id = _latest_id(http, base, phone)
+    try:
+        last_id = _latest_id(http, base, phone)
+    except requests.ConnectionError:
+        print(
+            f"No Turnero web app answers at {base}: start one with `turnero demo`"
+            " (or give its address with --url).",
+            file=sys.stderr,
+        )
+        return 1
     print(f"You are {phone}, writing to the clinic's WhatsApp {clinic_number}. {HELP}")
     while True:
         try:
             line = read_line()
         except (EOFError, KeyboardInterrupt):
             print()
-            return
+            return 0
         if line.strip() == "/quit":
-            return
+            return 0
         form = inbound_form(phone, clinic_number, line, settings.account_sid)
-        answer = signed_post(
-            http, base, settings.public_base_url, settings.webhook_auth_token, form
-        )
+        try:
+            answer = signed_post(http, base, signing_base, settings.webhook_auth_token, form)
+        except requests.ConnectionError:
+            print(f"[the web app at {base} stopped answering]", file=sys.stderr)
+            return 1
         if answer.status_code >= 400:
             print(f"[webhook answered {answer.status_code}: {answer.text.strip()}]")
             continue
         last_id = _print_replies(http, base, phone, last_id, wait_seconds)
+
+
+def _configured(settings: Settings) -> bool:
+    """Whether PUBLIC_BASE_URL was set, rather than left at its default."""
+    return "public_base_url" in settings.model_fields_set
 
 
 def _latest_id(http: requests.Session, base: str, phone: str) -> int:

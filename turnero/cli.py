@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from scheduler.worker import Links
 
 log = logging.getLogger("turnero")
+DEFAULT_PORT = 5000  # where `serve` and `demo` listen, and PUBLIC_BASE_URL's default points
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -192,7 +193,7 @@ def _admin_password(args: argparse.Namespace) -> int:
 
 def _host_port(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
@@ -219,7 +220,13 @@ def _demo(args: argparse.Namespace) -> int:
     from store.migrate import upgrade
     from turnero.demo import seed_demo, seed_demo_admin
 
-    settings = Settings()
+    configured = Settings()
+    settings = _served_at(configured, args.port)
+    chat = (
+        "turnero chat"
+        if settings is configured
+        else f"turnero chat --url {settings.public_base_url}"
+    )
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     clinic = seed_demo(engine)
@@ -250,7 +257,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(
         f"\nTurnero demo: {clinic.name}, WhatsApp {clinic.whatsapp_number}, channel: {mode}\n"
         f"Web app on http://{args.host}:{args.port}; worker running.\n"
-        "Try it from another terminal:  turnero chat\n"
+        f"Try it from another terminal:  {chat}\n"
         f"{simulator}"
         f"Admin API: curl -H 'Authorization: Bearer {admin_token}' "
         f"http://{args.host}:{args.port}/admin/api/clinics/{clinic.id}/notification-rules\n"
@@ -318,6 +325,18 @@ def _pacer(settings: Settings, engine: "Engine") -> "Pacer":
     return Pacer(StorePaces(engine))
 
 
+def _served_at(settings: Settings, port: int) -> Settings:
+    """Unless PUBLIC_BASE_URL is set, the demo's links and signatures use the port it
+    serves on (`turnero demo --port 5001`), not the default's."""
+    if _configured_url(settings) or port == DEFAULT_PORT:
+        return settings
+    return settings.model_copy(update={"public_base_url": f"http://localhost:{port}"})
+
+
+def _configured_url(settings: Settings) -> bool:
+    return "public_base_url" in settings.model_fields_set
+
+
 def _links(settings: Settings) -> "Links":
     """Where the self-service links of reminders and confirmations point, and their key."""
     from scheduler.worker import Links
@@ -334,8 +353,7 @@ def _chat(args: argparse.Namespace) -> int:
     if phone is None:
         print(f"not a phone number: {args.phone}", file=sys.stderr)
         return 2
-    run_chat(Settings(), phone, args.to or DEMO_NUMBER, args.url)
-    return 0
+    return run_chat(Settings(), phone, args.to or DEMO_NUMBER, args.url)
 
 
 def _fake_twilio(args: argparse.Namespace) -> int:

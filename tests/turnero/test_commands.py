@@ -169,3 +169,36 @@ def _post_hola(base: str, phone: str) -> int:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return int(response.status)
+
+
+def test_turnero_chat_without_a_running_app_says_so_in_one_line(capsys):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    assert main(["chat", "--url", f"http://127.0.0.1:{closed}"]) == 1
+    said = capsys.readouterr()
+    assert said.err.strip().count("\n") == 0 and "Traceback" not in said.err
+    assert f"No Turnero web app answers at http://127.0.0.1:{closed}" in said.err
+    assert "turnero demo" in said.err
+
+
+def test_the_demo_on_another_port_links_and_signs_with_that_port(
+    live_sandbox, db: Engine, tmp_path, monkeypatch, capsys
+):
+    from turnero.cli import _served_at
+
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    plain = Settings(secret_key="demo-secret", instance_dir=tmp_path)
+    assert _served_at(plain, 5001).public_base_url == "http://localhost:5001"
+    assert _served_at(plain, 5000) is plain
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://turnos.example.org")
+    assert _served_at(Settings(), 5001).public_base_url == "https://turnos.example.org"
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+
+    # the app (like the demo on another port) checks signatures against its own address;
+    # a chat told that address signs with it, though its own default says port 5000
+    base, _ = live_sandbox
+    lines = iter(["hola", "/quit"])
+    assert run_chat(plain, "+595981555124", DEMO_NUMBER, base, read_line=lambda: next(lines)) == 0
+    shown = capsys.readouterr().out
+    assert "webhook answered 403" not in shown and "Clínica San Roque" in shown
