@@ -19,7 +19,7 @@ from store.models import (
     RequestStatus,
     Service,
 )
-from tests.support import Chat, Clock, add_patient, make_app
+from tests.support import Chat, Clock, add_patient, catalog_ticks, make_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -179,7 +179,7 @@ def test_with_the_setting_off_a_new_number_books_as_always(
 def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, clinic):
     known_only(db, clinic.id)
     app = make_app(db, clock)
-    app.extensions["turnero"]["catalogs"].seconds = 0  # the change reaches the bot at once
+    ticks = catalog_ticks(app)
     patient = Chat(app.test_client(), db, phone=PHONE)
     for answer in ("hola", "sí", "Rosa Giménez", "2", "cualquier día"):
         patient.says(answer)
@@ -190,6 +190,7 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
             .where(col(Service.id) == clinic.services["dentistry"])
             .values(active=False)
         )
+    ticks.advance(1)  # the bot reads the clinic's catalog version again
     gone = patient.says("sí")
     assert patient.said == ["requests.service_gone", "booking.ask_service"]
     assert "1. Consulta general" in gone
