@@ -84,7 +84,8 @@ def _clinics_of(obj: Any) -> list[int]:
     """The clinic the row belongs to, and the one it belonged to if that changed."""
     key = "id" if obj.__tablename__ == "clinic" else "clinic_id"
     history = inspect(obj).attrs[key].history
-    return [*history.unchanged, *history.added, *history.deleted]
+    found = [*history.unchanged, *history.added, *history.deleted]
+    return found or [getattr(obj, key)]  # expired since it was read: loaded again
 
 
 def _before_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
@@ -100,27 +101,28 @@ def _before_statement(state: ORMExecuteState) -> None:
     table = statement.table.name
     if table not in CATALOG_COLUMNS:
         return
+    connection = state.session.connection()
     if isinstance(statement, Insert):
-        if table != "clinic":
-            bump_for_insert(state.session.connection(), statement, state.parameters)
+        if table != "clinic":  # a new clinic has nothing cached
+            _bump_for_insert(connection, statement, state.parameters)
         return
     if isinstance(statement, Update):
-        columns = _set_columns(statement, state.parameters)
-        if not changes_catalog(table, columns):
+        if not changes_catalog(table, _set_columns(statement, state.parameters)):
             return
         if table == "clinic":  # the same statement bumps the rows it changes
             state.statement = statement.values({VERSION: CLINIC.c[VERSION] + 1})
             return
+    # a removed clinic has nothing left to cache
     if isinstance(statement, Update | Delete) and table != "clinic":
         source = SQLModel.metadata.tables[table]
         rows = select(source.c.clinic_id)
         if statement.whereclause is not None:
             rows = rows.where(statement.whereclause)
         # the clinics of the rows it will change, read before they change or go
-        state.session.connection().execute(_bumped(CLINIC.c.id.in_(rows)))
+        connection.execute(_bumped(CLINIC.c.id.in_(rows)))
 
 
-def bump_for_insert(connection: Connection, statement: Insert, parameters: Any) -> None:
+def _bump_for_insert(connection: Connection, statement: Insert, parameters: Any) -> None:
     """An `insert()` names its rows' clinics in its values; when it does not (an insert
     from a select), every clinic's version is bumped."""
     clinics = _inserted_clinics(statement, parameters)

@@ -84,9 +84,7 @@ def test_a_new_number_requests_an_appointment(patient: Chat, db: Engine, clinic)
     assert patient.asked("requests.offer")  # still not a known patient
 
 
-def test_a_comment_is_kept_and_a_second_request_replaces_the_first(
-    patient: Chat, db: Engine
-):
+def test_a_comment_is_kept_and_a_second_request_replaces_the_first(patient: Chat, db: Engine):
     for answer in ("hola", "sí", "Rosa Giménez", "1", "cualquier día"):
         patient.says(answer)
     review = patient.says("Es por un control, tengo IPS")
@@ -198,9 +196,7 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
     assert requests_of(db) == []
 
 
-def test_the_request_costs_one_insert_and_the_steps_before_it_none(
-    patient: Chat, db: Engine
-):
+def test_the_request_costs_one_insert_and_the_steps_before_it_none(patient: Chat, db: Engine):
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]

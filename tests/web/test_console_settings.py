@@ -64,7 +64,7 @@ def test_the_settings_home_links_every_section_and_the_block_offs(admin: Desk):
         "/console/settings/rules",
     ]:
         assert f'href="{path}"' in page
-    assert "llegan al bot de WhatsApp en unos segundos" in page
+    assert "llegan al bot de WhatsApp en un segundo" in page
     assert 'href="/console/settings" aria-current="page"' in page
 
 
