@@ -491,8 +491,7 @@ def inbound_breakdown(url: str, messages: int) -> None:
         timed(inbound, name, "step (engine; its reads apart)" if name == "step" else name)
     timed(store_availability, "weekly_hours", "step: StoreAvailability weekly_hours")
     timed(store_availability, "busy_between", "step: StoreAvailability busy_between")
-    if hasattr(clinic_view, "catalog_version"):
-        timed(clinic_view, "catalog_version", "catalog version read")
+    timed(clinic_view, "catalog_version", "catalog version read")
     timed(clinic_view, "load_catalog", "load_catalog")
     timed(inbound, "_move_along", "_move_along itself")
     timed(inbound, "_handle", "_handle itself")
