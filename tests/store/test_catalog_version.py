@@ -6,7 +6,7 @@ read, leave it alone."""
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, insert, update
+from sqlalchemy import Engine, delete, insert, literal, update
 from sqlmodel import Session, col, select
 
 from store.booking import book
@@ -226,3 +226,21 @@ def test_which_changes_count():
     assert not changes_catalog("clinic", ["catalog_version"])
     assert not changes_catalog("appointment", ["status"])
     assert not changes_catalog("patient", None)
+
+
+def test_an_insert_from_a_select_bumps_every_clinic(db: Engine, clinic, other):
+    """Its rows' clinics are not in its values: every clinic's catalog is read again."""
+    before = versions(db, clinic, other)
+    copied = select(
+        WorkingHours.clinic_id, WorkingHours.professional_id, WorkingHours.start, WorkingHours.end
+    ).where(
+        col(WorkingHours.professional_id) == clinic.professionals["luis"], WorkingHours.weekday == 0
+    )
+    with transaction(db) as session:
+        session.execute(
+            insert(WorkingHours).from_select(
+                ["clinic_id", "professional_id", "start", "end", "weekday"],
+                copied.add_columns(literal(6)),
+            )
+        )
+    assert versions(db, clinic, other) == [before[0] + 1, before[1] + 1]
