@@ -454,9 +454,12 @@ def inbound_breakdown(url: str, messages: int) -> None:
     """Where one message's time goes: `usecases.inbound.handle_inbound` called in this
     process, one message after another, the names it calls wrapped with timers (exclusive
     times: a phase's time does not include the phases inside it)."""
+    import usecases.clinic_view as clinic_view
     import usecases.inbound as inbound
     import usecases.stored_availability as store_availability
+    from bot import locale
 
+    locale.configure()  # the replies' texts, as the app's factory loads them
     engine = make_engine(url)
     totals: dict[str, float] = defaultdict(float)
     active: list[str] = []
@@ -488,6 +491,8 @@ def inbound_breakdown(url: str, messages: int) -> None:
         timed(inbound, name, "step (engine; its reads apart)" if name == "step" else name)
     timed(store_availability, "weekly_hours", "step: StoreAvailability weekly_hours")
     timed(store_availability, "busy_between", "step: StoreAvailability busy_between")
+    timed(clinic_view, "catalog_version", "catalog version read")
+    timed(clinic_view, "load_catalog", "load_catalog")
     timed(inbound, "_move_along", "_move_along itself")
     timed(inbound, "_handle", "_handle itself")
     chance = random.Random(99)

@@ -17,6 +17,16 @@ def clinic_by_number(session: Session, number: str) -> Clinic | None:
     return session.exec(select(Clinic).where(Clinic.whatsapp_number == number)).first()
 
 
+_CATALOG_VERSION = Sql("SELECT catalog_version FROM clinic WHERE id = :id")
+
+
+def catalog_version(db: Db, clinic_id: int) -> int | None:
+    """The clinic's catalog version (`store.catalog_version`), None if it is gone: one
+    integer read by primary key, which tells a cache whether its catalog is current."""
+    row = first(db, _CATALOG_VERSION, {"id": clinic_id})
+    return None if row is None else int(row[0])
+
+
 INBOUND_COLUMNS = (
     "message_sid", "clinic_id", "from_phone", "to_phone", "body", "num_media", "fields",
     "handled_by_bot", "received_at",
@@ -89,9 +99,7 @@ _START_CONVERSATION = Sql(
 )
 
 
-def lock_conversation(
-    db: Db, clinic_id: int, phone: str, now: datetime
-) -> LockedConversation:
+def lock_conversation(db: Db, clinic_id: int, phone: str, now: datetime) -> LockedConversation:
     """The phone's conversation, created if new and locked until the transaction ends, so
     one conversation advances one message at a time (SQLite's transactions hold the
     database's write lock from their start)."""
@@ -143,9 +151,7 @@ _FIRST_CONTACT = Sql(
 )
 
 
-def people_on_phone(
-    db: Db, clinic_id: int, phone: str, now: datetime
-) -> list[PersonOnPhone]:
+def people_on_phone(db: Db, clinic_id: int, phone: str, now: datetime) -> list[PersonOnPhone]:
     """The patients who share this phone; a first contact becomes a patient without a name."""
     found = rows(db, _PEOPLE_ON_PHONE, {"clinic_id": clinic_id, "phone": phone})
     people = [person_from_row(row) for row in found]

@@ -15,6 +15,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel
 
+from store.catalog_version import watch_catalog_changes
+
+watch_catalog_changes()  # every session bumps a clinic's catalog version when it changes
+
 
 def normalize_url(url: str) -> str:
     """Use the psycopg 3 driver for plain PostgreSQL URLs."""

@@ -70,6 +70,12 @@ class Clinic(SQLModel, table=True):
         description="only patients the clinic knows book on WhatsApp; a new number may "
         "request an appointment, which staff accept or decline",
     )
+    catalog_version: int = Field(
+        default=0,
+        sa_column_kwargs={"server_default": text("0")},
+        description="bumped with every change to what the bot caches of the clinic "
+        "(store.catalog_version)",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -52,6 +52,26 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+@dataclass
+class Ticks:
+    """Monotonic seconds a test moves: the clock of an app's catalog cache."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def catalog_ticks(app: Flask) -> Ticks:
+    """Put the app's catalog cache on a clock the test moves, and give that clock."""
+    ticks = Ticks()
+    app.extensions["turnero"]["catalogs"].clock = ticks
+    return ticks
+
+
 def make_app(
     engine: Engine, clock: Clock, secret_key: str = "test-secret", **settings_: Any
 ) -> Flask:

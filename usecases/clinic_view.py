@@ -1,11 +1,13 @@
-"""What the engine may know: the clinic's catalog (cached briefly per worker, since every
-message needs it and it changes rarely: its services, professionals and their weekly
-hours, own texts and switched-off steps) and the people on the phone, read inside the
-message's transaction. Busy times (appointments, block-offs) are always read fresh."""
+"""What the engine may know: the clinic's catalog (cached per process, since every message
+needs it and it changes rarely: its services, professionals and their weekly hours, own
+texts and switched-off steps; read again once its version moves) and the people on the
+phone, read inside the message's transaction. Busy times (appointments, block-offs) are
+always read fresh."""
 
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -21,7 +23,7 @@ from bot.types import (
 )
 from store.appointments import last_reminded, upcoming_with_names
 from store.clinic_templates import all_overrides, skipped_steps
-from store.conversations import PersonOnPhone, clinic_by_number
+from store.conversations import PersonOnPhone, catalog_version, clinic_by_number
 from store.driver import Db
 from store.message_kinds import MessageKind
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
@@ -31,7 +33,8 @@ from store.surveys import surveyed_since
 from store.waitlist import latest_offer
 from usecases.stored_availability import StoreAvailability, booking_rules
 
-CATALOG_SECONDS = 10.0  # how stale a worker's view of services, professionals, hours may be
+CATALOG_SECONDS = 10.0  # the longest a process keeps a catalog, even one its version calls current
+VERSION_CHECK_SECONDS = 0.5  # how often a kept catalog's version is read again
 
 
 @dataclass(frozen=True)
@@ -101,24 +104,46 @@ def load_catalog(session: Session, number: str) -> Catalog | None:
     )
 
 
-class CatalogCache:
-    """Catalogs by WhatsApp number, each kept for `seconds`."""
+@dataclass(frozen=True)
+class _Kept:
+    catalog: Catalog
+    loaded_at: float
+    checked_at: float  # when its version was last found current
 
-    def __init__(self, seconds: float = CATALOG_SECONDS) -> None:
-        self.seconds = seconds
-        self._entries: dict[str, tuple[float, Catalog]] = {}
+
+class CatalogCache:
+    """Catalogs by WhatsApp number. Before one is used, the clinic's catalog version is
+    read (at most every `check_every` seconds), and a catalog whose version moved is read
+    again: every process sees an admin's change within a second. None is kept longer than
+    `seconds`, whatever its version says. `clock` gives monotonic seconds (tests move it)."""
+
+    def __init__(
+        self,
+        seconds: float = CATALOG_SECONDS,
+        check_every: float = VERSION_CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds, self.check_every, self.clock = seconds, check_every, clock
+        self._entries: dict[str, _Kept] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, number: str) -> Catalog | None:
-        now = time.monotonic()
+    def get(self, session: Session, number: str, db: Db | None = None) -> Catalog | None:
+        """The catalog of `number`; its version is read on `db` (the session if None)."""
+        now = self.clock()
         with self._lock:
-            entry = self._entries.get(number)
-        if entry and now - entry[0] < self.seconds:
-            return entry[1]
+            kept = self._entries.get(number)
+        if kept and now - kept.loaded_at < self.seconds:
+            if now - kept.checked_at < self.check_every:
+                return kept.catalog
+            clinic = kept.catalog.clinic
+            if catalog_version(db or session, clinic.id or 0) == clinic.catalog_version:
+                with self._lock:
+                    self._entries[number] = replace(kept, checked_at=now)
+                return kept.catalog
         catalog = load_catalog(session, number)
         if catalog is not None:
             with self._lock:
-                self._entries[number] = (now, catalog)
+                self._entries[number] = _Kept(catalog, loaded_at=now, checked_at=now)
         return catalog
 
 

@@ -141,7 +141,7 @@ def _move_along(
     (`store.advance`). None: the message needs the full path (a new phone, a paused
     bot, an effect, another message of the phone meanwhile)."""
     with raw(engine) as db, reading(engine) as session:
-        catalog = catalogs.get(session, message.to_phone)
+        catalog = catalogs.get(session, message.to_phone, db)
         if catalog is None:
             return None, None
         conversation, people, last_asked = conversation_and_people(

@@ -125,11 +125,11 @@ def test_the_outbox_takes_one_row_per_idempotency_key(db: Engine):
         )
 
 
-def test_the_catalog_cache_serves_a_clinic_for_a_few_seconds(db: Engine):
+def test_the_catalog_cache_serves_a_clinic_until_its_version_is_read_again(db: Engine):
     from usecases.clinic_view import CatalogCache
 
     clinic = make_clinic(db)
-    fresh, kept = CatalogCache(seconds=0), CatalogCache(seconds=60)
+    fresh, kept = CatalogCache(seconds=0), CatalogCache(seconds=60, clock=lambda: 0.0)
     with Session(db) as session:
         assert [s.name for s in kept.get(session, "+595981000000").services] == [
             "Consulta general",

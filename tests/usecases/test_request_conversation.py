@@ -19,7 +19,7 @@ from store.models import (
     RequestStatus,
     Service,
 )
-from tests.support import Chat, Clock, add_patient, make_app
+from tests.support import Chat, Clock, add_patient, catalog_ticks, make_app
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU)  # a Wednesday
@@ -84,9 +84,7 @@ def test_a_new_number_requests_an_appointment(patient: Chat, db: Engine, clinic)
     assert patient.asked("requests.offer")  # still not a known patient
 
 
-def test_a_comment_is_kept_and_a_second_request_replaces_the_first(
-    patient: Chat, db: Engine
-):
+def test_a_comment_is_kept_and_a_second_request_replaces_the_first(patient: Chat, db: Engine):
     for answer in ("hola", "sí", "Rosa Giménez", "1", "cualquier día"):
         patient.says(answer)
     review = patient.says("Es por un control, tengo IPS")
@@ -179,7 +177,7 @@ def test_with_the_setting_off_a_new_number_books_as_always(
 def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, clinic):
     known_only(db, clinic.id)
     app = make_app(db, clock)
-    app.extensions["turnero"]["catalogs"].seconds = 0  # the change reaches the bot at once
+    ticks = catalog_ticks(app)
     patient = Chat(app.test_client(), db, phone=PHONE)
     for answer in ("hola", "sí", "Rosa Giménez", "2", "cualquier día"):
         patient.says(answer)
@@ -190,6 +188,7 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
             .where(col(Service.id) == clinic.services["dentistry"])
             .values(active=False)
         )
+    ticks.advance(1)  # the bot reads the clinic's catalog version again
     gone = patient.says("sí")
     assert patient.said == ["requests.service_gone", "booking.ask_service"]
     assert "1. Consulta general" in gone
@@ -197,9 +196,7 @@ def test_a_service_withdrawn_meanwhile_is_asked_again(db: Engine, clock: Clock, 
     assert requests_of(db) == []
 
 
-def test_the_request_costs_one_insert_and_the_steps_before_it_none(
-    patient: Chat, db: Engine
-):
+def test_the_request_costs_one_insert_and_the_steps_before_it_none(patient: Chat, db: Engine):
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]

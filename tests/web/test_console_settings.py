@@ -22,7 +22,7 @@ from store.models import (
 from store.weekly_hours import Interval, week_problems
 from tests.console_support import Desk, add_staff
 from tests.settings_support import form_of, save
-from tests.support import Chat, make_app, make_clinic
+from tests.support import Chat, catalog_ticks, make_app, make_clinic
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -64,7 +64,7 @@ def test_the_settings_home_links_every_section_and_the_block_offs(admin: Desk):
         "/console/settings/rules",
     ]:
         assert f'href="{path}"' in page
-    assert "llegan al bot de WhatsApp en unos segundos" in page
+    assert "llegan al bot de WhatsApp en un segundo" in page
     assert 'href="/console/settings" aria-current="page"' in page
 
 
@@ -480,28 +480,34 @@ def test_settings_forms_without_their_csrf_token_are_refused(db, admin, clinic):
         assert session.get(NotificationRule, rule_id) is not None
 
 
-def test_a_service_taken_off_whatsapp_leaves_the_bots_menu_within_seconds(
-    db, admin, clinic, clock, monkeypatch
+def test_a_service_taken_off_whatsapp_leaves_the_bots_menu_within_a_second(
+    db, admin, clinic, clock
 ):
-    patient = Chat(make_app(db, clock).test_client(), db)
+    """The patient's bot runs in another app (another process's cache): it uses the
+    catalog it keeps for half a second, then reads the clinic's version and sees the
+    admin's change."""
+    bot = make_app(db, clock)
+    ticks = catalog_ticks(bot)
+    patient = Chat(bot.test_client(), db)
     assert "Odontología" in patient.says("hola")
     path = f"/console/settings/services/{clinic.services['dentistry']}"
     assert save(admin, path, {"self_bookable": None}).status_code == 303
-    import usecases.clinic_view
-
-    later = usecases.clinic_view.time.monotonic() + usecases.clinic_view.CATALOG_SECONDS + 1
-    monkeypatch.setattr(usecases.clinic_view.time, "monotonic", lambda: later)
+    ticks.advance(0.1)
+    assert "Odontología" in patient.says("menu")  # kept, its version not read yet
+    ticks.advance(0.5)
     menu = patient.says("menu")
     assert "Consulta general" in menu and "Odontología" not in menu
 
 
-def test_working_hours_changed_on_the_settings_page_reach_the_bot_with_its_catalog(
-    db, admin, clinic, clock, monkeypatch
+def test_working_hours_changed_on_the_settings_page_reach_the_bot_within_a_second(
+    db, admin, clinic, clock
 ):
     """09:00 Tuesday in Asunción; Dra. Ana Benítez works 08-12 and 14-18. Her morning
-    removed, the bot keeps its cached week for the catalog's seconds, then offers the
-    afternoon only."""
-    patient = Chat(make_app(db, clock).test_client(), db)
+    removed, another app's bot offers the afternoon only once it reads the clinic's
+    catalog version again, half a second after it last did."""
+    bot = make_app(db, clock)
+    ticks = catalog_ticks(bot)
+    patient = Chat(bot.test_client(), db)
 
     def times_today() -> str:
         for line in ["menu", "1", "1"]:  # general consultation, Dra. Ana Benítez
@@ -511,11 +517,8 @@ def test_working_hours_changed_on_the_settings_page_reach_the_bot_with_its_catal
     assert "10:00" in times_today()
     path = f"/console/settings/professionals/{clinic.professionals['ana']}"
     assert save(admin, path, {"hours-1-0-start": "", "hours-1-0-end": ""}).status_code == 303
-    assert "10:00" in times_today()  # the worker's catalog, read a moment ago
-    import usecases.clinic_view
-
-    later = usecases.clinic_view.time.monotonic() + usecases.clinic_view.CATALOG_SECONDS + 1
-    monkeypatch.setattr(usecases.clinic_view.time, "monotonic", lambda: later)
+    assert "10:00" in times_today()  # the bot's catalog, its version read a moment ago
+    ticks.advance(1)
     times = times_today()
     assert "14:00" in times and "10:00" not in times
 

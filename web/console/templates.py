@@ -1,8 +1,9 @@
 """Message templates and flow steps (admins): every text the bot sends, per language,
 with the tags it offers, a live preview with sample data, saving (refused with the reason
 when a tag is unknown or a brace broken), back to default, and the change history with a
-revert per change; and the optional steps of the booking flow, switched on and off. The
-bot reads what is saved on its next catalog load (`usecases.clinic_view`, ten seconds)."""
+revert per change; and the optional steps of the booking flow, switched on and off. What
+is saved bumps the clinic's catalog version, and every process's bot reads it within a
+second (`usecases.clinic_view`)."""
 
 from dataclasses import dataclass
 
