@@ -8,7 +8,8 @@ from functools import partial
 from itertools import pairwise
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
 
 from store import settings_values as v
 from store.models import Clinic
@@ -107,3 +108,9 @@ def update_clinic(
             {f: after[f] for f in changed},
         )
     return clinic
+
+
+def clinic_time_zones(engine: Engine) -> set[str]:
+    """Every clinic's time zone (what the start-up check of the time-zone data looks at)."""
+    with Session(engine) as session:
+        return set(session.scalars(select(col(Clinic.timezone)).distinct()))

@@ -5,6 +5,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from config.logs import configure_logging
@@ -234,6 +235,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.seed_only:
         print(clinic.whatsapp_number)
         return 0
+    _check_tzdata(settings, engine)
     from scheduler.worker import run_worker
     from webhook import create_app
 
@@ -289,6 +291,7 @@ def _serve(args: argparse.Namespace) -> int:
         def load(self) -> "Flask":
             return create_app()
 
+    _check_tzdata(Settings())
     _App().run()
     return 0
 
@@ -299,6 +302,7 @@ def _worker(_: argparse.Namespace) -> int:
 
     settings = Settings()
     engine = make_engine(settings.database_url)
+    _check_tzdata(settings, engine)
     run_worker(
         engine,
         _channel(settings),
@@ -323,6 +327,27 @@ def _pacer(settings: Settings, engine: "Engine") -> "Pacer":
     from store.sender_paces import StorePaces
 
     return Pacer(StorePaces(engine))
+
+
+def _check_tzdata(settings: Settings, engine: "Engine | None" = None) -> None:
+    """At a long-running process's start, warn once if the system's time-zone data has a
+    clinic's zone wrong (`config.tzcheck`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from config.tzcheck import warn_if_stale
+    from store.clinic_settings import clinic_time_zones
+    from store.db import make_engine
+
+    own = engine is None
+    engine = engine or make_engine(settings.database_url)
+    try:
+        zones = clinic_time_zones(engine)
+    except SQLAlchemyError:  # not migrated yet: nothing to check against
+        return
+    finally:
+        if own:
+            engine.dispose()
+    warn_if_stale(zones, datetime.now(UTC))
 
 
 def _served_at(settings: Settings, port: int) -> Settings:
