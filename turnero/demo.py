@@ -1,5 +1,6 @@
 """The demo clinic: three services, four professionals with different hours and breaks, a
-holiday, and a week of appointments, so that "first available" and full days show."""
+holiday, and today's and a week's appointments, so that the agenda, "first available"
+and full days show."""
 
 import random
 import secrets
@@ -14,6 +15,7 @@ from store.booking import new_code
 from store.db import transaction
 from store.models import (
     Appointment,
+    AppointmentStatus,
     BlockOff,
     Branch,
     Clinic,
@@ -27,7 +29,7 @@ from store.rules import add_default_rule
 from store.staff import create_staff, find_by_login
 from usecases.stored_availability import booking_rules
 
-DEMO_NUMBER = "+14155238886"
+DEMO_NUMBER = "+595981100100"  # a Paraguayan mobile, as a clinic's WhatsApp would be
 DEMO_ZONE = "America/Asuncion"
 MORNING, AFTERNOON = (time(8), time(12)), (time(14), time(18))
 
@@ -135,41 +137,65 @@ def seed_demo_admin(engine: Engine, clinic_id: int) -> tuple[str, str | None]:
 
 
 def _book_a_week(session, clinic, services, professionals, patients, holiday, today, now) -> None:
-    """About half of the next week's slots taken; Dr. Ortiz's next working day full."""
+    """About half of today's and the next week's slots taken (today's past ones already
+    seen), Dr. Ortiz's next working day full, and no patient in two places at once."""
     rules = booking_rules(clinic)
+    tz = ZoneInfo(clinic.timezone)
     chance = random.Random(7)
     full_day_done = False
-    for offset in range(1, 8):
+    busy_patients: dict[int, list[tuple[datetime, datetime]]] = {}
+    for offset in range(0, 8):
         day = today + timedelta(days=offset)
         if day == holiday:
             continue
+        # today: every slot of the day, the past ones too (seen, or not come)
+        seen_from = datetime.combine(day, time.min, tzinfo=tz) if offset == 0 else now
         for professional, offered, weekly in professionals:
             service = services[offered[0]]
             duration = timedelta(minutes=service.duration_minutes)
-            fill_all = professional.name == "Dr. Luis Ortiz" and not full_day_done
+            fill_all = offset > 0 and professional.name == "Dr. Luis Ortiz" and not full_day_done
             busy: list[tuple[datetime, datetime]] = []
             schedule = ProfessionalSchedule(professional.id or 0, weekly)
-            slots = free_slots(schedule, duration, day, rules, now)
+            slots = free_slots(schedule, duration, day, rules, seen_from)
             if fill_all and slots:
                 full_day_done = True
             for slot in slots:
-                if any(s < slot.starts_at + duration and e > slot.starts_at for s, e in busy):
+                start, end = slot.starts_at, slot.starts_at + duration
+                if _overlaps(busy, start, end) or (not fill_all and chance.random() > 0.5):
                     continue
-                if not fill_all and chance.random() > 0.5:
+                free = [
+                    p for p in patients if not _overlaps(busy_patients.get(p.id, []), start, end)
+                ]
+                if not free:
                     continue
-                end = slot.starts_at + duration
-                busy.append((slot.starts_at, end))
+                patient = chance.choice(free)
+                busy.append((start, end))
+                busy_patients.setdefault(patient.id, []).append((start, end))
                 session.add(
                     Appointment(
                         clinic_id=clinic.id,
                         professional_id=professional.id,
                         service_id=service.id,
-                        patient_id=chance.choice(patients).id,
-                        starts_at=slot.starts_at,
+                        patient_id=patient.id,
+                        starts_at=start,
                         ends_at=end,
+                        status=_status_at(start, end, now, chance),
                         source_channel=chance.choice(["whatsapp", "phone", "desk"]),
                         code=new_code(),
                         created_at=now,
                     )
                 )
     session.flush()
+
+
+def _overlaps(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    return any(s < end and e > start for s, e in intervals)
+
+
+def _status_at(start: datetime, end: datetime, now: datetime, chance: random.Random) -> str:
+    """An appointment's state as the desk would have left it by `now`."""
+    if end <= now:
+        return AppointmentStatus.completed if chance.random() < 0.85 else AppointmentStatus.no_show
+    if start <= now:
+        return AppointmentStatus.arrived
+    return AppointmentStatus.booked

@@ -1,5 +1,6 @@
 """The commands a newcomer uses: migrate, seed the demo, chat with the bot."""
 
+import itertools
 import os
 import shutil
 import signal
@@ -14,7 +15,9 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -25,7 +28,7 @@ from config.settings import Settings
 from scheduler.dispatcher import dispatch_due
 from store.db import make_engine
 from store.migrate import upgrade
-from store.models import Appointment, BlockOff, Clinic, OutboxMessage
+from store.models import Appointment, BlockOff, Clinic, OutboxMessage, Patient
 from tests.support import AUTH_TOKEN, sign
 from turnero.chat import run_chat
 from turnero.cli import main
@@ -48,6 +51,28 @@ def test_the_demo_clinic_has_a_week_of_appointments_and_a_holiday(db: Engine):
         assert len(session.exec(select(Clinic)).all()) == 1
         assert len(session.exec(select(Appointment)).all()) > 50
         assert session.exec(select(BlockOff)).one().reason == "Feriado"
+
+
+def test_the_demo_clinic_looks_like_a_paraguayan_clinics_day(db: Engine):
+    asuncion = ZoneInfo("America/Asuncion")
+    now = datetime(2026, 12, 2, 11, 0, tzinfo=asuncion)  # a Wednesday, mid-morning
+    clinic = seed_demo(db, now.astimezone(UTC))
+    number = phonenumbers.parse(clinic.whatsapp_number)
+    assert phonenumbers.region_code_for_number(number) == "PY"
+    assert phonenumbers.is_valid_number(number)
+    with Session(db) as session:
+        patients = session.exec(select(Patient)).all()
+        appointments = session.exec(select(Appointment)).all()
+    assert len({p.name for p in patients}) == len(patients)
+    today = [a for a in appointments if a.starts_at.astimezone(asuncion).date() == now.date()]
+    assert {"completed", "booked"} <= {a.status for a in today}  # seen, and still to come
+    assert all(a.status in ("completed", "no_show") for a in today if a.ends_at <= now)
+    by_patient: dict[int, list[Appointment]] = {}
+    for appointment in appointments:
+        by_patient.setdefault(appointment.patient_id, []).append(appointment)
+    for booked in by_patient.values():
+        booked.sort(key=lambda a: a.starts_at)
+        assert all(a.ends_at <= b.starts_at for a, b in itertools.pairwise(booked))
 
 
 @pytest.fixture
