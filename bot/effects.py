@@ -74,6 +74,8 @@ class JoinWaitlist:
     day: date | None
     part: str | None
     language: str | None
+    patient_id: int | None = None  # a person known on the phone, or
+    name: str | None = None  # a new one's name (the offer's booking is in it)
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,13 @@ def _reschedule(conv: ConversationState) -> RescheduleAppointment:
 def _join_waitlist(conv: ConversationState) -> JoinWaitlist:
     draft = conv.draft
     return JoinWaitlist(
-        draft.service, draft.professional, draft.day_date, draft.part, conv.language
+        draft.service,
+        draft.professional,
+        draft.day_date,
+        draft.part,
+        conv.language,
+        patient_id=draft.person,
+        name=draft.name,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from bot.effects import FROM_FLOW
-from bot.questions import CHOICES, READINGS
+from bot.questions import CHOICES, READINGS, Form
 from bot.types import BookingDraft
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -171,8 +171,11 @@ def problems_of(flow: Flow, template_keys: dict[str, set[str]]) -> list[str]:
             problems.append(f"state {s.id}: unknown answer kind {s.read!r}")
         if s.read == "yes_no" and not (s.yes and s.no):
             problems.append(f"state {s.id}: a yes/no question needs both on_yes and on_no")
-        if s.keep and s.keep not in BookingDraft.__dataclass_fields__:
-            problems.append(f"state {s.id}: keeps its answer in unknown field {s.keep!r}")
+        kept_in = s.keep or (
+            s.id if s.read in READINGS and READINGS[s.read].form is Form.text else None
+        )
+        if kept_in and kept_in not in BookingDraft.__dataclass_fields__:
+            problems.append(f"state {s.id}: keeps its answer in unknown field {kept_in!r}")
         if s.ask and not (s.choose or s.read):
             problems.append(f"state {s.id}: asks but reads no answer")
         if not (s.wait or _targets(flow, s)):

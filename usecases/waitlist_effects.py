@@ -10,6 +10,7 @@ from bot.effects import DeclineWaitlistOffer, JoinWaitlist, LeaveWaitlist, TakeW
 from bot.types import Inbound
 from store import waitlist
 from store.appointment_info import appointment_info
+from store.booking import NewPatient, resolve_patient
 from store.models import Patient
 from usecases.applying import Applied, Applying
 
@@ -20,7 +21,7 @@ def _join(where: Applying, effect: JoinWaitlist) -> Applied:
     joined = waitlist.join(
         where.session,
         clinic_id=where.clinic_id,
-        patient_id=_patient_on(where.session, where.clinic_id, where.phone, effect.language),
+        patient_id=_who_waits(where, effect),
         phone=where.phone,
         service_id=effect.service_id,
         professional_id=effect.professional_id,
@@ -52,6 +53,22 @@ def _take(where: Applying, effect: TakeWaitlistOffer) -> Applied:
         return Applied(Inbound(event="waitlist_gone"))
     tags = appointment_info(where.session, taken).tags(where.link_for(taken.id or 0))
     return Applied(Inbound(event="waitlist_taken", data=tags), taken)
+
+
+def _who_waits(where: Applying, effect: JoinWaitlist) -> int:
+    """The patient the entry is for: the person chosen on the phone, or the one named
+    (the phone's nameless first-contact row takes the name), so the booking an offer
+    becomes has the patient's name."""
+    if effect.patient_id is None and not effect.name:  # a conversation begun before names
+        return _patient_on(where.session, where.clinic_id, where.phone, effect.language)
+    new = None if effect.patient_id else NewPatient(effect.name, language=effect.language)
+    try:
+        patient = resolve_patient(
+            where.session, where.clinic_id, where.phone, effect.patient_id, new
+        )
+    except LookupError:  # the chosen person left the phone meanwhile
+        return _patient_on(where.session, where.clinic_id, where.phone, effect.language)
+    return patient.id or 0
 
 
 def _patient_on(session: Session, clinic_id: int, phone: str, language: str | None) -> int:

@@ -44,6 +44,15 @@ def test_a_dead_end_is_refused():
         parse_flow(raw, KEYS)
 
 
+def test_a_text_answer_with_nowhere_to_be_kept_is_refused():
+    """A name asked in a state named otherwise than a draft field, without `keep:`, was
+    read and then lost: the waitlist's booking came out nameless."""
+    raw = booking_raw()
+    del raw["states"]["waitlist_name"]["keep"]
+    with pytest.raises(FlowError, match="waitlist_name: keeps its answer in unknown field"):
+        parse_flow(raw, KEYS)
+
+
 @pytest.mark.parametrize(
     ("state", "key", "kind", "refusal"),
     [

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from bot.types import ServiceInfo
 from store.db import transaction
 from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
-from store.models import Appointment, Clinic, OutboxMessage, WaitlistEntry
+from store.models import Appointment, Clinic, OutboxMessage, Patient, WaitlistEntry
 from tests.notification_support import SECRET, patient, run_pass
 from tests.support import (
     CLINIC_NUMBER as CLINIC,
@@ -108,7 +108,9 @@ def test_a_patient_joins_a_full_days_waitlist_and_takes_the_freed_slot(
     assert rosa.said == ["waitlist.day_full"] and "jueves 26 de noviembre" in reply
     rosa.says("lista de espera")
     assert rosa.asked("waitlist.ask_part") and rosa.said == ["waitlist.ask_part"]
-    reply = rosa.says("a la tarde")
+    rosa.says("a la tarde")
+    assert rosa.asked("booking.ask_name")  # the booking an offer becomes is in a name
+    reply = rosa.says("Rosa Giménez")
     assert rosa.asked("waitlist.review")
     assert "cualquier profesional" in reply and "a la tarde" in reply  # the wish, as read
     rosa.says("sí")
@@ -133,6 +135,10 @@ def test_a_patient_joins_a_full_days_waitlist_and_takes_the_freed_slot(
     assert [s for s, _ in thursday_at(db, 15)] == ["cancelled", "booked"]
     assert entries(db) == {ROSA: "booked"}
     assert free_at(db, clinic, clock, 10)  # the morning time stayed free for anyone
+    with Session(db) as session:
+        taken = appointments(db)[-1]
+        patient = session.get(Patient, taken.patient_id)
+        assert patient is not None and patient.name == "Rosa Giménez"
 
 
 def test_the_number_of_the_waitlist_choice_works_too_and_in_english(
@@ -147,6 +153,7 @@ def test_the_number_of_the_waitlist_choice_works_too_and_in_english(
     number = reply.count("\n") and reply.splitlines()[-1].split(".")[0]
     assert "What time of day" in rosa.says(number)
     assert "any professional" not in rosa.says("4")  # any time of day, with Ana
+    rosa.says("Rosa Gimenez")
     assert "You're on the waitlist" in rosa.says("yes")
     assert "You were already on the waitlist" in _join_again(rosa)
     with Session(db) as session:
@@ -155,7 +162,7 @@ def test_the_number_of_the_waitlist_choice_works_too_and_in_english(
 
 
 def _join_again(rosa: Chat) -> str:
-    for text in ("menu", "1", "1", "thursday", "join the waitlist", "4"):
+    for text in ("menu", "1", "1", "thursday", "join the waitlist", "4", "1"):  # 1: Rosa
         rosa.says(text)
     return rosa.says("yes")
 
@@ -176,6 +183,7 @@ def test_with_no_free_day_at_all_the_patient_names_the_day_to_wait_for(
     rosa.says("mañana")
     assert rosa.asked("waitlist.ask_part")
     rosa.says("1")
+    rosa.says("Rosa")
     rosa.says("si")
     assert rosa.said == ["waitlist.joined"]
     assert entries(db) == {ROSA: "waiting"}

@@ -91,6 +91,14 @@ def test_the_day_shows_each_appointment_in_the_clinic_time_zone(db: Engine, clin
     assert "José Gómez" in only_luis and "María Pérez" not in only_luis
 
 
+def test_every_channel_a_booking_came_by_reads_as_words(db: Engine, clinic, desk: Desk):
+    rosa = add_patient(db, clinic.id, "+595981666777", "Rosa Giménez")
+    book_at(db, clinic, rosa, TODAY_10, channel="waitlist")  # an offer taken
+    shown = text_of(desk.open("/console/agenda").get_data(as_text=True))
+    assert "Consulta general · Dra. Ana Benítez Lista de espera Reservado" in shown
+    assert " waitlist " not in f" {shown} "
+
+
 def test_the_week_shows_seven_days_from_monday(db: Engine, clinic, desk: Desk):
     maria = add_patient(db, clinic.id, "+595981222333", "María Pérez")
     book_at(db, clinic, maria, THURSDAY_11)

@@ -33,7 +33,7 @@ from web.console.common import (
 )
 from web.self_service_forms import parse_day
 
-CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api")
+CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api", "waitlist")
 POLL_SECONDS = 20
 ACTIONS: dict[str, Callable[..., bool]] = {
     "arrived": mark_arrived,
