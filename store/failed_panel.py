@@ -9,10 +9,12 @@ from sqlalchemy import ColumnElement, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from store.models import OPEN_FAILURE_STATUSES, OutboxMessage
+from store.content_templates import template_for
+from store.models import OPEN_FAILURE_STATUSES, Conversation, OutboxMessage, OutboxStatus
 from store.outbox import enqueue
 from store.patients import move_phone
 from store.send_failures import TEMPLATE_SUFFIX
+from store.window import Template, plan_send
 
 PANEL_LIMIT = 200
 RESEND_SUFFIX = ":resend:"
@@ -67,6 +69,22 @@ def mark_handled(row: OutboxMessage, by: str, now: datetime) -> None:
     row.handled_at = now
     row.handled_by = by
     row.updated_at = now
+
+
+def cannot_go_yet(session: Session, row: OutboxMessage, now: datetime) -> bool:
+    """Whether a message that could not be sent would fail the same way again now: the
+    patient has not written in the last 24 hours and the clinic still has no approved
+    template for its kind and language."""
+    if row.status != OutboxStatus.not_sendable:
+        return False
+    last_inbound = session.exec(
+        select(Conversation.last_inbound_at).where(
+            Conversation.clinic_id == row.clinic_id, Conversation.phone == row.to_phone
+        )
+    ).first()
+    found = template_for(session, row.clinic_id, row.kind, row.language)
+    template = Template(found.content_sid, json.loads(found.variables)) if found else None
+    return plan_send(row, last_inbound, template, now).not_sendable is not None
 
 
 def resend(

@@ -532,6 +532,25 @@ def test_resend_and_mark_handled(
     assert "No hay mensajes fallidos pendientes" in text_of(desk.open("/console/failed"))
 
 
+def test_a_message_that_would_fail_again_is_not_resent_and_the_panel_says_what_to_do(
+    db: Engine, clinic, desk: Desk, clock: Clock
+) -> None:
+    add_patient(db, clinic.id, PHONE, "María Pérez")
+    writes(db, clinic.id, PHONE, NOW - timedelta(days=3))  # the window closed long ago
+    stuck = failure(db, clinic.id, "m1", "not_sendable", kind="reminder")
+    panel = text_of(desk.open("/console/failed"))
+    assert "agregue la plantilla de WhatsApp aprobada" in panel
+    refused = desk.submit(f"/console/failed/{stuck}/resend")
+    assert refused.location.endswith("notice=cannot_go_yet")
+    assert "No se reenvió: fallaría otra vez" in text_of(desk.open(refused.location))
+    assert outbox(db, idempotency_key=f"m1:resend:{stuck}") == []
+    assert badge(desk) == 1  # still open
+
+    writes(db, clinic.id, PHONE, clock())  # the patient wrote: the window is open again
+    assert desk.submit(f"/console/failed/{stuck}/resend").location.endswith("notice=resent")
+    assert len(outbox(db, idempotency_key=f"m1:resend:{stuck}")) == 1
+
+
 def test_reasons_are_in_the_staff_members_language(db: Engine, app, clinic) -> None:
     add_staff(db, clinic.id, "jane", language="en")
     add_patient(db, clinic.id, PHONE, "María Pérez")

@@ -7,7 +7,14 @@ from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 
 from store.db import transaction
-from store.failed_panel import fix_number, mark_handled, open_failure, open_failures, resend
+from store.failed_panel import (
+    cannot_go_yet,
+    fix_number,
+    mark_handled,
+    open_failure,
+    open_failures,
+    resend,
+)
 from store.inbox import Entry
 from store.models import OutboxMessage, Patient
 from web.console.agenda import formatting, own_clinic
@@ -15,7 +22,7 @@ from web.console.common import console, engine, language, now, page, staff, staf
 from web.console.inbox import labelled_kinds, problem
 from web.console.patients import phone_arg
 
-NOTICES = ("resent", "handled", "fixed", "gone")
+NOTICES = ("resent", "handled", "fixed", "gone", "cannot_go_yet")
 
 
 def _who() -> str:
@@ -73,6 +80,8 @@ def resend_failed(message_id: int) -> Response:
         row = open_failure(session, staff().clinic_id, message_id)
         if row is None:
             return _done("gone")  # handled meanwhile (a double submit, or a colleague)
+        if cannot_go_yet(session, row, now()):  # it would only fail again: say what to do
+            return _done("cannot_go_yet")
         resend(session, row, _who(), now())
     return _done("resent")
 
