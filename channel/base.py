@@ -107,3 +107,9 @@ class ContentCreator(Protocol):
         """Create the content (`types` as the Content API takes them, e.g.
         {"twilio/quick-reply": {...}}); returns its id ("HX…"); raises `SendError`."""
         ...
+
+
+def keeps_window(channel: object) -> bool:
+    """Whether WhatsApp's 24-hour window applies to what `channel` sends: not in the
+    sandbox, where nothing reaches WhatsApp (a channel says so with `keeps_window`)."""
+    return bool(getattr(channel, "keeps_window", True))

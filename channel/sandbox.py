@@ -16,6 +16,8 @@ class SandboxChannel:
     table, which is where the demo's terminal chat reads the replies from; the channel
     remembers the last few it accepted, so `sent_since` can answer for them."""
 
+    keeps_window = False  # nothing reaches WhatsApp: no 24-hour window, no templates
+
     def __init__(self, remember: int = 1000) -> None:
         self._lock = threading.Lock()
         self._sent: deque[tuple[str, str, str, datetime, SendResult]] = deque(maxlen=remember)

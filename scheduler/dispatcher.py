@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from channel.base import Channel, SendError
+from channel.base import Channel, SendError, keeps_window
 from scheduler import interactive
 from scheduler.pacing import Pacer
 from scheduler.sent_lookup import Unsure, look_up
@@ -124,7 +124,8 @@ def dispatch_due(
     back-off. Messages that no longer apply are skipped at the claim (see
     `store.dispatch.skip_reason`), and outside the 24-hour window a business-initiated
     message goes as the clinic's approved template or is recorded not sendable
-    (`store.window`). One message going wrong never stops the others.
+    (`store.window`; not in the sandbox, which has no window). One message going wrong
+    never stops the others.
     Each sender number sends at most its clinic's `send_rate_per_second`, counted across
     every dispatcher that shares the `pacer`'s schedules; the senders of a batch take
     turns. Up to `sends_at_once` sends wait for Twilio's answer at a time, each to a
@@ -134,7 +135,7 @@ def dispatch_due(
     rest back, so no other dispatcher mistakes them for a crash's leftovers."""
     messages, skipped = _claim_for_senders(engine, now, limit)
     report = DispatchReport(skipped=skipped)
-    plans = plan_batch(engine, messages, now)
+    plans = plan_batch(engine, messages, now) if keeps_window(channel) else {}
     pacer = pacer or Pacer()
     rates = sender_rates(engine, {m.clinic_id for m in messages})
     queues: dict[str, list[OutboxMessage]] = {}

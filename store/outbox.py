@@ -114,6 +114,19 @@ def _inserting(rows: Callable[P, list[dict[str, Any]]]) -> Callable[Concatenate[
 enqueue = _inserting(outbox_rows)
 
 
+# what a message's status says to someone watching the phone: not yet dealt with, or
+# dealt with but never reaching it
+STILL_TO_SEND = frozenset({OutboxStatus.pending, OutboxStatus.sending})
+NOT_SENT = frozenset(
+    {
+        OutboxStatus.failed,
+        OutboxStatus.undelivered,
+        OutboxStatus.skipped,
+        OutboxStatus.not_sendable,
+        OutboxStatus.unconfirmed,
+    }
+)
+
 
 def last_message_to(engine: Engine, phone: str) -> int:
     """The newest row queued for one phone (0 for none): what a fresh chat starts after."""
@@ -125,7 +138,9 @@ def last_message_to(engine: Engine, phone: str) -> int:
 
 
 def messages_to(engine: Engine, phone: str, after_id: int = 0, limit: int = 50) -> list[dict]:
-    """What was queued for one phone after a given row: the sandbox chat shows these."""
+    """What was queued for one phone after a given row and has been dealt with since, in
+    order: the sandbox chat and the simulator show these. Each says whether it went out;
+    a message still waiting to be sent holds back the ones after it."""
     with Session(engine) as session:
         rows = session.exec(
             select(OutboxMessage)
@@ -133,7 +148,20 @@ def messages_to(engine: Engine, phone: str, after_id: int = 0, limit: int = 50) 
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
-        return [
-            {"id": r.id, "body": r.body, "status": r.status, "kind": r.kind, "from": r.from_phone}
-            for r in rows
-        ]
+    shown = []
+    for r in rows:
+        if r.status in STILL_TO_SEND:
+            break
+        shown.append(
+            {
+                "id": r.id,
+                "body": r.body,
+                "status": r.status,
+                "sent": r.status not in NOT_SENT,
+                "error_code": r.error_code,
+                "error_message": r.error_message,
+                "kind": r.kind,
+                "from": r.from_phone,
+            }
+        )
+    return shown

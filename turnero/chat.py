@@ -102,8 +102,13 @@ def _print_replies(
     seen_any = False
     while time.monotonic() < deadline:
         batch = _fetch(http, base, phone, last_id)
-        for message in batch:
-            print("\n".join(f"  🏥 {line}" for line in message["body"].splitlines()) + "\n")
+        for message in batch:  # in order; one still waiting to be sent holds the rest
+            print("\n".join(f"  🏥 {line}" for line in message["body"].splitlines()))
+            if message.get("sent", True):
+                print()
+            else:  # the patient would never see it: say so, and why
+                why = message.get("error_message") or message.get("error_code") or ""
+                print(f"  ✗ not sent ({message['status']}{': ' + why if why else ''})\n")
             last_id = message["id"]
             seen_any = True
         if seen_any and not batch:

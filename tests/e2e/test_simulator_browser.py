@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from channel.sandbox import SandboxChannel
+from scheduler.worker import run_worker
 from store.models import InboundMessage
 from tests.console_support import NOW, PASSWORD, add_staff, console_app
 from tests.e2e.conftest import served
@@ -18,10 +20,13 @@ from tests.support import Clock, make_clinic
 
 @pytest.fixture
 def live_sandbox(db: Engine, tmp_path: Path) -> Iterator[str]:
-    app = console_app(db, tmp_path, Clock(NOW))  # no Twilio credentials: the sandbox
+    clock = Clock(NOW)
+    app = console_app(db, tmp_path, clock)  # no Twilio credentials: the sandbox
     app.config.update(SESSION_COOKIE_SECURE=False)
+    worker = run_worker(db, SandboxChannel(), 0.2, block=False, clock=clock)  # sends replies
     with served(app) as url:
         yield url
+    worker.shutdown(wait=True)
 
 
 def test_a_trainee_books_through_the_simulator(chromium: Any, live_sandbox: str, db: Engine):

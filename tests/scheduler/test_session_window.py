@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from channel.base import SendResult
+from channel.sandbox import SandboxChannel
 from scheduler.dispatcher import dispatch_due
 from store.models import OutboxMessage
 from store.window import (
@@ -237,6 +238,18 @@ def test_outside_the_window_without_a_template_the_reminder_is_recorded_not_send
     assert reminder.error_message == NO_TEMPLATE.format(kind="reminder", language="es")
     assert reminder.attempts == 0  # nothing was tried
     assert dispatch_due(db, server.channel, clock() + timedelta(hours=1)).total == 0
+
+
+def test_the_sandbox_has_no_window_so_its_reminders_go_out(
+    db: Engine, clinic: support.TestClinic, clock: Clock
+) -> None:
+    """The demo, without Twilio: nothing reaches WhatsApp, so there is no window to keep
+    and no template to need; an automation is shown sent, not "not sendable"."""
+    reminder_due(db, clinic, clock)
+    report = dispatch_due(db, SandboxChannel(), clock())
+    assert (report.sent, report.not_sendable) == (1, 0)
+    [reminder] = outbox(db)
+    assert reminder.status == "delivered"
 
 
 def test_twilio_refusing_a_text_outside_the_window_sends_the_template_instead_once(

@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from channel.sandbox import SandboxChannel
 from config.settings import Settings
-from scheduler.dispatcher import dispatch_due
+from scheduler.worker import run_worker
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Appointment, BlockOff, Clinic, OutboxMessage, Patient
@@ -91,7 +91,9 @@ def live_sandbox(db: Engine, tmp_path) -> Iterator[tuple[str, Settings]]:
     server.app.extensions["turnero"]["settings"] = settings  # the URL Twilio would sign
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    worker = run_worker(db, SandboxChannel(), 0.2, block=False)  # the demo's worker
     yield base, settings
+    worker.shutdown(wait=True)
     server.shutdown()
 
 
@@ -99,11 +101,7 @@ def test_turnero_chat_books_an_appointment(live_sandbox, db: Engine, capsys):
     base, settings = live_sandbox
     lines = iter(["hola", "1", "4", "1", "1", "María Pérez", "saltar", "saltar", "si", "/quit"])
 
-    def patient_types() -> str:
-        dispatch_due(db, SandboxChannel(), datetime.now(UTC))  # the worker's job
-        return next(lines)
-
-    run_chat(settings, "+595981555123", DEMO_NUMBER, base, read_line=patient_types, wait_seconds=3)
+    run_chat(settings, "+595981555123", DEMO_NUMBER, base, read_line=lambda: next(lines))
     shown = capsys.readouterr().out
     assert "Clínica San Roque" in shown and "Código de confirmación" in shown
     with Session(db) as session:

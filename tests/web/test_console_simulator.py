@@ -7,10 +7,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
+from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
+from channel.sandbox import SandboxChannel
+from scheduler.dispatcher import dispatch_due
+from store.db import transaction
+from store.models import OutboxMessage, OutboxStatus
 from tests.console_support import Desk, add_staff, console_app
 from tests.support import CLINIC_NUMBER, Clock, make_app, make_clinic
+from tests.window_support import queue_message
 from web.console.simulator import practice_phone
 
 
@@ -44,7 +50,7 @@ def ask_signature(desk: Desk, text: str, phone: str = "+595981555000") -> dict:
 
 
 def test_a_line_goes_through_the_real_webhook_and_the_answer_comes_back(
-    desk: Desk, sandbox: Flask
+    desk: Desk, sandbox: Flask, db: Engine, clock: Clock
 ) -> None:
     page = desk.open("/console/simulator?phone=%2B595981555000")
     assert page.status_code == 200
@@ -61,10 +67,25 @@ def test_a_line_goes_through_the_real_webhook_and_the_answer_comes_back(
     )
     assert webhook.status_code == 200
 
-    replies = desk.client.get("/console/simulator/messages?phone=%2B595981555000&after=0")
-    bodies = [m["body"] for m in replies.get_json()]
-    assert len(bodies) == 1
-    assert "Consulta general" in bodies[0]  # the services on offer
+    query = "/console/simulator/messages?phone=%2B595981555000&after=0"
+    assert desk.client.get(query).get_json() == []  # queued, not yet sent: not shown
+    dispatch_due(db, SandboxChannel(), clock())  # the worker's turn
+    replies = desk.client.get(query).get_json()
+    assert [m["sent"] for m in replies] == [True]
+    assert "Consulta general" in replies[0]["body"]  # the services on offer
+
+
+def test_a_message_that_was_not_sent_is_shown_as_not_sent_and_why(
+    desk: Desk, db: Engine, clinic_id: int, clock: Clock
+) -> None:
+    queue_message(db, clinic_id, "m1", "+595981555000", clock(), kind="reminder")
+    with transaction(db) as session:
+        row = session.exec(select(OutboxMessage)).one()
+        row.status = OutboxStatus.not_sendable
+    desk.open("/console/simulator?phone=%2B595981555000")
+    [shown] = desk.client.get("/console/simulator/messages?phone=%2B595981555000").get_json()
+    assert shown["sent"] is False
+    assert shown["note"].startswith("No se envió: Pasaron más de 24 horas")
 
 
 def test_a_forged_signature_is_still_refused(desk: Desk, sandbox: Flask) -> None:

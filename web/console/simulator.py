@@ -2,6 +2,9 @@
 the front desk. The page's script sends each line to the real webhook, signed here the way
 Twilio signs (the token never reaches the browser), and shows what the bot queued."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import phonenumbers
 from flask import abort, jsonify, request, url_for
 from sqlmodel import Session
@@ -12,17 +15,21 @@ from bot.numbers import LARGEST_ID, read_number
 from channel.inbound_form import inbound_form
 from channel.phones import e164
 from config.settings import Settings
+from store.inbox import Entry
 from store.outbox import last_message_to, messages_to
 from web.console.agenda import own_clinic
 from web.console.common import (
     console,
     ctx,
     engine,
+    language,
     page,
     sandbox_on,
     staff,
     staff_required,
+    translator,
 )
+from web.console.inbox import problem
 
 MAX_LINE_CHARS = 4096  # what the webhook reads of a message anyway
 
@@ -110,9 +117,26 @@ def simulator_messages() -> Response:
     with Session(engine()) as session:
         number = own_clinic(session).whatsapp_number
     phone = _phone_arg(request.args.get("phone"), number)
+    lang = language()
     replies = [
-        {"id": m["id"], "body": m["body"]}
+        {"id": m["id"], "body": m["body"], "sent": m["sent"], "note": _not_sent(m, lang)}
         for m in messages_to(engine(), phone, after)
         if m["from"] == number
     ]
     return jsonify(replies)
+
+
+def _not_sent(message: dict[str, Any], lang: str) -> str | None:
+    """Why a message never reached the phone, for the bubble that shows it (None: sent)."""
+    if message["sent"]:
+        return None
+    entry = Entry(
+        False,
+        message["id"],
+        datetime.now(UTC),
+        message["body"],
+        status=message["status"],
+        error_code=message["error_code"],
+        error_message=message["error_message"],
+    )
+    return translator(lang)("simulator_not_sent", reason=problem(entry, lang) or message["status"])

@@ -30,9 +30,10 @@
       credentials: "same-origin",
       headers: { "Accept": "application/json" }
     }).then(json).then(function (replies) {
-      replies.forEach(function (message) {
+      replies.forEach(function (message) {  // in order; a message not yet sent waits
         after = Math.max(after, message.id);
-        bubble(message.body, "theirs");
+        bubble(message.body, message.sent ? "theirs" : "theirs unsent");
+        if (!message.sent) { bubble(message.note, "error"); }
       });
     }).catch(function () {}).then(function () { asking = false; });
   }
