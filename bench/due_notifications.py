@@ -144,7 +144,7 @@ def claim_query() -> Select:
     """The claim query of `store.notifications.claim_due`."""
     return (
         select(Notification)
-        .where(due._PENDING, col(Notification.due_at) <= NOW)
+        .where(due.IS_PENDING, col(Notification.due_at) <= NOW)
         .order_by(col(Notification.due_at))
         .limit(BATCH)
         .with_for_update(skip_locked=True, of=Notification)

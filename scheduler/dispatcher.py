@@ -117,6 +117,7 @@ def dispatch_due(
     pacer: Pacer | None = None,
     rand: Callable[[], float] = random.random,
     sends_at_once: int = SENDS_AT_ONCE,
+    clock: Callable[[], datetime] | None = None,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
     exponentially with jitter and fail after `MAX_ATTEMPTS` tries; other errors fail at
@@ -132,7 +133,10 @@ def dispatch_due(
     different phone: one phone's messages go one after another in the order claimed, and
     after one that was not sent (a retry) its later ones wait for the next pass. A batch
     that has taken half the claim timeout (a slow provider, a slow rate) hands its unsent
-    rest back, so no other dispatcher mistakes them for a crash's leftovers."""
+    rest back, so no other dispatcher mistakes them for a crash's leftovers.
+    Each send records when it started and when Twilio accepted it, read from `clock`
+    (by default `now` moved on by the time passed since)."""
+    clock = clock or _since(now)
     messages, skipped = _claim_for_senders(engine, now, limit)
     report = DispatchReport(skipped=skipped)
     plans = plan_batch(engine, messages, now) if keeps_window(channel) else {}
@@ -159,7 +163,7 @@ def dispatch_due(
 
     def send(message: OutboxMessage, plan: SendPlan, token: str) -> str:
         try:
-            return _dispatch_one(engine, channel, message, now, plan, rand)
+            return _dispatch_one(engine, channel, message, now, plan, rand, clock)
         except DBAPIError:  # the database went away: the claim's timeout settles it
             log.exception("outbox %s: the outcome could not be recorded", message.id)
             return "unanswered"
@@ -189,6 +193,12 @@ def dispatch_due(
             busy.add(_phone(message))
             in_flight[pool.submit(send, message, plan, token)] = message
     return report
+
+
+def _since(now: datetime) -> Callable[[], datetime]:
+    """The time during a pass that started at `now`: `now` moved on by the time passed."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def _phone(message: OutboxMessage) -> tuple[str, str]:
@@ -294,14 +304,18 @@ def _dispatch_one(
     now: datetime,
     plan: SendPlan = TEXT,
     rand: Callable[[], float] = random.random,
+    clock: Callable[[], datetime] | None = None,
 ) -> str:
     """Send one claimed message as `plan` says (text, or the approved template) or with
-    its choices as buttons, and record the result; returns what happened."""
+    its choices as buttons, and record the result with when the send started and when
+    Twilio accepted it (read from `clock`, `now` without one); returns what happened."""
     assert message.id is not None
     message_id = message.id
+    clock = clock or (lambda: now)
     content_sid = (
         None if plan.content_sid else interactive.content_for(engine, channel, message, now)
     )
+    attempted_at = clock()
     try:
         if plan.content_sid:  # the window is closed: the clinic's approved template
             content_sid = plan.content_sid
@@ -317,7 +331,7 @@ def _dispatch_one(
             result, content_sid = interactive.send(channel, message, content_sid)
     except SendError as error:
         if error.unanswered:
-            return _settle_unanswered(engine, channel, message, now, content_sid)
+            return _settle_unanswered(engine, channel, message, now, content_sid, attempted_at)
         rate_limited = error.http_status == 429 or action_for(error.code) is Action.rate_limited
         if (error.retryable or rate_limited) and message.attempts < MAX_ATTEMPTS:
             wait = (
@@ -333,16 +347,32 @@ def _dispatch_one(
                 error.summary,
                 next_attempt_at.isoformat(),
             )
-            mark_retry(engine, message.id, error.message, next_attempt_at, now, code=error.code)
+            mark_retry(
+                engine,
+                message.id,
+                error.message,
+                next_attempt_at,
+                now,
+                code=error.code,
+                attempted_at=attempted_at,
+            )
             return "retried"
         log.warning(
             "outbox %s: failed after %s attempt(s): %s", message.id, message.attempts, error.summary
         )
-        mark_failed(engine, message.id, error.code, error.message, now)
+        mark_failed(engine, message.id, error.code, error.message, now, attempted_at=attempted_at)
         return "failed"
+    sent_at = clock()
     _recorded(
         lambda: mark_sent(
-            engine, message_id, result.sid, result.status, now, content_sid=content_sid
+            engine,
+            message_id,
+            result.sid,
+            result.status,
+            now,
+            content_sid=content_sid,
+            attempted_at=attempted_at,
+            sent_at=sent_at,
         )
     )
     return "sent"
@@ -363,11 +393,17 @@ def _recorded(write: Callable[[], T]) -> T:
 
 
 def _settle_unanswered(
-    engine: Engine, channel: Channel, message: OutboxMessage, now: datetime, content_sid: str | None
+    engine: Engine,
+    channel: Channel,
+    message: OutboxMessage,
+    now: datetime,
+    content_sid: str | None,
+    attempted_at: datetime,
 ) -> str:
     """A send that may have reached Twilio without its answer reaching us: found there →
-    sent; otherwise it stays claimed, and once the claim times out `reconcile_stale` asks
-    again (by then Twilio has long finished), so it is never sent twice on a guess."""
+    sent (accepted when it started, as near as is known); otherwise it stays claimed, and
+    once the claim times out `reconcile_stale` asks again (by then Twilio has long
+    finished), so it is never sent twice on a guess."""
     assert message.id is not None
     message_id = message.id
     try:
@@ -379,7 +415,16 @@ def _settle_unanswered(
         log.warning("outbox %s: no answer from Twilio; settled after the claim", message.id)
         return "unanswered"
     _recorded(
-        lambda: mark_sent(engine, message_id, found.sid, found.status, now, content_sid=content_sid)
+        lambda: mark_sent(
+            engine,
+            message_id,
+            found.sid,
+            found.status,
+            now,
+            content_sid=content_sid,
+            attempted_at=attempted_at,
+            sent_at=attempted_at,
+        )
     )
     return "sent"
 

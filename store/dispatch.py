@@ -282,17 +282,21 @@ def mark_sent(
     now: datetime,
     *,
     content_sid: str | None = None,
+    attempted_at: datetime | None = None,
+    sent_at: datetime | None = None,
 ) -> None:
     """Record the provider's SID and first status, and the content it was sent with (a
-    template or interactive content), if any. A status callback that arrived before this
-    (it can: Twilio may call back before our commit) is applied on top, with what its error
-    code asks for."""
+    template or interactive content), if any; when the send started (`attempted_at`) and
+    when the provider accepted it (`sent_at`), both `now` unless given. A status callback
+    that arrived before this (it can: Twilio may call back before our commit) is applied on
+    top, with what its error code asks for."""
     with transaction(engine) as session:
         row = session.get(OutboxMessage, message_id)
         if row is None:
             return
-        row.content_sid = content_sid or row.content_sid
-        _record_sent(session, row, sid, status, now)
+        _record_sent(
+            session, row, sid, status, now, attempted_at or now, sent_at or now, content_sid
+        )
 
 
 def _lock_sid(session: Session, sid: str) -> None:
@@ -305,10 +309,23 @@ def _lock_sid(session: Session, sid: str) -> None:
 
 
 def _record_sent(
-    session: Session, row: OutboxMessage, sid: str, status: str, now: datetime
+    session: Session,
+    row: OutboxMessage,
+    sid: str,
+    status: str,
+    now: datetime,
+    attempted_at: datetime,
+    sent_at: datetime,
+    content_sid: str | None = None,
 ) -> None:
+    """The send's outcome, written once this transaction holds the SID's turn: nothing of
+    the row is changed before (a change would be flushed, locking the row, ahead of the
+    turn, and a callback holding the turn waits on the row: a deadlock)."""
     _lock_sid(session, sid)
     row.twilio_sid = sid
+    row.content_sid = content_sid or row.content_sid
+    row.attempted_at = attempted_at
+    row.sent_at = sent_at
     row.status = status
     row.error_code = None
     row.error_message = None
@@ -332,7 +349,8 @@ _UNRECORDED = (OutboxStatus.sending, OutboxStatus.pending, OutboxStatus.unconfir
 
 def _claim_sid(session: Session, outbox_id: int, to_phone: str, sid: str, now: datetime) -> None:
     """Give row `outbox_id` the SID Twilio called back about, if the row has none yet and
-    went to the same phone; it stands "queued" until the callback moves it on."""
+    went to the same phone; it stands "queued" until the callback moves it on, accepted
+    by now (the dispatcher's own record, if it comes, says when exactly)."""
     session.execute(
         update(OutboxMessage)
         .where(
@@ -346,6 +364,7 @@ def _claim_sid(session: Session, outbox_id: int, to_phone: str, sid: str, now: d
             status=OutboxStatus.queued,
             error_code=None,
             error_message=None,
+            sent_at=now,
             updated_at=now,
         )
     )
@@ -405,13 +424,15 @@ def _reclaimed(session: Session, stale: Stale) -> OutboxMessage | None:
 
 
 def settle_found(engine: Engine, stale: Stale, sid: str, status: str, now: datetime) -> bool:
-    """Twilio has the message: it was sent; record its SID, never send it again."""
+    """Twilio has the message: it was sent; record its SID, never send it again. The cut-off
+    attempt started at its claim, and Twilio accepted it then, as near as is known."""
     with transaction(engine) as session:
         row = _reclaimed(session, stale)
         if row is None:
             return False
         known = status in _RANK or status in _TERMINAL
-        _record_sent(session, row, sid, status if known else OutboxStatus.sent, now)
+        status = status if known else OutboxStatus.sent
+        _record_sent(session, row, sid, status, now, stale.claimed_at, stale.claimed_at)
         return True
 
 
@@ -424,6 +445,7 @@ def settle_not_found(engine: Engine, stale: Stale, now: datetime) -> bool:
         row.status = OutboxStatus.pending
         row.next_attempt_at = now
         row.error_message = "send interrupted; Twilio does not have it"
+        row.attempted_at = stale.claimed_at
         row.updated_at = now
         return True
 
@@ -437,6 +459,7 @@ def settle_unknown(engine: Engine, stale: Stale, error: str, now: datetime) -> b
             return False
         row.status = OutboxStatus.unconfirmed
         row.error_message = f"send interrupted; Twilio could not tell whether it has it: {error}"
+        row.attempted_at = stale.claimed_at
         row.updated_at = now
         return True
 
@@ -449,9 +472,11 @@ def mark_retry(
     now: datetime,
     *,
     code: str | None = None,
+    attempted_at: datetime | None = None,
 ) -> bool:
     """Put a claimed message back to "pending", due again at `next_attempt_at`, keeping
-    the last error for the failed-messages panel. False if it was not claimed."""
+    the last error for the failed-messages panel and when the attempt started (`now`
+    unless given). False if it was not claimed."""
     return _finish(
         engine,
         message_id,
@@ -460,6 +485,7 @@ def mark_retry(
         next_attempt_at=next_attempt_at,
         error_code=code,
         error_message=error,
+        attempted_at=attempted_at or now,
     )
 
 
@@ -477,13 +503,24 @@ def release(engine: Engine, message_id: int, attempts: int, now: datetime) -> bo
 
 
 def mark_failed(
-    engine: Engine, message_id: int, code: str | None, message: str, now: datetime
+    engine: Engine,
+    message_id: int,
+    code: str | None,
+    message: str,
+    now: datetime,
+    *,
+    attempted_at: datetime | None = None,
 ) -> bool:
-    """Give up on a claimed message, keeping the provider's error code and message, and
-    do what the code asks for (`store.send_failures`) in the same transaction. False if it
-    was not claimed."""
+    """Give up on a claimed message, keeping the provider's error code and message and
+    when the attempt started (`now` unless given), and do what the code asks for
+    (`store.send_failures`) in the same transaction. False if it was not claimed."""
     statement = _claimed(
-        message_id, now, status=OutboxStatus.failed, error_code=code, error_message=message
+        message_id,
+        now,
+        status=OutboxStatus.failed,
+        error_code=code,
+        error_message=message,
+        attempted_at=attempted_at or now,
     )
     with transaction(engine) as session:
         if session.execute(statement).first() is None:

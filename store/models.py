@@ -394,6 +394,8 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_phone", "clinic_id", "to_phone", "id"),
+        Index("ix_outbox_attempted_at", "attempted_at"),
+        Index("ix_outbox_sent_at", "sent_at"),
         Index(
             "ix_outbox_questions",
             "clinic_id",
@@ -440,6 +442,12 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     error_code: str | None = None
     error_message: str | None = None
+    attempted_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="when the latest send attempt started"
+    )
+    sent_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="when Twilio accepted the message"
+    )
     handled_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="a failure staff have dealt with"
     )

@@ -33,7 +33,7 @@ from store.rules import rules_for
 
 # Written as a literal, not a bound parameter, so PostgreSQL can prove the query stays
 # inside the partial index's predicate even with a generic prepared plan.
-_PENDING = text("notification.status = 'pending'")
+IS_PENDING = text("notification.status = 'pending'")
 
 # Why a due notification was not sent (kept in `Notification.reason`).
 GONE = "appointment no longer stands"
@@ -51,7 +51,7 @@ def claim_due(session: Session, now: datetime, limit: int = 500) -> list[Notific
     loaded with them (five statements per batch, not per row)."""
     query = (
         select(Notification)
-        .where(_PENDING, col(Notification.due_at) <= now)
+        .where(IS_PENDING, col(Notification.due_at) <= now)
         .order_by(col(Notification.due_at))
         .limit(limit)
     )

@@ -15,6 +15,14 @@ from store.models import OutboxMessage, OutboxStatus
 
 P = ParamSpec("P")
 BODY_LIMIT = 1600  # Twilio's limit for one WhatsApp body
+# The reply to an inbound message is keyed by the message's SID: one reply per message,
+# and the link `/metrics` follows from a reply back to the message it answers.
+REPLY_KEY_PREFIX = f"{MessageKind.reply}:"
+
+
+def reply_key(message_sid: str) -> str:
+    """The idempotency key of the reply to the inbound message `message_sid`."""
+    return REPLY_KEY_PREFIX + message_sid
 
 
 def split_body(body: str, limit: int = BODY_LIMIT) -> list[str]:

@@ -1,5 +1,5 @@
-"""The `turnero` command: db upgrade, admin, demo, serve, worker, chat, fake-twilio, flows
-diagram."""
+"""The `turnero` command: db upgrade, backup and restore, admin, demo, serve, worker, chat,
+fake-twilio, flows diagram."""
 
 import argparse
 import logging
@@ -43,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="migrate to the latest schema").set_defaults(
         run=_db_upgrade
     )
+    backup = db_commands.add_parser(
+        "backup", help="save the whole database into one file (safe while the app runs)"
+    )
+    backup.add_argument("path", help="the file to write")
+    backup.set_defaults(run=_db_backup)
+    restore = db_commands.add_parser(
+        "restore", help="put the database back to a backup's state (stop the app first)"
+    )
+    restore.add_argument("path", help="a file `turnero db backup` wrote")
+    restore.set_defaults(run=_db_restore)
 
     admin = commands.add_parser("admin", help="staff accounts of the console")
     admin_commands = admin.add_subparsers(required=True, metavar="ACTION")
@@ -202,6 +212,37 @@ def _db_upgrade(_: argparse.Namespace) -> int:
 
     upgrade(Settings().database_url)
     print("database is at the latest schema")
+    return 0
+
+
+def _db_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from store.backup import BackupFailed, backup
+
+    path = Path(args.path)
+    try:
+        backup(Settings().database_url, path)
+    except BackupFailed as failure:
+        print(failure, file=sys.stderr)
+        return failure.exit_code
+    print(f"backed up the database to {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def _db_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from store.backup import BackupFailed, require_newest_schema, restore
+
+    url = Settings().database_url
+    try:
+        restore(url, Path(args.path))
+        revision = require_newest_schema(url)
+    except BackupFailed as failure:
+        print(failure, file=sys.stderr)
+        return failure.exit_code
+    print(f"restored the database from {args.path}; its schema is at {revision}, the newest")
     return 0
 
 

@@ -60,7 +60,7 @@ from store.db import reading, transaction
 from store.driver import Db, raw
 from store.message_kinds import MessageKind
 from store.models import Appointment, Clinic, Service
-from store.outbox import insert_rows
+from store.outbox import insert_rows, reply_key
 from store.prompts import LastAsked
 from store.requests import NewRequest
 from store.requests import create as create_request
@@ -497,7 +497,7 @@ def _outgoing(
     body = render_all(replies, language, own)
     offered = offer(replies, language, own) if clinic.interactive_messages else None
     kind = MessageKind.reply
-    key = f"{kind}:{message.message_sid}"
+    key = reply_key(message.message_sid)
     if appointment is not None:
         kind = MessageKind.booking_confirmation
         key = f"appointment:{appointment.id}:{kind}"

@@ -2,12 +2,18 @@
 figures are counted from the database at each scrape (`store.metrics`), so every web
 process answers the same."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from math import ceil
 
 from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
@@ -15,6 +21,8 @@ from store.metrics import Figures, read_figures
 from web.admin_token import holds_admin_token
 
 metrics = Blueprint("metrics", __name__)
+
+LATENCY_QUANTILES = (0.5, 0.9, 0.99)
 
 
 def families(figures: Figures) -> Iterator[Metric]:
@@ -54,6 +62,45 @@ def families(figures: Figures) -> Iterator[Metric]:
         "Seconds since a worker last ran the outbox dispatcher (absent if none ever did).",
         figures.heartbeat_age,
     )
+    yield reply_latency(figures.reply_latencies)
+    recent = GaugeMetricFamily(
+        "turnero_outbox_sends_last_5m",
+        "Outbox rows whose latest send started in the last 5 minutes, by their status now"
+        " and Twilio's error code.",
+        labels=["status", "error_code"],
+    )
+    for (status, code), count in sorted(figures.recent_sends.items()):
+        recent.add_metric([status, code], count)
+    yield recent
+    yield from _age(
+        "turnero_notifications_oldest_due_age_seconds",
+        "How late the oldest due notification not yet handed to the outbox is (absent when"
+        " none is due).",
+        figures.oldest_due_notification_age,
+    )
+
+
+def reply_latency(latencies: Sequence[float]) -> Metric:
+    """Pure: the replies' latency as a summary over the last 5 minutes: its quantiles
+    (none when no reply was sent), and the count and sum of the same five minutes (not
+    totals since the start)."""
+    family = SummaryMetricFamily(
+        "turnero_reply_latency_seconds",
+        "Seconds from an inbound message's arrival to Twilio's acceptance of its reply, for"
+        " the replies of the last 5 minutes.",
+        count_value=len(latencies),
+        sum_value=sum(latencies),
+    )
+    ordered = sorted(latencies)
+    for q in LATENCY_QUANTILES if ordered else ():
+        family.add_sample(family.name, {"quantile": str(q)}, nearest_rank(ordered, q))
+    return family
+
+
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The `q` quantile of sorted, non-empty values: the smallest value with at least that
+    share of the values at or below it."""
+    return ordered[max(ceil(q * len(ordered)), 1) - 1]
 
 
 def _age(name: str, documentation: str, seconds: float | None) -> Iterator[Metric]:

@@ -1,6 +1,7 @@
 """The outbox dispatcher and the store's side of sending, against the real `twilio`
 client talking to the fake Twilio server (nothing of ours is mocked)."""
 
+import itertools
 import socket
 import threading
 from collections.abc import Iterator
@@ -516,3 +517,41 @@ def test_a_phones_later_messages_wait_while_an_earlier_one_is_with_another_dispa
     assert {row(db, k).status for k in ("m1", "m2")} == {"pending"}
     mark_sent(db, first[0].id or 0, "SM" + "1" * 32, "queued", NOW)
     assert [m.idempotency_key for m in claim_due(db, NOW)] == ["m1", "m2"]
+
+
+# -- when each send started and was accepted -------------------------------------------------
+
+
+def test_a_send_records_when_it_started_and_when_twilio_accepted_it(
+    db: Engine, clinic_id: int, fake: FakeTwilio, channel: TwilioChannel
+) -> None:
+    """The times come from the pass's clock (here one second on at each reading)."""
+    queue(db, clinic_id, "refused", to="+595981000002")
+    queue(db, clinic_id, "accepted", to=PATIENT)
+    fake.fail_next(1, http_status=400, code=21211)  # the oldest goes first
+    readings = itertools.count(1)
+    report = dispatch_due(
+        db,
+        channel,
+        NOW,
+        clock=lambda: NOW + timedelta(seconds=next(readings)),
+        sends_at_once=1,
+    )
+    assert (report.sent, report.failed) == (1, 1)
+    refused, accepted = row(db, "refused"), row(db, "accepted")
+    assert refused.status == "failed" and refused.sent_at is None
+    assert refused.attempted_at is not None and refused.attempted_at > NOW
+    assert accepted.attempted_at is not None and accepted.sent_at is not None
+    assert refused.attempted_at < accepted.attempted_at < accepted.sent_at
+    assert accepted.sent_at < NOW + timedelta(minutes=1)
+
+
+def test_a_retry_records_its_attempt_and_no_acceptance(
+    db: Engine, clinic_id: int, fake: FakeTwilio, channel: TwilioChannel
+) -> None:
+    queue(db, clinic_id, "m1")
+    fake.fail_next(1, http_status=500)
+    assert dispatch_due(db, channel, NOW).retried == 1
+    retried = row(db, "m1")
+    assert (retried.status, retried.sent_at) == ("pending", None)
+    assert retried.attempted_at is not None and retried.attempted_at >= NOW

@@ -97,6 +97,8 @@ def test_a_restart_mid_batch_sends_each_message_exactly_once(
     for message_id, sid in accepted.items():
         assert (rows[message_id].twilio_sid, rows[message_id].status) == (sid, "queued")
         assert rows[message_id].attempts == 1
+        # cut off: started and accepted at its claim, as near as is known
+        assert rows[message_id].attempted_at == rows[message_id].sent_at == NOW
     for message in claimed[2:]:
         assert rows[message.id].status == "queued"
         assert rows[message.id].attempts == 2
