@@ -5,6 +5,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from config.logs import configure_logging
@@ -239,6 +240,7 @@ def _demo(args: argparse.Namespace) -> int:
         notifications_interval_seconds=settings.notifications_interval_seconds,
         pacer=_pacer(settings, engine),
         sends_at_once=settings.outbox_sends_at_once,
+        claim_timeout=timedelta(seconds=settings.outbox_claim_timeout_seconds),
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
     admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
@@ -300,6 +302,7 @@ def _worker(_: argparse.Namespace) -> int:
         notifications_interval_seconds=settings.notifications_interval_seconds,
         pacer=_pacer(settings, engine),
         sends_at_once=settings.outbox_sends_at_once,
+        claim_timeout=timedelta(seconds=settings.outbox_claim_timeout_seconds),
     )
     return 0
 
