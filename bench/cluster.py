@@ -33,10 +33,13 @@ from typing import Any, TypeVar
 
 import requests
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from store.db import make_engine, normalize_url, transaction
+from store.message_kinds import MessageKind
 from store.models import Clinic, Professional, ProfessionalService, Service, WorkingHours
+from store.outbox import enqueue
 from store.rules import add_default_rule
 from turnero.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -150,6 +153,33 @@ def seed_clinic(
                     )
                 )
         return clinic_id
+
+
+def queue_burst(
+    engine: Engine, clinic_number: str, phones: list[str], per_phone: int, tag: str
+) -> int:
+    """Queue `per_phone` business-initiated messages (post-visit care) from the clinic of
+    `clinic_number` to each phone, phone after phone, each body its own; how many.
+    Inside a phone's 24-hour window they go as text."""
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        clinic_id = session.exec(
+            select(Clinic.id).where(Clinic.whatsapp_number == clinic_number)
+        ).one()
+        return sum(
+            enqueue(
+                session,
+                clinic_id=clinic_id or 0,
+                idempotency_key=f"{tag}:{phone}:{n}",
+                from_phone=clinic_number,
+                to_phone=phone,
+                body=f"{tag}: {n + 1} / {per_phone}",
+                now=now,
+                kind=MessageKind.care,
+            )
+            for phone in phones
+            for n in range(per_phone)
+        )
 
 
 # -- the processes --------------------------------------------------------------------------
