@@ -280,6 +280,10 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", args.threads)  # above 1, gunicorn runs gthread workers
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn's control socket is one path per user: several servers on one
+                # machine would take it from each other, and nothing here uses it
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> "Flask":
             return create_app()
