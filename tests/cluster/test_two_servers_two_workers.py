@@ -51,6 +51,7 @@ PATIENTS = 40
 FIRST_NAMES = ("María", "José", "Rosa", "Carlos", "Lucía", "Pedro", "Laura", "Diego")
 LAST_NAMES = ("González", "Martínez", "Giménez", "Ramírez", "Acosta")
 MOST_TURNS = 80
+LATE = 4  # sends of the burst that Twilio answers too late
 ANSWERS = (MessageKind.reply, MessageKind.booking_confirmation)
 SETTLED = re.compile(r"cut-off sends settled: (\d+) found at Twilio, (\d+) to retry, (\d+) unconf")
 
@@ -224,6 +225,14 @@ def test_a_worker_killed_while_it_sends_loses_nothing_and_sends_nothing_twice(cl
     assert queue_burst(cluster.engine, CAMPAIGN_NUMBER, phones, 10, "Aviso") == 100
     wait_until(
         lambda: len(at_fake(cluster, CAMPAIGN_NUMBER)) >= before + 10, 30, "the burst under way"
+    )
+    # the next sends reach Twilio, whose answer comes only after the client gave up: the
+    # worker is killed with sends Twilio has and the outbox does not know it has
+    cluster.fake_control("answer_late", count=LATE, delay=60)
+    wait_until(
+        lambda: len(at_fake(cluster, CAMPAIGN_NUMBER)) >= before + 10 + LATE,
+        30,
+        "sends waiting for their answer",
     )
     cluster.kill_worker(0)
     logged = [len(worker.log()) for worker in cluster.workers]
