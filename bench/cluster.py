@@ -297,13 +297,15 @@ class Cluster:
                 ),
                 **(environment or {}),
             }
-            subprocess.run(
+            migrated = subprocess.run(
                 [sys.executable, "-m", "turnero.cli", "db", "upgrade"],
                 env=env,
                 cwd=folder,
-                check=True,
                 capture_output=True,
+                text=True,
             )
+            if migrated.returncode != 0:
+                raise RuntimeError(f"turnero db upgrade failed:\n{migrated.stderr[-3000:]}")
             seed(engine)
             fake = Process(
                 "fake-twilio",
