@@ -5,13 +5,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from config.logs import configure_logging
 from config.settings import LogSettings, Settings
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from flask import Flask
     from sqlalchemy import Engine
 
@@ -240,7 +241,7 @@ def _demo(args: argparse.Namespace) -> int:
         notifications_interval_seconds=settings.notifications_interval_seconds,
         pacer=_pacer(settings, engine),
         sends_at_once=settings.outbox_sends_at_once,
-        claim_timeout=timedelta(seconds=settings.outbox_claim_timeout_seconds),
+        claim_timeout=_claim_timeout(settings),
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
     admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
@@ -306,9 +307,16 @@ def _worker(_: argparse.Namespace) -> int:
         notifications_interval_seconds=settings.notifications_interval_seconds,
         pacer=_pacer(settings, engine),
         sends_at_once=settings.outbox_sends_at_once,
-        claim_timeout=timedelta(seconds=settings.outbox_claim_timeout_seconds),
+        claim_timeout=_claim_timeout(settings),
     )
     return 0
+
+
+def _claim_timeout(settings: Settings) -> "timedelta":
+    """How long a send may stay claimed before it counts as cut off (its worker died)."""
+    from datetime import timedelta
+
+    return timedelta(seconds=settings.outbox_claim_timeout_seconds)
 
 
 def _pacer(settings: Settings, engine: "Engine") -> "Pacer":
