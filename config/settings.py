@@ -41,6 +41,9 @@ class Settings(LogSettings):
     trusted_proxies: int = Field(default=0, ge=0)
     redis_url: str | None = None
     outbox_sends_at_once: int = Field(default=16, ge=1, le=64)
+    # at least twice a send's timeout (10 s): a batch sends for half of it, and a send it
+    # started then must have ended before anyone takes it for a dead worker's
+    outbox_claim_timeout_seconds: float = Field(default=120.0, ge=20.0, le=3600.0)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

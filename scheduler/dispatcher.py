@@ -118,6 +118,7 @@ def dispatch_due(
     rand: Callable[[], float] = random.random,
     sends_at_once: int = SENDS_AT_ONCE,
     clock: Callable[[], datetime] | None = None,
+    send_budget: timedelta = SEND_BUDGET,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
     exponentially with jitter and fail after `MAX_ATTEMPTS` tries; other errors fail at
@@ -132,10 +133,10 @@ def dispatch_due(
     turns. Up to `sends_at_once` sends wait for Twilio's answer at a time, each to a
     different phone: one phone's messages go one after another in the order claimed, and
     after one that was not sent (a retry) its later ones wait for the next pass. A batch
-    that has taken half the claim timeout (a slow provider, a slow rate) hands its unsent
-    rest back, so no other dispatcher mistakes them for a crash's leftovers.
-    Each send records when it started and when Twilio accepted it, read from `clock`
-    (by default `now` moved on by the time passed since)."""
+    that has taken `send_budget` (half the claim timeout: a slow provider, a slow rate)
+    hands its unsent rest back, so no other dispatcher mistakes them for a crash's
+    leftovers. Each send records when it started and when Twilio accepted it, read from
+    `clock` (by default `now` moved on by the time passed since)."""
     clock = clock or _since(now)
     messages, skipped = _claim_for_senders(engine, now, limit)
     report = DispatchReport(skipped=skipped)
@@ -182,7 +183,7 @@ def dispatch_due(
                 settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
                 continue
             message = chosen
-            if timer() - started > SEND_BUDGET.total_seconds() or _phone(message) in held:
+            if timer() - started > send_budget.total_seconds() or _phone(message) in held:
                 report.released += release(engine, message.id or 0, message.attempts - 1, now)
                 continue
             plan = plans.get(message.id or 0, TEXT)

@@ -78,7 +78,13 @@ def dispatch_job(
     while True:
         try:
             report = dispatch_due(
-                engine, channel, clock(), limit, pacer=pacer, sends_at_once=sends_at_once
+                engine,
+                channel,
+                clock(),
+                limit,
+                pacer=pacer,
+                sends_at_once=sends_at_once,
+                send_budget=claim_timeout / 2,
             )
         except Exception:
             log.exception("outbox dispatch failed")
@@ -134,6 +140,7 @@ def run_worker(
     notifications_interval_seconds: float = 60.0,
     pacer: Pacer | None = None,
     sends_at_once: int = SENDS_AT_ONCE,
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
 ) -> BaseScheduler:
     """Run the dispatcher every `interval_seconds` and, given `links`, the due
     notifications and the end-of-day no-shows every `notifications_interval_seconds`: in
@@ -141,7 +148,8 @@ def run_worker(
     returns the running scheduler; call `.shutdown()` to stop it). Runs of a job never
     overlap, and missed runs collapse into one. Each sender's pace is kept in `pacer`'s
     shared schedules (by default the database's), so that every worker's dispatcher
-    keeps to the sender's rate together."""
+    keeps to the sender's rate together. A send left "sending" longer than `claim_timeout`
+    was cut off (its worker died) and is settled by whichever dispatcher runs next."""
     locale.configure()  # the jobs write messages
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
@@ -163,7 +171,11 @@ def run_worker(
             next_run_time=datetime.now(UTC),
         )
 
-    dispatch = {"pacer": pacer or Pacer(StorePaces(engine)), "sends_at_once": sends_at_once}
+    dispatch = {
+        "pacer": pacer or Pacer(StorePaces(engine)),
+        "sends_at_once": sends_at_once,
+        "claim_timeout": claim_timeout,
+    }
     every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), **dispatch)
     every(notifications_interval_seconds, resume_job, RESUME_JOB_ID)
     if links is not None:

@@ -12,6 +12,8 @@ from config.logs import configure_logging
 from config.settings import LogSettings, Settings
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from flask import Flask
     from sqlalchemy import Engine
 
@@ -289,6 +291,7 @@ def _demo(args: argparse.Namespace) -> int:
         notifications_interval_seconds=settings.notifications_interval_seconds,
         pacer=_pacer(settings, engine),
         sends_at_once=settings.outbox_sends_at_once,
+        claim_timeout=_claim_timeout(settings),
     )
     mode = "sandbox (nothing leaves this machine)" if settings.sandbox else "Twilio"
     admin_token = "$ADMIN_API_TOKEN" if settings.admin_api_token else settings.admin_token
@@ -328,6 +331,10 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", args.threads)  # above 1, gunicorn runs gthread workers
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn's control socket is one path per user: several servers on one
+                # machine would take it from each other, and nothing here uses it
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> "Flask":
             return create_app()
@@ -352,8 +359,16 @@ def _worker(_: argparse.Namespace) -> int:
         notifications_interval_seconds=settings.notifications_interval_seconds,
         pacer=_pacer(settings, engine),
         sends_at_once=settings.outbox_sends_at_once,
+        claim_timeout=_claim_timeout(settings),
     )
     return 0
+
+
+def _claim_timeout(settings: Settings) -> "timedelta":
+    """How long a send may stay claimed before it counts as cut off (its worker died)."""
+    from datetime import timedelta
+
+    return timedelta(seconds=settings.outbox_claim_timeout_seconds)
 
 
 def _pacer(settings: Settings, engine: "Engine") -> "Pacer":

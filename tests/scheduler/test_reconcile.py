@@ -237,6 +237,25 @@ def test_a_slow_batch_hands_back_what_it_could_not_send_in_time(
     assert len(fake.messages) == 2
 
 
+def test_a_shorter_claim_timeout_shortens_a_batch_in_proportion(
+    db: Engine, clinic_id: int, clock: Clock, fake: FakeTwilio
+) -> None:
+    """OUTBOX_CLAIM_TIMEOUT_SECONDS of 20 lets a batch send for 10 s, not a minute."""
+    queue_messages(db, clinic_id, 3)
+    ticks = iter([0.0, 0.0, 5.0, 11.0])
+
+    report = dispatch_due(
+        db,
+        channel_for(fake),
+        clock(),
+        timer=lambda: next(ticks, 11.0),
+        send_budget=timedelta(seconds=20) / 2,
+    )
+
+    assert (report.sent, report.released) == (2, 1)
+    assert len(fake.messages) == 2
+
+
 def _queue_one(db: Engine, clinic_id: int, kind: str, body: str) -> None:
     with transaction(db) as session:
         enqueue(
