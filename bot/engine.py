@@ -627,6 +627,7 @@ class _Run:
         tags["service"] = service.name if service else ""
         tags["professional"] = professional.name if professional else ""
         tags["patient_name"] = person.name if person else (draft.name or "")
+        tags["patient_details"] = _details(draft.dni, draft.insurance) if person is None else ""
         if draft.day_date:
             tags["date"] = draft.day_date
         if draft.slot_start:
@@ -696,3 +697,12 @@ def _could_be_action(text: str) -> bool:
     if option_number(said, len(ACTIONS)) is not None:
         return True
     return any(said in words_any(word) for word in (*ACTIONS, "yes"))
+
+
+def _details(dni: str | None, insurance: str | None) -> Label | str:
+    """The ID number and insurance a new patient just gave, as a line of the review (or
+    nothing, when both were skipped)."""
+    given = tuple((k, v) for k, v in (("dni", dni), ("insurance", insurance)) if v)
+    if not given:
+        return ""
+    return Label("labels.details_" + "_".join(k for k, _ in given), given)

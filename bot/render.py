@@ -87,7 +87,7 @@ def option_label(option: Option, language: str) -> str:
 
 def _tag_value(value: object, language: str) -> str:
     if isinstance(value, Label):
-        return text(value.key, language)
+        return text(value.key, language, **dict(value.tags))
     if isinstance(value, datetime):
         return format_moment(value, language)
     if isinstance(value, date):

@@ -241,9 +241,11 @@ class Option:
 
 @dataclass(frozen=True)
 class Label:
-    """A tag whose text is a locale label (`labels.*`), written in the reader's language."""
+    """A tag whose text is a locale label (`labels.*`), written in the reader's language
+    with its own tags filled in."""
 
     key: str
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,21 @@ def test_a_stale_tap_is_never_applied():
     chat.says("Confirmar", payload="confirm:7", stale=True)
     assert chat.said[0] == "manage.gone"
     assert [type(e) for e in chat.effects] == [SetLanguage]  # from "hola": nothing else
+
+
+def test_the_review_shows_the_id_number_and_insurance_just_given():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1", "mañana", "9:30", "Ramona Ayala", "4567890"])
+    review = chat.says("IPS, plan familiar")
+    assert chat.asked("review")
+    assert "👤 Ramona Ayala\n🪪 DNI/CI 4567890 · 🏥 IPS, plan familiar\n🩺 Consulta" in review
+
+
+def test_the_review_has_no_empty_line_for_what_was_skipped():
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1", "mañana", "9:30", "Ramona Ayala", "saltar"])
+    review = chat.says("IPS")
+    assert "👤 Ramona Ayala\n🏥 IPS\n🩺 Consulta" in review
+    chat = Chat(view())
+    book_through(chat, ["hola", "1", "1", "mañana", "9:30", "Ramona Ayala", "saltar"])
+    assert "👤 Ramona Ayala\n🩺 Consulta" in chat.says("saltar")
