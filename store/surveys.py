@@ -1,13 +1,15 @@
 """Satisfaction surveys: the question asked after a visit, and the patient's score and
 comment stored per appointment. In the caller's transaction."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import Select, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from store.db import insert_or_skip
-from store.models import SurveyResponse
+from store.models import Appointment, Patient, Professional, Service, SurveyResponse
 
 LOW_SCORE = 2  # this or less: staff should call the patient
 
@@ -77,3 +79,74 @@ def response_for(session: Session, appointment_id: int) -> SurveyResponse | None
     return session.exec(
         select(SurveyResponse).where(SurveyResponse.appointment_id == appointment_id)
     ).first()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A patient's answer to a survey, with the visit it was about."""
+
+    score: int
+    comment: str | None
+    scored_at: datetime
+    visit_at: datetime
+    service: str
+    professional: str
+    patient_id: int
+    patient_name: str | None
+
+
+def _answers(clinic_id: int) -> Select[SurveyResponse, Appointment, str, str, Patient]:
+    return (
+        sa_select(SurveyResponse, Appointment, col(Service.name), col(Professional.name), Patient)
+        .join(Appointment, col(Appointment.id) == col(SurveyResponse.appointment_id))
+        .join(Service, col(Service.id) == col(Appointment.service_id))
+        .join(Professional, col(Professional.id) == col(Appointment.professional_id))
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .where(
+            col(SurveyResponse.clinic_id) == clinic_id,
+            col(SurveyResponse.score).is_not(None),
+        )
+    )
+
+
+def recent_answers(
+    session: Session, clinic_id: int, since: datetime, limit: int = 200
+) -> list[Answer]:
+    """The answers given since `since`, the lowest scores first (those patients may need
+    a call), then the newest."""
+    query = (
+        _answers(clinic_id)
+        .where(col(SurveyResponse.scored_at) >= since)
+        .order_by(col(SurveyResponse.score), col(SurveyResponse.scored_at).desc())
+        .limit(limit)
+    )
+    return [_answer(*row) for row in session.execute(query)]
+
+
+def patient_answers(session: Session, clinic_id: int, patient_id: int) -> list[Answer]:
+    """One patient's answers, the newest first."""
+    query = (
+        _answers(clinic_id)
+        .where(col(Appointment.patient_id) == patient_id)
+        .order_by(col(SurveyResponse.scored_at).desc())
+    )
+    return [_answer(*row) for row in session.execute(query)]
+
+
+def _answer(
+    response: SurveyResponse,
+    appointment: Appointment,
+    service: str,
+    professional: str,
+    patient: Patient,
+) -> Answer:
+    return Answer(
+        score=response.score or 0,
+        comment=response.comment,
+        scored_at=response.scored_at or response.asked_at,
+        visit_at=appointment.starts_at,
+        service=service,
+        professional=professional,
+        patient_id=patient.id or 0,
+        patient_name=patient.name,
+    )

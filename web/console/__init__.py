@@ -27,6 +27,7 @@ def init_console(app: Flask, config: Settings) -> None:
         requests,
         settings,
         simulator,
+        surveys,
         templates,
     )
 

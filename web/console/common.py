@@ -79,6 +79,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("console.appointment_requests", "nav_requests", badge=open_requests),
     NavItem("console.inbox", "nav_inbox"),
     NavItem("console.patients", "nav_patients"),
+    NavItem("console.surveys", "nav_surveys"),
     NavItem("console.failed_messages", "nav_failed", badge=open_failures),
     NavItem("console.templates", "nav_templates", admin_only=True),
     NavItem("console.block_offs", "nav_block_offs", admin_only=True),

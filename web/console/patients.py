@@ -13,7 +13,9 @@ from channel.phones import e164
 from store.db import transaction
 from store.models import Clinic, Patient
 from store.patients import Details, move_to_phone, search, update_details
-from web.console.common import console, engine, now, page, staff, staff_required
+from store.surveys import LOW_SCORE, patient_answers
+from web.console.agenda import formatting, own_clinic
+from web.console.common import console, engine, language, now, page, staff, staff_required
 
 FIELD_LIMIT = 200
 QUERY_LIMIT = 100
@@ -93,10 +95,15 @@ def patients() -> Response:
 def patient(patient_id: int) -> Response:
     with Session(engine()) as session:
         found = own_patient(session, patient_id)
+        clinic = own_clinic(session)
+        answers = patient_answers(session, clinic.id or 0, patient_id)
     notice = request.args.get("notice")
     return page(
         "patient.html",
         patient=found,
+        answers=answers,
+        low=LOW_SCORE,
+        **formatting(clinic, language()),
         form=Form(_values(found), {}),
         languages=LANGUAGES,
         notice=notice if notice in ("saved", "unchanged") else None,
