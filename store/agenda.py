@@ -5,11 +5,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from store.freed_slots import BLOCK_OFF_REMOVED, record_freed
-from store.models import Appointment, AppointmentEvent, BlockOff, Patient, Professional, Service
+from store.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    BlockOff,
+    Patient,
+    Professional,
+    Service,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,20 @@ def agenda(
     if professional_id is not None:
         conditions.append(Appointment.professional_id == professional_id)
     return _rows(session, *conditions)
+
+
+def next_appointment_at(
+    session: Session, clinic_id: int, since: datetime, professional_id: int | None = None
+) -> datetime | None:
+    """When the clinic's next appointment that still stands begins, from `since` on."""
+    query = select(func.min(Appointment.starts_at)).where(
+        Appointment.clinic_id == clinic_id,
+        col(Appointment.starts_at) >= since,
+        col(Appointment.status).not_in((AppointmentStatus.cancelled,)),
+    )
+    if professional_id is not None:
+        query = query.where(Appointment.professional_id == professional_id)
+    return session.exec(query).one()
 
 
 def agenda_row(session: Session, clinic_id: int, appointment_id: int) -> AgendaRow | None:

@@ -99,6 +99,23 @@ def test_every_channel_a_booking_came_by_reads_as_words(db: Engine, clinic, desk
     assert " waitlist " not in f" {shown} "
 
 
+def test_a_first_screen_without_appointments_today_shows_the_next_day_that_has_some(
+    db: Engine, clinic, desk: Desk
+):
+    shown = text_of(desk.open("/console/agenda").get_data(as_text=True))
+    assert "Hoy no hay turnos, y tampoco hay turnos más adelante." in shown
+
+    maria = add_patient(db, clinic.id, "+595981222333", "María Pérez")
+    book_at(db, clinic, maria, THURSDAY_11)
+    page = desk.open("/console/agenda").get_data(as_text=True)
+    shown = text_of(page)
+    assert "Hoy no hay turnos. El próximo día con turnos es el jueves 3 de diciembre:" in shown
+    assert "11:00–11:30 María Pérez" in shown
+    assert 'data-feed="/console/agenda/feed?day=2026-12-03"' in page  # it stays on that day
+    today = text_of(desk.open("/console/agenda?day=2026-12-01").get_data(as_text=True))
+    assert "No hay turnos." in today and "próximo día" not in today  # asked for: as it is
+
+
 def test_the_week_shows_seven_days_from_monday(db: Engine, clinic, desk: Desk):
     maria = add_patient(db, clinic.id, "+595981222333", "María Pérez")
     book_at(db, clinic, maria, THURSDAY_11)

@@ -15,7 +15,14 @@ from werkzeug.wrappers import Response
 
 from bot.numbers import read_id
 from bot.render import format_day, format_moment
-from store.agenda import AgendaRow, agenda_row, block_offs_from, history, professionals
+from store.agenda import (
+    AgendaRow,
+    agenda_row,
+    block_offs_from,
+    history,
+    next_appointment_at,
+    professionals,
+)
 from store.agenda import agenda as agenda_rows
 from store.appointments import ACTIVE, Actor, NotChangeable, cancel, mark_arrived
 from store.db import transaction
@@ -96,13 +103,16 @@ class Listing:
     stamp: str
 
 
-def read_listing(session: Session, clinic: Clinic) -> tuple[Listing, list[Professional]]:
-    """The agenda the request's `day`, `view` and `professional` ask for."""
+def read_listing(
+    session: Session, clinic: Clinic, day: date | None = None
+) -> tuple[Listing, list[Professional]]:
+    """The agenda the request's `day` (or the given one), `view` and `professional` ask
+    for."""
     view = request.args.get("view", "day")
     if view not in ("day", "week"):
         abort(400)
     tz = ZoneInfo(clinic.timezone)
-    day = day_arg() or now().astimezone(tz).date()
+    day = day or day_arg() or now().astimezone(tz).date()
     first, count = (day - timedelta(days=day.weekday()), 7) if view == "week" else (day, 1)
     staff_list = professionals(session, clinic.id or 0)
     who = professional_arg(staff_list)
@@ -170,20 +180,40 @@ def agenda() -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
         listing, staff_list = read_listing(session, clinic)
+        args: dict[str, Any] = {
+            k: v for k, v in request.args.items() if k in ("view", "professional")
+        }
+        today_empty = nothing_ahead = False
+        if _first_screen_empty(listing):  # today has none: the next day that has some
+            tz = ZoneInfo(clinic.timezone)
+            after = local_bounds(listing.first, 1, tz)[1]
+            upcoming = next_appointment_at(
+                session, clinic.id or 0, after, professional_arg(staff_list)
+            )
+            if upcoming is None:
+                nothing_ahead = True
+            else:
+                today_empty = True
+                next_day = upcoming.astimezone(tz).date()
+                listing, staff_list = read_listing(session, clinic, next_day)
     names = {p.id or 0: p.name for p in staff_list}
     step = timedelta(days=7 if listing.view == "week" else 1)
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("view", "professional")}
     return page(
         "agenda.html",
         listing=listing,
         professionals=staff_list,
         chosen=request.args.get("professional", ""),
         days_html=_days_html(listing, clinic, names),
-        feed_url=url_for("console.agenda_feed", **_query()),
+        feed_url=url_for(  # the day shown, when it is not the one the address asks for
+            "console.agenda_feed",
+            **(_query() | ({"day": listing.first.isoformat()} if today_empty else {})),
+        ),
         poll_seconds=current_app.config.get("CONSOLE_POLL_SECONDS", POLL_SECONDS),
         earlier=url_for("console.agenda", day=(listing.first - step).isoformat(), **args),
         later=url_for("console.agenda", day=(listing.first + step).isoformat(), **args),
-        today=url_for("console.agenda", **args),
+        today=url_for("console.agenda", day=_today(clinic).isoformat(), **args),
+        today_empty=today_empty,
+        nothing_ahead=nothing_ahead,
         other_view=url_for(
             "console.agenda",
             day=listing.first.isoformat(),
@@ -191,6 +221,21 @@ def agenda() -> Response:
             **{k: v for k, v in args.items() if k != "view"},
         ),
         **formatting(clinic, language()),
+    )
+
+
+def _today(clinic: Clinic) -> date:
+    return now().astimezone(ZoneInfo(clinic.timezone)).date()
+
+
+def _first_screen_empty(listing: Listing) -> bool:
+    """The page opened with no day asked for, on a day view of a day with no appointment
+    that still stands."""
+    rows = listing.days[0][1]
+    return (
+        "day" not in request.args
+        and listing.view == "day"
+        and not any(r.status != "cancelled" for r in rows)
     )
 
 
