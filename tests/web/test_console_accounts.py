@@ -2,6 +2,8 @@
 (which signs out their other sessions); admins add accounts, change roles, disable
 people and set new passwords, and can never leave the clinic without an admin."""
 
+from datetime import UTC, datetime
+
 from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -136,3 +138,15 @@ def test_accounts_of_another_clinic_are_not_found(app: Flask, db: Engine, clinic
     desk = signed_in(app, "boss")
     assert desk.open(f"/console/staff/{stranger_id}").status_code == 404
     assert "stranger" not in desk.open("/console/staff").get_data(as_text=True)
+
+
+def test_the_last_sign_in_is_shown_in_the_clinics_time(app: Flask, db: Engine, clinic) -> None:
+    add_staff(db, clinic.id, "boss", role="admin")
+    desk = signed_in(app, "boss")
+    with Session(db) as session:
+        boss = session.exec(select(StaffUser).where(StaffUser.login == "boss")).one()
+        boss.last_login_at = datetime(2026, 12, 1, 13, 5, tzinfo=UTC)  # 10:05 in Asunción
+        session.add(boss)
+        session.commit()
+    page = desk.open("/console/staff").get_data(as_text=True)
+    assert "martes 1 de diciembre 10:05" in page and "UTC" not in page

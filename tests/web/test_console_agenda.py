@@ -189,7 +189,7 @@ def test_the_desk_marks_arrived_then_completed_and_each_step_is_recorded(
     assert stored(db, appointment_id).status == "completed"
     shown = text_of(desk.open(f"{path}?notice=done_completed").text)
     assert "Marcado como atendido." in shown
-    assert "Llegó · staff:ana@clinica.example (Consola)" in shown
+    assert "Llegó · ana@clinica.example (Consola)" in shown
     assert events(db, appointment_id) == [
         ("arrived", "staff:ana@clinica.example", "console"),
         ("completed", "staff:ana@clinica.example", "console"),

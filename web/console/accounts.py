@@ -23,7 +23,17 @@ from store.staff import (
     set_password,
     update_account,
 )
-from web.console.common import admin_required, console, engine, now, page, staff, staff_required
+from web.console.agenda import formatting, own_clinic
+from web.console.common import (
+    admin_required,
+    console,
+    engine,
+    language,
+    now,
+    page,
+    staff,
+    staff_required,
+)
 
 FIELD_LIMIT = 200
 PASSWORD_LIMIT = 1000
@@ -153,7 +163,13 @@ def _clinic_account(reader: Session, user_id: int, lock: bool = False) -> StaffU
 def staff_accounts() -> Response:
     with Session(engine()) as reader:
         accounts = clinic_staff(reader, staff().clinic_id)
-    return page("staff_accounts.html", accounts=accounts, notice=_notice())
+        clinic = own_clinic(reader)
+    return page(
+        "staff_accounts.html",
+        accounts=accounts,
+        notice=_notice(),
+        **formatting(clinic, language()),
+    )
 
 
 @console.get("/staff/new")
@@ -262,4 +278,3 @@ def _account_values(found: StaffUser) -> dict[str, str]:
 
 def _choices() -> dict[str, Any]:
     return {"languages": LANGUAGES, "roles": tuple(StaffRole)}
-

@@ -40,7 +40,7 @@ from web.console.common import (
 )
 from web.self_service_forms import parse_day
 
-CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api", "waitlist")
+CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api", "waitlist", "system")
 POLL_SECONDS = 20
 ACTIONS: dict[str, Callable[..., bool]] = {
     "arrived": mark_arrived,
@@ -153,8 +153,18 @@ def formatting(clinic: Clinic, lang: str) -> dict[str, Any]:
             f"{format_day(m.astimezone(tz).date(), lang)} {format_moment(m.astimezone(tz), lang)}"
         ),
         "local_day": lambda m: m.astimezone(tz).date(),
+        "actor": lambda who: _actor_words(who, lang),
         "channels": CHANNELS,
     }
+
+
+def _actor_words(who: str, lang: str) -> str:
+    """Who changed an appointment, in words: a staff member by their login, the patient,
+    or the system (never the stored code, "staff:ana")."""
+    t = translator(lang)
+    if who.startswith("staff:"):
+        return who.removeprefix("staff:")
+    return t(f"actor_{who}") if who in ("patient", "system") else who
 
 
 def _days_html(listing: Listing, clinic: Clinic, names: dict[int, str]) -> str:
