@@ -24,6 +24,16 @@ class InboxRow:
     paused: bool
     last_inbound_at: datetime | None
     updated_at: datetime
+    opted_out: bool = False  # business-initiated messages no longer go to the phone
+
+
+def asking_for_staff(session: Session, clinic_id: int) -> int:
+    """How many conversations wait for a person (the navigation's badge)."""
+    return session.exec(
+        select(func.count()).where(
+            Conversation.clinic_id == clinic_id, col(Conversation.needs_staff)
+        )
+    ).one()
 
 
 def inbox(session: Session, clinic_id: int, limit: int = INBOX_LIMIT) -> list[InboxRow]:
@@ -52,14 +62,17 @@ def inbox(session: Session, clinic_id: int, limit: int = INBOX_LIMIT) -> list[In
     ).all()
     phones = [c.phone for c, _ in rows]
     names: dict[str, list[str]] = {}
+    opted_out: set[str] = set()
     if phones:
-        for phone, name in session.exec(
-            select(col(Patient.phone), col(Patient.name))
+        for phone, name, left in session.exec(
+            select(col(Patient.phone), col(Patient.name), col(Patient.opted_out))
             .where(Patient.clinic_id == clinic_id, col(Patient.phone).in_(phones))
             .order_by(col(Patient.id))
         ):
             if name:
                 names.setdefault(phone, []).append(name)
+            if left:
+                opted_out.add(phone)
     return [
         InboxRow(
             c.id or 0,
@@ -69,6 +82,7 @@ def inbox(session: Session, clinic_id: int, limit: int = INBOX_LIMIT) -> list[In
             bool(n),
             c.last_inbound_at,
             c.updated_at,
+            c.phone in opted_out,
         )
         for c, n in rows
     ]

@@ -583,3 +583,21 @@ def test_the_inbox_puts_requests_for_staff_first_then_takeovers_then_the_latest(
         r'href="/console/conversations/[^"]+">([^<]+)</a>', text_of(desk.open("/console/inbox"))
     )
     assert listed == ["Pide Humano", "En Pausa", "Escribió Recién"]
+
+
+def test_the_inbox_link_counts_patients_asking_for_a_person_and_marks_who_opted_out(
+    db: Engine, app, clinic, desk: Desk
+) -> None:
+    add_patient(db, clinic.id, "+595981000001", "Pide Humano")
+    add_patient(db, clinic.id, "+595981000002", "Se Fue")
+    Chat(app.test_client(), db, phone="+595981000001").says("humano")
+    Chat(app.test_client(), db, phone="+595981000002").says("BAJA")
+    response = desk.open("/console/inbox")
+    page = response.get_data(as_text=True)
+    inbox_link = re.search(
+        r'href="/console/inbox"[^>]*>([^<]*)(<span class="badge"[^>]*>(\d+))?', page
+    )
+    assert inbox_link is not None and inbox_link.group(3) == "1"
+    shown = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Se Fue +595981000002 Se dio de baja de los mensajes" in shown
+    assert "Pide Humano +595981000001 Pide atención" in shown

@@ -74,10 +74,20 @@ def open_requests(user: StaffUser) -> int:
         return count_open(session, user.clinic_id)
 
 
+def asking_for_staff(user: StaffUser) -> int:
+    """The conversations of the user's clinic where a patient asked for a person."""
+    from sqlmodel import Session
+
+    from store.inbox import asking_for_staff as count_asking
+
+    with Session(engine()) as session:
+        return count_asking(session, user.clinic_id)
+
+
 NAVIGATION: list[NavItem] = [
     NavItem("console.agenda", "nav_agenda"),
     NavItem("console.appointment_requests", "nav_requests", badge=open_requests),
-    NavItem("console.inbox", "nav_inbox"),
+    NavItem("console.inbox", "nav_inbox", badge=asking_for_staff),
     NavItem("console.patients", "nav_patients"),
     NavItem("console.surveys", "nav_surveys"),
     NavItem("console.failed_messages", "nav_failed", badge=open_failures),
