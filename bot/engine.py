@@ -153,7 +153,7 @@ class _Run:
             )
             if appointment is None:
                 return False
-        self.manage(appointment)
+        self.manage(appointment, answered=True)  # the reminder itself asked
         said = normalize(inbound.text)
         if action is None and said in words_any("yes"):
             action = CONFIRM
@@ -228,15 +228,21 @@ class _Run:
             return None
         return next((a for a in self.view.appointments.upcoming() if a.code == code), None)
 
-    def manage(self, appointment: AppointmentSummary) -> None:
-        """Turn to one of the patient's appointments and ask what to do with it."""
+    def manage(self, appointment: AppointmentSummary, *, answered: bool = False) -> None:
+        """Turn to one of the patient's appointments and ask what to do with it; when the
+        patient has `answered` already (a reply to its reminder), without asking again."""
         self.conv.draft = BookingDraft(
             appointment=appointment.id,
             service=appointment.service_id,
             professional=appointment.professional_id,
         )
         self.conv.history = []
-        self.enter(self.flow.manage or self.flow.idle, remember=False)
+        state = self.flow.manage or self.flow.idle
+        if not answered:
+            self.enter(state, remember=False)
+            return
+        self.conv.state = state
+        self.conv.options = [o.id for o in self.options(self.flow.states[state])]
 
     def notice_language(self) -> None:
         """The first message sets the language when it is clearly in one: a greeting, or

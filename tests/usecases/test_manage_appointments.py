@@ -215,6 +215,16 @@ def test_a_reply_of_2_to_a_reminder_asks_before_cancelling(patient, db, clinic, 
     assert current(db, appointment.id).status == "cancelled"
 
 
+def test_a_reply_of_3_to_a_reminder_asks_only_for_the_new_day(patient, db, clinic, clock):
+    """The reminder listed the actions: answering one does not list them again."""
+    appointment = staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
+    reminder_goes_out(db, appointment.id, clock())
+    clock.advance(minutes=1)
+    reply = patient.says("3")
+    assert patient.said == ["manage.ask_move_day"]
+    assert "¿Qué querés hacer?" not in reply and "¿Para qué día" in reply
+
+
 def test_one_without_a_reminder_is_an_ordinary_answer(patient, db, clinic):
     staff_books(db, clinic, patient.phone, "Rosa Giménez", FRIDAY_10)
     patient.says("hola")
