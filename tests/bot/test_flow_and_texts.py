@@ -119,3 +119,12 @@ def test_the_words_for_days_and_months_name_only_cldrs_days_and_months():
         assert "weekdays" not in when and "months" not in when
         for key in ("weekday_variants", "month_variants"):
             assert isinstance(when.get(key, {}), dict)
+
+
+def test_a_service_is_never_named_after_a_kind_of_visit():
+    """'Tu consulta de Consulta clínica': the service's own name says what it is."""
+    for language in LANGUAGES:
+        for key, body in default_templates(language).items():
+            said = body.lower()
+            assert "consulta de {service}" not in said, (language, key)
+            assert "consulta {service}" not in said, (language, key)
