@@ -48,6 +48,7 @@ class MessageKind(StrEnum):
     care = "care"
     survey = "survey"
     staff_moved = "staff_moved"
+    staff_cancelled = "staff_cancelled"
     request_accepted = "request_accepted"
     request_declined = "request_declined"
 
@@ -89,6 +90,7 @@ TABLE: dict[MessageKind, About] = {
     K.survey: About("automations.survey_score", True, C.survey),
     # the desk's messages
     K.staff_moved: About("console.appointment_moved", True, C.staff_reply),
+    K.staff_cancelled: About("console.appointment_cancelled", True, C.staff_reply),
     K.request_accepted: About("console.request_accepted", True, C.appointment_request),
     K.request_declined: About("console.request_declined", True, C.appointment_request),
 }

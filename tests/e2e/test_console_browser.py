@@ -5,6 +5,7 @@ made appear without reloading. The agenda's screenshot goes to docs/screenshots/
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -99,3 +100,33 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     agenda.get_by_text("Lucía Acosta").wait_for(timeout=10_000)  # no reload
     assert page.get_by_role("status").inner_text() == "La agenda se actualizó."
     assert agenda.get_by_text("(4 turnos)").is_visible()  # José, Rosa, Carlos and Lucía
+
+
+def test_the_desk_cancels_only_after_saying_yes_and_the_patient_is_told(
+    chromium: Any, live_console: str, db: Engine, clinic, screenshots: Path
+):
+    add_staff(db, clinic.id, "ana@clinica.example")
+    maria = _a_busy_morning(db, clinic)
+    page = chromium.new_page(viewport={"width": 1000, "height": 760}, locale="es-PY")
+    page.goto(f"{live_console}/console/login")
+    page.get_by_label("Usuario").fill("ana@clinica.example")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    page.goto(f"{live_console}/console/appointments/{maria}")
+
+    page.get_by_role("link", name="Cancelar el turno").click()
+    assert page.get_by_role("heading", name="¿Cancelar este turno?").is_visible()
+    page.screenshot(path=str(screenshots / "cancel_check.png"), full_page=True)
+    page.get_by_role("link", name="No, volver").click()  # a change of mind
+    with Session(db) as session:
+        kept = session.get(Appointment, maria)
+        assert kept is not None and kept.status == "booked"
+
+    page.get_by_role("link", name="Cancelar el turno").click()
+    page.get_by_role("button", name="Sí, cancelar y avisar al paciente").click()
+    assert page.get_by_role("status").is_visible()
+    with Session(db) as session:
+        cancelled = session.get(Appointment, maria)
+        assert cancelled is not None and cancelled.status == "cancelled"
+        told = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "staff_cancelled"))
+        assert "canceló tu turno de Consulta general" in told.one().body

@@ -226,6 +226,34 @@ def test_the_desk_cancels_and_the_time_is_free_again(db: Engine, clinic, desk: D
     assert book_at(db, clinic, other, TOMORROW_10)  # the freed time can be booked
 
 
+def test_cancelling_asks_first_and_tells_the_patient_in_their_language(
+    db: Engine, clinic, desk: Desk
+):
+    jane = add_patient(db, clinic.id, "+595981666777", "Jane Smith", language="en")
+    appointment_id = book_at(db, clinic, jane, TOMORROW_10)
+    path = f"/console/appointments/{appointment_id}"
+    page = desk.open(path).get_data(as_text=True)
+    assert f'href="{path}/cancel"' in page  # a link to the question, not a form that cancels
+    asked = text_of(desk.open(f"{path}/cancel").get_data(as_text=True))
+    assert "¿Cancelar este turno?" in asked and "Jane Smith" in asked
+    assert "Se le avisará al paciente por WhatsApp" in asked
+    assert stored(db, appointment_id).status == "booked"  # asking changed nothing
+
+    assert desk.submit(f"{path}/cancel").location.endswith("notice=done_cancel")
+    with Session(db) as session:
+        [told] = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "staff_cancelled")
+        ).all()
+        freed = session.exec(select(FreedSlot)).all()
+    assert told.to_phone == "+595981666777" and told.language == "en"
+    assert "has cancelled your Consulta general appointment with Dra. Ana Benítez" in told.body
+    assert "on Wednesday 2 December at 10:00" in told.body
+    assert len(freed) == 1  # the time goes to the waitlist
+    assert desk.submit(f"{path}/cancel").location.endswith("notice=already")
+    with Session(db) as session:  # told once
+        assert len(session.exec(select(OutboxMessage)).all()) == 1
+
+
 def test_an_arrived_patient_still_holds_the_time(db: Engine, clinic):
     patient = add_patient(db, clinic.id, "+595981222333", "María Pérez")
     appointment_id = book_at(db, clinic, patient, TODAY_10)

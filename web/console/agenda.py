@@ -24,8 +24,10 @@ from store.agenda import (
     professionals,
 )
 from store.agenda import agenda as agenda_rows
+from store.appointment_info import appointment_info
 from store.appointments import ACTIVE, Actor, NotChangeable, cancel, mark_arrived
 from store.db import transaction
+from store.message_kinds import MessageKind
 from store.models import Appointment, AppointmentStatus, BlockOff, Clinic, Professional
 from store.outcomes import complete, mark_no_show
 from web.console.common import (
@@ -38,6 +40,7 @@ from web.console.common import (
     staff_required,
     translator,
 )
+from web.console.patient_notices import tell_patient
 from web.self_service_forms import parse_day
 
 CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api", "waitlist", "system")
@@ -284,6 +287,9 @@ def agenda_feed() -> Response:
     )
 
 
+CANCELLED_BY_STAFF = MessageKind.staff_cancelled
+
+
 def available_actions(row: AgendaRow, moment: datetime) -> list[str]:
     """The actions that apply to the appointment now, in the order the page offers them."""
     started = row.starts_at <= moment
@@ -319,6 +325,20 @@ def appointment(appointment_id: int) -> Response:
     )
 
 
+@console.get("/appointments/<int:appointment_id>/cancel")
+@staff_required
+def cancel_check(appointment_id: int) -> Response:
+    """Cancelling asks first, saying that the patient will be told."""
+    with Session(engine()) as session:
+        clinic = own_clinic(session)
+        row = agenda_row(session, clinic.id or 0, appointment_id)
+        if row is None:
+            abort(404)
+    if "cancel" not in available_actions(row, now()):
+        return redirect(url_for("console.appointment", appointment_id=appointment_id), code=303)
+    return page("cancel_check.html", row=row, **formatting(clinic, language()))
+
+
 @console.post("/appointments/<int:appointment_id>/<action>")
 @staff_required
 def change(appointment_id: int, action: str) -> Response:
@@ -335,9 +355,13 @@ def change(appointment_id: int, action: str) -> Response:
         if found is None:
             abort(404)
         try:
-            notice = f"done_{action}" if apply(session, found, actor(), now()) else "already"
+            done = apply(session, found, actor(), now())
         except NotChangeable as error:
             notice = f"refused_{error.reason}"
+        else:
+            notice = f"done_{action}" if done else "already"
+            if done and action == "cancel":  # the patient hears it from the clinic
+                tell_patient(session, appointment_info(session, found), CANCELLED_BY_STAFF)
     return redirect(
         url_for("console.appointment", appointment_id=appointment_id, notice=notice), code=303
     )

@@ -7,18 +7,16 @@ from flask import abort, redirect, request, url_for
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
-from bot.render import render, tag_texts
-from bot.types import Reply, ServiceInfo
+from bot.types import ServiceInfo
 from store.appointment_info import AppointmentInfo, appointment_info
 from store.appointments import NotChangeable, reschedule
 from store.booking import SlotTaken
-from store.clinic_templates import overrides
 from store.db import transaction
 from store.message_kinds import MessageKind
 from store.models import Appointment
-from store.outbox import enqueue
 from web.console.agenda import actor, day_arg, formatting, own_clinic
-from web.console.common import console, ctx, engine, language, now, page, staff, staff_required
+from web.console.common import console, engine, language, now, page, staff, staff_required
+from web.console.patient_notices import tell_patient
 from web.console.slots import (
     chosen_professionals,
     free_times,
@@ -147,25 +145,4 @@ def _taken(appointment_id: int, again: dict[str, str]) -> Response:
 def tell_patient_moved(session: Session, info: AppointmentInfo) -> None:
     """Queue the WhatsApp message that tells the patient the new time, in their language,
     once per appointment and time."""
-    appointment = info.appointment
-    link = ctx("link_for")(appointment.id)
-    own = overrides(session, appointment.clinic_id, info.language)
-    tags = info.tags(link)
-    body = render(Reply(MOVED.template_key(), tags), info.language, own)
-    enqueue(
-        session,
-        clinic_id=appointment.clinic_id,
-        idempotency_key=(
-            f"appointment:{appointment.id}:{MOVED}:{int(appointment.starts_at.timestamp())}"
-        ),
-        from_phone=info.clinic.whatsapp_number,
-        to_phone=info.patient.phone,
-        body=body,
-        now=now(),
-        kind=MOVED,
-        template=MOVED.template_key(),
-        appointment_id=appointment.id,
-        not_after=appointment.starts_at,
-        language=info.language,
-        variables=tag_texts(tags, info.language),  # for an approved template, window closed
-    )
+    tell_patient(session, info, MOVED)
