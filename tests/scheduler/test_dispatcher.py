@@ -4,7 +4,6 @@ client talking to the fake Twilio server (nothing of ours is mocked)."""
 import itertools
 import socket
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,17 +31,6 @@ from turnero.fake_twilio import FakeTwilio
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CLINIC_NUMBER = "+595981000000"
 PATIENT = "+595981000001"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as server:
-        yield server
-
-
-@pytest.fixture
-def channel(fake: FakeTwilio) -> TwilioChannel:
-    return TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
 
 
 @pytest.fixture

@@ -89,4 +89,3 @@ def test_a_third_party_line_that_names_a_number_is_masked(server: Live, written:
     )
     assert "[phone]" in written.getvalue()
     assert not names_a_number(written.getvalue()), written.getvalue()
-

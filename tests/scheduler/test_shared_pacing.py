@@ -7,7 +7,6 @@ recorded once the connection is back, not taken for a failure."""
 import os
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
@@ -37,17 +36,6 @@ from turnero.fake_twilio import FakeTwilio
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as server:
-        yield server
-
-
-@pytest.fixture
-def channel(fake: FakeTwilio) -> TwilioChannel:
-    return TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url, timeout=5)
 
 
 @pytest.fixture
