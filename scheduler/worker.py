@@ -33,6 +33,20 @@ from store.takeover import resume_quiet
 
 log = logging.getLogger(__name__)
 
+
+class _StillRunning(logging.Filter):
+    """A run skipped because the previous one is still going is what `max_instances=1`
+    is for (a long paced dispatch spans many ticks): told at DEBUG, not as a warning at
+    every tick."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances" in str(record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+STILL_RUNNING = _StillRunning()
+
 DISPATCH_JOB_ID = "dispatch_outbox"
 NOTIFICATIONS_JOB_ID = "due_notifications"
 WAITLIST_JOB_ID = "waitlist"
@@ -151,6 +165,7 @@ def run_worker(
     keeps to the sender's rate together. A send left "sending" longer than `claim_timeout`
     was cut off (its worker died) and is settled by whichever dispatcher runs next."""
     locale.configure()  # the jobs write messages
+    logging.getLogger("apscheduler.scheduler").addFilter(STILL_RUNNING)
     scheduler: BaseScheduler = (
         BlockingScheduler(timezone=UTC) if block else BackgroundScheduler(timezone=UTC)
     )

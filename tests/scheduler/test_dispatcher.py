@@ -2,6 +2,7 @@
 client talking to the fake Twilio server (nothing of ours is mocked)."""
 
 import itertools
+import logging
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -543,3 +544,30 @@ def test_a_retry_records_its_attempt_and_no_acceptance(
     retried = row(db, "m1")
     assert (retried.status, retried.sent_at) == ("pending", None)
     assert retried.attempted_at is not None and retried.attempted_at >= NOW
+
+
+def test_a_tick_skipped_while_the_dispatch_still_runs_is_no_warning(
+    db: Engine, clinic_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class Slow(SandboxChannel):
+        def send(self, **kwargs):  # type: ignore[no-untyped-def]
+            started.set()
+            release.wait(5)
+            return super().send(**kwargs)
+
+    queue(db, clinic_id, "m1")
+    with caplog.at_level(logging.DEBUG, logger="apscheduler"):
+        scheduler = run_worker(db, Slow(), 0.05, block=False, clock=lambda: NOW)
+        try:
+            assert started.wait(5)
+            for _ in range(100):  # ticks come while the first run still sends
+                if any("maximum number of running" in r.getMessage() for r in caplog.records):
+                    break
+                threading.Event().wait(0.05)
+        finally:
+            release.set()
+            scheduler.shutdown(wait=True)
+    skipped = [r for r in caplog.records if "maximum number of running" in r.getMessage()]
+    assert skipped and all(r.levelno == logging.DEBUG for r in skipped)
