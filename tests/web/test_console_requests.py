@@ -223,3 +223,15 @@ def test_the_admin_api_turns_the_setting_on(db: Engine, clinic, app):
         assert api.patch(path, json=body, headers=auth).status_code == 422, body
     assert api.patch(path, data="[]", headers=auth).status_code == 400
     assert api.get("/admin/api/clinics/999/settings", headers=auth).status_code == 404
+
+
+def test_the_request_opens_on_the_first_day_the_patient_asked_for(db: Engine, clinic, desk: Desk):
+    asked = request_from(db, clinic.id, preferred="jueves o viernes a la mañana")
+    page = text_of(desk.open(f"/console/requests/{asked}"))
+    assert 'value="2026-12-03"' in page  # Thursday, not today
+    offered = SLOT.findall(page)
+    assert offered and all("|2026-12-03T" in s for s in offered)
+
+    vague = request_from(db, clinic.id, phone="+595981000444", preferred="cuando puedan")
+    page = text_of(desk.open(f"/console/requests/{vague}"))
+    assert 'value="2026-12-01"' in page  # nothing said: the first day with space

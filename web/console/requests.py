@@ -9,6 +9,7 @@ from flask import abort, redirect, request, url_for
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
+from bot.when import read_when
 from store import requests as store_requests
 from store.booking import SlotTaken
 from store.db import transaction
@@ -71,12 +72,20 @@ def _service(session: Session, found: AppointmentRequest) -> Service:
     return service
 
 
-def _first_day(session: Session, clinic: Clinic, service: Service, names: dict[int, str]) -> date:
-    """The first day with space for the service with anyone offering it (today if none)."""
+def _first_day(
+    session: Session, clinic: Clinic, service: Service, names: dict[int, str], wished: str
+) -> date:
+    """The first of the days the patient asked for ("martes o jueves a la mañana") that
+    has space for the service with anyone offering it; else the first day with space
+    (today if none)."""
     days = window(clinic)
-    found = StoreAvailability(session, clinic, now()).days_with_space(
-        service_info(service), list(names), days.first, 1
-    )
+    availability = StoreAvailability(session, clinic, now())
+    for day in read_when(wished, days.first).days:
+        if days.first <= day <= days.last and availability.slots(
+            service_info(service), list(names), day
+        ):
+            return day
+    found = availability.days_with_space(service_info(service), list(names), days.first, 1)
     return found[0] if found else days.first
 
 
@@ -113,7 +122,9 @@ def appointment_request(request_id: int) -> Response:
         if found.status == RequestStatus.open:
             names = offering(session, clinic.id or 0, service.id or 0)
             days = window(clinic)
-            day = days.check(day_arg() or _first_day(session, clinic, service, names))
+            day = days.check(
+                day_arg() or _first_day(session, clinic, service, names, found.preferred or "")
+            )
             raw = request.args.get("professional", ANY)
             chosen = chosen_professionals(raw, names)
             context = {
