@@ -24,7 +24,7 @@ OTHER_MEANINGS = Counter(
         ("store.models", "waitlist_offer"): 1,  # the table of offers
         ("store.appointments", "no_show"): 1,  # the appointment event
         ("web.console.agenda", "no_show"): 2,  # the desk's action on an appointment
-        ("web.console.agenda", "cancel"): 2,  # the desk's action on an appointment
+        ("web.console.agenda", "cancel"): 4,  # the desk's action on an appointment
         ("web.console.accounts", "staff"): 1,  # a role
         ("web.console.common", "staff"): 3,  # the signed-in staff member on `g`
         ("turnero.cli", "staff"): 2,  # a role
