@@ -6,16 +6,17 @@ from bot.types import Option
 
 CONFIRM, CANCEL, RESCHEDULE = "confirm", "cancel", "reschedule"
 ACTIONS = (CONFIRM, CANCEL, RESCHEDULE)  # a reminder's 1, 2, 3
+CONFIRMED_ACTIONS = (CANCEL, RESCHEDULE)  # a confirmed appointment's reminder: 2, 3
 TAKE, PASS = "take", "pass"
 OFFER_ANSWERS = (TAKE, PASS)  # a waitlist offer's 1, 2
 SCORE = "score"
 SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
 
 
-def reminder_buttons(appointment_id: int) -> tuple[Option, ...]:
+def reminder_buttons(appointment_id: int, actions: tuple[str, ...] = ACTIONS) -> tuple[Option, ...]:
     """A reminder's buttons, each naming its action and the appointment."""
     return tuple(
-        Option(_payload(action, appointment_id), label_key=f"labels.{action}") for action in ACTIONS
+        Option(_payload(action, appointment_id), label_key=f"labels.{action}") for action in actions
     )
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.choices import offer
 from bot.links import self_service_url
-from bot.payloads import offer_buttons, reminder_buttons
+from bot.payloads import CONFIRMED_ACTIONS, offer_buttons, reminder_buttons
 from bot.render import render, tag_texts
 from bot.types import Option, Reply
 from scheduler import after_visit
@@ -25,7 +25,7 @@ from store.appointment_info import appointment_info
 from store.clinic_templates import ClinicTexts
 from store.db import transaction
 from store.message_kinds import MessageKind
-from store.models import Appointment, Clinic, Notification
+from store.models import Appointment, AppointmentStatus, Clinic, Notification
 from store.waitlist import offer_of
 
 log = logging.getLogger(__name__)
@@ -67,28 +67,27 @@ def queue_due_notifications(
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
-            body, language, tags, options = None, None, None, None
+            rendered = None
             if reason is None:
                 try:
-                    body, language, tags, options = _render(
-                        session, notification, base_url, secret, own_texts
-                    )
+                    rendered = _render(session, notification, base_url, secret, own_texts)
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
-            if body is None:
+            if rendered is None:
                 due.skip(notification, reason or due.FAILED_TO_RENDER, now)
                 report.skipped[reason or due.FAILED_TO_RENDER] += 1
                 continue
             due.queue(
                 session,
                 notification,
-                template=MessageKind(notification.kind).template_key(),
-                body=body,
+                template=rendered.kind.template_key(),
+                kind=rendered.kind,
+                body=rendered.body,
                 now=now,
-                language=language,
-                options=options,
-                variables=tags,
+                language=rendered.language,
+                options=rendered.options,
+                variables=rendered.tags,
             )
             queued.append(notification)
         due.link_outbox(session, queued)
@@ -96,18 +95,38 @@ def queue_due_notifications(
     return report
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A notification written out: the kind it goes as, the message in the patient's
+    language, the tags as text (for a template sent in its place) and its buttons, as
+    outbox `options`, where the clinic sends buttons."""
+
+    kind: MessageKind
+    body: str
+    language: str
+    tags: dict[str, str]
+    options: str | None
+
+
+def sent_as(kind: MessageKind, appointment: Appointment) -> MessageKind:
+    """The kind a planned notification goes out as: a reminder of an appointment the
+    patient already confirmed does not ask "will you come?" again."""
+    if kind == MessageKind.reminder and appointment.status == AppointmentStatus.confirmed:
+        return MessageKind.reminder_confirmed
+    return kind
+
+
 def _render(
     session: Session, notification: Notification, base_url: str, secret: str, own_texts: ClinicTexts
-) -> tuple[str, str, dict[str, str], str | None]:
-    """The message in the patient's language, with the appointment's self-service link;
-    the language; the tags as text, for a template sent in its place; and, for a reminder
-    where the clinic sends buttons, its choices (confirm, cancel, reschedule, each naming
-    the appointment) as outbox `options`."""
+) -> Rendered:
+    """The message with the appointment's self-service link, in the patient's language,
+    and, for a reminder or an offer where the clinic sends buttons, its choices (each
+    naming the appointment or the offer)."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
     tags = info.tags(self_service_url(base_url, secret, appointment.id))
-    kind = MessageKind(notification.kind)
+    kind = sent_as(MessageKind(notification.kind), appointment)
     if kind == MessageKind.waitlist_offer and appointment.hold_expires_at is not None:
         # the link's page takes the offer; the code is the appointment's once it is taken
         tags.pop("code")
@@ -119,21 +138,20 @@ def _render(
     clinic = session.get(Clinic, appointment.clinic_id)
     choices = _choices(session, kind, appointment.id)
     if not choices or clinic is None or not clinic.interactive_messages:
-        return body, info.language, texts, None
+        return Rendered(kind, body, info.language, texts, None)
     offered = offer([Reply(reply.template, reply.tags, choices)], info.language, own)
-    return (
-        body,
-        info.language,
-        texts,
-        json.dumps(offered.to_json(), ensure_ascii=False) if offered else None,
-    )
+    options = json.dumps(offered.to_json(), ensure_ascii=False) if offered else None
+    return Rendered(kind, body, info.language, texts, options)
 
 
 def _choices(session: Session, kind: MessageKind, appointment_id: int) -> tuple[Option, ...]:
-    """The buttons of a reminder (confirm, cancel, reschedule, each naming the appointment)
+    """The buttons of a reminder (confirm — unless confirmed already —, cancel, reschedule,
+    each naming the appointment)
     or of a waitlist offer (take it, let it go, naming the offer); none for other kinds."""
     if kind == MessageKind.reminder:
         return reminder_buttons(appointment_id)
+    if kind == MessageKind.reminder_confirmed:
+        return reminder_buttons(appointment_id, CONFIRMED_ACTIONS)
     if (
         kind == MessageKind.waitlist_offer
         and (found := offer_of(session, appointment_id)) is not None

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from store.booking import SlotTaken, is_overlap, lost_a_race
 from store.freed_slots import CANCELLED, RESCHEDULED, record_freed
+from store.message_kinds import MessageKind
 from store.models import (
     Appointment,
     AppointmentEvent,
@@ -354,8 +355,6 @@ def plan_reminders(
     )
 
 
-
-
 def withdraw_reminders(session: Session, appointment_id: int, now: datetime) -> None:
     """The appointment was cancelled or moved: its pending reminders, and reminders
     already queued but not yet sent, must not go out."""
@@ -371,7 +370,7 @@ def withdraw_reminders(session: Session, appointment_id: int, now: datetime) -> 
         update(OutboxMessage)
         .where(
             col(OutboxMessage.appointment_id) == appointment_id,
-            col(OutboxMessage.kind) == REMINDER,
+            col(OutboxMessage.kind).in_((REMINDER, MessageKind.reminder_confirmed)),
             col(OutboxMessage.status) == OutboxStatus.pending,
         )
         .values(

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from store.db import insert_or_skip
+from store.message_kinds import template_kinds
 from store.models import ContentTemplate
 from store.rules import NotFound, RuleError
 
@@ -72,8 +73,21 @@ def list_templates(session: Session, clinic_id: int) -> list[ContentTemplate]:
 def template_for(
     session: Session, clinic_id: int, kind: str, language: str | None
 ) -> ContentTemplate | None:
+    """The approved template a message of `kind` goes out as: its own, or that of the
+    kind it stands in for (`message_kinds.STAND_INS`)."""
     if language is None:
         return None
+    for wanted in template_kinds(kind):
+        found = own_template(session, clinic_id, wanted, language)
+        if found is not None:
+            return found
+    return None
+
+
+def own_template(
+    session: Session, clinic_id: int, kind: str, language: str
+) -> ContentTemplate | None:
+    """The template registered for exactly (kind, language)."""
     return session.exec(
         select(ContentTemplate).where(
             ContentTemplate.clinic_id == clinic_id,
@@ -135,7 +149,7 @@ def put_template(
 
 
 def delete_template(session: Session, clinic_id: int, kind: str, language: str) -> None:
-    template = template_for(session, clinic_id, kind, language)
+    template = own_template(session, clinic_id, kind, language)
     if template is None:
         raise NotFound("content_template_not_found", f"no template for {kind} in {language}")
     session.delete(template)

@@ -39,6 +39,7 @@ class MessageKind(StrEnum):
     booking_confirmation = "booking_confirmation"
     staff = "staff"
     reminder = "reminder"
+    reminder_confirmed = "reminder_confirmed"  # a reminder sent as its appointment stands confirmed
     confirmation = "confirmation"
     waitlist_offer = "waitlist_offer"
     no_show = "no_show"  # planned as one kind, sent as its steps
@@ -79,6 +80,7 @@ TABLE: dict[MessageKind, About] = {
     K.staff: About(None, False, C.staff_reply),
     # planned as notifications about an appointment
     K.reminder: About("notification.reminder", True, C.reminder),
+    K.reminder_confirmed: About("notification.reminder_confirmed", True, C.reminder),
     K.confirmation: About("notification.confirmation", True, C.booking_confirmation),
     K.waitlist_offer: About("notification.waitlist_offer", True, C.waitlist),
     # after the visit; each no-show step has its own template
@@ -101,8 +103,22 @@ def recovery_step(step: int | str) -> MessageKind:
     return MessageKind(f"{MessageKind.no_show}_{step}")
 
 
+# A kind the clinic has no approved template of its own for goes out, outside the 24-hour
+# window, as the template of the kind it stands in for (a reminder that asks again is
+# better than none).
+STAND_INS = {MessageKind.reminder_confirmed: MessageKind.reminder}
+
+
+def template_kinds(kind: str) -> tuple[str, ...]:
+    """The kinds whose approved template may carry a message of `kind`, its own first."""
+    stand_in = STAND_INS.get(MessageKind(kind)) if kind in TABLE else None
+    return (kind,) if stand_in is None else (kind, stand_in)
+
+
 # About one appointment: they (and their buttons) stand while it stands where it was.
-ABOUT_AN_APPOINTMENT = frozenset({MessageKind.reminder, MessageKind.confirmation})
+ABOUT_AN_APPOINTMENT = frozenset(
+    {MessageKind.reminder, MessageKind.reminder_confirmed, MessageKind.confirmation}
+)
 # Answers to what the patient wrote, or staff writing by hand to a paused patient: always
 # sent, as text (the patient is waiting for them).
 ANSWERS = frozenset(kind for kind in MessageKind if not kind.business_initiated)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from store.message_kinds import ANSWERS
+from store.message_kinds import ANSWERS, template_kinds
 from store.models import ContentTemplate, Conversation, OutboxMessage
 from store.send_failures import NO_TEMPLATE
 
@@ -135,7 +135,14 @@ def plan_batch(
         m.id or 0: plan_send(
             m,
             windows.get((m.clinic_id, m.to_phone)),
-            templates.get((m.clinic_id, m.kind, m.language or "")),
+            next(
+                (
+                    found
+                    for kind in template_kinds(m.kind)
+                    if (found := templates.get((m.clinic_id, kind, m.language or "")))
+                ),
+                None,
+            ),
             now,
         )
         for m in candidates

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from channel.base import SendError
 from scheduler.dispatcher import dispatch_due
 from scheduler.interactive import clip, content_types
-from store.appointments import Actor, reschedule
+from store.appointments import Actor, confirm, reschedule
 from store.db import transaction
 from store.models import Appointment, Clinic, InteractiveContent, OutboxMessage
 from tests.notification_support import SECRET, book_at, channel_for, run_pass
@@ -253,7 +253,7 @@ def remind(db: Engine, fake: FakeTwilio, clock: Clock, appointment_id: int) -> d
     [reminder] = [
         m
         for m in fake.messages
-        if outbox_row(db, m["sid"]).kind == "reminder"
+        if outbox_row(db, m["sid"]).kind in ("reminder", "reminder_confirmed")
         and outbox_row(db, m["sid"]).appointment_id == appointment_id
     ]
     return reminder
@@ -291,6 +291,31 @@ def test_a_reminders_confirm_button_confirms(
     assert status_of(db, appointment_id) == "confirmed"
 
 
+def test_a_confirmed_appointments_reminder_does_not_ask_again(
+    db: Engine, clinic: ClinicIds, fake: FakeTwilio, clock: Clock, chat_with
+) -> None:
+    chat = chat_with()
+    chat.says("hola")
+    appointment_id = book_at(db, clinic, NOW + timedelta(hours=26), clock())
+    with transaction(db) as session:
+        appointment = session.get(Appointment, appointment_id)
+        assert appointment is not None
+        confirm(session, appointment, Actor("patient", "whatsapp"), clock())
+    reminder = remind(db, fake, clock, appointment_id)
+    assert outbox_row(db, reminder["sid"]).kind == "reminder_confirmed"
+    kind, spec = content(fake, reminder)
+    assert kind == QUICK_REPLY
+    assert [a["id"] for a in spec["actions"]] == [
+        f"cancel:{appointment_id}",
+        f"reschedule:{appointment_id}",
+    ]
+    assert "¿Venís?" not in spec["body"] and "confirmado" in spec["body"]
+    answer = chat.taps(f"cancel:{appointment_id}", on=reminder)
+    assert "¿Seguro que querés cancelar" in answer["body"]
+    assert "cancelé tu turno" in chat.says("sí")["body"]
+    assert status_of(db, appointment_id) == "cancelled"
+
+
 def test_a_reminder_outside_the_window_goes_as_the_approved_template_not_buttons(
     db: Engine, clinic: ClinicIds, fake: FakeTwilio, clock: Clock
 ) -> None:
@@ -300,6 +325,23 @@ def test_a_reminder_outside_the_window_goes_as_the_approved_template_not_buttons
     assert reminder["content_sid"] == REMINDER_SID
     assert REMINDER_SID not in {c["sid"] for c in fake.contents}  # no buttons were made
     assert outbox_row(db, reminder["sid"]).options is not None
+
+
+def test_a_confirmed_reminder_outside_the_window_goes_as_its_own_template_or_the_reminders(
+    db: Engine, clinic: ClinicIds, fake: FakeTwilio, clock: Clock
+) -> None:
+    approve(db, clinic.id)  # only the plain reminder's template is approved
+    first = book_at(db, clinic, NOW + timedelta(days=3), clock())
+    later = book_at(db, clinic, NOW + timedelta(days=4), clock(), professional="luis")
+    with transaction(db) as session:
+        for appointment_id in (first, later):
+            appointment = session.get(Appointment, appointment_id)
+            assert appointment is not None
+            confirm(session, appointment, Actor("patient", "whatsapp"), clock())
+    assert remind(db, fake, clock, first)["content_sid"] == REMINDER_SID
+    own = "HX" + "c" * 32
+    approve(db, clinic.id, kind="reminder_confirmed", sid=own)
+    assert remind(db, fake, clock, later)["content_sid"] == own
 
 
 def test_a_tap_naming_another_patients_appointment_is_refused(

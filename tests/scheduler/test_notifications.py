@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.links import appointment_id_from
 from scheduler.dispatcher import dispatch_due
-from store.appointments import cancel, reschedule
+from store.appointments import cancel, confirm, reschedule
 from store.db import transaction
 from store.models import Appointment, Notification, NotificationRule, Professional
 from store.outbox import enqueue
@@ -144,6 +144,24 @@ def test_the_message_is_written_in_the_patients_language_with_a_link(db: Engine,
     assert reminder.template == "notification.reminder"
     assert "Romomandu'a ndéve nde turno" in reminder.body
     assert "1️⃣" in reminder.body and "3️⃣" in reminder.body
+
+
+def test_a_confirmed_appointments_reminder_says_so_and_asks_nothing(db: Engine, clinic) -> None:
+    appointment = book_at(db, clinic, local(10, 9), BOOKED_AT)
+    with transaction(db) as session:
+        confirm(session, session.get(Appointment, appointment), CHAT, BOOKED_AT)
+    run_pass(db, local(10, 9) - timedelta(hours=24))
+    reminder = outbox(db)[-1]
+    assert (reminder.kind, reminder.template) == (
+        "reminder_confirmed",
+        "notification.reminder_confirmed",
+    )
+    assert "confirmado" in reminder.body and "«mis turnos»" in reminder.body
+    assert "¿Venís?" not in reminder.body and "1️⃣" not in reminder.body
+
+    with transaction(db) as session:  # cancelled before it went: it does not go
+        cancel(session, session.get(Appointment, appointment), CHAT, BOOKED_AT)
+    assert outbox(db)[-1].status == "skipped"
 
 
 # -- what the pass checks -----------------------------------------------------------------
