@@ -18,6 +18,7 @@ from bot.effects import (
     Turn,
 )
 from bot.flow import Action, Flow, State, clinic_flow
+from bot.intents import HEARD_IN_FREE_TEXT, intent_of
 from bot.locale import LANGUAGES
 from bot.payloads import (
     ACTIONS,
@@ -106,7 +107,7 @@ class _Run:
             self.ask_again()
         elif self.switch_language(inbound):
             pass
-        elif command := self.command(inbound):
+        elif command := self.command(inbound) or self.intent(inbound):
             self.act(self.flow.commands[command])
         elif appointment := self.appointment_by_code(inbound):
             self.manage(appointment)
@@ -124,6 +125,19 @@ class _Run:
         if any(said in words_any(offered) for offered in fixed):
             return None  # it answers the question ("cancel" the appointment, not the chat)
         return next((c for c in self.flow.commands if said in words_any(c) or said == c), None)
+
+    def intent(self, inbound: Inbound) -> str | None:
+        """What the patient asks for in a sentence of their own ("quiero cancelar mi
+        turno"), as a flow command; while they answer in their own words (a name, a
+        comment) only the few intents heard there."""
+        if inbound.payload:
+            return None
+        intent = intent_of(self.said)
+        if intent is None or intent not in self.flow.commands:
+            return None
+        state = self.state
+        free_text = bool(state.ask) and not state.choose and self.reading(state).form is Form.text
+        return None if free_text and intent not in HEARD_IN_FREE_TEXT else intent
 
     def timed_out(self) -> bool:
         if self.conv.state == self.flow.idle or not self.conv.last_inbound_at:
@@ -244,6 +258,21 @@ class _Run:
         self.conv.state = state
         self.conv.options = [o.id for o in self.options(self.flow.states[state])]
 
+    def turn_to_appointment(self, action: str) -> None:
+        """ "Cancel / change my appointment": the one upcoming appointment goes straight to
+        that action's question (a cancel is always asked "are you sure?"); with several,
+        which one is asked first; with none, that is said and the conversation goes on."""
+        upcoming = self.view.appointments.upcoming()
+        if not upcoming:
+            self.say(f"manage.nothing_to_{action}")
+            self.ask_again()
+        elif len(upcoming) > 1:
+            self.conv.draft, self.conv.history = BookingDraft(), []
+            self.enter("appointments", remember=False)
+        else:
+            self.manage(upcoming[0], answered=True)
+            self.answer_choice(self.state, Inbound(text="", payload=action))
+
     def notice_language(self) -> None:
         """The first message sets the language when it is clearly in one: a greeting, or
         more of its everyday words than of any other language's."""
@@ -260,6 +289,9 @@ class _Run:
         """ "English", "guaraní", "español" at any time: the conversation goes on in it."""
         said = inbound.payload or normalize(inbound.text)
         asked = next((lang for lang in LANGUAGES if said in words_any(f"language_{lang}")), None)
+        intent = None if inbound.payload else intent_of(said)
+        if asked is None and intent and intent.startswith("language_"):
+            asked = intent.removeprefix("language_")
         if asked is None:
             return False
         self.conv.language = asked
@@ -271,6 +303,11 @@ class _Run:
     # -- transitions ---------------------------------------------------------------------
 
     def act(self, action: Action, tags: dict[str, object] | None = None) -> None:
+        if action.when_idle and self.conv.state == self.flow.idle:
+            action = action.when_idle
+        if action.manage:
+            self.turn_to_appointment(action.manage)
+            return
         if action.do:
             self.do(action.do)
         if action.say:

@@ -14,7 +14,8 @@ from bot.questions import CHOICES, READINGS, Form
 from bot.types import BookingDraft
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
-ACTION_KEYS = {"say", "do", "clear", "next", "back", "ask_again"}
+ACTION_KEYS = {"say", "do", "clear", "next", "back", "ask_again", "manage", "when_idle"}
+MANAGE_ACTIONS = {"cancel", "reschedule"}  # what `manage:` may turn to an appointment for
 
 
 class FlowError(ValueError):
@@ -24,7 +25,10 @@ class FlowError(ValueError):
 @dataclass(frozen=True)
 class Action:
     """What a command, an event or an answer does: say something, have something done,
-    forget the draft, then go somewhere (or back, or ask the same question again)."""
+    forget the draft, then go somewhere (or back, or ask the same question again). Or
+    `manage`: turn to the patient's appointment to cancel or reschedule it (asking which
+    where there are several, saying so where there is none). `when_idle` is what it does
+    instead when no question is pending."""
 
     say: str | None = None
     do: str | None = None
@@ -32,13 +36,18 @@ class Action:
     next: str | None = None
     back: bool = False
     ask_again: bool = False
+    manage: str | None = None
+    when_idle: "Action | None" = None
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str) -> "Action":
         unknown = set(raw) - ACTION_KEYS
         if unknown:
             raise FlowError(f"{where}: unknown keys {sorted(unknown)}")
-        return cls(**raw)
+        if raw.get("manage") not in (None, *MANAGE_ACTIONS):
+            raise FlowError(f"{where}: manage is one of {sorted(MANAGE_ACTIONS)}")
+        idle = raw.get("when_idle")
+        return cls(**{**raw, "when_idle": cls.parse(idle, f"{where} when idle") if idle else None})
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class Flow:
     def actions(self) -> list[Action]:
         """Every action the flow declares: its commands', events' and states'."""
         actions = [*self.commands.values(), *self.events.values()]
+        actions += [a.when_idle for a in actions if a.when_idle]
         for s in self.states.values():
             actions += [a for a in _state_actions(s) if a]
         return actions
@@ -185,7 +195,9 @@ def problems_of(flow: Flow, template_keys: dict[str, set[str]]) -> list[str]:
         for action in flow.actions()
         if action.do and action.do not in FROM_FLOW
     ]
-    global_targets = {a.next for a in [*flow.commands.values(), *flow.events.values()] if a.next}
+    general = [*flow.commands.values(), *flow.events.values()]
+    general += [a.when_idle for a in general if a.when_idle]
+    global_targets = {a.next for a in general if a.next}
     for target in (
         {flow.start, flow.idle, *([flow.manage] if flow.manage else [])}
         | global_targets

@@ -23,8 +23,8 @@ def normalize(value: str) -> str:
     """Lowercase, no accents, no emoji or punctuation but the ones dates and times use.
     Remembered: one message is read by several rules, and choices' labels repeat."""
     value = strip_accents(value[:MAX_READ].casefold()).replace("’", "'")
-    value = _PUNCT.sub(" ", value)
-    return _SPACES.sub(" ", value).strip(" .,!¡¿")
+    value = _SPACES.sub(" ", _PUNCT.sub(" ", value)).strip(" .,!¡¿")
+    return value.strip(" ?") or value  # "hola?" is "hola"; a lone "?" asks for help
 
 
 def is_one_of(value: str, alternatives: frozenset[str] | Sequence[str]) -> bool:
