@@ -58,16 +58,16 @@ def whatsapp_templates() -> Response:
     return _page()
 
 
-@console.post("/whatsapp-templates/<kind>/<language>")
+@console.post("/whatsapp-templates/<kind>/<lang>")
 @admin_required
-def create_whatsapp_template(kind: str, language: str) -> Response:
+def create_whatsapp_template(kind: str, lang: str) -> Response:
     if kind not in {k.value for k in KINDS}:
         abort(404)
     channel = approver()
     if channel is None:
         abort(409)  # the sandbox needs no template
     try:
-        create_at_twilio(engine(), channel, staff().clinic_id, MessageKind(kind), language, now())
+        create_at_twilio(engine(), channel, staff().clinic_id, MessageKind(kind), lang, now())
     except Refused as refused:
         status = 404 if refused.reason == "unknown" else 422
         return _page(status, refused.reason, refused.detail)
