@@ -435,9 +435,7 @@ def test_the_fetch_answers_in_twilios_shape(fake: FakeTwilio) -> None:
     ).json()
     assert answer["sid"] == sid and answer["account_sid"] == fake.account_sid
     assert answer["url"] == f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests"
-    assert {
-        k: answer["whatsapp"][k] for k in ("name", "category", "content_type", "status")
-    } == {
+    assert {k: answer["whatsapp"][k] for k in ("name", "category", "content_type", "status")} == {
         "name": "turnero_reminder",
         "category": "UTILITY",
         "content_type": "twilio/text",

@@ -20,6 +20,7 @@ from usecases.whatsapp_templates import Row, missing_approved
 from web.console.agenda import own_clinic
 from web.console.common import admin_required, console, ctx, engine, now, page, staff
 from web.console.settings_forms import Form, form_values, number, problems, sent, switch, text
+from web.console.whatsapp_templates import KNOWN_STATES
 
 SECTIONS = (
     "console.settings_clinic",
@@ -160,7 +161,9 @@ def settings_automations() -> Response:
     values["care_enabled"] = "on" if clinic.care_delay_minutes is not None else ""
     if clinic.care_delay_minutes is None:
         values["care_delay_minutes"] = "120"
-    return _clinic_page("settings_automations.html", Form(values), missing=_missing())
+    return _clinic_page(
+        "settings_automations.html", Form(values), missing=_missing(), known_states=KNOWN_STATES
+    )
 
 
 def _missing() -> list[Row]:

@@ -16,8 +16,10 @@ from web.console.agenda import own_clinic
 from web.console.common import admin_required, console, ctx, engine, now, page, staff
 
 NOTICES = ("created", "refreshed")
-STATES = ("none", "unsubmitted", "received", "pending", "approved", "rejected", "paused")
-KNOWN_STATES = frozenset((*STATES, "disabled"))
+# the states with words of their own (`wa_status_*`); another is shown as Twilio says it
+KNOWN_STATES = frozenset(
+    {"none", "unsubmitted", "received", "pending", "approved", "rejected", "paused", "disabled"}
+)
 
 
 def approver() -> TemplateApprover | None:
