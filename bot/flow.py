@@ -10,12 +10,13 @@ from typing import Any
 import yaml
 
 from bot.effects import FROM_FLOW
+from bot.payloads import CANCEL, RESCHEDULE
 from bot.questions import CHOICES, READINGS, Form
 from bot.types import BookingDraft
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 ACTION_KEYS = {"say", "do", "clear", "next", "back", "ask_again", "manage", "when_idle"}
-MANAGE_ACTIONS = {"cancel", "reschedule"}  # what `manage:` may turn to an appointment for
+MANAGE_ACTIONS = {CANCEL, RESCHEDULE}  # what `manage:` may turn to an appointment for
 
 
 class FlowError(ValueError):

@@ -109,6 +109,40 @@ class ContentCreator(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Approval:
+    """What WhatsApp said of a template, as Twilio reports it: `status` in Twilio's words
+    (received, pending, approved, rejected, paused, disabled…) and, for a rejection,
+    WhatsApp's reason."""
+
+    status: str
+    rejection_reason: str | None = None
+
+
+@runtime_checkable
+class TemplateApprover(Protocol):
+    """A channel whose content can be submitted to WhatsApp as a template (Twilio's
+    Content API approval requests). The sandbox needs no templates and has none."""
+
+    def create_content(
+        self,
+        *,
+        friendly_name: str,
+        language: str,
+        types: dict[str, Any],
+        variables: dict[str, str] | None = None,
+    ) -> str: ...
+
+    def submit_for_approval(self, content_sid: str, *, name: str, category: str) -> Approval:
+        """Ask WhatsApp to approve the content as template `name` in `category`
+        (UTILITY, MARKETING…); raises `SendError`."""
+        ...
+
+    def approval(self, content_sid: str) -> Approval:
+        """WhatsApp's status of the content now; raises `SendError`."""
+        ...
+
+
 def keeps_window(channel: object) -> bool:
     """Whether WhatsApp's 24-hour window applies to what `channel` sends: not in the
     sandbox, where nothing reaches WhatsApp (a channel says so with `keeps_window`)."""

@@ -19,9 +19,10 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
+from twilio.rest.content.v1.content.approval_create import ApprovalCreateList
 from urllib3.exceptions import NewConnectionError
 
-from channel.base import Channel, Listed, SendError, SendResult
+from channel.base import Approval, Channel, Listed, SendError, SendResult
 from channel.sandbox import SandboxChannel
 
 log = logging.getLogger(__name__)
@@ -139,17 +140,44 @@ class TwilioChannel:
             message = self.client.messages.create(**params)
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
 
-    def create_content(self, *, friendly_name: str, language: str, types: dict[str, Any]) -> str:
-        """Create content through the Content API (`client.content.v1.contents`);
+    def create_content(
+        self,
+        *,
+        friendly_name: str,
+        language: str,
+        types: dict[str, Any],
+        variables: dict[str, str] | None = None,
+    ) -> str:
+        """Create content through the Content API (`client.content.v1.contents`), with
+        sample values for its numbered `variables` (WhatsApp's approval needs them);
         returns its SID ("HX…"). Failures surface as `SendError`."""
-        request = ContentList.ContentCreateRequest(
-            {"friendly_name": friendly_name, "language": language, "types": types}
-        )
+        fields: dict[str, Any] = {"friendly_name": friendly_name, "language": language}
+        fields["types"] = types
+        if variables:
+            fields["variables"] = variables
+        request = ContentList.ContentCreateRequest(fields)
         with _as_send_error():
             content = self.client.content.v1.contents.create(request)
         if not content.sid:
             raise SendError("the Content API answered without a SID")
         return str(content.sid)
+
+    def submit_for_approval(self, content_sid: str, *, name: str, category: str) -> Approval:
+        """`POST /v1/Content/<sid>/ApprovalRequests/whatsapp` with `name` and `category`."""
+        request = ApprovalCreateList.ContentApprovalRequest({"name": name, "category": category})
+        with _as_send_error():
+            answer = self.client.content.v1.contents(content_sid).approval_create.create(request)
+        return Approval(str(answer.status or "received"), answer.rejection_reason or None)
+
+    def approval(self, content_sid: str) -> Approval:
+        """`GET /v1/Content/<sid>/ApprovalRequests`: its `whatsapp` part."""
+        with _as_send_error():
+            answer = self.client.content.v1.contents(content_sid).approval_fetch().fetch()
+        whatsapp = answer.whatsapp or {}
+        reason = whatsapp.get("rejection_reason")
+        return Approval(
+            str(whatsapp.get("status") or "unsubmitted"), str(reason) if reason else None
+        )
 
     def sent_since(self, *, from_phone: str, to_phone: str, sent_after: datetime) -> list[Listed]:
         """Twilio's message list (`DateSent>` narrows it; the creation time is compared

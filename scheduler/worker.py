@@ -1,6 +1,7 @@
 """The process that runs the outbox dispatcher every few seconds, and the due-notifications
-pass, the end-of-day no-show pass and the resumption of quiet takeovers every minute, with
-APScheduler 3. Nothing due is kept in APScheduler's job store: each run asks the store."""
+pass, the end-of-day no-show pass and the resumption of quiet takeovers every minute (and,
+through Twilio, the WhatsApp templates' approvals every ten), with APScheduler 3. Nothing
+due is kept in APScheduler's job store: each run asks the store."""
 
 import logging
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
 from bot import locale
-from channel.base import Channel
+from channel.base import Channel, TemplateApprover
 from scheduler.dispatcher import (
     CLAIM_TIMEOUT,
     SENDS_AT_ONCE,
@@ -25,6 +26,7 @@ from scheduler.dispatcher import (
 from scheduler.notifications import notifications_job
 from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
+from scheduler.template_approvals import APPROVALS_SECONDS, approvals_job
 from scheduler.waitlist import waitlist_job
 from store.db import transaction
 from store.heartbeat import beat
@@ -52,6 +54,7 @@ NOTIFICATIONS_JOB_ID = "due_notifications"
 WAITLIST_JOB_ID = "waitlist"
 NO_SHOWS_JOB_ID = "end_of_day_no_shows"
 RESUME_JOB_ID = "resume_quiet_takeovers"
+APPROVALS_JOB_ID = "template_approvals"
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,8 @@ def run_worker(
     }
     every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), **dispatch)
     every(notifications_interval_seconds, resume_job, RESUME_JOB_ID)
+    if isinstance(channel, TemplateApprover):  # not the sandbox, which needs no templates
+        every(APPROVALS_SECONDS, approvals_job, APPROVALS_JOB_ID, args=(channel, clock))
     if links is not None:
         link_args = {"base_url": links.base_url, "secret": links.secret}
         every(notifications_interval_seconds, waitlist_job, WAITLIST_JOB_ID, **link_args)

@@ -1,7 +1,8 @@
-"""A clinic's approved WhatsApp templates (Twilio Content API), one per message kind and
-language, sent in place of a business-initiated message when the 24-hour window is
-closed. Changes run in the caller's transaction; the tags a kind may use are the caller's
-to say (the store does not read message texts)."""
+"""A clinic's WhatsApp templates (Twilio Content API), one per message kind and language,
+with WhatsApp's approval status; only an approved one is sent in place of a
+business-initiated message when the 24-hour window is closed. Changes run in the caller's
+transaction; the tags a kind may use are the caller's to say (the store does not read
+message texts)."""
 
 import json
 import re
@@ -17,6 +18,9 @@ from store.rules import NotFound, RuleError
 
 CONTENT_SID = re.compile(r"^HX[0-9a-f]{32}$")
 MAX_VARIABLES = 100
+APPROVED = "approved"
+# WhatsApp has not decided yet (Twilio's words): asked again by a refresh
+WAITING = frozenset({"unsubmitted", "received", "pending"})
 _NUMBER = re.compile(r"^[1-9][0-9]*$")
 
 
@@ -56,6 +60,9 @@ def template_fields(template: ContentTemplate) -> dict[str, object]:
         "language": template.language,
         "content_sid": template.content_sid,
         "variables": json.loads(template.variables),
+        "status": template.status,
+        "category": template.category,
+        "rejection_reason": template.rejection_reason,
         "updated_at": template.updated_at.isoformat(),
     }
 
@@ -70,24 +77,12 @@ def list_templates(session: Session, clinic_id: int) -> list[ContentTemplate]:
     )
 
 
-def template_for(
+def find_template(
     session: Session, clinic_id: int, kind: str, language: str | None
 ) -> ContentTemplate | None:
-    """The approved template a message of `kind` goes out as: its own, or that of the
-    kind it stands in for (`message_kinds.STAND_INS`)."""
+    """The template of (kind, language) whatever WhatsApp said of it."""
     if language is None:
         return None
-    for wanted in template_kinds(kind):
-        found = own_template(session, clinic_id, wanted, language)
-        if found is not None:
-            return found
-    return None
-
-
-def own_template(
-    session: Session, clinic_id: int, kind: str, language: str
-) -> ContentTemplate | None:
-    """The template registered for exactly (kind, language)."""
     return session.exec(
         select(ContentTemplate).where(
             ContentTemplate.clinic_id == clinic_id,
@@ -95,6 +90,38 @@ def own_template(
             ContentTemplate.language == language,
         )
     ).first()
+
+
+def template_for(
+    session: Session, clinic_id: int, kind: str, language: str | None
+) -> ContentTemplate | None:
+    """The template to send for (kind, language): only an approved one, its own or that
+    of the kind it stands in for (`message_kinds.STAND_INS`)."""
+    for wanted in template_kinds(kind):
+        found = find_template(session, clinic_id, wanted, language)
+        if found is not None and found.status == APPROVED:
+            return found
+    return None
+
+
+def waiting_templates(session: Session, clinic_id: int | None = None) -> list[ContentTemplate]:
+    """The templates WhatsApp has not decided on yet, of one clinic or of all."""
+    query = select(ContentTemplate).where(col(ContentTemplate.status).in_(WAITING))
+    if clinic_id is not None:
+        query = query.where(ContentTemplate.clinic_id == clinic_id)
+    return list(session.exec(query.order_by(col(ContentTemplate.id))))
+
+
+def set_status(
+    session: Session, template: ContentTemplate, status: str, reason: str | None, now: datetime
+) -> bool:
+    """Keep what Twilio says of a template now; returns whether it changed."""
+    reason = reason or None
+    if (template.status, template.rejection_reason) == (status, reason):
+        return False
+    template.status, template.rejection_reason, template.updated_at = status, reason, now
+    session.add(template)
+    return True
 
 
 def put_template(
@@ -107,10 +134,13 @@ def put_template(
     variables: Mapping[str, str],
     allowed_tags: Collection[str],
     now: datetime,
+    status: str = APPROVED,
+    category: str | None = None,
 ) -> tuple[ContentTemplate, bool]:
     """Create or replace the template of (kind, language); returns it and whether it is
-    new. Two admins saving at once end with one row (the insert does nothing on conflict,
-    then the row is updated)."""
+    new. One registered by its SID is taken as approved; one just submitted from the
+    console waits (`status`). Two admins saving at once end with one row (the insert does
+    nothing on conflict, then the row is updated)."""
     if not CONTENT_SID.match(content_sid):
         raise RuleError(
             "bad_content_sid", "content_sid is HX followed by 32 hex digits", "content_sid"
@@ -128,6 +158,9 @@ def put_template(
         "language": language,
         "content_sid": content_sid,
         "variables": mapping,
+        "status": status,
+        "category": category,
+        "rejection_reason": None,
         "updated_at": now,
     }
     created = session.connection().execute(statement, row).first() is not None
@@ -143,13 +176,14 @@ def put_template(
     ).one()
     if not created:
         template.content_sid, template.variables, template.updated_at = content_sid, mapping, now
+        template.status, template.category, template.rejection_reason = status, category, None
         session.add(template)
         session.flush()
     return template, created
 
 
 def delete_template(session: Session, clinic_id: int, kind: str, language: str) -> None:
-    template = own_template(session, clinic_id, kind, language)
+    template = find_template(session, clinic_id, kind, language)
     if template is None:
         raise NotFound("content_template_not_found", f"no template for {kind} in {language}")
     session.delete(template)

@@ -30,6 +30,12 @@ class About:
     template: str | None
     business_initiated: bool
     category: Category
+    # WhatsApp's category for its template: UTILITY is a message about a transaction the
+    # patient agreed to (confirm, remind, move, cancel, answer a request, a waitlist place
+    # they asked for, care and a survey about the visit they just had); MARKETING is one
+    # that tries to win the patient back, which WhatsApp reclassifies as promotion: the
+    # no-show steps invite a patient who did not come to book again.
+    promotional: bool = False
 
 
 class MessageKind(StrEnum):
@@ -65,6 +71,11 @@ class MessageKind(StrEnum):
     def category(self) -> Category:
         return TABLE[self].category
 
+    @property
+    def whatsapp_category(self) -> str:
+        """The category its WhatsApp template is submitted under."""
+        return "MARKETING" if TABLE[self].promotional else "UTILITY"
+
     def template_key(self) -> str:
         """Its template key, for a kind that always has the same one."""
         if self.template is None:
@@ -85,9 +96,9 @@ TABLE: dict[MessageKind, About] = {
     K.waitlist_offer: About("notification.waitlist_offer", True, C.waitlist),
     # after the visit; each no-show step has its own template
     K.no_show: About(None, True, C.no_show_recovery),
-    K.no_show_1: About("automations.no_show_1", True, C.no_show_recovery),
-    K.no_show_2: About("automations.no_show_2", True, C.no_show_recovery),
-    K.no_show_3: About("automations.no_show_3", True, C.no_show_recovery),
+    K.no_show_1: About("automations.no_show_1", True, C.no_show_recovery, promotional=True),
+    K.no_show_2: About("automations.no_show_2", True, C.no_show_recovery, promotional=True),
+    K.no_show_3: About("automations.no_show_3", True, C.no_show_recovery, promotional=True),
     K.care: About("automations.care", True, C.post_visit),
     K.survey: About("automations.survey_score", True, C.survey),
     # the desk's messages

@@ -457,8 +457,8 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class ContentTemplate(SQLModel, table=True):
-    """An approved WhatsApp template (Twilio Content API) a clinic sends in place of a
-    business-initiated message when the 24-hour window is closed. `variables` maps the
+    """A WhatsApp template (Twilio Content API) a clinic sends, once approved, in place of
+    a business-initiated message when the 24-hour window is closed. `variables` maps the
     template's numbered placeholders to our tags (JSON: {"1": "patient_name", ...})."""
 
     __tablename__ = "content_template"
@@ -471,6 +471,14 @@ class ContentTemplate(SQLModel, table=True):
     language: str
     content_sid: str
     variables: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    status: str = Field(
+        default="approved",
+        sa_column_kwargs={"server_default": "approved"},
+        description="WhatsApp's word on it, as Twilio reports it: received, pending, "
+        "approved, rejected, paused, disabled…; only an approved one is sent",
+    )
+    category: str | None = Field(default=None, description="UTILITY or MARKETING, if submitted")
+    rejection_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

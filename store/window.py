@@ -1,8 +1,9 @@
 """WhatsApp's 24-hour customer-service window, decided at send time: inside it a message
 goes as free-form text; outside it, a business-initiated message goes as the clinic's
-approved template for its kind and language, filled from the tags kept on the outbox row;
-with neither, it is recorded as not sendable. The decision itself is pure (`plan_send`);
-`plan_batch` reads what a claimed batch needs in two statements."""
+approved template for its kind and language (a pending or rejected one is never sent),
+filled from the tags kept on the outbox row; with neither, it is recorded as not
+sendable. The decision itself is pure (`plan_send`); `plan_batch` reads what a claimed
+batch needs in two statements."""
 
 import json
 import re
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
+from store.content_templates import APPROVED
 from store.message_kinds import ANSWERS, template_kinds
 from store.models import ContentTemplate, Conversation, OutboxMessage
 from store.send_failures import NO_TEMPLATE
@@ -127,7 +129,8 @@ def plan_batch(
             (t.clinic_id, t.kind, t.language): Template(t.content_sid, json.loads(t.variables))
             for t in session.scalars(
                 select(ContentTemplate).where(
-                    col(ContentTemplate.clinic_id).in_({m.clinic_id for m in candidates})
+                    col(ContentTemplate.clinic_id).in_({m.clinic_id for m in candidates}),
+                    col(ContentTemplate.status) == APPROVED,  # pending or rejected: never sent
                 )
             )
         }

@@ -15,7 +15,15 @@ so the real client (pointed here through `TwilioChannel(api_url=...)`) runs unch
   `twilio/list-picker` content with WhatsApp's limits checked, `GET /v1/Content` lists,
   `GET|DELETE /v1/Content/<Sid>` fetch or delete one; a message created with the
   `ContentSid` of content created here has its body, `ContentVariables` filled in, one
-  naming deleted content fails with 21655, any other is taken for an approved template.
+  naming deleted content fails with 21655, any other is taken for an approved template;
+- WhatsApp's approval of content: `POST /v1/Content/<Sid>/ApprovalRequests/whatsapp`
+  (JSON `name`, `category`) submits it — the name lowercase letters, digits and
+  underscores, the category one of WhatsApp's (UTILITY, MARKETING, AUTHENTICATION), every
+  `{{n}}` of the body with a sample value among the content's `variables`, once per
+  content — and answers `{name, category, content_type, status: "received",
+  rejection_reason: "", allow_category_change}` (201); `GET
+  /v1/Content/<Sid>/ApprovalRequests` answers `{sid, account_sid, url, whatsapp: {…,
+  status, rejection_reason}}`, status "unsubmitted" before a submission.
 
 A create may carry `ContentSid` (an approved template or interactive content, "HX" and 32
 hex digits) with `ContentVariables` (a JSON object of strings) instead of `Body`; both are
@@ -26,7 +34,10 @@ Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messa
 `POST /_fake/window` (json `{phone, open}`), `POST /_fake/fail_delivery` (json
 `{phone, code, status}`), `POST /_fake/answer_late` (json `{count, delay}`: the next creates
 are accepted, then answered only after `delay` seconds, later than a client's timeout),
-`POST /_fake/reset`; `fail_next_content` makes the next content creates fail. With
+`POST /_fake/reset`, `POST /_fake/approval` (json `{sid, status, reason}`: WhatsApp
+decides on submitted content, e.g. "approved", or "rejected" with a reason; `decide` from
+Python; `approvals` lists the submissions); `fail_next_content` makes the next content
+creates fail. With
 `send_callbacks=True`, a message that names a StatusCallback gets "sent" then "delivered"
 callbacks signed like Twilio's (`X-Twilio-Signature`). Whatever
 `send_callbacks` says, a message WhatsApp would refuse —
@@ -73,6 +84,9 @@ LIST_ITEM_LIMIT = 24
 LIST_DESCRIPTION_LIMIT = 72
 LIST_BUTTON_LIMIT = 20
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# WhatsApp's template categories and names, as Twilio's approval request takes them
+WHATSAPP_CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 
 INVALID_TO = 21211
 _INVALID_TO_TEXT = "The 'To' number {to} is not a valid phone number."
@@ -132,6 +146,7 @@ class FakeTwilio:
         self._content_failures: list[tuple[int, int | None]] = []
         self._contents: list[dict[str, Any]] = []
         self._deleted_contents: set[str] = set()
+        self._approvals: dict[str, dict[str, Any]] = {}
         self._callbacks: list[dict[str, Any]] = []
         self._callback_threads: list[threading.Thread] = []
         self._closed_windows: set[str] = set()
@@ -219,6 +234,21 @@ class FakeTwilio:
         with self._lock:
             return [dict(c) for c in self._contents]
 
+    @property
+    def approvals(self) -> dict[str, dict[str, Any]]:
+        """The approval requests submitted so far, by content SID."""
+        with self._lock:
+            return {sid: dict(a) for sid, a in self._approvals.items()}
+
+    def decide(self, sid: str, status: str, reason: str | None = None) -> None:
+        """WhatsApp's decision on submitted content: "approved", "rejected" (with
+        `reason`), "paused", "disabled"…"""
+        with self._lock:
+            if sid not in self._approvals:
+                raise LookupError(f"no approval request for {sid}")
+            self._approvals[sid]["status"] = status
+            self._approvals[sid]["rejection_reason"] = reason or ""
+
     def fail_next_content(
         self, count: int, http_status: int = 500, code: int | None = None
     ) -> None:
@@ -248,6 +278,7 @@ class FakeTwilio:
             self._messages.clear()
             self._contents.clear()
             self._deleted_contents.clear()
+            self._approvals.clear()
             self._failures.clear()
             self._late_answers.clear()
             self._content_failures.clear()
@@ -330,6 +361,18 @@ class FakeTwilio:
         app.add_url_rule("/v1/Content/<sid>", "content_fetch", self._content_fetch)
         app.add_url_rule(
             "/v1/Content/<sid>", "content_delete", self._content_delete, methods=["DELETE"]
+        )
+        app.add_url_rule(
+            "/v1/Content/<sid>/ApprovalRequests/whatsapp",
+            "approval_create",
+            self._approval_create,
+            methods=["POST"],
+        )
+        app.add_url_rule(
+            "/v1/Content/<sid>/ApprovalRequests", "approval_fetch", self._approval_fetch
+        )
+        app.add_url_rule(
+            "/_fake/approval", "fake_approval", self._control_approval, methods=["POST"]
         )
         app.add_url_rule("/_fake/messages", "fake_messages", self._control_messages)
         app.add_url_rule("/_fake/fail", "fake_fail", self._control_fail, methods=["POST"])
@@ -603,6 +646,76 @@ class FakeTwilio:
             self._contents.remove(found[0])
             self._deleted_contents.add(sid)
         return "", 204
+
+    def _approval_create(self, sid: str) -> ResponseReturnValue:
+        refused = self._refuse()
+        if refused is not None:
+            return refused
+        with self._lock:
+            content = next((dict(c) for c in self._contents if c["sid"] == sid), None)
+            submitted = sid in self._approvals
+        if content is None:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            return twilio_error(400, 20001, "The request body must be a JSON object")
+        name, category = data.get("name"), data.get("category")
+        if not isinstance(name, str) or not _TEMPLATE_NAME.match(name):
+            return twilio_error(
+                400, 20001, "name must be lowercase letters, digits and underscores"
+            )
+        if category not in WHATSAPP_CATEGORIES:
+            return twilio_error(
+                400, 20001, f"category must be one of {', '.join(WHATSAPP_CATEGORIES)}"
+            )
+        [(content_type, spec)] = content["types"].items()
+        samples = content.get("variables") or {}
+        unsampled = [
+            n for n in _VARIABLE.findall(spec.get("body", "")) if not str(samples.get(n, ""))
+        ]
+        if unsampled:
+            return twilio_error(
+                400, 20001, f"variables need sample values: {', '.join(sorted(set(unsampled)))}"
+            )
+        if submitted:
+            return twilio_error(400, 20001, "this content was already submitted for approval")
+        approval = {
+            "name": name,
+            "category": category,
+            "content_type": content_type,
+            "status": "received",
+            "rejection_reason": "",
+            "allow_category_change": bool(data.get("allow_category_change", True)),
+        }
+        with self._lock:
+            self._approvals[sid] = approval
+        return jsonify(approval), 201
+
+    def _approval_fetch(self, sid: str) -> ResponseReturnValue:
+        refused = self._refuse()
+        if refused is not None:
+            return refused
+        with self._lock:
+            known = any(c["sid"] == sid for c in self._contents)
+            approval = dict(self._approvals.get(sid) or {"status": "unsubmitted"})
+        if not known:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        url = f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests"
+        whatsapp = {"type": "whatsapp", "rejection_reason": "", **approval}
+        return jsonify(
+            {"sid": sid, "account_sid": self.account_sid, "url": url, "whatsapp": whatsapp}
+        )
+
+    def _control_approval(self) -> ResponseReturnValue:
+        data = request.get_json(silent=True) or {}
+        sid, status = str(data.get("sid", "")), str(data.get("status", ""))
+        if not sid or not status:
+            return jsonify({"error": "sid and status are required"}), 400
+        try:
+            self.decide(sid, status, data.get("reason"))
+        except LookupError as missing:
+            return jsonify({"error": str(missing)}), 404
+        return jsonify({"ok": True})
 
     def _control_messages(self) -> ResponseReturnValue:
         return jsonify(self.messages)

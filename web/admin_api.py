@@ -291,7 +291,7 @@ def get_content_template(clinic_id: int, kind: str, language: str) -> Response:
     tags = _template_tags(kind, language)
     with transaction(_engine()) as session:
         rules.get_clinic(session, clinic_id)
-        template = content_templates.own_template(session, clinic_id, kind, language)
+        template = content_templates.find_template(session, clinic_id, kind, language)
         if template is None:
             raise rules.NotFound(
                 "content_template_not_found", f"no template for {kind} in {language}"

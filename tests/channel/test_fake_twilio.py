@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from werkzeug.serving import make_server
 
-from channel.base import SendError
+from channel.base import Approval, SendError
 from channel.twilio import RedirectingHttpClient, TwilioChannel
 from turnero.fake_twilio import FakeTwilio
 
@@ -392,3 +392,86 @@ def test_window_and_delivery_control_over_http(
     assert send("whatsapp:+595981000002") == [("undelivered", "63014")]
     assert control("window", phone="+595981000001", open=True) == 200
     assert send(PATIENT) == []
+
+
+# -- WhatsApp's approval of content -----------------------------------------------------
+
+
+def _text_content(channel: TwilioChannel, samples: dict[str, str] | None) -> str:
+    return channel.create_content(
+        friendly_name="recordatorio",
+        language="es",
+        types={"twilio/text": {"body": "Hola {{1}}, tu turno es el {{2}}."}},
+        variables=samples,
+    )
+
+
+def test_an_approval_request_waits_until_whatsapp_decides(fake: FakeTwilio) -> None:
+    channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url)
+    sid = _text_content(channel, {"1": "María", "2": "15/12"})
+    assert channel.approval(sid).status == "unsubmitted"
+
+    submitted = channel.submit_for_approval(sid, name="turnero_1_reminder_es", category="UTILITY")
+    assert (submitted.status, submitted.rejection_reason) == ("received", None)
+    assert fake.approvals[sid]["category"] == "UTILITY"
+    assert channel.approval(sid).status == "received"
+
+    fake.decide(sid, "rejected", "INVALID_FORMAT")
+    assert channel.approval(sid) == Approval("rejected", "INVALID_FORMAT")
+    requests.post(
+        f"{fake.url}/_fake/approval", json={"sid": sid, "status": "approved"}, timeout=5
+    ).raise_for_status()
+    assert channel.approval(sid) == Approval("approved", None)
+
+
+def test_the_fetch_answers_in_twilios_shape(fake: FakeTwilio) -> None:
+    channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url)
+    sid = _text_content(channel, {"1": "María", "2": "15/12"})
+    channel.submit_for_approval(sid, name="turnero_reminder", category="UTILITY")
+    answer = requests.get(
+        f"{fake.url}/v1/Content/{sid}/ApprovalRequests",
+        auth=(fake.account_sid, fake.auth_token),
+        timeout=5,
+    ).json()
+    assert answer["sid"] == sid and answer["account_sid"] == fake.account_sid
+    assert answer["url"] == f"https://content.twilio.com/v1/Content/{sid}/ApprovalRequests"
+    assert {k: answer["whatsapp"][k] for k in ("name", "category", "content_type", "status")} == {
+        "name": "turnero_reminder",
+        "category": "UTILITY",
+        "content_type": "twilio/text",
+        "status": "received",
+    }
+
+
+@pytest.mark.parametrize(
+    ("samples", "name", "category", "problem"),
+    [
+        ({"1": "María", "2": "15/12"}, "Recordatorio Turno", "UTILITY", "name must be lowercase"),
+        ({"1": "María", "2": "15/12"}, "turnero_reminder", "PROMOTION", "category must be one of"),
+        ({"1": "María"}, "turnero_reminder", "UTILITY", "variables need sample values: 2"),
+        (None, "turnero_reminder", "MARKETING", "variables need sample values: 1, 2"),
+    ],
+)
+def test_a_bad_approval_request_is_refused(
+    fake: FakeTwilio, samples: dict[str, str] | None, name: str, category: str, problem: str
+) -> None:
+    channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url)
+    sid = _text_content(channel, samples)
+    with pytest.raises(SendError) as refused:
+        channel.submit_for_approval(sid, name=name, category=category)
+    assert refused.value.http_status == 400 and problem in refused.value.message
+    assert fake.approvals == {}
+
+
+def test_content_is_submitted_once_and_unknown_content_is_not_found(fake: FakeTwilio) -> None:
+    channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url)
+    sid = _text_content(channel, {"1": "María", "2": "15/12"})
+    channel.submit_for_approval(sid, name="turnero_reminder", category="UTILITY")
+    with pytest.raises(SendError) as again:
+        channel.submit_for_approval(sid, name="turnero_reminder", category="UTILITY")
+    assert again.value.http_status == 400
+    with pytest.raises(SendError) as unknown:
+        channel.approval("HX" + "0" * 32)
+    assert unknown.value.http_status == 404
+    with pytest.raises(LookupError):
+        fake.decide("HX" + "0" * 32, "approved")

@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from channel.base import SendResult
 from channel.sandbox import SandboxChannel
 from scheduler.dispatcher import dispatch_due
+from store.content_templates import find_template, set_status
+from store.db import transaction
 from store.models import OutboxMessage
 from store.window import (
     EMPTY_VARIABLE,
@@ -238,6 +240,25 @@ def test_outside_the_window_without_a_template_the_reminder_is_recorded_not_send
     assert reminder.error_message == NO_TEMPLATE.format(kind="reminder", language="es")
     assert reminder.attempts == 0  # nothing was tried
     assert dispatch_due(db, server.channel, clock() + timedelta(hours=1)).total == 0
+
+
+@pytest.mark.parametrize("status", ["received", "pending", "rejected", "paused", "disabled"])
+def test_a_template_whatsapp_has_not_approved_is_never_sent(
+    db: Engine, clinic: support.TestClinic, clock: Clock, server: Live, status: str
+) -> None:
+    approve(db, clinic.id)
+    with transaction(db) as session:
+        template = find_template(session, clinic.id, "reminder", "es")
+        assert template is not None
+        set_status(session, template, status, "INVALID_FORMAT", clock())
+    reminder_due(db, clinic, clock)  # the patient never wrote: the window is closed
+
+    report = dispatch_due(db, server.channel, clock())
+
+    assert (report.sent, report.not_sendable) == (0, 1)
+    assert server.fake.messages == []
+    [reminder] = outbox(db)
+    assert reminder.error_message == NO_TEMPLATE.format(kind="reminder", language="es")
 
 
 def test_the_sandbox_has_no_window_so_its_reminders_go_out(

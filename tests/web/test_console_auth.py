@@ -31,6 +31,7 @@ ROUTE_ARGS = {
     "rule_id": 1,
     "lang": "es",
     "key": "booking.ask_name",
+    "kind": "care",
     "change_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}

@@ -62,6 +62,9 @@ def test_put_get_list_replace_and_delete(admin: Admin) -> None:
         "language": "es",
         "content_sid": SID,
         "variables": REMINDER["variables"],
+        "status": "approved",  # registered by its SID: WhatsApp approved it already
+        "category": None,
+        "rejection_reason": None,
         "updated_at": NOW.isoformat(),
     }
     shown = admin.ok("GET", "/reminder/es")

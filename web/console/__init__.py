@@ -29,6 +29,7 @@ def init_console(app: Flask, config: Settings) -> None:
         simulator,
         surveys,
         templates,
+        whatsapp_templates,
     )
 
     app.config.update(

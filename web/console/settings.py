@@ -16,9 +16,11 @@ from store.models import Clinic
 from store.rules import RuleError
 from store.settings_values import time_zones
 from store.staff import LANGUAGES
+from usecases.whatsapp_templates import Row, missing_approved
 from web.console.agenda import own_clinic
-from web.console.common import admin_required, console, engine, now, page, staff
+from web.console.common import admin_required, console, ctx, engine, now, page, staff
 from web.console.settings_forms import Form, form_values, number, problems, sent, switch, text
+from web.console.whatsapp_templates import KNOWN_STATES
 
 SECTIONS = (
     "console.settings_clinic",
@@ -30,6 +32,7 @@ SECTIONS = (
     "console.settings_automations",
     "console.settings_rules",
     "console.staff_accounts",
+    "console.whatsapp_templates",
 )
 NOTICES = ("saved", "deleted")
 
@@ -158,7 +161,18 @@ def settings_automations() -> Response:
     values["care_enabled"] = "on" if clinic.care_delay_minutes is not None else ""
     if clinic.care_delay_minutes is None:
         values["care_delay_minutes"] = "120"
-    return _clinic_page("settings_automations.html", Form(values))
+    return _clinic_page(
+        "settings_automations.html", Form(values), missing=_missing(), known_states=KNOWN_STATES
+    )
+
+
+def _missing() -> list[Row]:
+    """The automations turned on without an approved WhatsApp template in a language
+    the clinic serves (none needed in the sandbox)."""
+    if ctx("settings").sandbox:
+        return []
+    with Session(engine()) as session:
+        return missing_approved(session, own_clinic(session))
 
 
 @console.post("/settings/automations")
