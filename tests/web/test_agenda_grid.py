@@ -162,3 +162,17 @@ def test_a_free_time_opens_the_booking_form_with_it(db: Engine, clinic, desk: De
     stranger = f"{other.professionals['ana']}|2026-12-01T14:30Z"
     assert desk.open(f"{path}&at={stranger}").status_code == 400
     assert desk.open(f"{path}&at=nonsense").status_code == 400
+
+
+def test_a_drop_the_form_would_never_offer_says_why_it_is_refused(db: Engine, clinic, desk: Desk):
+    jose = add_patient(db, clinic.id, "+595981444555", "José Gómez")
+    dentistry = book_at(db, clinic, jose, TODAY_10, "luis", "dentistry")
+    desk.open("/console/agenda")
+    path = f"/console/appointments/{dentistry}/move"
+    ana, luis = clinic.professionals["ana"], clinic.professionals["luis"]
+    not_hers = desk.submit(path, {"slot": f"{ana}|2026-12-01T17:00Z"}, headers=JSON)
+    assert not_hers.status_code == 409
+    assert not_hers.json["message"] == "No se puede: ese profesional no atiende este servicio."
+    past = desk.submit(path, {"slot": f"{luis}|2026-11-30T13:00Z"}, headers=JSON)
+    assert past.json["notice"] == "outside_days"
+    assert desk.submit(path, {"slot": f"{ana}|2026-12-01T17:00Z"}).status_code == 400  # the form

@@ -136,9 +136,16 @@ def move(appointment_id: int) -> Response:
     with transaction(engine()) as session:
         clinic = own_clinic(session)
         info = _load(session, appointment_id, lock=True)
-        day = window(clinic).check(local_day(clinic, choice))
-        if choice.professional_id not in _offering(session, info):
-            abort(400)
+        days, day = window(clinic), local_day(clinic, choice)
+        refused = (
+            "outside_days"
+            if not days.first <= day <= days.last
+            else "not_offered"
+            if choice.professional_id not in _offering(session, info)
+            else None
+        )
+        if refused:  # the form never offers these: only a drop on the grid says why
+            return _answer(refused) if _wants_json() else abort(400)
         again = {"day": day.isoformat(), "professional": request.form.get("professional", "")}
         if not still_free(session, clinic, _service(info), choice):
             return _taken(appointment_id, again)
