@@ -105,7 +105,8 @@ def test_a_search_narrows_the_list_to_the_texts_that_match(
     assert everything > 90
     assert page.get_by_role("link", name="booking.ask_name").is_hidden()  # groups closed
     page.get_by_label("Buscar un mensaje").fill("recordatorio")
-    page.get_by_role("button", name="Buscar").click()
+    expect(page.locator("ul.texts li:visible")).to_have_count(4)  # as it is typed
+    page.get_by_role("button", name="Buscar").click()  # and from the server
     assert page.get_by_role("status").inner_text().startswith("4 mensajes coinciden")
     assert texts.count() == 4
     reminder = page.get_by_role("link", name="Recordatorio del turno notification.reminder")
