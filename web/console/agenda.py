@@ -1,6 +1,7 @@
-"""The agenda: a day or a week, for one professional or the whole clinic, in the clinic's
-time zone; one appointment's details and history; arrived, completed, no-show, cancel.
-A small JSON feed lets the open page pick up new bookings without a reload."""
+"""The agenda: a day or a week as a time grid (`agenda_grid`), for one professional or the
+whole clinic, in the clinic's time zone; one appointment's details and history; arrived,
+completed, no-show, cancel. A small JSON feed lets the open page pick up new bookings
+without a reload."""
 
 import hashlib
 from collections.abc import Callable
