@@ -120,14 +120,13 @@ def test_every_tag_has_a_sample_in_every_language():
         assert all(value not in (None, "") for value in samples.values())
 
 
-def test_every_tag_and_area_has_a_label_for_staff():
+def test_every_tag_has_a_label_for_staff():
     every_tag = set().union(*(offered_tags(k) for k in editable_keys()))
     for language in LANGUAGES:
         labels = yaml.safe_load(
             (FLOWS_DIR.parent / "locales" / f"console.{language}.yml").read_text("utf-8")
         )
         assert {f"tag_{t}" for t in every_tag} <= set(labels), language
-        assert {f"area_{a}" for a in AREAS} <= set(labels), language
 
 
 # -- the clinic's text wins wherever a reply is written -------------------------------------

@@ -1,6 +1,6 @@
 """The staff console in a real browser (Debian's chromium driven by Playwright): the desk
 signs in, reads the day's agenda, moves an appointment, and sees a booking the bot just
-made appear without reloading. The agenda's screenshot goes to docs/screenshots/."""
+made appear without reloading (the grid's own pictures: test_agenda_grid_browser.py)."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -61,7 +61,6 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     live_console: str,
     db: Engine,
     clinic,
-    screenshots: Path,
 ):
     add_staff(db, clinic.id, "ana@clinica.example", role="admin")
     maria = _a_busy_morning(db, clinic)
@@ -76,7 +75,6 @@ def test_the_desk_signs_in_moves_an_appointment_and_sees_new_bookings_arrive(
     agenda = page.locator("#live")
     assert agenda.get_by_text("María Pérez").is_visible()
     assert agenda.get_by_text("Odontología · Dr. Luis Ortiz").is_visible()
-    page.screenshot(path=str(screenshots / "agenda.png"), full_page=True)
 
     agenda.get_by_role("link", name="María Pérez").click()
     page.get_by_role("link", name="Cambiar día u hora").click()

@@ -2,7 +2,8 @@
 admin opens a template, types a new text and watches the live preview follow, saves it,
 sees the change in the history, reverts it and sees the text back; a text with an
 unknown tag is refused with the reason. The editor's screenshot goes to
-docs/screenshots/templates.png."""
+docs/screenshots/templates.png. The list of texts is searched by name or by what they
+say (templates-page.png)."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,7 @@ def test_an_admin_edits_a_template_with_its_preview_then_reverts_it(
     add_staff(db, clinic.id, "boss@clinica.example", role="admin")
     page = sign_in(chromium, live_console)
     assert page.get_by_role("heading", name="Mensajes y flujos").is_visible()
+    page.get_by_text("Reservar un turno").click()  # its group, closed at first
     page.get_by_role("link", name="booking.ask_name").click()
     page.wait_for_load_state()
 
@@ -91,3 +93,25 @@ def test_an_admin_edits_a_template_with_its_preview_then_reverts_it(
 
     page.get_by_role("link", name="Mensajes y flujos").first.click()
     assert page.locator(".tag.changed").count() == 0
+
+
+def test_a_search_narrows_the_list_to_the_texts_that_match(
+    chromium, live_console: str, db: Engine, clinic, screenshots: Path
+):
+    add_staff(db, clinic.id, "boss@clinica.example", role="admin")
+    page = sign_in(chromium, live_console)
+    texts = page.locator("ul.texts li")
+    everything = texts.count()
+    assert everything > 90
+    assert page.get_by_role("link", name="booking.ask_name").is_hidden()  # groups closed
+    page.get_by_label("Buscar un mensaje").fill("recordatorio")
+    expect(page.locator("ul.texts li:visible")).to_have_count(4)  # as it is typed
+    page.get_by_role("button", name="Buscar").click()  # and from the server
+    assert page.get_by_role("status").inner_text().startswith("4 mensajes coinciden")
+    assert texts.count() == 4
+    reminder = page.get_by_role("link", name="Recordatorio del turno notification.reminder")
+    assert reminder.is_visible()  # the groups that hold a match are open
+    assert page.get_by_role("link", name="booking.ask_name").count() == 0
+    page.screenshot(path=str(screenshots / "templates-page.png"), full_page=True)
+    page.get_by_role("link", name="Ver todos").click()
+    assert texts.count() == everything

@@ -1,6 +1,7 @@
-"""The agenda: a day or a week, for one professional or the whole clinic, in the clinic's
-time zone; one appointment's details and history; arrived, completed, no-show, cancel.
-A small JSON feed lets the open page pick up new bookings without a reload."""
+"""The agenda: a day or a week as a time grid (`agenda_grid`), for one professional or the
+whole clinic, in the clinic's time zone; one appointment's details and history; arrived,
+completed, no-show, cancel. A small JSON feed lets the open page pick up new bookings
+without a reload."""
 
 import hashlib
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from store.db import transaction
 from store.message_kinds import MessageKind
 from store.models import Appointment, AppointmentStatus, BlockOff, Clinic, Professional
 from store.outcomes import complete, mark_no_show
+from web.console.agenda_grid import active_services, build, service_arg
 from web.console.common import (
     console,
     engine,
@@ -41,6 +43,7 @@ from web.console.common import (
     translator,
 )
 from web.console.patient_notices import tell_patient
+from web.console.time_grid import MAX_LANES, MAX_ROWS
 from web.self_service_forms import parse_day
 
 CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api", "waitlist", "system")
@@ -170,15 +173,38 @@ def _actor_words(who: str, lang: str) -> str:
     return t(f"actor_{who}") if who in ("patient", "system") else who
 
 
-def _days_html(listing: Listing, clinic: Clinic, names: dict[int, str]) -> str:
+def _days_html(
+    session: Session, listing: Listing, clinic: Clinic, staff_list: list[Professional]
+) -> str:
+    """The days as a time grid, for the professionals the request shows."""
     lang = language()
+    who = professional_arg(staff_list)
+    shown = [p for p in staff_list if who is None or p.id == who]
+    moment = now()
     return render_template(
         "console/_agenda_days.html",
         listing=listing,
-        names=names,
+        grid=build(session, clinic, listing.view, listing.days, shown, moment),
+        names={p.id or 0: p.name for p in staff_list},
+        actions_of=lambda row: available_actions(row, moment),
+        agenda_url=url_for("console.agenda", **_agenda_args(listing)),
         t=translator(lang),
         **formatting(clinic, lang),
     )
+
+
+def _agenda_args(listing: Listing) -> dict[str, Any]:
+    """What brings the desk back to the agenda shown."""
+    kept = {k: v for k, v in request.args.items() if k in ("view", "professional", "service")}
+    return kept | {"day": listing.first.isoformat()}
+
+
+@console.get("/agenda/grid.css")
+@staff_required
+def grid_css() -> Response:
+    """The grid's rows and lanes as classes."""
+    body = render_template("console/grid.css", rows=MAX_ROWS, lanes=MAX_LANES)
+    return Response(body, mimetype="text/css")
 
 
 @console.get("/")
@@ -194,7 +220,7 @@ def agenda() -> Response:
         clinic = own_clinic(session)
         listing, staff_list = read_listing(session, clinic)
         args: dict[str, Any] = {
-            k: v for k, v in request.args.items() if k in ("view", "professional")
+            k: v for k, v in request.args.items() if k in ("view", "professional", "service")
         }
         today_empty = nothing_ahead = False
         if _first_screen_empty(listing):  # today has none: the next day that has some
@@ -209,14 +235,19 @@ def agenda() -> Response:
                 today_empty = True
                 next_day = upcoming.astimezone(tz).date()
                 listing, staff_list = read_listing(session, clinic, next_day)
-    names = {p.id or 0: p.name for p in staff_list}
+        days_html = _days_html(session, listing, clinic, staff_list)
+        services = active_services(session, clinic.id or 0)
+        service = service_arg(services)
     step = timedelta(days=7 if listing.view == "week" else 1)
     return page(
         "agenda.html",
         listing=listing,
         professionals=staff_list,
         chosen=request.args.get("professional", ""),
-        days_html=_days_html(listing, clinic, names),
+        days_html=days_html,
+        services=services,
+        chosen_service=str(service.id) if service else "",
+        notice=_notice(),
         feed_url=url_for(  # the day shown, when it is not the one the address asks for
             "console.agenda_feed",
             **(_query() | ({"day": listing.first.isoformat()} if today_empty else {})),
@@ -235,6 +266,11 @@ def agenda() -> Response:
         ),
         **formatting(clinic, language()),
     )
+
+
+def _notice() -> str | None:
+    notice = request.args.get("notice")
+    return notice if notice in NOTICES else None
 
 
 def _today(clinic: Clinic) -> date:
@@ -264,7 +300,7 @@ def agenda_feed() -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
         listing, staff_list = read_listing(session, clinic)
-    names = {p.id or 0: p.name for p in staff_list}
+        html = _days_html(session, listing, clinic, staff_list)
     return jsonify(
         stamp=listing.stamp,
         appointments=[
@@ -283,11 +319,17 @@ def agenda_feed() -> Response:
             for _, rows, _ in listing.days
             for row in rows
         ],
-        html=_days_html(listing, clinic, names),
+        html=html,
     )
 
 
 CANCELLED_BY_STAFF = MessageKind.staff_cancelled
+
+
+def _is_agenda(back: str) -> bool:
+    """Whether a form's `back` is this console's agenda (never another site)."""
+    path, _, query = back.partition("?")
+    return path == url_for("console.agenda") and "notice=" not in query and query.isprintable()
 
 
 def available_actions(row: AgendaRow, moment: datetime) -> list[str]:
@@ -362,6 +404,9 @@ def change(appointment_id: int, action: str) -> Response:
             notice = f"done_{action}" if done else "already"
             if done and action == "cancel":  # the patient hears it from the clinic
                 tell_patient(session, appointment_info(session, found), CANCELLED_BY_STAFF)
+    back = request.form.get("back", "")
+    if _is_agenda(back):  # marked from the grid: back to the agenda it showed
+        return redirect(f"{back}{'&' if '?' in back else '?'}notice={notice}", code=303)
     return redirect(
         url_for("console.appointment", appointment_id=appointment_id, notice=notice), code=303
     )

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from store.booking import SlotTaken
 from store.db import transaction
 from store.desk_booking import CHANNELS, book_at_desk
-from store.models import Clinic, Service
+from store.models import Clinic, Professional, Service
 from store.patients import on_phone
 from web.console.agenda import day_arg, formatting, own_clinic
 from web.console.common import console, engine, language, now, page, staff, staff_required
@@ -28,7 +28,7 @@ from web.console.slots import (
     still_free,
     window,
 )
-from web.self_service_forms import parse_slot
+from web.self_service_forms import SlotChoice, parse_slot
 
 NAME_LIMIT = 80
 
@@ -89,6 +89,9 @@ def new_appointment() -> Response:
         clinic = own_clinic(session)
         services = _services(session, clinic.id or 0)
         who = _read(clinic, services, request.args, submitted="show" in request.args)
+        picked = _picked(session, clinic)
+        if picked is not None and "show" not in request.args:  # from the agenda: who first
+            who = Who(who.values, {})
         context: dict[str, Any] = {}
         if who.service is not None:
             names = offering(session, clinic.id or 0, who.service.id or 0)
@@ -112,7 +115,9 @@ def new_appointment() -> Response:
         "new_appointment.html",
         status=422 if who.errors else 200,
         who=who,
-        keep={k: who.values[k] for k in ("phone", "name", "service", "channel")},
+        keep={k: who.values[k] for k in ("phone", "name", "service", "channel")}
+        | ({"at": picked[0].encode()} if picked else {}),
+        picked=picked,
         services=services,
         desk_channels=CHANNELS,
         known=known,
@@ -120,6 +125,19 @@ def new_appointment() -> Response:
         **context,
         **formatting(clinic, lang),
     )
+
+
+def _picked(session: Session, clinic: Clinic) -> tuple[SlotChoice, str] | None:
+    """The free time clicked on the agenda (`at`), with its professional's name; 400 for
+    one that is not a time with a professional of this clinic."""
+    raw = request.args.get("at")
+    if raw is None:
+        return None
+    choice = parse_slot(raw)
+    found = session.get(Professional, choice.professional_id) if choice else None
+    if choice is None or found is None or found.clinic_id != clinic.id:
+        abort(400)
+    return choice, found.name
 
 
 @console.post("/appointments/new")

@@ -3,7 +3,7 @@ by WhatsApp, in their language, through the outbox."""
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, jsonify, make_response, redirect, request, url_for
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,16 @@ from store.db import transaction
 from store.message_kinds import MessageKind
 from store.models import Appointment
 from web.console.agenda import actor, day_arg, formatting, own_clinic
-from web.console.common import console, engine, language, now, page, staff, staff_required
+from web.console.common import (
+    console,
+    engine,
+    language,
+    now,
+    page,
+    staff,
+    staff_required,
+    translator,
+)
 from web.console.patient_notices import tell_patient
 from web.console.slots import (
     chosen_professionals,
@@ -55,7 +64,23 @@ def _offering(session: Session, info: AppointmentInfo) -> dict[int, str]:
     return own | offering(session, info.appointment.clinic_id, info.appointment.service_id)
 
 
+def _wants_json() -> bool:
+    """The agenda's drag and drop asks for the answer as JSON; the form gets a page."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _answer(notice: str) -> Response:
+    """Whether the move was made and, if not, why, in the staff member's language."""
+    moved = notice == "moved"
+    return make_response(
+        jsonify(moved=moved, notice=notice, message=translator(language())(f"notice_{notice}")),
+        200 if moved else 409,
+    )
+
+
 def _back(appointment_id: int, notice: str, **args: Any) -> Response:
+    if _wants_json():
+        return _answer(notice)
     return redirect(
         url_for("console.appointment", appointment_id=appointment_id, notice=notice, **args),
         code=303,
@@ -111,9 +136,16 @@ def move(appointment_id: int) -> Response:
     with transaction(engine()) as session:
         clinic = own_clinic(session)
         info = _load(session, appointment_id, lock=True)
-        day = window(clinic).check(local_day(clinic, choice))
-        if choice.professional_id not in _offering(session, info):
-            abort(400)
+        days, day = window(clinic), local_day(clinic, choice)
+        refused = (
+            "outside_days"
+            if not days.first <= day <= days.last
+            else "not_offered"
+            if choice.professional_id not in _offering(session, info)
+            else None
+        )
+        if refused:  # the form never offers these: only a drop on the grid says why
+            return _answer(refused) if _wants_json() else abort(400)
         again = {"day": day.isoformat(), "professional": request.form.get("professional", "")}
         if not still_free(session, clinic, _service(info), choice):
             return _taken(appointment_id, again)
@@ -135,6 +167,8 @@ def move(appointment_id: int) -> Response:
 
 
 def _taken(appointment_id: int, again: dict[str, str]) -> Response:
+    if _wants_json():
+        return _answer("taken")
     args: dict[str, Any] = {k: v for k, v in again.items() if v}
     return redirect(
         url_for("console.move_choice", appointment_id=appointment_id, notice="taken", **args),

@@ -12,10 +12,8 @@ from sqlmodel import Session
 from werkzeug.wrappers import Response
 
 from bot.custom_texts import (
-    AREAS,
     BODY_LIMIT,
     Problem,
-    area_of,
     body_problems,
     editable_keys,
     is_editable,
@@ -49,6 +47,7 @@ from web.console.common import (
     staff,
     translator,
 )
+from web.console.template_groups import GROUPS, group_of, matches, name_label
 
 FLOW_NAME = "booking"  # the flow whose steps clinics choose
 TEMPLATE_NOTICES = ("saved", "unchanged", "reset", "reverted")
@@ -80,7 +79,8 @@ def _clinic_tags(clinic: Clinic) -> dict[str, str]:
 def _problem_texts(problems: list[Problem]) -> list[str]:
     t = translator(language())
     return [
-        t(f"problem_{p.kind}", tags=", ".join(f"{{{tag}}}" for tag in p.tags)) for p in problems
+        t(f"text_problem_{p.kind}", tags=", ".join(f"{{{tag}}}" for tag in p.tags))
+        for p in problems
     ]
 
 
@@ -90,28 +90,43 @@ def _problem_texts(problems: list[Problem]) -> list[str]:
 @dataclass(frozen=True)
 class Listed:
     key: str
+    name: str
     text: str
     changed: bool
+
+
+QUERY_LIMIT = 100
 
 
 @console.get("/templates")
 @admin_required
 def templates() -> Response:
+    """Every text in its group, by plain name; `q` keeps those whose name, text or key
+    has every word of it."""
     lang = _language_arg(request.args.get("language"))
+    query = " ".join(request.args.get("q", "").split())
+    if len(query) > QUERY_LIMIT or not query.isprintable():
+        abort(400)
+    t = translator(language())
     with Session(engine()) as session:
         own = overrides(session, staff().clinic_id, lang)
-    areas: dict[str, list[Listed]] = {area: [] for area in AREAS}
+    groups: dict[str, list[Listed]] = {group: [] for group in GROUPS}
     for key in editable_keys():
         body = own.get(key) or default_text(lang, key)
+        name = t(name_label(key))
+        if query and not matches(query, (name, body, key)):
+            continue
         excerpt = " ".join(body.split())
         if len(excerpt) > EXCERPT:
             excerpt = excerpt[: EXCERPT - 1].rstrip() + "…"
-        areas[area_of(key)].append(Listed(key, excerpt, key in own))
+        groups[group_of(key)].append(Listed(key, name, excerpt, key in own))
     return page(
         "templates.html",
         shown=lang,
         languages=LANGUAGES,
-        areas=areas,
+        groups={group: items for group, items in groups.items() if items},
+        query=query,
+        found=sum(len(items) for items in groups.values()),
     )
 
 
@@ -138,7 +153,8 @@ def _edit_page(
         "template.html",
         status=status,
         key=key,
-        area=area_of(key),
+        name=name_label(key),
+        group=group_of(key),
         shown=lang,
         default=default_text(lang, key),
         text=text,

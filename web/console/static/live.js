@@ -13,8 +13,8 @@
   var every = Math.max(1, Number(box.getAttribute("data-every")) || 20) * 1000;
   var timer = null;
 
-  function check() {
-    if (document.hidden) { return; }
+  function check(now) {
+    if (document.hidden && now !== true) { return; }
     fetch(box.getAttribute("data-feed"), {
       credentials: "same-origin",
       headers: { "Accept": "application/json" }
@@ -37,4 +37,5 @@
   }
 
   timer = window.setInterval(check, every);
+  window.turneroRefresh = function () { check(true); };  // after a change made here
 })();
