@@ -82,7 +82,8 @@ def test_a_reminder_of_a_chat_booking_reaches_twilio_at_its_time(
     assert "Te recordamos tu turno en Clínica Test" in reminder["body"]
     assert "jueves 26 de noviembre a las 10:30" in reminder["body"]
     assert "1️⃣ para confirmar" in reminder["body"]
-    token = reminder["body"].rsplit("/", 1)[-1]
+    [link] = [word for word in reminder["body"].split() if "/a/" in word]
+    token = link.rsplit("/", 1)[-1]
     assert appointment_id_from(SECRET, token) == appointment.id
 
 

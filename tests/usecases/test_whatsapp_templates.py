@@ -139,15 +139,22 @@ def test_a_text_whatsapp_would_reject_never_reaches_twilio(
     assert fake.contents == []
 
 
-def test_the_default_reminder_ends_with_its_link_so_the_row_says_so(
+def test_a_text_ending_with_its_link_is_refused_the_defaults_are_not(
     db: Engine, clinic: support.TestClinic, fake: FakeTwilio, channel: TwilioChannel
 ) -> None:
     with Session(db) as session:
         clinic_row = session.get(Clinic, clinic.id)
         assert clinic_row is not None
+        defaults = {(r.kind, r.language): r for r in overview(session, clinic_row)}
+    assert {row.problem for row in defaults.values() if row.language != "gn"} == {None}
+    with transaction(db) as session:
+        own = "Hola {patient_name}, tu turno del {date}: {link}"
+        set_text(session, clinic.id, "es", "notification.reminder", own, "test", NOW)
+    with Session(db) as session:
+        clinic_row = session.get(Clinic, clinic.id)
+        assert clinic_row is not None
         rows = {(r.kind, r.language): r for r in overview(session, clinic_row)}
     assert rows[(REMINDER, "es")].problem == "ends_with_variable"
-    assert rows[(MessageKind.care, "es")].problem is None
     with pytest.raises(Refused):
         create_at_twilio(db, channel, clinic.id, REMINDER, "es", NOW)
     assert fake.contents == []

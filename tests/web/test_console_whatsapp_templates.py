@@ -4,6 +4,7 @@ clinic's text, WhatsApp decides, a refresh shows it; the front desk gets 403; th
 sandbox needs no templates; the automations page warns about the missing ones."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from store.clinic_templates import set_text
 from store.db import transaction
 from store.models import Clinic
 from tests import support
@@ -19,6 +21,7 @@ from tests.support import Clock
 from turnero.fake_twilio import FakeTwilio
 from webhook import create_app
 
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 PAGE = "/console/whatsapp-templates"
 CARE = f"{PAGE}/care/es"
 
@@ -96,8 +99,11 @@ def test_a_rejection_shows_whatsapps_reason_and_may_be_tried_again(
 
 
 def test_a_text_whatsapp_would_reject_is_explained_and_not_sent(
-    boss: Desk, fake: FakeTwilio
+    boss: Desk, fake: FakeTwilio, db: Engine, clinic: support.TestClinic
 ) -> None:
+    with transaction(db) as session:
+        own = "Hola {patient_name}, tu turno del {date}: {link}"
+        set_text(session, clinic.id, "es", "notification.reminder", own, "test", NOW)
     page = boss.open(PAGE).get_data(as_text=True)
     assert "WhatsApp no acepta un texto que termina con una etiqueta" in page
     assert 'href="/console/templates/es/notification.reminder"' in page
