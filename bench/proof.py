@@ -327,7 +327,7 @@ class Delivery:
     acknowledged: int
     not_kept: list[str]
     unanswered: list[str]
-    not_delivered: list[Any]
+    not_delivered: list[str]  # each row's kind and status
     twice: list[Any]
     disorder: list[Any]
     failed_rows: int
@@ -400,11 +400,12 @@ def delivery(cluster: Cluster, posts: Sequence[Post], phones: set[str]) -> Deliv
     for r in rows:
         queued.setdefault(r.to_phone, []).append(r.id)
     in_arrival = sorted(fake, key=lambda m: m["received_at"])
+    missing = set(lost([r.id for r in rows], [r.id for r in rows if r.twilio_sid in fake_sids]))
     return Delivery(
         acknowledged=len(acked),
         not_kept=[str(s) for s in lost([p.sid for p in acked], kept)],
         unanswered=unanswered,
-        not_delivered=lost([r.id for r in rows], [r.id for r in rows if r.twilio_sid in fake_sids]),
+        not_delivered=[f"{r.kind} {r.status}" for r in rows if r.id in missing],
         twice=duplicated(
             [(r.to_phone, r.body) for r in rows],
             [(m["to"].removeprefix("whatsapp:"), m["body"]) for m in fake],
@@ -430,7 +431,8 @@ def delivery_rows(scenario: str, found: Delivery) -> list[Row]:
             "lost (not kept, not answered, not delivered)",
             "0",
             f"{missing} ({len(found.not_kept)}, {len(found.unanswered)}, "
-            f"{len(found.not_delivered)}) of {found.acknowledged} acknowledged",
+            f"{len(found.not_delivered)}) of {found.acknowledged} acknowledged"
+            + (f": {', '.join(sorted(set(found.not_delivered)))}" if found.not_delivered else ""),
             missing == 0,
         ),
         Row(scenario, "delivered twice", "0", str(len(found.twice)), not found.twice),
