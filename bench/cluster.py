@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -109,11 +109,16 @@ def _admin(url: str, statement: str) -> None:
 
 
 def seed_clinic(
-    engine: Engine, number: str = CLINIC_NUMBER, *, rate: float = 80.0, name: str = "Clínica"
+    engine: Engine,
+    number: str = CLINIC_NUMBER,
+    *,
+    rate: float = 80.0,
+    name: str = "Clínica",
+    professionals: Sequence[str] = PROFESSIONALS,
 ) -> int:
     """A clinic answering on `number` and sending at most `rate` messages a second: one
-    self-bookable consultation (30 min), given by two professionals who work every day
-    from 00:00 to 23:30 local time, bookable from now on; its id."""
+    self-bookable consultation (30 min), given by `professionals` (two by default) who
+    work every day from 00:00 to 23:30 local time, bookable from now on; its id."""
     with transaction(engine) as session:
         clinic = Clinic(
             name=name,
@@ -131,7 +136,7 @@ def seed_clinic(
         add_default_rule(session, clinic_id, datetime.now(UTC))
         service = Service(clinic_id=clinic_id, name="Consulta", duration_minutes=30)
         session.add(service)
-        for professional_name in PROFESSIONALS:
+        for professional_name in professionals:
             professional = Professional(clinic_id=clinic_id, name=professional_name)
             session.add(professional)
             session.flush()

@@ -34,14 +34,16 @@ Control, from Python (`FakeTwilio`) or over HTTP without auth: `GET /_fake/messa
 `POST /_fake/window` (json `{phone, open}`), `POST /_fake/fail_delivery` (json
 `{phone, code, status}`), `POST /_fake/answer_late` (json `{count, delay}`: the next creates
 are accepted, then answered only after `delay` seconds, later than a client's timeout),
-`POST /_fake/reset`, `POST /_fake/approval` (json `{sid, status, reason}`: WhatsApp
-decides on submitted content, e.g. "approved", or "rejected" with a reason; `decide` from
-Python; `approvals` lists the submissions); `fail_next_content` makes the next content
-creates fail. With
+`POST /_fake/reset` (also ends an outage), `POST /_fake/down` and `POST /_fake/up` (while
+down, every API call — messages and content alike — is answered 503 Service Unavailable, as
+an outage in front of Twilio answers, and nothing is accepted; `up` ends it),
+`POST /_fake/approval` (json `{sid, status, reason}`: WhatsApp decides on submitted content,
+e.g. "approved", or "rejected" with a reason; `decide` from Python; `approvals` lists the
+submissions); `fail_next_content` makes the next content creates fail. With
 `send_callbacks=True`, a message that names a StatusCallback gets "sent" then "delivered"
-callbacks signed like Twilio's (`X-Twilio-Signature`). Whatever
-`send_callbacks` says, a message WhatsApp would refuse —
-free-form text to a phone whose 24-hour window is closed (63016), or to a phone told to
+callbacks signed like Twilio's (`X-Twilio-Signature`). Whatever `send_callbacks` says, a
+message WhatsApp would refuse — free-form text to a phone whose 24-hour window is closed
+(63016), or to a phone told to
 fail — is accepted ("queued") and then reported "failed"/"undelivered" with its
 `ErrorCode` in a status callback, which is how Twilio reports it. `post_status` and
 `emit_statuses` post callbacks of a message on demand: in any order, repeated, with codes."""
@@ -151,6 +153,7 @@ class FakeTwilio:
         self._callback_threads: list[threading.Thread] = []
         self._closed_windows: set[str] = set()
         self._delivery_failures: dict[str, tuple[str, str]] = {}
+        self._down = False
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.app = self._make_app()
@@ -272,9 +275,21 @@ class FakeTwilio:
         with self._lock:
             self._delivery_failures[_bare(phone)] = (status, str(code))
 
-    def reset(self) -> None:
-        """Forget messages, contents, callbacks, pending failures and closed windows."""
+    def go_down(self) -> None:
+        """From now on every API call is answered 503 and nothing is accepted (an
+        outage), until `come_up`."""
         with self._lock:
+            self._down = True
+
+    def come_up(self) -> None:
+        with self._lock:
+            self._down = False
+
+    def reset(self) -> None:
+        """Forget messages, contents, callbacks, pending failures and closed windows; an
+        outage ends."""
+        with self._lock:
+            self._down = False
             self._messages.clear()
             self._contents.clear()
             self._deleted_contents.clear()
@@ -381,6 +396,9 @@ class FakeTwilio:
             "/_fake/answer_late", "fake_answer_late", self._control_answer_late, methods=["POST"]
         )
         app.add_url_rule("/_fake/window", "fake_window", self._control_window, methods=["POST"])
+        app.add_url_rule("/_fake/down", "fake_down", self._control_down, methods=["POST"])
+        app.add_url_rule("/_fake/up", "fake_up", self._control_up, methods=["POST"])
+        app.before_request(self._outage)
         app.add_url_rule(
             "/_fake/fail_delivery",
             "fake_fail_delivery",
@@ -388,6 +406,14 @@ class FakeTwilio:
             methods=["POST"],
         )
         return app
+
+    def _outage(self) -> ResponseReturnValue | None:
+        """While down, the answer to any call but the controls: 503, nothing accepted."""
+        with self._lock:
+            down = self._down
+        if down and not request.path.startswith("/_fake/"):
+            return twilio_error(503, 20503, _ERROR_MESSAGES[503])
+        return None
 
     def _refuse(self, account_sid: str | None = None) -> ResponseReturnValue | None:
         """Twilio's answer to bad credentials or another account's URL, if either."""
@@ -733,6 +759,14 @@ class FakeTwilio:
     def _control_answer_late(self) -> ResponseReturnValue:
         data = request.get_json(silent=True) or {}
         self.answer_late(int(data.get("count", 1)), float(data.get("delay", 15)))
+        return jsonify({"ok": True})
+
+    def _control_down(self) -> ResponseReturnValue:
+        self.go_down()
+        return jsonify({"ok": True})
+
+    def _control_up(self) -> ResponseReturnValue:
+        self.come_up()
         return jsonify({"ok": True})
 
     def _control_reset(self) -> ResponseReturnValue:

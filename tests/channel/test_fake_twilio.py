@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask, request
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from werkzeug.serving import make_server
@@ -188,6 +188,35 @@ def test_http_control_endpoints(fake: FakeTwilio) -> None:
     requests.post(f"{fake.url}/_fake/reset", timeout=5).raise_for_status()
     assert requests.get(f"{fake.url}/_fake/messages", timeout=5).json() == []
     client.messages.create(from_=CLINIC, to=PATIENT, body="después del reset")
+    assert len(fake.messages) == 1
+
+
+def test_down_refuses_every_call_until_up(fake: FakeTwilio) -> None:
+    client = client_for(fake)
+    client.messages.create(from_=CLINIC, to=PATIENT, body="antes")
+    channel = TwilioChannel(fake.account_sid, fake.auth_token, api_url=fake.url)
+
+    requests.post(f"{fake.url}/_fake/down", timeout=5).raise_for_status()
+    for _ in range(2):
+        with pytest.raises(TwilioRestException) as raised:
+            client.messages.create(from_=CLINIC, to=PATIENT, body="durante")
+        assert raised.value.status == 503
+    with pytest.raises(TwilioException, match="503"):
+        client.messages.list()
+    with pytest.raises(SendError) as failed:
+        channel.send(from_phone="+595981000000", to_phone="+595981000001", body="x")
+    assert failed.value.retryable  # an outage is worth trying again later
+    assert [m["body"] for m in requests.get(f"{fake.url}/_fake/messages", timeout=5).json()] == [
+        "antes"
+    ]  # the controls still answer, and nothing was accepted
+
+    requests.post(f"{fake.url}/_fake/up", timeout=5).raise_for_status()
+    client.messages.create(from_=CLINIC, to=PATIENT, body="después")
+    assert [m["body"] for m in fake.messages] == ["antes", "después"]
+
+    fake.go_down()
+    fake.reset()  # a reset ends an outage too
+    client.messages.create(from_=CLINIC, to=PATIENT, body="otra vez")
     assert len(fake.messages) == 1
 
 
