@@ -39,7 +39,11 @@ from store.window import TEXT, SendPlan, plan_batch
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 6  # tries a message gets at least, however long they take
+# A message that errors as Twilio does when it is down (5xx, no connection, 429) is tried
+# again for at least this long after it was queued, however many tries that takes: an
+# outage of several minutes must not use up its tries (the claim skips what is useless).
+RETRY_FOR = timedelta(hours=1)
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 MIN_BACKOFF = timedelta(seconds=1)  # the jittered wait is never shorter than this
@@ -94,6 +98,11 @@ class ReconcileReport:
         return self.found + self.released + self.unconfirmed
 
 
+def worth_another_try(message: OutboxMessage, now: datetime) -> bool:
+    """Whether a message that failed in a way that may pass gets another try."""
+    return message.attempts < MAX_ATTEMPTS or now - message.created_at < RETRY_FOR
+
+
 def backoff(attempts: int) -> timedelta:
     """The longest wait before the next try after `attempts` tries: 30 s, 1 min, 2 min,
     ... ≤ 1 h."""
@@ -121,7 +130,8 @@ def dispatch_due(
     send_budget: timedelta = SEND_BUDGET,
 ) -> DispatchReport:
     """Send up to `limit` due messages. Retryable errors (429, 5xx, network) back off
-    exponentially with jitter and fail after `MAX_ATTEMPTS` tries; other errors fail at
+    exponentially with jitter and fail after `MAX_ATTEMPTS` tries, once `RETRY_FOR` has
+    passed since the message was queued; other errors fail at
     once with the provider's code; a rate limit (429, 63017, 63018) waits at least its
     back-off. Messages that no longer apply are skipped at the claim (see
     `store.dispatch.skip_reason`), and outside the 24-hour window a business-initiated
@@ -334,7 +344,7 @@ def _dispatch_one(
         if error.unanswered:
             return _settle_unanswered(engine, channel, message, now, content_sid, attempted_at)
         rate_limited = error.http_status == 429 or action_for(error.code) is Action.rate_limited
-        if (error.retryable or rate_limited) and message.attempts < MAX_ATTEMPTS:
+        if (error.retryable or rate_limited) and worth_another_try(message, now):
             wait = (
                 rate_limit_delay(message.attempts, rand)
                 if rate_limited

@@ -277,6 +277,21 @@ def test_six_retryable_failures_give_up(
     assert fake.messages == []
 
 
+def test_twilio_down_ten_minutes_uses_up_no_message(
+    db: Engine, clinic_id: int, fake: FakeTwilio, channel: TwilioChannel
+) -> None:
+    queue(db, clinic_id, "m1")
+    fake.go_down()
+    now = NOW
+    while now < NOW + timedelta(minutes=10):  # a pass every 20 s, short waits drawn
+        dispatch_due(db, channel, now, rand=lambda: 0.0)
+        now += timedelta(seconds=20)
+    assert row(db, "m1").status == "pending" and row(db, "m1").attempts > MAX_ATTEMPTS
+    fake.come_up()
+    assert dispatch_due(db, channel, now).sent == 1
+    assert [m["body"] for m in fake.messages] == ["hola"]
+
+
 class BreaksForOnePhone:
     """A channel with a bug for one phone; sends the rest through Twilio."""
 
