@@ -161,7 +161,11 @@ def _professionals(view: ClinicView, draft: BookingDraft) -> list[Option]:
 def _appointments(view: ClinicView, draft: BookingDraft) -> list[Option]:
     tz = view.clinic.rules.timezone
     return [
-        Option(str(a.id), label=f"{a.service_name} · {a.code}", moment=a.starts_at.astimezone(tz))
+        Option(
+            str(a.id),
+            label=f"{a.service_name} · {a.professional_name} · {a.code}",
+            moment=a.starts_at.astimezone(tz),
+        )
         for a in view.appointments.upcoming()
     ]
 

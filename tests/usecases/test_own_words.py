@@ -184,3 +184,11 @@ def test_a_greeting_with_a_question_mark_is_a_greeting(patient: Chat) -> None:
     patient.says("hola?")
     assert patient.said[0] == "booking.greeting"
     assert patient.asked("booking.ask_service")
+
+
+def test_my_appointments_name_the_professional(db: Engine, clinic, patient: Chat) -> None:
+    booked_for(db, clinic, patient.phone, NOW + timedelta(days=2))
+    booked_for(db, clinic, patient.phone, NOW + timedelta(days=3), professional="luis")
+    reply = patient.says("¿cuándo es mi turno?")
+    assert patient.asked("manage.ask_appointment")
+    assert "Dra. Ana Benítez" in reply and "Dr. Luis Ortiz" in reply
