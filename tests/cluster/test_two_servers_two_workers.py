@@ -116,7 +116,8 @@ class Booker:
                 state = self.says("sí")
                 if state == "done":
                     return
-                assert state == "time", f"{self.phone}: after yes, waits on {state}"
+                # the time was taken: the times still free, or the days if that one filled
+                assert state in ("time", "day"), f"{self.phone}: after yes, waits on {state}"
                 self.lost.append(self.sent[-1])
                 before = ""
                 continue
