@@ -26,6 +26,7 @@ AREAS = (
     "interactive",
     "optout",
     "requests",
+    "faq",
     "console",
 )
 # Every message a clinic writes is rendered with the clinic's own details.

@@ -60,6 +60,7 @@ _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
 # patient who writes "BAJA" is opted out wherever the conversation stood.
 FIRST_COMMANDS = ("opt_out", "opt_in")
+UNKNOWN_FACT = "faq.unknown"  # said instead of an answer whose facts the clinic never gave
 
 
 def step(conv: ConversationState, inbound: Inbound, view: ClinicView) -> Turn:
@@ -312,6 +313,8 @@ class _Run:
             self.do(action.do)
         if action.say:
             self.say(action.say, {**self.summary(), **(tags or {})})
+        if action.answer:
+            self.answer_question(action.answer)
         if action.clear:
             self.conv.draft = BookingDraft()
             self.conv.history = []
@@ -384,6 +387,22 @@ class _Run:
     ) -> None:
         # the clinic's name, phone and address may go in any text a clinic writes
         self.replies.append(Reply(template, {**self.clinic_tags(), **(tags or {})}, options))
+
+    def answer_question(self, template: str) -> None:
+        """The clinic's answer, filled with the facts it gave (prices, opening hours,
+        insurances, address); where one it uses is missing, that a person will answer."""
+        view = self.view
+        facts = {
+            "prices": tuple(
+                Label("labels.price_line", (("service", s.name), ("price", s.price)))
+                for s in view.services
+                if s.price
+            ),
+            "opening_hours": view.clinic.opening_hours,
+            "insurances": view.clinic.insurances or "",
+        }
+        tags = {**self.clinic_tags(), **facts}
+        self.replies.append(Reply(template, tags, when_unknown=UNKNOWN_FACT))
 
     def do(self, kind: str) -> None:
         self.effects.append(FROM_FLOW[kind](self.conv))

@@ -100,6 +100,7 @@ def _label(trigger: str, action: Action) -> str:
     `no / say booking.review_declined, clear`."""
     does = [f"do {action.do}"] if action.do else []
     does += [f"say {action.say}"] if action.say else []
+    does += [f"answer {action.answer}"] if action.answer else []
     does += ["clear"] if action.clear else []
     does += ["go back"] if action.back else []
     does += ["ask again"] if action.ask_again else []

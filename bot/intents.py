@@ -21,6 +21,11 @@ INTENTS = (
     "language_es",
     "language_gn",
     "my_appointments",
+    "price",
+    "address",
+    "opening_hours",
+    "insurances",
+    "what_to_bring",
     "goodbye",
 )
 # Heard even while the patient answers a question in their own words (a name, a comment).

@@ -12,6 +12,7 @@ import yaml
 from babel.dates import format_date, format_time
 
 from bot.locale import LANGUAGES, text
+from bot.opening_hours import OpeningHours, describe
 from bot.types import Label, Option, Reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -92,6 +93,10 @@ def _tag_value(value: object, language: str) -> str:
         return format_moment(value, language)
     if isinstance(value, date):
         return format_day(value, language)
+    if isinstance(value, OpeningHours):
+        return describe(value, language)
+    if isinstance(value, tuple):  # a list of facts, one a line
+        return "\n".join(_tag_value(item, language) for item in value)
     return str(value)
 
 
@@ -119,14 +124,29 @@ def render(
     own = overrides.get(reply.template) if overrides else None
     if own:
         try:
-            return _fill(own, tags)
+            return _answer(reply, _fill(own, tags), own, tags, language, overrides)
         except (ValueError, KeyError, IndexError, AttributeError):
             if not fallback:
                 raise TemplateError(reply.template) from None
     body = (
         default_templates(language).get(reply.template) or default_templates("es")[reply.template]
     )
-    return _fill(body, tags)
+    return _answer(reply, _fill(body, tags), body, tags, language, overrides)
+
+
+def _answer(
+    reply: Reply,
+    filled: str,
+    body: str,
+    tags: dict[str, str],
+    language: str,
+    overrides: Mapping[str, str] | None,
+) -> str:
+    """The filled text, or the reply's `when_unknown` where a tag it uses has no value
+    (an address the clinic never gave is not answered with a blank)."""
+    if reply.when_unknown and any(not tags.get(tag) for tag in template_tags(body)):
+        return render(Reply(reply.when_unknown, reply.tags), language, overrides)
+    return filled
 
 
 def _fill(body: str, tags: dict[str, str]) -> str:

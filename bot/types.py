@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.availability import BookingRules, Slot
+from bot.opening_hours import NEVER_OPEN, OpeningHours
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class ClinicInfo:
     default_language: str = "es"
     phone: str | None = None
     address: str | None = None
+    insurances: str | None = None
+    opening_hours: OpeningHours = NEVER_OPEN
     idle_timeout: timedelta = timedelta(minutes=60)
     only_known_patients: bool = False  # a new number may only request an appointment
     # per flow, the optional steps the clinic switched off (`bot.flow.clinic_flow`)
@@ -27,6 +30,7 @@ class ServiceInfo:
     id: int
     name: str
     duration: timedelta
+    price: str | None = None  # as patients are told it
 
 
 @dataclass(frozen=True)
@@ -250,8 +254,11 @@ class Label:
 
 @dataclass(frozen=True)
 class Reply:
-    """A message to send: a template key, its tags, and the options it lists."""
+    """A message to send: a template key, its tags, and the options it lists. An answer
+    built on the clinic's facts names `when_unknown`, the template said instead where a
+    fact its text uses is missing."""
 
     template: str
     tags: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
+    when_unknown: str | None = None

@@ -36,6 +36,7 @@ BRANCH = {"name": v.name, "address": v.optional_text, "active": v.flag}
 SERVICE = {
     "name": v.name,
     "duration_minutes": partial(v.number, low=5, high=8 * 60),
+    "price": partial(v.optional_text, limit=40),
     "self_bookable": v.flag,
     "active": v.flag,
     "care_template": care_template,
@@ -151,8 +152,9 @@ def save_service(
     now: datetime,
     care_templates: Collection[str] | None = None,
 ) -> Service:
-    """Create or change a service: name, duration (5–480 minutes), whether patients may
-    book it themselves, active, and its care message (one of `care_templates`)."""
+    """Create or change a service: name, duration (5–480 minutes), its price as patients
+    are told it, whether patients may book it themselves, active, and its care message
+    (one of `care_templates`)."""
     checks = {**SERVICE, "care_template": partial(care_template, known=care_templates)}
     values = _checked(changes, checks, service_id is None)
     if service_id is None:

@@ -25,7 +25,9 @@ CLINIC: Table = Clinic.__table__  # type: ignore[attr-defined]
 # the clinic's whole row is cached, every column but the version itself counts).
 CATALOG_COLUMNS: dict[str, frozenset[str] | None] = {
     "clinic": None,
-    "service": frozenset({"clinic_id", "name", "duration_minutes", "self_bookable", "active"}),
+    "service": frozenset(
+        {"clinic_id", "name", "duration_minutes", "price", "self_bookable", "active"}
+    ),
     "professional": frozenset({"clinic_id", "name", "active"}),
     "professional_service": None,
     "working_hours": None,

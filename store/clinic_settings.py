@@ -44,6 +44,7 @@ PROFILE: dict[str, Check] = {
     "name": v.name,
     "phone": partial(v.optional_text, limit=40),
     "address": v.optional_text,
+    "insurances": partial(v.optional_text, limit=300),
     "email": v.email,
     "default_language": partial(v.one_of, allowed=LANGUAGES, reason="bad_language"),
     "timezone": v.time_zone,

@@ -22,6 +22,9 @@ class Clinic(SQLModel, table=True):
     phone: str | None = None
     address: str | None = None
     email: str | None = None
+    insurances: str | None = Field(
+        default=None, description="the insurances the clinic accepts, as patients are told"
+    )
     default_language: str = "es"
     min_notice_minutes: int = 120
     horizon_days: int = 60
@@ -92,6 +95,7 @@ class Service(SQLModel, table=True):
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     name: str
     duration_minutes: int = 30
+    price: str | None = Field(default=None, description='as patients are told: "150.000 Gs"')
     self_bookable: bool = True
     active: bool = True
     care_template: str | None = Field(

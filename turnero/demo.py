@@ -33,7 +33,11 @@ DEMO_NUMBER = "+595981100100"  # a Paraguayan mobile, as a clinic's WhatsApp wou
 DEMO_ZONE = "America/Asuncion"
 MORNING, AFTERNOON = (time(8), time(12)), (time(14), time(18))
 
-SERVICES = [("Consulta clínica", 30), ("Odontología", 45), ("Pediatría", 30)]
+SERVICES = [  # name, minutes, price as patients are told it
+    ("Consulta clínica", 30, "150.000 Gs"),
+    ("Odontología", 45, "200.000 Gs"),
+    ("Pediatría", 30, "150.000 Gs"),
+]
 PROFESSIONALS = [
     # name, services (indexes above), weekly hours {weekday: intervals}
     ("Dra. Ana Benítez", [0, 2], {d: [MORNING, AFTERNOON] for d in range(5)}),
@@ -59,6 +63,7 @@ def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
             phone="+595 21 555 0100",
             address="Av. Mariscal López 1234, Asunción",
             email="turnos@sanroque.example",
+            insurances="IPS, Asismed, Santa Clara, Mapfre",
             min_notice_minutes=60,
             horizon_days=60,
             slot_step_minutes=15,
@@ -68,7 +73,9 @@ def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
         cid = clinic.id or 0
         add_default_rule(session, cid, now)
         session.add(Branch(clinic_id=cid, name="Sede Centro", address=clinic.address))
-        services = [Service(clinic_id=cid, name=n, duration_minutes=d) for n, d in SERVICES]
+        services = [
+            Service(clinic_id=cid, name=n, duration_minutes=d, price=p) for n, d, p in SERVICES
+        ]
         session.add_all(services)
         session.flush()
         tz = ZoneInfo(DEMO_ZONE)

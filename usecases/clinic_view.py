@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.opening_hours import NEVER_OPEN, OpeningHours, opening_hours
 from bot.types import (
     AppointmentSummary,
     ClinicInfo,
@@ -53,7 +54,11 @@ class Catalog:
         return self.texts.get(language, {})
 
 
-def clinic_info(clinic: Clinic, skipped: dict[str, frozenset[str]] | None = None) -> ClinicInfo:
+def clinic_info(
+    clinic: Clinic,
+    skipped: dict[str, frozenset[str]] | None = None,
+    open_at: OpeningHours = NEVER_OPEN,
+) -> ClinicInfo:
     return ClinicInfo(
         id=clinic.id or 0,
         name=clinic.name,
@@ -61,6 +66,8 @@ def clinic_info(clinic: Clinic, skipped: dict[str, frozenset[str]] | None = None
         default_language=clinic.default_language,
         phone=clinic.phone,
         address=clinic.address,
+        insurances=clinic.insurances,
+        opening_hours=open_at,
         idle_timeout=timedelta(minutes=clinic.idle_timeout_minutes),
         only_known_patients=clinic.only_known_patients,
         skipped_steps=skipped or {},
@@ -88,19 +95,21 @@ def load_catalog(session: Session, number: str) -> Catalog | None:
         offered.setdefault(link.professional_id, set()).add(link.service_id)
     texts = all_overrides(session, clinic.id or 0)
     skipped = skipped_steps(session, clinic.id or 0)
+    weekly = weekly_hours(session, [p.id or 0 for p in professionals])
     session.expunge(clinic)
     return Catalog(
         clinic=clinic,
-        info=clinic_info(clinic, skipped),
+        info=clinic_info(clinic, skipped, opening_hours(weekly.values())),
         services=[
-            ServiceInfo(s.id or 0, s.name, timedelta(minutes=s.duration_minutes)) for s in services
+            ServiceInfo(s.id or 0, s.name, timedelta(minutes=s.duration_minutes), s.price)
+            for s in services
         ],
         professionals=[
             ProfessionalInfo(p.id or 0, p.name, frozenset(offered.get(p.id or 0, ())))
             for p in professionals
         ],
         texts=texts,
-        weekly=weekly_hours(session, [p.id or 0 for p in professionals]),
+        weekly=weekly,
     )
 
 

@@ -220,6 +220,7 @@ def test_a_booking_and_a_new_patient_bump_nothing(db: Engine, clinic, other):
 
 def test_which_changes_count():
     assert changes_catalog("service", ["name"])
+    assert changes_catalog("service", ["price"])  # patients who ask are told it
     assert not changes_catalog("service", ["care_template"])
     assert changes_catalog("working_hours", None)
     assert changes_catalog("clinic", ["interactive_messages"])

@@ -569,3 +569,21 @@ def test_the_admin_api_and_the_settings_page_share_checks_and_history(db, app, a
         "integration",
         "staff:boss@clinica.example",
     ]
+
+
+def test_prices_and_insurances_are_the_facts_patients_who_ask_are_told(db, admin, clinic, clock):
+    patient = Chat(make_app(db, clock).test_client(), db)
+    path = f"/console/settings/services/{clinic.services['general']}"
+    assert save(admin, path, {"price": " 150.000 Gs "}).status_code == 303
+    refused(save(admin, path, {"price": "x" * 41}), "price")
+    assert (
+        save(admin, "/console/settings/clinic", {"insurances": "IPS, Asismed"}).status_code == 303
+    )
+    with Session(db) as session:
+        assert session.get(Service, clinic.services["general"]).price == "150.000 Gs"
+    assert the_clinic(db, clinic.id).insurances == "IPS, Asismed"
+    assert "• Consulta general: 150.000 Gs" in patient.says("cuánto sale la consulta?")
+    assert "IPS, Asismed" in patient.says("qué seguros aceptan?")
+    assert save(admin, path, {"price": ""}).status_code == 303  # no price: not said
+    with Session(db) as session:
+        assert session.get(Service, clinic.services["general"]).price is None

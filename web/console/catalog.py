@@ -89,7 +89,7 @@ def save_branch(branch_id: int | None) -> Response:
 
 # -- services ---------------------------------------------------------------------------
 
-SERVICE_FIELDS = ("name", "duration_minutes", "care_template")
+SERVICE_FIELDS = ("name", "duration_minutes", "price", "care_template")
 SERVICE_SWITCHES = ("self_bookable", "active")
 
 
@@ -136,6 +136,7 @@ def save_service(service_id: int | None) -> Response:
     fields = {
         "name": raw("name"),
         "duration_minutes": number("duration_minutes"),
+        "price": field_text("price"),
         "care_template": field_text("care_template"),
         **{name: switch(name) for name in SERVICE_SWITCHES},
     }

@@ -104,6 +104,7 @@ def save_settings_clinic() -> Response:
         "name": text("name") or "",
         "phone": text("phone"),
         "address": text("address"),
+        "insurances": text("insurances"),
         "email": text("email"),
         "default_language": text("default_language") or "",
         "timezone": text("timezone") or "",

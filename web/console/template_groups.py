@@ -12,6 +12,7 @@ GROUPS = (
     "waitlist",
     "after_visit",
     "requests",
+    "questions",
     "help",
     "optout",
     "desk",
@@ -23,6 +24,7 @@ BY_AREA = {
     "notification": "reminders",
     "automations": "after_visit",
     "requests": "requests",
+    "faq": "questions",
     "optout": "optout",
     "console": "desk",
 }
