@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from bot.details import Details, details_in
 from bot.effects import (
     FROM_FLOW,
     DeclineWaitlistOffer,
@@ -60,6 +61,8 @@ _CODE = re.compile(r"[A-Z2-9]{6}")
 # Commands that win over everything else (a reminder reply, a timed-out question): a
 # patient who writes "BAJA" is opted out wherever the conversation stood.
 FIRST_COMMANDS = ("opt_out", "opt_in")
+# Choices where "lo antes posible" is their first option (a professional: first_available).
+SOONEST_FIRST = ("days", "times")
 UNKNOWN_FACT = "faq.unknown"  # said instead of an answer whose facts the clinic never gave
 
 
@@ -347,7 +350,7 @@ class _Run:
             self.ask(self.state)
 
     def ask(self, state: State) -> None:
-        if self.turned_away(state):
+        if self.turned_away(state) or self.take_ahead(state):
             return
         if not state.choose:
             self.say(state.ask or "", self.summary())
@@ -412,8 +415,9 @@ class _Run:
     def answer(self, state: State, inbound: Inbound) -> None:
         if state.greet:
             self.greet()
-            self.enter(state.next_for(None) or self.flow.start, remember=False)
+            self.keep_ahead(self.details(inbound.text))
             self.conv.history = []
+            self.enter(state.next_for(None) or self.flow.start, remember=False)
         elif state.wait:
             self.say("booking.please_wait")
         elif self.turned_away(state):
@@ -470,6 +474,8 @@ class _Run:
         if chosen is None:
             options = self.options(state)
             chosen = self.pick(options, inbound)
+        if chosen is None and self.take_details(state, inbound, options):
+            return
         form = self.reading(state).form
         if chosen is None and form is Form.date:
             self.answer_date(state, inbound.text)
@@ -638,11 +644,14 @@ class _Run:
             self.act(state.yes)  # type: ignore[arg-type]
         elif said in words_any("no") or said == "no":
             self.act(state.no)  # type: ignore[arg-type]
-        else:
+        elif not self.take_details(state, inbound):
             self.not_understood()
 
     def answer_text(self, state: State, reading: Reading, inbound: Inbound) -> None:
         value = " ".join(inbound.text.split())
+        if reading.also_gives is not None:  # "Juan Pérez 4.567.890": the DNI is kept too
+            value, given = reading.also_gives(value)
+            self.conv.draft.ahead.update(given)
         if reading.blank(value):
             value = ""
         elif not reading.valid(value) and reading.invalid:
@@ -654,6 +663,109 @@ class _Run:
             return
         setattr(self.conv.draft, state.keep or state.id, value or None)
         self.enter(state.next_for(None) or self.flow.idle)
+
+    # -- details given before their question ----------------------------------------------
+
+    def details(self, text: str, asking: State | None = None) -> Details:
+        """What `text` says of the booking, read for the question `asking` (None: the
+        conversation's first message)."""
+        choose = asking.choose if asking else None
+        return details_in(
+            text,
+            self.view,
+            today(self.view),
+            naming=choose == "professionals",
+            dayless=choose in (None, "services", "professionals"),
+        )
+
+    def keep_ahead(self, details: Details) -> None:
+        """Each detail kept for its question."""
+        ahead = self.conv.draft.ahead
+        if details.service:
+            ahead["services"] = str(details.service)
+        if details.professional:
+            ahead["professionals"] = str(details.professional)
+        elif details.soonest:
+            ahead["professionals"] = "first_available"
+        if details.when:
+            ahead["days"] = details.when
+
+    def take_ahead(self, state: State) -> bool:
+        """A detail the patient gave before `state`'s question came answers it, as if
+        said now; False where there is none, or it no longer fits (a professional who
+        does not offer the service chosen since)."""
+        given = self.conv.draft.ahead.pop(_ahead_key(state), None)
+        if given is None:
+            return False
+        if not state.choose:
+            setattr(self.conv.draft, _ahead_key(state), given or None)
+            self.enter(state.next_for(None) or self.flow.idle)
+            return True
+        if self.reading(state).form is Form.date:
+            self.answer_date(state, given)
+            return True
+        chosen = next((o for o in self.options(state) if o.id == given), None)
+        if chosen is None:
+            return False
+        self.remember(state, chosen)
+        self.enter(state.next_for(chosen.id) or self.flow.idle)
+        return True
+
+    def take_details(
+        self, state: State, inbound: Inbound, options: list[Option] | None = None
+    ) -> bool:
+        """Details in an answer the question could not read: "lo antes posible" takes the
+        first of the days or times offered; the detail this question asks is taken; one
+        that changes an earlier answer goes back there ("no, mejor odontología"); the rest
+        wait for their questions. False where the message gives none, or no booking is
+        being made (an appointment being changed is read as before). `options`: the
+        question's, where they were read already."""
+        if inbound.payload or not self.booking(state):
+            return False
+        details = self.details(inbound.text, state)
+        if not details:
+            return False
+        only_soonest = not (details.service or details.professional or details.when)
+        if only_soonest and state.choose in SOONEST_FIRST:
+            offered = self.options(state) if options is None else options
+            first = next((o for o in offered if not o.label_key), None)
+            if first is None:
+                return False
+            self.remember(state, first)
+            self.enter(state.next_for(first.id) or self.flow.idle)
+            return True
+        self.keep_ahead(details)
+        ahead = self.conv.draft.ahead
+        if _ahead_key(state) in ahead:
+            self.ask(state)
+            return True
+        states = self.flow.states
+        earlier = next((s for s in self.conv.history if _ahead_key(states[s]) in ahead), None)
+        if earlier is None:
+            self.ask_again()  # kept for its question
+        else:
+            self.change_answer(earlier)
+        return True
+
+    def booking(self, state: State) -> bool:
+        """Whether a new booking is being made: its service was asked on the way here."""
+        asked = (self.flow.states[s] for s in (*self.conv.history, state.id))
+        return any(s.choose == "services" for s in asked)
+
+    def change_answer(self, target: str) -> None:
+        """Back to `target`'s question for the new detail. Answers given since that do not
+        hang on it (who, the name, DNI, insurance) are kept, to be taken again; the
+        professional, day and time are asked again."""
+        history, draft = self.conv.history, self.conv.draft
+        since = history[history.index(target) + 1 :]
+        del history[history.index(target) :]
+        for answered in (self.flow.states[s] for s in since):
+            key = _ahead_key(answered)
+            if answered.choose == "people":
+                draft.ahead.setdefault(key, str(draft.person or "someone_else"))
+            elif not answered.choose and self.reading(answered).form is Form.text:
+                draft.ahead.setdefault(key, getattr(draft, key, None) or "")
+        self.enter(target, remember=False)
 
     # -- what the questions are ---------------------------------------------------------
 
@@ -732,6 +844,12 @@ def _mostly_in(said: str) -> str | None:
 
 _PART_LABEL = {part: Label(f"labels.part_{part}") for part in PARTS}
 _PLAIN_TEXT = Reading(Form.text)  # a state that reads no declared kind keeps text as said
+
+
+def _ahead_key(state: State) -> str:
+    """What a question asks, as details given ahead are kept: its choice, or the draft
+    field its text answer goes to."""
+    return state.choose or state.keep or state.id
 
 
 def first_command(inbound: Inbound) -> str | None:

@@ -4,6 +4,7 @@ reading its options again, and what a chosen option sets in the draft; an answer
 (`read:`) says how written words are taken. Pure functions of the clinic view and the
 draft: the engine asks through them, and the flow checker knows the names from here."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -76,6 +77,9 @@ class Reading:
     blank: Callable[[str], bool] = _never
     valid: Callable[[str], bool] = _always
     invalid: str | None = None
+    # a part of the answer that answers a later question: the rest, and the details given
+    # ahead (`BookingDraft.ahead`)
+    also_gives: Callable[[str], tuple[str, dict[str, str]]] | None = None
 
 
 # -- what the choices read ---------------------------------------------------------------
@@ -276,8 +280,41 @@ def declines(value: str) -> bool:
     return said in words_any("skip") or said in words_any("no")
 
 
+_NAME_AND_NUMBER = re.compile(
+    r"(?P<name>.*?\D)[\s,;:-]*(?P<number>\d{1,3}(?:[.\s]?\d{3}){1,3}|\d{5,10})[.\s]*"
+)
+
+
+def name_and_dni(value: str) -> tuple[str, dict[str, str]]:
+    """A name followed by a document number ("Juan Pérez 4.567.890", "Juan Pérez, CI
+    4567890"): the name, and the number (digits only) for the DNI question. The words
+    that introduce either ("me llamo", "cédula") are left out."""
+    value = _without_words(value, "name_intro", at_end=False)
+    found = _NAME_AND_NUMBER.fullmatch(value)
+    if found is None:
+        return value, {}
+    name = _without_words(found["name"], "document_word", at_end=True)
+    if not looks_like_name(name):
+        return value, {}
+    return name, {"dni": re.sub(r"\D", "", found["number"])}
+
+
+def _without_words(value: str, key: str, *, at_end: bool) -> str:
+    """`value` less one of the words of `key` (any language) at its end, or start."""
+    value = value.strip(" ,;:-")
+    said = normalize(value)
+    for word in sorted(words_any(key), key=len, reverse=True):
+        if at_end and said.endswith(" " + word):
+            return value[: len(value) - len(word)].strip(" ,;:-")
+        if not at_end and said.startswith(word + " "):
+            return value[len(word) :].strip(" ,;:-")
+    return value
+
+
 READINGS: dict[str, Reading] = {
-    "name": Reading(Form.text, valid=looks_like_name, invalid="booking.name_invalid"),
+    "name": Reading(
+        Form.text, valid=looks_like_name, invalid="booking.name_invalid", also_gives=name_and_dni
+    ),
     "optional_text": Reading(Form.text, blank=skips),
     "text": Reading(Form.text, limit=FREE_TEXT_LIMIT),
     "comment": Reading(Form.text, limit=COMMENT_LIMIT, blank=declines),

@@ -179,6 +179,9 @@ class BookingDraft:
     appointment: int | None = None  # an existing appointment being confirmed, cancelled, moved
     comment: str | None = None  # the patient's comment on a visit, or on a request
     preferred: str | None = None  # the days and times an appointment request would like
+    # details the patient gave before their question came, by what the question asks
+    # ("services", "professionals", "days", a text field such as "dni"): taken, not asked
+    ahead: dict[str, str] = field(default_factory=dict)
 
     @property
     def day_date(self) -> date | None:
@@ -212,7 +215,7 @@ class ConversationState:
                 **vars(self),
                 "history": list(self.history),
                 "options": list(self.options),
-                "draft": BookingDraft(**vars(self.draft)),
+                "draft": BookingDraft(**{**vars(self.draft), "ahead": dict(self.draft.ahead)}),
             }
         )
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import time as Time
-from functools import cache
+from functools import cache, lru_cache
 
 import dateparser
 from rapidfuzz.distance import Levenshtein
@@ -201,6 +201,7 @@ def _number_words() -> dict[str, int]:
     return found
 
 
+@lru_cache(maxsize=4096)  # one message is read by several questions; answers repeat
 def read_when(text: str, today: date, *, bare_number_is_time: bool = False) -> When:
     """Everything `text` says about when. `bare_number_is_time`: the question was about
     the time, so "16" alone means 16:00 (on a day question it is a list number)."""

@@ -312,6 +312,15 @@ class Chat:
     def asked(self, key: str) -> bool:
         """Whether the conversation now waits on the question whose template is `key`
         (e.g. `booking.ask_service`), whatever the words in the patient's language."""
+        state = self.stored_state()
+        flow = load_flow(state.get("flow", "booking"))
+        return flow.states[state.get("state", "done")].ask == key
+
+    def draft(self) -> dict[str, Any]:
+        """What the conversation has collected so far (`BookingDraft` as stored)."""
+        return dict(self.stored_state().get("draft", {}))
+
+    def stored_state(self) -> dict[str, Any]:
         with Session(self.engine) as s:
             stored = s.exec(
                 select(Conversation.state)
@@ -319,6 +328,4 @@ class Chat:
                 .where(Conversation.phone == self.phone)
                 .where(Clinic.whatsapp_number == self.clinic_number)
             ).one()
-        state = json.loads(stored)
-        flow = load_flow(state.get("flow", "booking"))
-        return flow.states[state.get("state", "done")].ask == key
+        return dict(json.loads(stored))

@@ -1,0 +1,135 @@
+"""The details of a booking a patient gives in a sentence of their own, whatever the question
+("hola, quiero un turno de odontología con la dra benites para mañana a la tarde"): the
+service, the professional or "as soon as possible", and the words about when. Each is kept
+for its question, which then takes it instead of asking (`bot.engine`)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache, lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.locale import LANGUAGES
+from bot.text import normalize
+from bot.types import ClinicView
+from bot.vocabulary import words, words_any
+from bot.when import read_when
+
+NAME_TYPO_FROM = 5  # letters a name's word needs before a typo in it is forgiven
+NAME_TYPO_SCORE = 80
+CUE_REACH = 3  # words before a professional's name where "con", "dra"… may stand
+_WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a message says of the booking; None where it says nothing."""
+
+    service: int | None = None
+    professional: int | None = None
+    soonest: bool = False  # "lo antes posible", "el que sea": the first there is
+    when: str | None = None  # the words that say the day (and time), read at its question
+
+    def __bool__(self) -> bool:
+        return bool(self.service or self.professional or self.soonest or self.when)
+
+
+def details_in(
+    text: str, view: ClinicView, on: date, *, naming: bool = False, dayless: bool = True
+) -> Details:
+    """The details `text` gives. `naming`: the question asks for a professional, so a name
+    alone is one; elsewhere "con", "dra"… must come before it (a patient saying their own
+    name is no professional). `dayless`: a time or part of the day without a day counts
+    (the day is not asked yet)."""
+    said = tuple(_WORD.findall(normalize(text)))
+    service = _named_service(said, view)
+    when = read_when(text, on)
+    return Details(
+        service=service,
+        professional=_named_professional(said, view, service, naming),
+        soonest=_soonest(" ".join(said)),
+        when=text if when.days or (dayless and (when.time or when.part)) else None,
+    )
+
+
+def _named_service(said: tuple[str, ...], view: ClinicView) -> int | None:
+    """The one service all of whose own words the message has (its name less the words
+    every service or the clinic's name shares)."""
+    names = _own_words(
+        tuple((s.id, s.name) for s in view.services),
+        tuple(_WORD.findall(normalize(view.clinic.name))),
+    )
+    heard = _heard(said, names)
+    found = [i for i, own in names.items() if own and all(w in heard for w in own)]
+    return found[0] if len(found) == 1 else None
+
+
+def _named_professional(
+    said: tuple[str, ...], view: ClinicView, service: int | None, naming: bool
+) -> int | None:
+    """The one professional named (one of their names, a small typo forgiven), among
+    those who offer `service` if it is known. Away from the professional question a cue
+    ("con", "dra"…) comes first: a patient saying their own name names no professional."""
+    if not naming:
+        said = tuple(w for at, w in enumerate(said) if _cued(said[max(0, at - CUE_REACH) : at]))
+    offering = tuple(
+        (p.id, p.name) for p in view.professionals if service is None or service in p.service_ids
+    )
+    names = _own_words(offering, ())
+    heard = _heard(said, names)
+    found = {i for i, own in names.items() if any(w in heard for w in own)}
+    return found.pop() if len(found) == 1 else None
+
+
+@lru_cache(maxsize=256)
+def _own_words(
+    named: tuple[tuple[int, str], ...], shared: tuple[str, ...]
+) -> dict[int, frozenset[str]]:
+    """Each name's words that tell it apart: not a cue ("dra"), nor a word every message
+    may have ("consulta"), nor one of `shared` (the clinic's name), nor under 3 letters."""
+    plain = _plain_words() | _cues() | set(shared)
+    return {
+        i: frozenset(w for w in _WORD.findall(normalize(name)) if w not in plain and len(w) > 2)
+        for i, name in named
+    }
+
+
+def _heard(said: tuple[str, ...], names: dict[int, frozenset[str]]) -> frozenset[str]:
+    """The names' words the message has: as written, or a long one a letter or two off."""
+    every = frozenset().union(*names.values()) if names else frozenset()
+    heard = {w for w in said if w in every}
+    long_names = [n for n in every if len(n) >= NAME_TYPO_FROM and n not in heard]
+    for word in said:
+        if len(word) >= NAME_TYPO_FROM and word not in every and long_names:
+            found = process.extractOne(
+                word, long_names, scorer=fuzz.ratio, score_cutoff=NAME_TYPO_SCORE
+            )
+            if found:
+                heard.add(found[0])
+    return frozenset(heard)
+
+
+def _cued(before: tuple[str, ...]) -> bool:
+    return not _cues().isdisjoint(before)
+
+
+def _soonest(said: str) -> bool:
+    return _soonest_pattern().search(f" {said} ") is not None
+
+
+@cache
+def _soonest_pattern() -> re.Pattern[str]:
+    phrases = sorted(words_any("soonest"), key=len, reverse=True)
+    return re.compile(r"(?<=\s)(?:" + "|".join(map(re.escape, phrases)) + r")(?=\s)")
+
+
+@cache
+def _cues() -> frozenset[str]:
+    return words_any("professional_cue")
+
+
+@cache
+def _plain_words() -> frozenset[str]:
+    """Words that name no service of their own ("consulta", "turno", "de")."""
+    return frozenset(w for lang in LANGUAGES for p in words("common", lang) for w in p.split())
