@@ -265,17 +265,34 @@ class _Run:
     def turn_to_appointment(self, action: str) -> None:
         """ "Cancel / change my appointment": the one upcoming appointment goes straight to
         that action's question (a cancel is always asked "are you sure?"); with several,
-        which one is asked first; with none, that is said and the conversation goes on."""
+        the one the message names ("con el dr ortiz", "el del jueves"), or else which one
+        is asked first, the action kept for after; with none, that is said and the
+        conversation goes on."""
         upcoming = self.view.appointments.upcoming()
+        meant = upcoming if len(upcoming) < 2 else self.named_appointments(upcoming)
         if not upcoming:
             self.say(f"manage.nothing_to_{action}")
             self.ask_again()
-        elif len(upcoming) > 1:
-            self.conv.draft, self.conv.history = BookingDraft(), []
+        elif len(meant) != 1:
+            self.conv.draft, self.conv.history = BookingDraft(ahead={"actions": action}), []
             self.enter("appointments", remember=False)
         else:
-            self.manage(upcoming[0], answered=True)
+            self.manage(meant[0], answered=True)
             self.answer_choice(self.state, Inbound(text="", payload=action))
+
+    def named_appointments(self, upcoming: list[AppointmentSummary]) -> list[AppointmentSummary]:
+        """The appointments the message names by their professional or their day (all of
+        them where it names neither)."""
+        on = today(self.view)
+        details = details_in(self.said, self.view, on, dayless=False)
+        day = read_when(details.when, on).day if details.when else None
+        tz = self.view.clinic.rules.timezone
+        return [
+            a
+            for a in upcoming
+            if details.professional in (None, a.professional_id)
+            and day in (None, a.starts_at.astimezone(tz).date())
+        ]
 
     def notice_language(self) -> None:
         """The first message sets the language when it is clearly in one: a greeting, or

@@ -136,6 +136,31 @@ def test_with_several_appointments_it_asks_which(db: Engine, clinic, patient: Ch
     booked_for(db, clinic, patient.phone, NOW + timedelta(days=3), professional="luis")
     patient.says("quiero cancelar mi turno")
     assert patient.asked("manage.ask_appointment")
+    patient.says("2")
+    assert patient.asked("manage.ask_cancel")  # what they wanted, not "what do you want?"
+
+
+def test_with_several_it_asks_which_then_for_the_new_day(db: Engine, clinic, patient: Chat) -> None:
+    booked_for(db, clinic, patient.phone, NOW + timedelta(days=2))
+    booked_for(db, clinic, patient.phone, NOW + timedelta(days=3), professional="luis")
+    patient.says("hola, necesito cambiar mi turno")
+    assert patient.asked("manage.ask_appointment")
+    patient.says("2")
+    assert patient.asked("manage.ask_move_day")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["hola, necesito cambiar mi turno con el dr ortiz", "quiero cambiar el turno del sábado"],
+)
+def test_with_several_the_one_the_sentence_names_is_taken(
+    db: Engine, clinic, patient: Chat, sentence: str
+) -> None:
+    booked_for(db, clinic, patient.phone, NOW + timedelta(days=2))  # Friday, Dra. Benítez
+    luis = booked_for(db, clinic, patient.phone, NOW + timedelta(days=3), professional="luis")
+    patient.says(sentence)
+    assert patient.asked("manage.ask_move_day")
+    assert patient.draft()["appointment"] == luis
 
 
 @pytest.mark.parametrize(
