@@ -20,6 +20,7 @@ NAME_TYPO_FROM = 5  # letters a name's word needs before a typo in it is forgive
 NAME_TYPO_SCORE = 80
 CUE_REACH = 3  # words before a professional's name where "con", "dra"… may stand
 _WORD = re.compile(r"[\w']+")
+_GLUED = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,12 @@ class Details:
 
     service: int | None = None
     professional: int | None = None
-    soonest: bool = False  # "lo antes posible", "el que sea": the first there is
+    anyone: bool = False  # "con quien sea", "cualquier doctora": whoever is free first
+    soonest: bool = False  # "lo antes posible", "el primer turno": the first there is
     when: str | None = None  # the words that say the day (and time), read at its question
 
     def __bool__(self) -> bool:
-        return bool(self.service or self.professional or self.soonest or self.when)
+        return bool(self.service or self.professional or self.anyone or self.soonest or self.when)
 
 
 def details_in(
@@ -42,26 +44,54 @@ def details_in(
     alone is one; elsewhere "con", "dra"… must come before it (a patient saying their own
     name is no professional). `dayless`: a time or part of the day without a day counts
     (the day is not asked yet)."""
-    said = tuple(_WORD.findall(normalize(text)))
-    service = _named_service(said, view)
-    when = read_when(text, on)
+    plain = _GLUED.sub(" ", normalize(text))
+    said = tuple(_WORD.findall(plain))
+    joined = f" {' '.join(said)} "
+    service = _named_service(said, joined, view)
+    professional = _named_professional(said, view, service, naming)
+    about_when = _about_when(plain)
+    when = read_when(about_when, on)
     return Details(
-        service=service,
-        professional=_named_professional(said, view, service, naming),
-        soonest=_soonest(" ".join(said)),
-        when=text if when.days or (dayless and (when.time or when.part)) else None,
+        service=service or _only_service_of(professional, view),
+        professional=professional,
+        anyone=_said_any(joined, "anyone"),
+        soonest=_said_any(joined, "soonest"),
+        when=about_when if when.days or (dayless and (when.time or when.part)) else None,
     )
 
 
-def _named_service(said: tuple[str, ...], view: ClinicView) -> int | None:
-    """The one service all of whose own words the message has (its name less the words
-    every service or the clinic's name shares)."""
+def _only_service_of(professional: int | None, view: ClinicView) -> int | None:
+    """The service a named professional offers, when they offer one only ("con la dra
+    Duarte" is dentistry there)."""
+    found = view.professional(professional)
+    offered = [s.id for s in view.services if found and s.id in found.service_ids]
+    return offered[0] if len(offered) == 1 else None
+
+
+def _about_when(plain: str) -> str:
+    """The message as the reader of days and times should see it: a courtesy's day or part
+    of the day ("buenas tardes", "hasta mañana") is not the one wanted, a question mark no
+    part of a time ("a las 15?"), a Guarani postposition no part of a day ("viernes-pe")."""
+    plain = _GLUED.sub(" ", plain.replace("?", " ").replace("'s ", " "))  # "tomorrow's"
+    return _phrases_of("courtesy").sub(" ", f" {plain} ").strip()
+
+
+def _named_service(said: tuple[str, ...], joined: str, view: ClinicView) -> int | None:
+    """The one service the message names: by its whole name, by all of its own words (its
+    name less the words any service or the clinic's name shares, a small typo forgiven), or
+    by what patients call it (`vocabulary/services.*.yml`, "dentista" for "Odontología")."""
     names = _own_words(
         tuple((s.id, s.name) for s in view.services),
         tuple(_WORD.findall(normalize(view.clinic.name))),
     )
     heard = _heard(said, names)
-    found = [i for i, own in names.items() if own and all(w in heard for w in own)]
+    found = [
+        s.id
+        for s in view.services
+        if f" {' '.join(_WORD.findall(normalize(s.name)))} " in joined
+        or (names[s.id] and names[s.id] <= heard)
+        or any(_called(word).search(joined) for word in _WORD.findall(normalize(s.name)))
+    ]
     return found[0] if len(found) == 1 else None
 
 
@@ -114,14 +144,29 @@ def _cued(before: tuple[str, ...]) -> bool:
     return not _cues().isdisjoint(before)
 
 
-def _soonest(said: str) -> bool:
-    return _soonest_pattern().search(f" {said} ") is not None
+def _said_any(joined: str, key: str) -> bool:
+    """Whether one of the phrases of the `words` entry `key` is among the words (`joined`:
+    the words, a space around each)."""
+    return _phrases_of(key).search(joined) is not None
 
 
 @cache
-def _soonest_pattern() -> re.Pattern[str]:
-    phrases = sorted(words_any("soonest"), key=len, reverse=True)
-    return re.compile(r"(?<=\s)(?:" + "|".join(map(re.escape, phrases)) + r")(?=\s)")
+def _phrases_of(key: str) -> re.Pattern[str]:
+    return _pattern(words_any(key))
+
+
+@cache
+def _called(word: str) -> re.Pattern[str]:
+    """What patients call a service with `word` in its name, in any language."""
+    return _pattern(frozenset(w for lang in LANGUAGES for w in words(word, lang, "services")))
+
+
+def _pattern(phrases: frozenset[str]) -> re.Pattern[str]:
+    """Any of `phrases` as whole words; one that never matches when there are none."""
+    if not phrases:
+        return re.compile(r"(?!x)x")
+    alternatives = sorted((" ".join(_WORD.findall(p)) for p in phrases), key=len, reverse=True)
+    return re.compile(r"(?<=\s)(?:" + "|".join(map(re.escape, alternatives)) + r")(?=\s)")
 
 
 @cache

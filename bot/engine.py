@@ -19,7 +19,7 @@ from bot.effects import (
     Turn,
 )
 from bot.flow import Action, Flow, State, clinic_flow
-from bot.intents import HEARD_IN_FREE_TEXT, intent_of
+from bot.intents import HEARD_IN_FREE_TEXT, HEARD_WHEN_IDLE, intent_of
 from bot.locale import LANGUAGES
 from bot.payloads import (
     ACTIONS,
@@ -133,11 +133,14 @@ class _Run:
     def intent(self, inbound: Inbound) -> str | None:
         """What the patient asks for in a sentence of their own ("quiero cancelar mi
         turno"), as a flow command; while they answer in their own words (a name, a
-        comment) only the few intents heard there."""
+        comment) only the few intents heard there, and a thanks only with no question
+        pending ("sí, gracias" answers it)."""
         if inbound.payload:
             return None
-        intent = intent_of(self.said)
+        intent = intent_of(inbound.text)
         if intent is None or intent not in self.flow.commands:
+            return None
+        if intent in HEARD_WHEN_IDLE and self.conv.state != self.flow.idle:
             return None
         state = self.state
         free_text = bool(state.ask) and not state.choose and self.reading(state).form is Form.text
@@ -310,7 +313,7 @@ class _Run:
         """ "English", "guaraní", "español" at any time: the conversation goes on in it."""
         said = inbound.payload or normalize(inbound.text)
         asked = next((lang for lang in LANGUAGES if said in words_any(f"language_{lang}")), None)
-        intent = None if inbound.payload else intent_of(said)
+        intent = None if inbound.payload else intent_of(inbound.text)
         if asked is None and intent and intent.startswith("language_"):
             asked = intent.removeprefix("language_")
         if asked is None:
@@ -702,7 +705,7 @@ class _Run:
             ahead["services"] = str(details.service)
         if details.professional:
             ahead["professionals"] = str(details.professional)
-        elif details.soonest:
+        elif details.anyone or details.soonest:
             ahead["professionals"] = "first_available"
         if details.when:
             ahead["days"] = details.when
@@ -742,8 +745,10 @@ class _Run:
         details = self.details(inbound.text, state)
         if not details:
             return False
-        only_soonest = not (details.service or details.professional or details.when)
-        if only_soonest and state.choose in SOONEST_FIRST:
+        first_wanted = (details.anyone or details.soonest) and not (
+            details.service or details.professional or details.when
+        )
+        if first_wanted and state.choose in SOONEST_FIRST:
             offered = self.options(state) if options is None else options
             first = next((o for o in offered if not o.label_key), None)
             if first is None:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-MAX_READ = 300  # a 2,000-character message is read by its start
+MAX_READ = 1000  # a long story is read to its request; a 2,000-character one by its start
 
 _PUNCT = re.compile(r"[^\w\s'/:.?-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")

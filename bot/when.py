@@ -6,6 +6,7 @@ is read at once; dateparser reads what it leaves ("December the 15th"). Pure and
 engine calls it on every answer to a day or time question."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import time as Time
@@ -29,6 +30,7 @@ PAST_GRACE = timedelta(days=60)  # "20/11" said on 25/11 is a past date, not nex
 AFTERNOON_HOURS = range(1, 7)  # "a las 3" at a clinic is 15:00, not 03:00
 _ORDINAL = r"(?:st|nd|rd|th|ro|do|vo|mo|°|º)?"
 SUFFIX = "am|pm|a m|p m|hs|hrs|horas|h"
+_GLUED = re.compile(r"(?<=[a-z])-(?=[a-z])")  # a word and a Guarani postposition
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class _Vocabulary:
     spelled_before_month: re.Pattern[str]  # "primero de diciembre"
     spelled_after_name: re.Pattern[str]  # "diciembre primero", "sábado cinco"
     spelled_before_unit: re.Pattern[str]  # "dos días", "una semana"
+    spelled_after_at: re.Pattern[str]  # "a las ocho", "at ten": an hour
+    morning_of: re.Pattern[str]  # "el lunes de mañana", "mañana de mañana": in the morning
+    habitual: re.Pattern[str]  # "los sábados", "on Saturdays": every one, not one day
     from_now: re.Pattern[str]  # "dentro de 2 días", "in 1 week", "2 days from now"
 
 
@@ -153,6 +158,11 @@ def _vocabulary() -> _Vocabulary:
     weekday = _alternation(list(weekdays))
     marker = _alternation(list(phrases["day_marker"]))
     spelled = _alternation(list(numbers))
+    days_near = _alternation([*phrases["today"], *phrases["tomorrow"]])
+    # "sábados", "mondays" ("los lunes" is plural as it stands: its "los" says so)
+    plural = _alternation(
+        [f"{normalize(n)}s" for lang in ("es", "en") for n in weekday_names(lang)]
+    )
     unit = _alternation([*phrases["day_unit"], *phrases["week_unit"]])
     one = _alternation(list(phrases["one_of_a_unit"]))
     before, after = (
@@ -183,6 +193,11 @@ def _vocabulary() -> _Vocabulary:
         spelled_before_month=re.compile(rf" ({spelled})(?= (?:de |of |del )?(?:{month}) )"),
         spelled_after_name=re.compile(rf" ({month}|{weekday}) (the )?({spelled})(?= )"),
         spelled_before_unit=re.compile(rf" ({spelled}|{one})(?= (?:{unit}) )"),
+        spelled_after_at=re.compile(rf" ({at}) ({spelled})(?= )"),
+        morning_of=re.compile(rf" ((?:{weekday}|{days_near})(?: \d{{1,2}})?) de manana(?= )"),
+        habitual=re.compile(
+            rf" (?:(?:los|every) (?:{weekday}|{plural})|(?:on )?(?:{plural}))(?= )"
+        ),
         from_now=re.compile(
             rf" (?:{before}) (\d{{1,2}}) ({unit})(?: (?:{after}))?(?= )"
             rf"| (\d{{1,2}}) ({unit}) (?:{after})(?= )"
@@ -206,7 +221,10 @@ def read_when(text: str, today: date, *, bare_number_is_time: bool = False) -> W
     """Everything `text` says about when. `bare_number_is_time`: the question was about
     the time, so "16" alone means 16:00 (on a day question it is a list number)."""
     vocabulary = _vocabulary()
-    said = _in_digits(f" {_correct_typos(normalize(text), vocabulary)} ", vocabulary)
+    said = _GLUED.sub(" ", normalize(text))  # "viernes-pe" (Guarani "on Friday") is "viernes"
+    said = vocabulary.habitual.sub(" ", f" {said} ")
+    said = _in_digits(f" {_correct_typos(said, vocabulary)} ", vocabulary)
+    said = vocabulary.morning_of.sub(r" \1 a la manana", said)
     this_part, said = _take(said, vocabulary.phrases["this_part"])  # "esta tarde": today
     if this_part:
         part = _take_part(f" {this_part} ", vocabulary)[0]
@@ -230,9 +248,9 @@ def names_a_day(text: str) -> bool:
 
 
 def _in_digits(said: str, vocabulary: _Vocabulary) -> str:
-    """Day numbers written in words where they can only be a day or a count of days
-    ("el primero de diciembre", "sábado cinco", "dentro de dos semanas", "in a week"),
-    as digits; elsewhere ("a las diez y cuarto", "la primera") a word stays a word."""
+    """Numbers written in words where they can only be a day, a count of days or an hour
+    ("el primero de diciembre", "sábado cinco", "dentro de dos semanas", "in a week", "a
+    las diez y cuarto"), as digits; elsewhere ("la primera") a word stays a word."""
 
     def number(word: str) -> str:
         return str(vocabulary.numbers.get(word, 1))  # else "un", "a": one
@@ -241,7 +259,16 @@ def _in_digits(said: str, vocabulary: _Vocabulary) -> str:
     said = vocabulary.spelled_after_name.sub(
         lambda m: f" {m.group(1)} {m.group(2) or ''}{number(m.group(3))}", said
     )
-    return vocabulary.spelled_before_unit.sub(lambda m: f" {number(m.group(1))}", said)
+    said = vocabulary.spelled_before_unit.sub(lambda m: f" {number(m.group(1))}", said)
+    return vocabulary.spelled_after_at.sub(_spelled_hour(vocabulary), said)
+
+
+def _spelled_hour(vocabulary: _Vocabulary) -> Callable[[re.Match[str]], str]:
+    def hour(found: re.Match[str]) -> str:
+        value = vocabulary.numbers.get(found.group(2), 0)
+        return f" {found.group(1)} {value}" if 1 <= value <= 23 else found.group(0)
+
+    return hour
 
 
 def _correct_typos(said: str, vocabulary: _Vocabulary) -> str:

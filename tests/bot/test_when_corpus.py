@@ -268,9 +268,20 @@ CORPUS: list[tuple[str, str]] = [
     ("this afternoon", "2026-11-25 afternoon"),
     ("tonight", "2026-11-25 evening"),
     ("ko ka'aru", "2026-11-25 afternoon"),
-    # -- left alone: a number word that is no day
-    ("a las diez y cuarto", "nothing"),
+    # -- an hour in words after "a las" / "at"; a number word that is no day nor hour
+    ("a las diez y cuarto", "10:15"),
+    ("a las ocho", "08:00"),
+    ("mañana a las diez", "2026-11-26 10:00"),
+    ("at ten", "10:00"),
     ("la primera", "nothing"),
+    # -- a part of the day said after the day; a weekday every week is no one day
+    ("el lunes de mañana", "2026-11-30 morning"),
+    ("mañana de mañana", "2026-11-26 morning"),
+    ("el turno de mañana", "2026-11-26"),
+    ("abren los sábados?", "nothing"),
+    ("are you open on Saturdays?", "nothing"),
+    ("see you on Monday", "2026-11-30"),
+    ("viernes-pe", "2026-11-27"),
     # -- nothing about when
     ("banana", "nothing"),
     ("👍", "nothing"),
