@@ -42,6 +42,7 @@ from bot.questions import (
     slots,
     time_options,
     today,
+    without_manners,
 )
 from bot.text import match_choice, normalize, option_number
 from bot.types import (
@@ -659,7 +660,7 @@ class _Run:
             self.enter(state.next_for(None) or self.flow.idle)
 
     def answer_yes_no(self, state: State, inbound: Inbound) -> None:
-        said = inbound.payload or normalize(inbound.text)
+        said = inbound.payload or without_manners(normalize(inbound.text))
         if said in words_any("yes") or said == "yes":
             self.act(state.yes)  # type: ignore[arg-type]
         elif said in words_any("no") or said == "no":

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from functools import cache
 from typing import TypeVar
 
 from bot.availability import Slot
@@ -271,12 +272,25 @@ def looks_like_name(value: str) -> bool:
     return letters >= 2 and len(value) <= NAME_LIMIT and not any(c.isdigit() for c in value)
 
 
+def without_manners(said: str) -> str:
+    """A normalized answer less the thanks or "please" after it: "sí, gracias" is "sí"."""
+    for polite in _manners():
+        if said.endswith(" " + polite):
+            return said[: -len(polite)].rstrip(" ,.!")
+    return said
+
+
+@cache
+def _manners() -> tuple[str, ...]:
+    return tuple(sorted(words_any("thanks") | words_any("please"), key=len, reverse=True))
+
+
 def skips(value: str) -> bool:
-    return normalize(value) in words_any("skip")
+    return without_manners(normalize(value)) in words_any("skip")
 
 
 def declines(value: str) -> bool:
-    said = normalize(value)
+    said = without_manners(normalize(value))
     return said in words_any("skip") or said in words_any("no")
 
 

@@ -217,3 +217,51 @@ def test_my_appointments_name_the_professional(db: Engine, clinic, patient: Chat
     reply = patient.says("¿cuándo es mi turno?")
     assert patient.asked("manage.ask_appointment")
     assert "Dra. Ana Benítez" in reply and "Dr. Luis Ortiz" in reply
+
+
+def test_what_time_was_my_appointment(db: Engine, clinic, patient: Chat) -> None:
+    booked_for(db, clinic, patient.phone, NOW + timedelta(days=2))
+    reply = patient.says("Buenas, mi turno a qué hora era? no me acuerdo 🙈")
+    assert patient.asked("manage.ask_appointment")
+    assert "Dra. Ana Benítez" in reply
+
+
+@pytest.mark.parametrize("thanks", ["gracias", "muchas gracias, muy amables!", "aguyjevete"])
+def test_thanks_after_booking_is_answered_and_changes_nothing(
+    db: Engine, clinic, patient: Chat, thanks: str
+) -> None:
+    appointment = booked_for(db, clinic, patient.phone, NOW + timedelta(days=2))
+    patient.says(thanks)
+    assert patient.said == ["booking.you_are_welcome"]
+    assert status(db, appointment) == "booked"
+
+
+def test_yes_thanks_at_the_review_books(db: Engine, patient: Chat) -> None:
+    for answer in ("hola", "1", "1", "1", "1", "Juana Pérez", "saltar", "saltar"):
+        patient.says(answer)
+    assert patient.asked("booking.review")
+    patient.says("sí, gracias")  # a yes with good manners, not a thanks to answer
+    assert "booking.you_are_welcome" not in patient.said
+    assert patient.said == ["booking.booked"]
+
+
+def test_a_booking_request_ending_in_thanks_starts_the_booking(patient: Chat) -> None:
+    patient.says("Buen día, quisiera un turno de odontología para el sábado, gracias")
+    assert patient.said[0] == "booking.greeting"
+    assert patient.asked("booking.ask_professional")  # the service was said
+
+
+def test_stop_messages_in_a_sentence_opts_out(db: Engine, clinic, patient: Chat) -> None:
+    add_patient(db, clinic.id, patient.phone, "Juana Pérez")
+    patient.says("por favor dejen de mandarme mensajes, gracias")
+    with Session(db) as s:
+        assert s.exec(select(Patient).where(Patient.phone == patient.phone)).one().opted_out
+
+
+def test_no_insurance_thanks_is_no_insurance(patient: Chat) -> None:
+    for answer in ("hola", "1", "1", "1", "1", "Juana Pérez", "saltar"):
+        patient.says(answer)
+    assert patient.asked("booking.ask_insurance")
+    patient.says("no tengo, gracias")
+    assert patient.draft()["insurance"] is None
+    assert patient.asked("booking.review")
