@@ -28,7 +28,7 @@ import yaml
 
 from bot.availability import BookingRules, ProfessionalSchedule, ScheduleAvailability
 from bot.details import details_in
-from bot.effects import Effect, OptIn, OptOut, PauseBot
+from bot.effects import ConfirmAppointment, Effect, OptIn, OptOut, PauseBot
 from bot.engine import step
 from bot.locale import configure
 from bot.types import (
@@ -63,6 +63,7 @@ INTENT_OF_TEMPLATE = {
     "manage.nothing_to_cancel": "cancel_appointment",
     "manage.ask_move_day": "reschedule_appointment",
     "manage.nothing_to_reschedule": "reschedule_appointment",
+    "manage.nothing_to_confirm": "confirm_appointment",
     "manage.ask_appointment": "my_appointments",
     "manage.no_appointments": "my_appointments",
     "booking.goodbye": "goodbye",
@@ -81,6 +82,7 @@ INTENT_OF_EFFECT: dict[type[Effect], str] = {
     OptOut: "opt_out",
     OptIn: "opt_in",
     PauseBot: "human",
+    ConfirmAppointment: "confirm_appointment",
 }
 
 

@@ -10,13 +10,13 @@ from typing import Any
 import yaml
 
 from bot.effects import FROM_FLOW
-from bot.payloads import CANCEL, RESCHEDULE
+from bot.payloads import CANCEL, CONFIRM, RESCHEDULE
 from bot.questions import CHOICES, READINGS, Form
 from bot.types import BookingDraft
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 ACTION_KEYS = {"say", "answer", "do", "clear", "next", "back", "ask_again", "manage", "when_idle"}
-MANAGE_ACTIONS = {CANCEL, RESCHEDULE}  # what `manage:` may turn to an appointment for
+MANAGE_ACTIONS = {CONFIRM, CANCEL, RESCHEDULE}  # what `manage:` may turn to an appointment for
 
 
 class FlowError(ValueError):
@@ -27,7 +27,7 @@ class FlowError(ValueError):
 class Action:
     """What a command, an event or an answer does: say something, have something done,
     forget the draft, then go somewhere (or back, or ask the same question again). Or
-    `manage`: turn to the patient's appointment to cancel or reschedule it (asking which
+    `manage`: turn to the patient's appointment to confirm, cancel or reschedule it (asking which
     where there are several, saying so where there is none). `answer` says the clinic's
     answer to a question (a `faq.*` text filled with its facts), or `faq.unknown` where the
     clinic has not given a fact the answer uses. `when_idle` is what it does instead when

@@ -24,6 +24,7 @@ INTENTS = (
     "opt_in",
     "reschedule_appointment",  # "no puedo ir, ¿me lo pasan al viernes?" is a change
     "cancel_appointment",
+    "confirm_appointment",
     "language_en",
     "language_es",
     "language_gn",

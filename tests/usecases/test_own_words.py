@@ -265,3 +265,18 @@ def test_no_insurance_thanks_is_no_insurance(patient: Chat) -> None:
     patient.says("no tengo, gracias")
     assert patient.draft()["insurance"] is None
     assert patient.asked("booking.review")
+
+
+@pytest.mark.parametrize("sentence", ["hola, confirmo mi turno de mañana", "I'll be there, thanks"])
+def test_confirming_in_a_sentence_confirms(
+    db: Engine, clinic, patient: Chat, sentence: str
+) -> None:
+    appointment = booked_for(db, clinic, patient.phone, NOW + timedelta(days=1, hours=1))
+    patient.says(sentence)
+    assert patient.said == ["manage.confirmed"]
+    assert status(db, appointment) == "confirmed"
+
+
+def test_confirming_with_nothing_booked_says_so(patient: Chat) -> None:
+    patient.says("quiero confirmar mi turno")
+    assert patient.said == ["manage.nothing_to_confirm"]
