@@ -313,15 +313,21 @@ def name_and_dni(value: str) -> tuple[str, dict[str, str]]:
     return name, {"dni": re.sub(r"\D", "", found["number"])}
 
 
+def without_intro(value: str) -> tuple[str, dict[str, str]]:
+    """An answer less the words that introduce it: "tengo IPS" is "IPS"."""
+    return _without_words(value, "answer_intro", at_end=False), {}
+
+
 def _without_words(value: str, key: str, *, at_end: bool) -> str:
-    """`value` less one of the words of `key` (any language) at its end, or start."""
-    value = value.strip(" ,;:-")
-    said = normalize(value)
+    """`value` less one of the words of `key` (any language) at its end, or start; as
+    it was where it has none."""
+    trimmed = value.strip(" ,;:-")
+    said = normalize(trimmed)
     for word in sorted(words_any(key), key=len, reverse=True):
         if at_end and said.endswith(" " + word):
-            return value[: len(value) - len(word)].strip(" ,;:-")
+            return trimmed[: len(trimmed) - len(word)].strip(" ,;:-")
         if not at_end and said.startswith(word + " "):
-            return value[len(word) :].strip(" ,;:-")
+            return trimmed[len(word) :].strip(" ,;:-")
     return value
 
 
@@ -329,7 +335,7 @@ READINGS: dict[str, Reading] = {
     "name": Reading(
         Form.text, valid=looks_like_name, invalid="booking.name_invalid", also_gives=name_and_dni
     ),
-    "optional_text": Reading(Form.text, blank=skips),
+    "optional_text": Reading(Form.text, blank=skips, also_gives=without_intro),
     "text": Reading(Form.text, limit=FREE_TEXT_LIMIT),
     "comment": Reading(Form.text, limit=COMMENT_LIMIT, blank=declines),
     "yes_no": Reading(Form.yes_no),

@@ -142,3 +142,25 @@ def test_a_detail_for_a_later_question_is_kept_for_it(patient: Chat) -> None:
     patient.says("1")
     assert patient.asked("booking.ask_time")
     assert patient.draft()["day"] == "2026-11-30"
+
+
+def test_the_first_day_said_in_words_is_the_first_offered(patient: Chat) -> None:
+    patient.says("hola")
+    patient.says("1")
+    days = patient.says("1")
+    assert patient.asked("booking.ask_day")
+    patient.says("el primero")
+    first_offered = days.split("1. ")[1].splitlines()[0]
+    assert first_offered.split()[1] == str(int(patient.draft()["day"][-2:]))  # "jueves 26 …"
+    assert patient.asked("booking.ask_time")
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"), [("tengo IPS", "IPS"), ("mi seguro es Asismed", "Asismed")]
+)
+def test_an_answer_is_kept_without_the_words_before_it(patient: Chat, said: str, kept: str) -> None:
+    for answer in ("hola", "1", "1", "1", "1", "Juana Pérez", "saltar"):
+        patient.says(answer)
+    assert patient.asked("booking.ask_insurance")
+    patient.says(said)
+    assert patient.draft()["insurance"] == kept
