@@ -113,7 +113,7 @@ class _Run:
         elif self.switch_language(inbound):
             pass
         elif command := self.command(inbound) or self.intent(inbound):
-            self.act(self.flow.commands[command])
+            self.act(self.flow.commands[command], heard=inbound)
         elif appointment := self.appointment_by_code(inbound):
             self.manage(appointment)
         else:
@@ -327,7 +327,12 @@ class _Run:
 
     # -- transitions ---------------------------------------------------------------------
 
-    def act(self, action: Action, tags: dict[str, object] | None = None) -> None:
+    def act(
+        self, action: Action, tags: dict[str, object] | None = None, heard: Inbound | None = None
+    ) -> None:
+        """Do what `action` says. `heard`: the message that asked for it, whose details
+        answer the pending question after a question of the patient's is answered ("el
+        lunes, si atienden" at the day question: the hours, then Monday's times)."""
         if action.when_idle and self.conv.state == self.flow.idle:
             action = action.when_idle
         if action.manage:
@@ -347,7 +352,9 @@ class _Run:
         elif action.next:
             self.enter(action.next)
         elif action.ask_again:
-            self.ask_again()
+            answered = heard and action.answer and self.take_details(self.state, heard)
+            if not answered:
+                self.ask_again()
 
     def enter(self, state_id: str, remember: bool = True) -> None:
         state = self.flow.states[state_id]

@@ -4,6 +4,7 @@ the signed webhook; the question that was pending is asked again, and a fact the
 never gave is answered with the front desk, not a blank."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -14,6 +15,8 @@ from store.clinic_templates import set_text
 from store.db import transaction
 from store.models import Clinic, Service
 from tests.support import Chat
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("America/Asuncion"))  # a Wednesday
 
 
 def unknown() -> str:
@@ -120,3 +123,14 @@ def test_a_name_with_a_question_word_is_still_a_name(patient: Chat) -> None:
     assert patient.asked("booking.ask_name")
     patient.says("Rosa Direccion")
     assert not patient.asked("booking.ask_name")
+
+
+def test_a_question_and_an_answer_in_one_message_get_both(patient: Chat) -> None:
+    patient.says("hola")
+    patient.says("1")
+    patient.says("1")
+    assert patient.asked("booking.ask_day")
+    patient.says("el lunes a la mañana, si atienden")
+    assert patient.said[0] == "faq.opening_hours"
+    assert patient.asked("booking.ask_time")  # Monday was taken, not asked again
+    assert patient.draft()["day"] == "2026-11-30"
