@@ -48,13 +48,16 @@ def details_in(
     said = tuple(_WORD.findall(plain))
     joined = f" {' '.join(said)} "
     service = _named_service(said, joined, view)
+    anyone = _said_any(joined, "anyone")
     professional = _named_professional(said, view, service, naming)
+    if professional is None and not anyone:
+        professional = _titled_professional(joined, view, service)
     about_when = _about_when(plain)
     when = read_when(about_when, on)
     return Details(
         service=service or _only_service_of(professional, view),
         professional=professional,
-        anyone=_said_any(joined, "anyone"),
+        anyone=anyone,
         soonest=_said_any(joined, "soonest"),
         when=about_when if when.days or (dayless and (when.time or when.part)) else None,
     )
@@ -110,6 +113,23 @@ def _named_professional(
     heard = _heard(said, names)
     found = {i for i, own in names.items() if any(w in heard for w in own)}
     return found.pop() if len(found) == 1 else None
+
+
+def _titled_professional(joined: str, view: ClinicView, service: int | None) -> int | None:
+    """ "Con la doctora" where one doctora offers the service (one doctor, for "el
+    doctor"): the title the message gives, matched with the one in the names."""
+    for said_title, name_titles in (("her_title", "female_titles"), ("his_title", "male_titles")):
+        if not _said_any(joined, said_title):
+            continue
+        titled = words_any(name_titles)
+        found = [
+            p.id
+            for p in view.professionals
+            if (service is None or service in p.service_ids)
+            and _WORD.findall(normalize(p.name))[:1] in ([t] for t in titled)
+        ]
+        return found[0] if len(found) == 1 else None
+    return None
 
 
 @lru_cache(maxsize=256)

@@ -164,3 +164,10 @@ def test_an_answer_is_kept_without_the_words_before_it(patient: Chat, said: str,
     assert patient.asked("booking.ask_insurance")
     patient.says(said)
     assert patient.draft()["insurance"] == kept
+
+
+def test_the_doctora_is_the_one_doctora_of_the_service(patient: Chat, clinic) -> None:
+    """Dentistry is Dr. Ortiz's only; general consultation has one doctora, Dra. Benítez."""
+    patient.says("hola, quiero una consulta general con la doctora")
+    assert patient.draft()["professional"] == clinic.professionals["ana"]
+    assert patient.asked("booking.ask_day")
