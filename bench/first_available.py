@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             raise AssertionError("past block-offs changed the answers")
         print(f"with {args.past_block_offs:,} past block-offs (same queries, same answers):")
         none = percentile([q.total for q in queries], 0.95)
-        limit = none * (1 + PAST_BLOCK_OFFS_SLOWER)
+        limit = round(none * (1 + PAST_BLOCK_OFFS_SLOWER), 2)
         summary("first available (store, reads included)", [q.total for q in with_past], limit)
         summary("  in store.schedule.busy_between", [q.busy for q in with_past])
         grown = percentile([q.total for q in with_past], 0.95) / none - 1
