@@ -29,14 +29,17 @@ def weekly_hours(db: Db, professional_ids: list[int]) -> dict[int, Weekly]:
 
 # The hot path of "first available" runs it many times per message: appointments that are
 # not cancelled, then the clinic's block-offs (professional NULL: the whole clinic), in one
-# round trip.
+# round trip. Both halves are range scans bounded by `since`, so the history before it is
+# never read: appointments on (professional_id, starts_at), from `since` less the longest
+# appointment; block-offs on (clinic_id, ends_at), those not over by `since` (a block-off
+# can last weeks, so its start gives no bound; only the few still to end are read).
 _BUSY_BETWEEN = Sql(
     f"""SELECT professional_id, starts_at, ends_at FROM appointment
     WHERE professional_id IN (:ids) AND status != '{AppointmentStatus.cancelled.value}'
         AND starts_at >= :low AND starts_at < :until AND ends_at > :since
     UNION ALL
     SELECT professional_id, starts_at, ends_at FROM block_off
-    WHERE clinic_id = :clinic_id AND starts_at < :until AND ends_at > :since
+    WHERE clinic_id = :clinic_id AND ends_at > :since AND starts_at < :until
         AND (professional_id IS NULL OR professional_id IN (:ids))"""
 )
 
