@@ -57,6 +57,7 @@ BOUNDARY = "|"  # between clauses: no phrase spans it
 Phrase = tuple[str, ...]
 
 
+@lru_cache(maxsize=4096)  # a message is asked about twice: a language, then the rest
 def intent_of(text: str) -> str | None:
     """The intent the message `text` (as written) asks for, if any."""
     return _intent_of(words_of(text))
