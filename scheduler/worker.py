@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from bot import locale
 from channel.base import Channel, TemplateApprover
+from scheduler.day_loads import DAY_LOADS_SECONDS, day_loads_job
 from scheduler.dispatcher import (
     CLAIM_TIMEOUT,
     SENDS_AT_ONCE,
@@ -54,6 +55,7 @@ NOTIFICATIONS_JOB_ID = "due_notifications"
 WAITLIST_JOB_ID = "waitlist"
 NO_SHOWS_JOB_ID = "end_of_day_no_shows"
 RESUME_JOB_ID = "resume_quiet_takeovers"
+DAY_LOADS_JOB_ID = "day_loads"
 APPROVALS_JOB_ID = "template_approvals"
 
 
@@ -196,6 +198,7 @@ def run_worker(
     }
     every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), **dispatch)
     every(notifications_interval_seconds, resume_job, RESUME_JOB_ID)
+    every(DAY_LOADS_SECONDS, day_loads_job, DAY_LOADS_JOB_ID)
     if isinstance(channel, TemplateApprover):  # not the sandbox, which needs no templates
         every(APPROVALS_SECONDS, approvals_job, APPROVALS_JOB_ID, args=(channel, clock))
     if links is not None:

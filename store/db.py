@@ -1,7 +1,5 @@
 """The database engine and sessions: SQLite in WAL mode by default, PostgreSQL by URL."""
 
-import fcntl
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +14,11 @@ from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel
 
 from store.catalog_version import watch_catalog_changes
+from store.day_loads import watch_day_changes
+from store.writers import queue_writers
 
 watch_catalog_changes()  # every session bumps a clinic's catalog version when it changes
+watch_day_changes()  # and writes again the day loads of the days it changes
 
 
 def normalize_url(url: str) -> str:
@@ -108,9 +109,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         dbapi_connection.create_function("translate", 3, translate, deterministic=True)
 
     database = engine.url.database
-    queue = _WriterQueue(database) if database not in (None, "", ":memory:") else None
-    if queue:
-        _writer_queues[engine] = queue
+    queue = queue_writers(engine, database) if database not in (None, "", ":memory:") else None
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -124,38 +123,6 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     if queue:
         event.listen(engine.pool, "checkin", lambda dbapi, _record: queue.leave(dbapi))
         event.listen(engine.pool, "close", lambda dbapi, _record: queue.leave(dbapi))
-
-
-def writer_queue(engine: Engine) -> "_WriterQueue | None":
-    """The queue a SQLite file's writers take turns in (None for PostgreSQL or memory)."""
-    return _writer_queues.get(engine)
-
-
-class _WriterQueue:
-    """Writers of one SQLite file (in every process) take turns on an OS file lock, held
-    from BEGIN until the connection goes back to the pool (after its commit or rollback).
-    SQLite's own wait for its write lock sleeps in growing steps of up to 100 ms, so under
-    load writers waited far longer than the lock was held; the file lock wakes the next
-    writer at once (webhook throughput +70% with two workers). The OS drops the lock if
-    its process dies."""
-
-    def __init__(self, database: str) -> None:
-        self.path = f"{database}.writers"
-        self._held: dict[int, int] = {}  # id(DBAPI connection) -> lock file descriptor
-
-    def enter(self, dbapi_connection: Any) -> None:
-        key = id(dbapi_connection)
-        if key in self._held:
-            return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self._held[key] = fd
-
-    def leave(self, dbapi_connection: Any) -> None:
-        fd = self._held.pop(id(dbapi_connection), None)
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
 
 @cache
@@ -181,7 +148,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 READS_ONLY = "turnero_reads_only"
 _readers: "WeakKeyDictionary[Engine, Engine]" = WeakKeyDictionary()
-_writer_queues: "WeakKeyDictionary[Engine, _WriterQueue]" = WeakKeyDictionary()
 
 
 @contextmanager

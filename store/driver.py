@@ -13,14 +13,14 @@ listeners still see every statement, so logging and statement counts keep workin
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any, overload
 
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from store.db import writer_queue
+from store.writers import writer_queue
 
 Params = Mapping[str, Any]
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
@@ -125,7 +125,7 @@ def run(db: Db, sql: Sql, params: Params | None = None) -> Any:
         dialect, dispatch = connection.dialect.name, connection.dispatch
         driver = connection.connection.driver_connection
     statement, values = sql.render(dialect, params or {})
-    if dialect == "sqlite" and any(isinstance(v, datetime) for v in values.values()):
+    if dialect == "sqlite" and any(isinstance(v, date) for v in values.values()):
         values = {k: _sqlite_value(v) for k, v in values.items()}
     # PostgreSQL's results in binary: timestamps come as numbers, not text to parse (a
     # sixth less client CPU on a read of 270 busy intervals)
@@ -155,6 +155,8 @@ def _sqlite_value(value: Any) -> Any:
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.message_kinds import MessageKind
@@ -146,6 +146,20 @@ class BlockOff(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
     reason: str | None = None
+
+
+class DayLoad(SQLModel, table=True):
+    """One professional's local day summed up: the longest stretch of working time with
+    nothing booked or blocked, written in the transaction of every change to the day
+    (`store.day_loads`). "First available" skips the days too full for a service without
+    reading them; `week_key` names the working hours and time zone it was computed with,
+    so a record made under other hours is not trusted."""
+
+    __tablename__ = "day_load"
+    professional_id: int = Field(foreign_key="professional.id", primary_key=True)
+    day: date = Field(primary_key=True, description="local date, the clinic's time zone")
+    longest_free_minutes: int
+    week_key: int = Field(sa_type=BigInteger)
 
 
 class Patient(SQLModel, table=True):

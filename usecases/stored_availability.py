@@ -3,6 +3,7 @@ one local day at a time, professionals in small batches, stopping as soon as a d
 space — and leaves the arithmetic to `bot.availability`."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from bot.availability import (
     slots_for_day,
 )
 from bot.types import ServiceInfo
+from store.day_loads import professionals_too_full, week_key
 from store.driver import Db
 from store.models import Clinic
 from store.schedule import Weekly, busy_between, weekly_hours
@@ -22,6 +24,7 @@ from store.schedule import Weekly, busy_between, weekly_hours
 BATCH = 5  # professionals read together when looking for any space on a day,
 READ_AHEAD_DAYS = 3  # with at least this many days in one read,
 PROFESSIONAL_DAYS_PER_READ = 15  # and more for a few professionals (one working twice a week)
+DAY_LOADS_PER_READ = 31  # days of day loads read at once, twice as many each time after
 
 
 def booking_rules(clinic: Clinic) -> BookingRules:
@@ -43,10 +46,12 @@ class StoreAvailability:
     ) -> None:
         self.db = db
         self.clinic_id = clinic.id or 0
+        self.timezone = clinic.timezone
         self.rules = booking_rules(clinic)
         self.now = now
         self._weekly: dict[int, Weekly] = dict(weekly)
         self._days: dict[tuple[int, date], ProfessionalSchedule] = {}
+        self._too_full: dict[tuple[int, tuple[int, ...]], _TooFull] = {}
 
     def days_with_space(
         self, service: ServiceInfo, professional_ids: list[int], first_day: date, count: int
@@ -54,10 +59,30 @@ class StoreAvailability:
         found: list[date] = []
         day = max(first_day, self.rules.local_date(self.now))
         while len(found) < count and day <= self.rules.last_day(self.now):
-            if self._has_space(service, professional_ids, day):
+            if not self._known_too_full(service, professional_ids, day) and self._has_space(
+                service, professional_ids, day
+            ):
                 found.append(day)
             day += timedelta(days=1)
         return found
+
+    def _known_too_full(self, service: ServiceInfo, professional_ids: list[int], day: date) -> bool:
+        """Whether every professional working that day has a day load (made under today's
+        hours) with no free stretch as long as the service."""
+        weekly = self._weekly_of(professional_ids)
+        working = [p for p in professional_ids if weekly[p].get(day.weekday())]
+        if not working:
+            return False  # nothing to read anyway
+        minutes = int(service.duration.total_seconds() // 60)
+        key = (minutes, tuple(professional_ids))
+        known = self._too_full.get(key)
+        if known is None or not known.first <= day <= known.last:
+            days = DAY_LOADS_PER_READ if known is None else 2 * (known.last - known.first).days
+            last = min(day + timedelta(days=days - 1), self.rules.last_day(self.now))
+            keys = {p: week_key(p, self.timezone, weekly[p]) for p in professional_ids}
+            counts = professionals_too_full(self.db, keys, day, last, minutes)
+            known = self._too_full[key] = _TooFull(day, last, counts)
+        return known.counts.get(day, 0) >= len(working)
 
     def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]:
         schedules = self.schedules(professional_ids, day)
@@ -115,3 +140,12 @@ class StoreAvailability:
                     (start, end) for start, end in busy[p] if start < day_end and end > day_start
                 )
                 self._days[(p, day)] = ProfessionalSchedule(p, weekly[p], on_day)
+
+
+@dataclass(frozen=True)
+class _TooFull:
+    """Day loads read for [first, last]: per day, how many professionals are too full."""
+
+    first: date
+    last: date
+    counts: dict[date, int]
