@@ -22,13 +22,19 @@ from rasa_actions.tracker import (
     slot_events,
     text,
 )
-from usecases.assistant import ANY, Booking, Said
+from usecases.assistant import ANY, Booking, Said, read_time_id
 
 # The form's slots, each with the Turnero name of the answer it holds.
 FIELDS = {
     SLOTS[field]: field
     for field in ("service", "professional", "day", "time", "name", "phone", "dni", "insurance")
 }
+
+
+def form_so_far(tracker: Tracker) -> dict[str, object]:
+    """The answers a time is read against: the service, professional, day and the times
+    offered last."""
+    return {name: slot(tracker, name) for name in ("service", "professional", "day", "times")}
 
 
 class TurneroAction(Action):
@@ -147,8 +153,15 @@ class Reschedule(TurneroAction):
     action_name = "action_turnero_reschedule"
 
     def answer(self, tracker: Tracker, clinic_id: int | None, language: str) -> Said:
-        code, phone, wanted = text(tracker, "code"), text(tracker, "phone"), text(tracker, "time")
-        return self.context.agenda.reschedule(clinic_id, code, phone, wanted, language)
+        agenda = self.context.agenda
+        wanted = text(tracker, "time") or latest_text(tracker)
+        if read_time_id(wanted) is None:  # "the 2nd", "10:30": one of the times offered
+            checked = agenda.check(clinic_id, "time", wanted, form_so_far(tracker), language)
+            if not checked.ok:
+                return checked
+            wanted = str(checked.values["time"])
+        code, phone = text(tracker, "code"), text(tracker, "phone")
+        return agenda.reschedule(clinic_id, code, phone, wanted, language)
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -172,8 +185,7 @@ class ValidateBookingForm(FormValidationAction):
     def _answer(self, field: str, value: Any, tracker: Tracker) -> Said:
         clinic_id = clinic_of(tracker, self.context)
         language = language_of(tracker, self.context, clinic_id)
-        form = {name: slot(tracker, name) for name in ("service", "professional", "day", "times")}
-        return self.context.agenda.check(clinic_id, field, value, form, language)
+        return self.context.agenda.check(clinic_id, field, value, form_so_far(tracker), language)
 
     def __getattr__(self, name: str) -> Any:
         """`validate_<slot>`, the method rasa-sdk looks up for each slot of the form: every

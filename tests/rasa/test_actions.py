@@ -257,3 +257,15 @@ def test_a_slot_may_name_the_clinic_and_an_unknown_one_is_said_so(rasa: ActionSe
     assert "Consulta general" in said(named)
     unknown = rasa.run("action_turnero_services", slots={"clinic_id": 99999})
     assert "no está conectado a una clínica" in said(unknown)
+
+
+def test_reschedule_to_a_time_by_its_number_in_the_list(rasa: ActionServer, clinic, db: Engine):
+    code = _booked(rasa, clinic)
+    found = slots_set(rasa.run("action_turnero_look_up", slots={"code": code, "phone": PHONE}))
+    times = rasa.run("action_turnero_find_times", slots=found, text="el viernes")
+    offered = slots_set(times)
+    slots = {**found, **offered, "phone": PHONE}
+    result = rasa.run("action_turnero_reschedule", slots=slots, text="el 3")
+    assert "Cambiado" in said(result)
+    [moved] = appointments(db)
+    assert time_id(moved.starts_at, moved.professional_id) == offered["turnero_times"][2]
