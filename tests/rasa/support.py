@@ -2,11 +2,8 @@
 database and clock), and the JSON a Rasa server posts to it (rasa-sdk's documented
 request: `next_action`, `tracker` with its slots, events and latest message, `domain`)."""
 
-import asyncio
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ import yaml
 from rasa_sdk import __version__ as rasa_sdk_version
 from sanic import Sanic
 
-from rasa_actions.server import action_app
+from rasa_actions.server import served
 from rasa_actions.tracker import Context
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rasa"
@@ -93,41 +90,7 @@ def slots_set(result: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def running(context: Context) -> Iterator[ActionServer]:
-    """rasa-sdk's app served on a free port by Sanic's own server, in a thread."""
+    """rasa-sdk's app on a free port of this process, with an HTTP session to it."""
     Sanic.test_mode = True  # one app per test, under rasa-sdk's one name
-    app = action_app(context)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    tasks: list[asyncio.Task[None]] = []
-
-    async def serve() -> None:
-        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-        assert server is not None
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.append(task)
-        ready.set()
-        await server.serve_forever()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        with suppress(asyncio.CancelledError):
-            loop.run_until_complete(serve())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10), "the action server did not start"
-    try:
-        with requests.Session() as http:
-            yield ActionServer(f"http://127.0.0.1:{sock.getsockname()[1]}", http)
-    finally:
-        loop.call_soon_threadsafe(tasks[0].cancel)
-        thread.join(10)
-        sock.close()
-        loop.close()
+    with served(context) as url, requests.Session() as http:
+        yield ActionServer(url, http)
