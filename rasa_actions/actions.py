@@ -86,14 +86,18 @@ class ListProfessionals(TurneroAction):
 
 class FindTimes(TurneroAction):
     """Free times of the service, with the professional chosen (or anyone), on the day the
-    `day` slot names in free text, or else the latest message ("el martes a la tarde")."""
+    latest message names in free text ("el martes a la tarde"), or else the `day` slot's."""
 
     action_name = "action_turnero_find_times"
 
     def answer(self, tracker: Tracker, clinic_id: int | None, language: str) -> Said:
-        said = text(tracker, "day") or latest_text(tracker)
         return self.context.agenda.find_times(
-            clinic_id, slot(tracker, "service"), slot(tracker, "professional"), said, language
+            clinic_id,
+            slot(tracker, "service"),
+            slot(tracker, "professional"),
+            latest_text(tracker),
+            language,
+            otherwise=text(tracker, "day"),
         )
 
 

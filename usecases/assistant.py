@@ -127,17 +127,27 @@ class Agenda:
     # -- free times ----------------------------------------------------------------------
 
     def find_times(
-        self, clinic_id: int | None, service: object, professional: object, said: str, language: str
+        self,
+        clinic_id: int | None,
+        service: object,
+        professional: object,
+        said: str,
+        language: str,
+        otherwise: str = "",
     ) -> Said:
         """The free times of the day `said` names in free text ("el martes a la tarde",
-        "ko'ẽrõ"; nothing: the first day with space), read as the WhatsApp bot reads it.
-        Settles `day` and the `times` offered; a day it cannot offer is answered with the
-        bot's own texts (past, beyond the horizon, full: the nearest days with space)."""
-        return self._read(
-            clinic_id,
-            language,
-            lambda catalog, view: self._times(catalog, view, service, professional, said, language),
-        )
+        "ko'ẽrõ"), or else `otherwise` names (the day asked before), or else the first day
+        with space — read as the WhatsApp bot reads it. Settles `day` and the `times`
+        offered; a day it cannot offer is answered with the bot's own texts (past, beyond
+        the horizon, full: the nearest days with space)."""
+
+        def answer(catalog: Catalog, view: ClinicView) -> Said:
+            today = view.clinic.rules.local_date(view.now)
+            says = _iso_day(said) or read_when(said[:MAX_READ], today)
+            day = said if says else otherwise
+            return self._times(catalog, view, service, professional, day, language)
+
+        return self._read(clinic_id, language, answer)
 
     def _times(
         self,
@@ -239,7 +249,7 @@ class Agenda:
             times = self._times(
                 catalog, view, form.get("service"), form.get("professional"), said, language
             )
-            return times if times.ok else Said(times.text, {"day": None}, ok=False)
+            return times if times.ok else replace(times, values={"day": None})
         if name == "time":
             return self._check_time(catalog, view, form, said, language)
         if name == "phone":
@@ -321,12 +331,16 @@ class Agenda:
             if found is None:
                 return _no_clinic(language)
             catalog, view = found
-            for name, value in (("name", booking.name), ("phone", booking.phone)):
+            answers = {"name": booking.name, "phone": booking.phone, "service": booking.service}
+            for name, value in answers.items():
                 checked = self._check(catalog, view, name, value, {}, language)
                 if not checked.ok:
                     return checked
-                if name == "phone":
-                    booking = replace(booking, phone=str(checked.values[name]))
+                answers[name] = str(checked.values[name])
+            if read_time_id(booking.time) is None:
+                reply = Reply("booking.not_understood")
+                return _say(catalog, language, reply, values={"time": None}, ok=False)
+            booking = replace(booking, phone=answers["phone"], service=answers["service"])
             appointment = self._booked(session, catalog, view, booking, language, now)
             if appointment is not None:
                 info = appointment_info(session, appointment)

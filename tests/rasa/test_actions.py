@@ -229,8 +229,11 @@ def test_confirm_and_cancel_by_code(rasa: ActionServer, clinic: support.TestClin
     assert appointments(db)[0].status == AppointmentStatus.confirmed
     assert "cancelled your Consulta general" in said(rasa.run("action_turnero_cancel", slots=slots))
     assert appointments(db)[0].status == AppointmentStatus.cancelled
-    again = said(rasa.run("action_turnero_cancel", slots=slots))
-    assert "can no longer be changed" in again or "cancelled" in again
+    rasa.run("action_turnero_cancel", slots=slots)  # again: harmless, as on WhatsApp
+    with Session(db) as s:
+        kinds = [e.kind for e in s.exec(select(AppointmentEvent))]
+    assert kinds == ["booked", "confirmed", "cancelled"]
+    assert "can no longer be changed" in said(rasa.run("action_turnero_confirm", slots=slots))
 
 
 def test_reschedule_to_an_offered_time(rasa: ActionServer, clinic: support.TestClinic, db: Engine):
@@ -269,3 +272,18 @@ def test_reschedule_to_a_time_by_its_number_in_the_list(rasa: ActionServer, clin
     assert "Cambiado" in said(result)
     [moved] = appointments(db)
     assert time_id(moved.starts_at, moved.professional_id) == offered["turnero_times"][2]
+
+
+def test_a_booking_with_an_answer_missing_asks_the_form_again(rasa: ActionServer, clinic, db):
+    result = rasa.run("action_turnero_book", slots=_form(clinic, time="mañana"))
+    assert slots_set(result) == {"time": None}
+    assert result["events"][-1]["event"] == "followup"
+    assert "no entendí" in said(result) and appointments(db) == []
+
+
+def test_the_latest_message_names_the_day_before_the_day_asked_before(rasa, clinic):
+    slots = {"service": str(clinic.services["general"]), "day": "2026-11-26"}
+    friday = rasa.run("action_turnero_find_times", slots=slots, text="y el viernes?")
+    assert slots_set(friday)["day"] == "2026-11-27"
+    same = rasa.run("action_turnero_find_times", slots=slots, text="¿qué horarios hay?")
+    assert slots_set(same)["day"] == "2026-11-26"
