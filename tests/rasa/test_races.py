@@ -2,6 +2,7 @@
 database's overlap rule decides, exactly one wins, and the loser is offered the times
 still free, read after it lost."""
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -89,3 +90,48 @@ def test_one_after_the_other_the_second_hears_it_was_taken(app, db, clinic, rasa
     result = rasa.run("action_turnero_book", slots=_rasa_form(clinic))
     assert len(appointments(db)) == 1
     assert "se acaba de ocupar" in said(result)
+
+
+def test_at_the_same_moment_each_time_is_booked_once(app, on_postgres, clinic, rasa):
+    """Three WhatsApp patients and three Rasa ones confirm 10:30, 11:00 and 11:30 at once,
+    one of each channel per time: each time is booked once, every loser hears it was
+    taken and is offered times without it."""
+    ana = clinic.professionals["ana"]
+    hours = ["10:30", "11:00", "11:30"]
+    chats = []
+    for n, hour in enumerate(hours):
+        chat = Chat(app.test_client(), on_postgres, phone=f"+59598100011{n}")
+        for answer in ["hola", "1", "1", "mañana", hour, f"Ana Uno {'abc'[n]}", "-", "-"]:
+            chat.says(answer)
+        chats.append(chat)
+    barrier = threading.Barrier(2 * len(hours))
+    results: dict[str, object] = {}
+
+    def whatsapp(n: int) -> None:
+        barrier.wait()
+        results[f"whatsapp {n}"] = chats[n].says("sí")
+
+    def by_rasa(n: int) -> None:
+        hour, minute = map(int, hours[n].split(":"))
+        start = TEN_THIRTY.replace(hour=hour, minute=minute)
+        form = {**_rasa_form(clinic), "time": time_id(start, ana), "phone": f"+59598100022{n}"}
+        barrier.wait()
+        results[f"rasa {n}"] = rasa.run("action_turnero_book", slots=form)
+
+    threads = [threading.Thread(target=f, args=(n,)) for n in range(3) for f in (whatsapp, by_rasa)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    booked = appointments(on_postgres)
+    assert sorted(a.starts_at.astimezone(ASU).strftime("%H:%M") for a in booked) == hours
+    for n, hour in enumerate(hours):
+        winner = next(a for a in booked if a.starts_at.astimezone(ASU).strftime("%H:%M") == hour)
+        if winner.source_channel == "rasa":
+            assert chats[n].said == ["booking.slot_taken", "booking.ask_time"]
+            assert f". {hour}\n" not in str(results[f"whatsapp {n}"])
+        else:
+            lost = results[f"rasa {n}"]
+            assert "se acaba de ocupar" in said(lost)  # type: ignore[arg-type]
+            taken = time_id(winner.starts_at, ana)
+            assert taken not in slots_set(lost)["turnero_times"]  # type: ignore[arg-type]
