@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from bot.locale import LANGUAGES
-from usecases.assistant import Agenda, Said
+from usecases.assistant import MAX_ID_DIGITS, Agenda, Said
 
 # Turnero's name of each answer → the slot of the example domain that holds it.
 SLOTS = {
@@ -51,11 +51,15 @@ def text(tracker: Tracker, name: str) -> str:
 
 
 def clinic_of(tracker: Tracker, context: Context) -> int | None:
+    """The clinic the `clinic_id` slot names (a database id, as a number or its digits),
+    else the configuration's."""
     value = slot(tracker, "clinic")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
-        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip()[: MAX_ID_DIGITS + 1])
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
+        return value
     return context.clinic_id
 
 

@@ -6,12 +6,19 @@ reader's language, from the bot's own templates."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.questions import NAME_LIMIT, READINGS, TEXT_LIMIT, day_options, time_options
+from bot.questions import (
+    NAME_LIMIT,
+    READINGS,
+    TEXT_LIMIT,
+    day_options,
+    time_option_id,
+    time_options,
+)
 from bot.render import render_all
 from bot.text import MAX_READ, match_choice, option_number
 from bot.types import (
@@ -49,7 +56,7 @@ class Said:
     text: str = ""
     values: dict[str, object] = field(default_factory=dict)
     ok: bool = True
-    language: str = "es"
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -62,12 +69,11 @@ class Booking:
     phone: str
     dni: str | None = None
     insurance: str | None = None
-    professional: str = "any"  # the one chosen, for the times offered if this one is lost
+    professional: str = ANY  # the one chosen, for the times offered if this one is lost
 
 
-def time_id(start: datetime, professional_id: int) -> str:
-    """An offered time as one value (the WhatsApp bot's option id for it)."""
-    return f"{start.astimezone(UTC).isoformat()}|{professional_id}"
+time_id = time_option_id  # an offered time as one value, as the WhatsApp bot writes it
+MAX_ID_DIGITS = 9  # a database id; anything longer is no id of ours
 
 
 def read_time_id(value: object) -> tuple[datetime, int] | None:
@@ -77,7 +83,7 @@ def read_time_id(value: object) -> tuple[datetime, int] | None:
         moment = datetime.fromisoformat(start)
     except ValueError:
         return None
-    if moment.tzinfo is None or not professional.isdigit():
+    if moment.tzinfo is None or not professional.isdigit() or len(professional) > MAX_ID_DIGITS:
         return None
     return moment, int(professional)
 

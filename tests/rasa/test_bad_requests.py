@@ -88,3 +88,13 @@ def test_slots_of_the_wrong_type_are_read_as_text(rasa: ActionServer):
     listed = rasa.run("action_turnero_find_times", slots={**odd, "service": ["opción", 1]})
     assert said(listed).startswith("Horarios libres para Consulta general")  # "opción 1"
     _still_up(rasa)
+
+
+def test_numbers_too_big_for_an_id_are_no_ids(rasa: ActionServer):
+    big = "9" * 40
+    slots = {"clinic_id": 10**30, "service": "1", "patient_name": "Ana Benítez"}
+    slots |= {"phone": "0981 222 333", "time": f"2026-11-26T13:30:00+00:00|{big}"}
+    booking = rasa.run("action_turnero_book", slots=slots)
+    assert slots_set(booking) == {"time": None} and "no entendí" in said(booking)
+    assert "Consulta general" in said(rasa.run("action_turnero_services", slots={"clinic_id": big}))
+    _still_up(rasa)
