@@ -28,6 +28,7 @@ AREAS = (
     "requests",
     "faq",
     "console",
+    "assistant",
 )
 # Every message a clinic writes is rendered with the clinic's own details.
 CLINIC_TAGS = frozenset({"clinic_name", "clinic_phone", "clinic_address"})

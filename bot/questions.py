@@ -7,7 +7,7 @@ draft: the engine asks through them, and the flow checker knows the names from h
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
 from typing import TypeVar
@@ -134,9 +134,14 @@ def time_options(
         free = [s for s in free if part_of(s.starts_at.astimezone(tz)) == draft.part]
     shown = free if every else spread(free, TIMES_OFFERED)
     return [
-        Option(f"{s.starts_at.isoformat()}|{s.professional_id}", moment=s.starts_at.astimezone(tz))
+        Option(time_option_id(s.starts_at, s.professional_id), moment=s.starts_at.astimezone(tz))
         for s in shown
     ]
+
+
+def time_option_id(start: datetime, professional_id: int) -> str:
+    """A free time as one choice: its start in UTC and its professional."""
+    return f"{start.astimezone(UTC).isoformat()}|{professional_id}"
 
 
 def part_of(moment: datetime) -> str:

@@ -20,3 +20,13 @@ def e164(address: str, region: str | None = None) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(number: str) -> str | None:
+    """The country a number written without its code belongs to, read from a number with
+    one (a clinic's sender): "+595…" → "PY"."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return None
+    return str(region) if region else None

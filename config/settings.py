@@ -44,6 +44,7 @@ class Settings(LogSettings):
     # at least twice a send's timeout (10 s): a batch sends for half of it, and a send it
     # started then must have ended before anyone takes it for a dead worker's
     outbox_claim_timeout_seconds: float = Field(default=120.0, ge=20.0, le=3600.0)
+    rasa_clinic_id: int | None = None  # the clinic `turnero actions` books into, unless a slot says
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

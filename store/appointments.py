@@ -5,6 +5,7 @@ the old time, in the caller's transaction."""
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -59,14 +60,20 @@ def own_appointment(
     if it is not theirs."""
     if appointment_id is None:
         return None
+    return _on_phone(session, clinic_id, phone, Appointment.id == appointment_id)
+
+
+def by_code(session: Session, clinic_id: int, phone: str, code: str) -> Appointment | None:
+    """The appointment of a confirmation code, if somebody on this phone holds it (the
+    code alone could be guessed), locked for a change (PostgreSQL)."""
+    return _on_phone(session, clinic_id, phone, Appointment.code == code.strip().upper())
+
+
+def _on_phone(session: Session, clinic_id: int, phone: str, which: Any) -> Appointment | None:
     query = (
         select(Appointment)
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))
-        .where(
-            Appointment.id == appointment_id,
-            Patient.clinic_id == clinic_id,
-            Patient.phone == phone,
-        )
+        .where(which, Patient.clinic_id == clinic_id, Patient.phone == phone)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Appointment)

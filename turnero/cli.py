@@ -1,5 +1,5 @@
-"""The `turnero` command: db upgrade, backup and restore, admin, demo, serve, worker, chat,
-fake-twilio, flows diagram."""
+"""The `turnero` command: db upgrade, backup and restore, admin, demo, serve, worker, actions,
+chat, fake-twilio, flows diagram."""
 
 import argparse
 import logging
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("turnero")
 DEFAULT_PORT = 5000  # where `serve` and `demo` listen, and PUBLIC_BASE_URL's default points
+RASA_PORT = 5055  # where a Rasa server looks for its action server by default
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run the scheduler and outbox dispatcher").set_defaults(
         run=_worker
     )
+
+    actions = commands.add_parser(
+        "actions", help="serve the Rasa action server (needs turnero[rasa])"
+    )
+    actions.add_argument("--host", default="127.0.0.1")
+    actions.add_argument("--port", type=int, default=RASA_PORT)
+    actions.set_defaults(run=_actions)
 
     chat = commands.add_parser("chat", help="chat with the bot from the terminal (sandbox)")
     chat.add_argument("--phone", default="+595981555123", help="your phone number (E.164)")
@@ -361,6 +369,22 @@ def _worker(_: argparse.Namespace) -> int:
         sends_at_once=settings.outbox_sends_at_once,
         claim_timeout=_claim_timeout(settings),
     )
+    return 0
+
+
+def _actions(args: argparse.Namespace) -> int:
+    """rasa-sdk's action server over the agenda of `DATABASE_URL`."""
+    try:
+        from rasa_actions.server import configured, serve
+    except ImportError as error:
+        print(f"{error}: install turnero[rasa] (pip install 'turnero[rasa]')", file=sys.stderr)
+        return 2
+    from store.db import make_engine
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    _check_tzdata(settings, engine)
+    serve(configured(settings, engine), args.host, args.port)
     return 0
 
 

@@ -3,13 +3,13 @@ phone is read as E.164 and keeps each phone's conversation whole (`store.patient
 
 from dataclasses import dataclass
 
-import phonenumbers
 from flask import abort, redirect, request, url_for
 from sqlmodel import Session, select
 from werkzeug.wrappers import Response
 
 from bot.locale import LANGUAGES
 from channel.phones import e164
+from channel.phones import region_of as region_of_number
 from store.db import transaction
 from store.models import Clinic, Patient
 from store.patients import Details, move_to_phone, search, update_details
@@ -23,11 +23,7 @@ QUERY_LIMIT = 100
 
 def region_of(clinic: Clinic) -> str | None:
     """The country a number written without its code belongs to: the clinic's sender's."""
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(clinic.whatsapp_number))
-    except phonenumbers.NumberParseException:
-        return None
-    return str(region) if region else None
+    return region_of_number(clinic.whatsapp_number)
 
 
 def own_patient(session: Session, patient_id: int, lock: bool = False) -> Patient:

@@ -27,6 +27,7 @@ BY_AREA = {
     "faq": "questions",
     "optout": "optout",
     "console": "desk",
+    "assistant": "booking",  # the same booking, through another channel
 }
 HELP = frozenset(
     {
@@ -43,9 +44,15 @@ HELP = frozenset(
         "booking.stale_tap",
         "booking.stale_tap_idle",
         "interactive.list_button",
+        "assistant.phone_invalid",
     }
 )
-MOVED = {"notification.waitlist_offer": "waitlist"}
+MOVED = {
+    "notification.waitlist_offer": "waitlist",
+    "assistant.appointment": "manage",
+    "assistant.not_found": "manage",
+    "assistant.cancelled": "manage",
+}
 
 
 def group_of(key: str) -> str:
