@@ -5,6 +5,7 @@ database of its own on that server (`bench_<name>`, dropped and created again), 
 benchmarks never touch the tables of anyone else using the server."""
 
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,13 +20,14 @@ def is_postgres_url(url: str | None) -> bool:
 
 def scratch_database_url(url: str | None, name: str, folder: Path) -> str:
     """A URL for an empty database: `folder/<name>.db`, or the PostgreSQL database
-    `bench_<name>` on the given URL's server, dropped and created again."""
+    `bench_<name>_<pid>` on the given URL's server, dropped and created again (the
+    process id keeps two runs at once out of each other's database)."""
     if not url:
         return f"sqlite:///{folder / (name + '.db')}"
     url = normalize_url(url)
     if not url.startswith("postgresql"):
         raise SystemExit(f"unsupported database URL {url!r}: give a PostgreSQL one, or none")
-    database = f"bench_{name}"
+    database = f"bench_{name}_{os.getpid()}"
     _on_server(url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     _on_server(url, f'CREATE DATABASE "{database}"')
     return make_url(url).set(database=database).render_as_string(hide_password=False)

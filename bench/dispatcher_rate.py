@@ -9,7 +9,7 @@ to Twilio takes of the order of 0.1–0.3 s, which is what parallel sends are fo
 one-second window, counted from the end of a send, then allows at most
 rate / (1 + latency) on average); a fresh database (a SQLite file in a temp folder,
 or with --database-url a scratch PostgreSQL database on that server,
-`bench_dispatcher_rate`, dropped and created again), migrated; two
+`bench_dispatcher_rate_<pid>`, dropped and created again), migrated; two
 clinics with their own sender numbers and rates (`--rates`, 80,80: Twilio's default for a
 WhatsApp sender), and `--first` (5,000) and `--second` (2,000) messages queued for them,
 each to its own patient.

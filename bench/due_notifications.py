@@ -2,7 +2,7 @@
 appointments, 1,000 reminders due in each (target: p95 <= 200 ms, growing with the due
 work, not with the table).
 
-Setup: for each size, a fresh database of its own (`bench_due_notifications`, dropped and
+Setup: for each size, a fresh database of its own (`bench_due_notifications_<pid>`, dropped and
 created again, so nothing else on the server is touched), migrated with
 `store.migrate.upgrade`. One clinic with its default notification rule, 50 professionals,
 one 30-minute service, one patient per 10 appointments; then the appointments (back to

@@ -2,7 +2,7 @@
 and 50,000 appointments (target: p95 <= 10 ms).
 
 Setup: a fresh database (a SQLite file in a temp folder by default; with --database-url a
-scratch PostgreSQL database on that server, `bench_first_available`, dropped and created
+scratch PostgreSQL database on that server, `bench_first_available_<pid>`, dropped and created
 again), migrated with `store.migrate.upgrade`. One clinic (America/Asuncion, 90-day
 horizon, 60-minute notice, 15-minute step), 30 professionals who all offer "Consulta"
 (30 min, the service asked about) and "Control" (15 min), weekly hours with breaks in four

@@ -3,7 +3,7 @@ horizon and 50,000 appointments (target: p95 <= 20 ms).
 
 Setup: the clinic of `first_available.py` (seeded by its `seed`, into a fresh database: a
 SQLite file in a temp folder by default, or with --database-url the scratch PostgreSQL
-database `bench_rasa_find_times`). rasa-sdk's action server (`rasa_actions.server`, its
+database `bench_rasa_find_times_<pid>`). rasa-sdk's action server (`rasa_actions.server`, its
 own Sanic app and executor) is served on a free port of this process, whose clock is set
 to a random moment of the 90 days before each request (so "mañana" moves with it).
 

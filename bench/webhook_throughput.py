@@ -2,7 +2,7 @@
 that checks the Twilio signature and keeps each message, nothing more (target: >= 0.6).
 
 Setup: a scratch database (a SQLite file in a temp folder by default; with --database-url a
-scratch PostgreSQL database on that server, `bench_webhook`, dropped and created again),
+scratch PostgreSQL database on that server, `bench_webhook_<pid>`, dropped and created again),
 migrated with `store.migrate.upgrade` and seeded with `turnero.demo.seed_demo` (3
 services, 4 professionals, a week of appointments). Three servers on free ports of
 127.0.0.1, all gunicorn with 2 sync workers: Turnero as operators run it, `turnero serve
