@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from config.logs import configure_logging
 from config.settings import LogSettings, Settings
+from turnero.clinic_commands import add_clinic_commands
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("path", help="a file `turnero db backup` wrote")
     restore.set_defaults(run=_db_restore)
+
+    add_clinic_commands(commands)
 
     admin = commands.add_parser("admin", help="staff accounts of the console")
     admin_commands = admin.add_subparsers(required=True, metavar="ACTION")
