@@ -102,15 +102,23 @@ def fill(connection: Connection, clinic_id: int, first: date, days: int) -> None
     refresh(connection, [(clinic_id, None, start, end.astimezone(UTC))])
 
 
+_PAST = text(
+    "DELETE FROM day_load WHERE day < :before"
+    " AND professional_id IN (SELECT id FROM professional WHERE clinic_id = :clinic_id)"
+)
+
+
 def fill_horizons(engine: Engine, now: datetime) -> int:
-    """Write every clinic's records from its today to the end of its booking horizon, one
-    clinic a transaction; returns how many clinics. Days nobody changed since the
-    migration, or since their professional's hours changed, get their records here."""
+    """Write every clinic's records from its today to the end of its booking horizon, and
+    remove those of days gone (nobody asks about them), one clinic a transaction; returns
+    how many clinics. Days nobody changed since the migration, or since their
+    professional's hours changed, get their records here."""
     with engine.connect() as connection:
         clinics = connection.execute(text("SELECT id, timezone, horizon_days FROM clinic")).all()
     for clinic_id, timezone, horizon_days in clinics:
         today = now.astimezone(ZoneInfo(timezone)).date()
         with engine.begin() as connection:
+            connection.execute(_PAST, {"before": today, "clinic_id": clinic_id})
             fill(connection, clinic_id, today, horizon_days + 1)
     return len(clinics)
 

@@ -320,7 +320,8 @@ def _flip_at_once(  # type: ignore[no-untyped-def]
 
 def test_the_worker_writes_the_days_nobody_changed(db: Engine) -> None:
     """Appointments written behind the listeners' back (plain inserts) leave no record;
-    the worker's pass writes one for every working day of the horizon."""
+    the worker's pass writes one for every working day of the horizon, and removes those
+    of days gone."""
     clinic_id, professionals, services, patient_id = _seed(db)
     monday = datetime(2026, 12, 14, 13, 15, tzinfo=UTC)  # Rosa's 10:15-11:00, all of it
     with transaction(db) as s:
@@ -336,9 +337,20 @@ def test_the_worker_writes_the_days_nobody_changed(db: Engine) -> None:
             )
         )
     assert _records(db) == {}
+    _book_in_the_past(db, clinic_id, services, patient_id, professionals[0])
+    assert len(_records(db)) == 1
     assert day_loads_job(db, lambda: NOW) == 1
     kept = _records(db)
     assert kept[(professionals[2], date(2026, 12, 14))][0] == 0
     horizon = [NOW.date() + timedelta(days=n) for n in range(41)]
     weekdays = {0: 3, 1: 2, 2: 3, 3: 2, 4: 2, 5: 1, 6: 0}  # who works each weekday
     assert len(kept) == sum(weekdays[d.weekday()] for d in horizon)
+
+
+def _book_in_the_past(
+    db: Engine, clinic_id: int, services: list[int], patient_id: int, professional: int
+) -> None:
+    """An appointment of last week, as the desk records one after the fact."""
+    with transaction(db) as s:
+        last_week = NOW - timedelta(days=7)
+        _book(s, clinic_id, services[DURATIONS.index(30)], patient_id, professional, last_week)
