@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.types import ServiceInfo
+from store.agenda import add_block_off, remove_block_off
 from store.appointments import Actor, mark_arrived
 from store.booking import SlotTaken
 from store.db import transaction
@@ -417,3 +418,23 @@ def test_the_feed_changes_when_the_bot_books(db: Engine, clinic, desk: Desk):
     page = desk.open("/console/agenda").text
     assert 'data-feed="/console/agenda/feed"' in page
     assert f'data-stamp="{after["stamp"]}"' in page
+
+
+def test_the_feed_changes_when_a_block_off_is_added_or_removed(db: Engine, clinic, desk: Desk):
+    """Another desk closing the afternoon shows on an open agenda without a reload."""
+    first = desk.open("/console/agenda/feed").get_json()
+    with transaction(db) as session:
+        block = add_block_off(
+            session,
+            clinic.id,
+            starts_at=TODAY_11,
+            ends_at=TODAY_11 + timedelta(hours=3),
+            professional_id=None,
+            reason="corte de luz",
+        )
+    closed = desk.open("/console/agenda/feed").get_json()
+    assert closed["stamp"] != first["stamp"]
+    assert "corte de luz" in closed["html"]
+    with transaction(db) as session:
+        remove_block_off(session, clinic.id, block.id or 0, TODAY_11)
+    assert desk.open("/console/agenda/feed").get_json()["stamp"] == first["stamp"]

@@ -140,11 +140,9 @@ def read_listing(
                 [b for b in blocks if b.starts_at < end and b.ends_at > start],
             )
         )
-    digest = hashlib.sha256(
-        repr(
-            [(r.id, r.status, r.starts_at, r.professional_id, r.updated_at) for r in rows]
-        ).encode()
-    ).hexdigest()[:16]
+    shown = [(r.id, r.status, r.starts_at, r.professional_id, r.updated_at) for r in rows]
+    shaded = [(b.id, b.starts_at, b.ends_at, b.professional_id) for b in blocks]
+    digest = hashlib.sha256(repr((shown, shaded)).encode()).hexdigest()[:16]
     return Listing(view, first, days, digest), staff_list
 
 
@@ -295,8 +293,9 @@ def _query() -> dict[str, Any]:
 @console.get("/agenda/feed")
 @staff_required
 def agenda_feed() -> Response:
-    """The appointments the page shows, a stamp that changes when any of them does, and
-    the list already rendered (escaped, in the staff member's language)."""
+    """The appointments the page shows, a stamp that changes when any of them or a
+    block-off shown does, and the list already rendered (escaped, in the staff member's
+    language)."""
     with Session(engine()) as session:
         clinic = own_clinic(session)
         listing, staff_list = read_listing(session, clinic)
