@@ -30,6 +30,7 @@ from store.dispatch import apply_status_callback
 from usecases.clinic_view import CatalogCache
 from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
 from web import admin_api
+from web.booking_page import booking_page
 from web.console import init_console
 from web.health import health
 from web.metrics import metrics
@@ -84,6 +85,7 @@ def create_app(
     app.register_blueprint(whatsapp)
     app.register_blueprint(admin_api.admin_api)
     app.register_blueprint(self_service)
+    app.register_blueprint(booking_page)
     app.register_blueprint(health)
     app.register_blueprint(metrics)
     init_console(app, settings)

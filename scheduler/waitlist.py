@@ -1,4 +1,5 @@
-"""The waitlist pass: offers whose hold ran out are released, entries whose day passed
+"""The waitlist pass: offers whose hold ran out are released (and so are the times the
+booking page held for a number that did not prove itself in time), entries whose day passed
 end, and every freed slot is offered to the first waiting patient it fits, in one
 transaction; the offers' messages then go out through the due-notifications pass."""
 
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.types import ServiceInfo
 from scheduler.notifications import queue_due_notifications
-from store import waitlist
+from store import waitlist, web_bookings
 from store.db import transaction
 from store.models import Clinic, FreedSlot, ProfessionalService, Service, WaitlistOffer
 from usecases.stored_availability import StoreAvailability
@@ -25,6 +26,7 @@ PART_HOURS = {"morning": range(0, 12), "afternoon": range(12, 19), "evening": ra
 @dataclass
 class WaitlistReport:
     expired: int = 0
+    web_expired: int = 0
     ended: int = 0
     freed: int = 0
     offered: int = 0
@@ -36,6 +38,7 @@ def run_waitlist_pass(engine: Engine, now: datetime) -> WaitlistReport:
     report = WaitlistReport()
     with transaction(engine) as session:
         report.expired = waitlist.expire_offers(session, now)
+        report.web_expired = web_bookings.expire(session, now)
         report.ended = waitlist.end_past_entries(session, now)
         freed = waitlist.claim_freed(session, now)
         report.freed = len(freed)
@@ -117,6 +120,6 @@ def waitlist_job(
         return None
     if report.offered:
         queue_due_notifications(engine, clock(), base_url=base_url, secret=secret)
-    if report.expired or report.offered or report.ended:
+    if report.expired or report.web_expired or report.offered or report.ended:
         log.info("waitlist: %s", report)
     return report

@@ -73,6 +73,24 @@ class Clinic(SQLModel, table=True):
         description="only patients the clinic knows book on WhatsApp; a new number may "
         "request an appointment, which staff accept or decline",
     )
+    booking_slug: str | None = Field(
+        default=None,
+        unique=True,
+        description="the booking page's address, /r/<slug>; null: the clinic has none",
+    )
+    web_booking: bool = Field(
+        default=False,
+        description="whether the booking page takes bookings",
+    )
+    booking_embed_origin: str | None = Field(
+        default=None,
+        description="the one website (https://host) that may show the booking page in a frame",
+    )
+    web_phone_proof: bool = Field(
+        default=True,
+        description="a new number books on the page only once its own WhatsApp message "
+        "brings the code the page gave (store.web_bookings)",
+    )
     catalog_version: int = Field(
         default=0,
         sa_column_kwargs={"server_default": text("0")},
@@ -97,6 +115,10 @@ class Service(SQLModel, table=True):
     duration_minutes: int = 30
     price: str | None = Field(default=None, description='as patients are told: "150.000 Gs"')
     self_bookable: bool = True
+    web_bookable: bool = Field(
+        default=True,
+        description="offered on the booking page (when also self-bookable)",
+    )
     active: bool = True
     care_template: str | None = Field(
         default=None,
@@ -779,3 +801,43 @@ class CustomizationChange(SQLModel, table=True):
     changed_by: str
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reverts: int | None = Field(default=None, description="the change this one undid")
+
+
+class WebBookingStatus(StrEnum):
+    waiting = "waiting"  # for the phone's own WhatsApp message with the proof code
+    done = "done"
+    expired = "expired"
+
+
+class WebBooking(SQLModel, table=True):
+    """What the booking page was asked, one row per attempt: a booking (its time held as
+    an appointment `held` until the phone proves itself), a waitlist entry or an
+    appointment request, waiting for the proof code or done at once. The rows are also
+    the page's rate limits: attempts per address and per phone (`store.web_bookings`)."""
+
+    __tablename__ = "web_booking"
+    __table_args__ = (
+        Index("ix_web_booking_phone", "clinic_id", "phone", "created_at"),
+        Index("ix_web_booking_client", "client", "created_at"),
+        Index(
+            "ix_web_booking_waiting",
+            "expires_at",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    phone: str = Field(description="E.164")
+    client: str = Field(description="a keyed hash of the visitor's address, never the address")
+    kind: str = Field(description="book, waitlist or request")
+    proof: str = Field(description="the code the phone's own message must bring")
+    status: str = WebBookingStatus.waiting
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    details: str = Field(
+        default="{}",
+        sa_column=Column(Text, nullable=False, default="{}"),
+        description="what the page collected (JSON), used once the phone proves itself",
+    )
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -118,10 +118,25 @@ def release(session: Session, offer: WaitlistOffer, status: str, now: datetime) 
     )
     if ended.rowcount != 1:  # type: ignore[attr-defined]
         return False
+    release_hold(session, offer.appointment_id, now)
+    session.execute(
+        update(WaitlistEntry)
+        .where(
+            col(WaitlistEntry.id) == offer.entry_id,
+            col(WaitlistEntry.status) == WaitlistStatus.offered,
+        )
+        .values(status=WaitlistStatus.waiting, updated_at=now)
+    )
+    return True
+
+
+def release_hold(session: Session, appointment_id: int, now: datetime) -> bool:
+    """A held time cancelled and recorded as freed, so the next in line is offered it;
+    False if it is no longer held (taken or released meanwhile)."""
     freed = session.execute(
         update(Appointment)
         .where(
-            col(Appointment.id) == offer.appointment_id,
+            col(Appointment.id) == appointment_id,
             col(Appointment.status) == AppointmentStatus.held,
         )
         .values(
@@ -131,25 +146,18 @@ def release(session: Session, offer: WaitlistOffer, status: str, now: datetime) 
             updated_at=now,
         )
     )
-    if freed.rowcount == 1:  # type: ignore[attr-defined]
-        held = session.get(Appointment, offer.appointment_id)
-        assert held is not None
-        record_freed(
-            session,
-            clinic_id=held.clinic_id,
-            professional_id=held.professional_id,
-            starts_at=held.starts_at,
-            ends_at=held.ends_at,
-            why=HOLD_RELEASED,
-            now=now,
-        )
-    session.execute(
-        update(WaitlistEntry)
-        .where(
-            col(WaitlistEntry.id) == offer.entry_id,
-            col(WaitlistEntry.status) == WaitlistStatus.offered,
-        )
-        .values(status=WaitlistStatus.waiting, updated_at=now)
+    if freed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    held = session.get(Appointment, appointment_id)
+    assert held is not None
+    record_freed(
+        session,
+        clinic_id=held.clinic_id,
+        professional_id=held.professional_id,
+        starts_at=held.starts_at,
+        ends_at=held.ends_at,
+        why=HOLD_RELEASED,
+        now=now,
     )
     return True
 

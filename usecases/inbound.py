@@ -5,7 +5,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -30,7 +30,8 @@ from bot.effects import (
 from bot.engine import first_command, step
 from bot.payloads import read_action
 from bot.render import render_all
-from bot.types import ClinicView, ConversationState, Inbound, Reply
+from bot.types import ClinicView, ConversationState, Inbound, Label, Reply
+from bot.web_proof import proof_in
 from store.advance import Advanced, advance, conversation_and_people
 from store.appointments import (
     Actor,
@@ -59,7 +60,7 @@ from store.conversations import (
 from store.db import reading, transaction
 from store.driver import Db, raw
 from store.message_kinds import MessageKind
-from store.models import Appointment, Clinic, Service
+from store.models import Appointment, Clinic, Service, WebBooking
 from store.outbox import insert_rows, reply_key
 from store.prompts import LastAsked
 from store.requests import NewRequest
@@ -67,6 +68,7 @@ from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
 from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
+from store.web_bookings import prove
 from usecases.applying import Applied, Applying
 from usecases.clinic_view import Catalog, CatalogCache, build_view
 from usecases.replies import OutboxSink, Outgoing, ReplySink
@@ -115,7 +117,9 @@ def handle_inbound(
     catalogs = catalogs or CatalogCache(seconds=0)
     sink = sink or OutboxSink()
     try:
-        moved, reply = _move_along(engine, message, now, catalogs, sink)
+        moved, reply = None, None
+        if proof_in(message.body) is None:  # a booking page's code takes the full path
+            moved, reply = _move_along(engine, message, now, catalogs, sink)
         if moved is None:
             with transaction(engine) as session:
                 moved, reply = _handle(session, message, now, catalogs, link_for, sink)
@@ -189,6 +193,16 @@ def _handle(
         session, clinic, message.from_phone, conversation.taken_over_at, now
     ):
         people = [replace(p, bot_paused=False) for p in people]
+    proved = _proved(session, catalog, message, now, sink)
+    if proved is not None:  # the phone wrote: its 24-hour window opens
+        save_conversation(
+            session,
+            conversation.id,
+            state=conversation.state,
+            needs_staff=conversation.needs_staff,
+            now=now,
+        )
+        return Outcome.handled, proved
     # A paused bot leaves the message to staff, except an opt-out or opt-in, which is
     # honoured (and confirmed) at once. An opted-out patient who writes is answered as
     # usual: a reply is not business-initiated.
@@ -221,6 +235,45 @@ def _handle(
         now=now,
     )
     return Outcome.handled, reply
+
+
+def _proved(
+    session: Session, catalog: Catalog, message: ReceivedMessage, now: datetime, sink: ReplySink
+) -> Outgoing | None:
+    """A message bringing the booking page's code from the phone the page was given:
+    what the page asked is carried out (`store.web_bookings.prove`) and the patient told;
+    a booking's own confirmation follows through the notification rules. None when the
+    message proves nothing: it goes on to the bot like any other."""
+    proof = proof_in(message.body)
+    if proof is None:
+        return None
+    done = prove(session, catalog.clinic, message.from_phone, proof, now)
+    if done is None:
+        return None
+    replies = _proved_replies(session, catalog, done)
+    details = json.loads(done.details)
+    state = ConversationState(language=details.get("language"))
+    reply = _outgoing(catalog, message, replies, state, None)
+    if reply is not None:
+        insert_rows(session, sink.rows(reply, now))
+    return reply
+
+
+def _proved_replies(session: Session, catalog: Catalog, done: WebBooking) -> list[Reply]:
+    """What the patient hears at once: a booking's confirmation comes as every booking's
+    does, a place on the waitlist or a request is said here."""
+    if done.kind == "book":
+        return []
+    if done.kind == "request":
+        return [Reply("requests.saved", {"clinic_name": catalog.clinic.name})]
+    details = json.loads(done.details)
+    service = session.get(Service, int(details["service_id"]))
+    tags = {
+        "service": service.name if service else "",
+        "date": date.fromisoformat(details["day"]),
+        "part": Label("labels.any_time"),
+    }
+    return [Reply("waitlist.joined", tags)]
 
 
 def _inbound(message: ReceivedMessage) -> Inbound:

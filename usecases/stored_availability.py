@@ -54,11 +54,18 @@ class StoreAvailability:
         self._too_full: dict[tuple[int, tuple[int, ...]], _TooFull] = {}
 
     def days_with_space(
-        self, service: ServiceInfo, professional_ids: list[int], first_day: date, count: int
+        self,
+        service: ServiceInfo,
+        professional_ids: list[int],
+        first_day: date,
+        count: int,
+        last_day: date | None = None,
     ) -> list[date]:
+        """Up to `count` days with space from `first_day`, up to `last_day` (or the horizon)."""
         found: list[date] = []
         day = max(first_day, self.rules.local_date(self.now))
-        while len(found) < count and day <= self.rules.last_day(self.now):
+        last = min(last_day or date.max, self.rules.last_day(self.now))
+        while len(found) < count and day <= last:
             if not self._known_too_full(service, professional_ids, day) and self._has_space(
                 service, professional_ids, day
             ):

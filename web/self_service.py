@@ -4,12 +4,11 @@ then redirect), no JavaScript. Every change goes through `store.appointments` in
 transaction, with the appointment's row locked first."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask import url_for as flask_url_for
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
@@ -25,6 +24,7 @@ from store.booking import SlotTaken
 from store.db import transaction
 from store.models import Appointment, Professional, ProfessionalService
 from usecases.stored_availability import StoreAvailability, booking_rules
+from web.app_context import ctx, engine, now, secret
 from web.calendar_file import appointment_ics
 from web.self_service_forms import (
     FORM_KEY_FIELD,
@@ -53,22 +53,6 @@ PRIVATE_HEADERS = {
 REFUSALS = {"started": "too_late", "past": "taken"}  # any other reason: "not_changeable"
 
 
-def _ctx(name: str) -> Any:
-    return current_app.extensions["turnero"][name]
-
-
-def _now() -> datetime:
-    now: datetime = _ctx("clock")()
-    return now
-
-
-def _engine() -> Engine:
-    engine: Engine = _ctx("engine")
-    return engine
-
-
-def _secret() -> str:
-    return str(_ctx("settings").resolved_secret_key)
 
 
 @self_service.after_request
@@ -115,14 +99,14 @@ def _in_language(code: str) -> str:
 
 
 def _require_link(token: str) -> int:
-    appointment_id = appointment_id_from(_secret(), token)
+    appointment_id = appointment_id_from(secret(), token)
     if appointment_id is None:
         abort(404)
     return appointment_id
 
 
 def _require_form(token: str) -> None:
-    if not form_key_matches(_secret(), token, request.form.get(FORM_KEY_FIELD)):
+    if not form_key_matches(secret(), token, request.form.get(FORM_KEY_FIELD)):
         abort(400)
 
 
@@ -136,14 +120,14 @@ def _load(session: Session, token: str, *, lock: bool = False) -> AppointmentInf
     appointment = session.exec(statement).first()
     if appointment is None:
         abort(404)
-    if _now() > appointment.ends_at:
+    if now() > appointment.ends_at:
         abort(410)
     return appointment_info(session, appointment)
 
 
 def _changeable(info: AppointmentInfo) -> bool:
     appointment = info.appointment
-    return appointment.status in ACTIVE and appointment.starts_at > _now()
+    return appointment.status in ACTIVE and appointment.starts_at > now()
 
 
 def _refusal(error: NotChangeable) -> str:
@@ -167,9 +151,9 @@ def _page(template: str, token: str, info: AppointmentInfo, **context: Any) -> s
         time=format_moment(info.local_start, language),
         notice=notice if notice in NOTICES else None,
         changeable=_changeable(info),
-        now=_now(),
+        now=now(),
         form_key_field=FORM_KEY_FIELD,
-        form_key=form_key(_secret(), token),
+        form_key=form_key(secret(), token),
         languages=[(code, _in_language(code)) for code in LANGUAGES],
         url=lambda endpoint, **args: _url(endpoint, token, **args),
         format_day=lambda day: format_day(day, language),
@@ -186,7 +170,7 @@ def _back(token: str, notice: str, endpoint: str = "appointment", **args: Any) -
 
 @self_service.get("/a/<token>")
 def appointment(token: str) -> str:
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token)
     return _page("appointment.html", token, info)
 
@@ -198,7 +182,7 @@ def confirm_attendance(token: str) -> Redirect:
 
 @self_service.get("/a/<token>/cancel")
 def cancel_question(token: str) -> str:
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token)
     return _page("cancel.html", token, info)
 
@@ -213,10 +197,10 @@ def _change(token: str, change: Callable[..., bool], done: str, already: str) ->
     what came of it (done, already so, or why not)."""
     _require_link(token)
     _require_form(token)
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token, lock=True)
         try:
-            changed = change(session, info.appointment, PATIENT, _now())
+            changed = change(session, info.appointment, PATIENT, now())
         except NotChangeable as error:
             return _back(token, _refusal(error))
     return _back(token, done if changed else already)
@@ -265,7 +249,7 @@ def reschedule_choice(token: str) -> str | Redirect:
     """Days with space (a week at a time), or the free times of the day picked."""
     any_professional = request.args.get("any") == "1"
     day, first = _day_arg("day"), _day_arg("from")
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token)
         if not info.self_bookable:  # the appointment page says to call the clinic
             return redirect(_url("appointment", token), code=303)
@@ -276,11 +260,11 @@ def reschedule_choice(token: str) -> str | Redirect:
         }
         if _changeable(info):
             rules = booking_rules(info.clinic)
-            today, last = rules.local_date(_now()), rules.last_day(_now())
+            today, last = rules.local_date(now()), rules.last_day(now())
             if any(d is not None and not today <= d <= last for d in (day, first)):
                 abort(400)
             names = _professionals(session, info, any_professional)
-            availability = StoreAvailability(session, info.clinic, _now())
+            availability = StoreAvailability(session, info.clinic, now())
             if day is not None:
                 slots = availability.slots(_service(info), list(names), day)
                 context["times"] = [
@@ -309,11 +293,11 @@ def reschedule_appointment(token: str) -> Redirect:
         abort(400)
     any_professional = request.form.get("any") == "1"
     again = {"any": "1"} if any_professional else {}
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token, lock=True)
         rules = booking_rules(info.clinic)
         day = rules.local_date(choice.starts_at)
-        if not rules.local_date(_now()) <= day <= rules.last_day(_now()):
+        if not rules.local_date(now()) <= day <= rules.last_day(now()):
             abort(400)
         if choice.professional_id not in _professionals(session, info, any_professional):
             abort(400)
@@ -321,9 +305,9 @@ def reschedule_appointment(token: str) -> Redirect:
             return redirect(_url("appointment", token), code=303)
         if not _changeable(info):
             return _back(
-                token, "not_changeable" if info.appointment.starts_at > _now() else "too_late"
+                token, "not_changeable" if info.appointment.starts_at > now() else "too_late"
             )
-        availability = StoreAvailability(session, info.clinic, _now())
+        availability = StoreAvailability(session, info.clinic, now())
         free = availability.slots(_service(info), [choice.professional_id], day)
         if all(s.starts_at != choice.starts_at for s in free):
             return _back(token, "taken", "reschedule_choice", day=day.isoformat(), **again)
@@ -334,7 +318,7 @@ def reschedule_appointment(token: str) -> Redirect:
                 starts_at=choice.starts_at,
                 professional_id=choice.professional_id,
                 actor=PATIENT,
-                now=_now(),
+                now=now(),
             )
         except SlotTaken:
             return _back(token, "taken", "reschedule_choice", day=day.isoformat(), **again)
@@ -348,23 +332,23 @@ def take_offer(token: str) -> Redirect:
     """Take a slot offered from the waitlist: the first answer while it is held wins."""
     _require_link(token)
     _require_form(token)
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token, lock=True)
         offer = waitlist.offer_of(session, info.appointment.id or 0)
         taken = offer is not None and waitlist.take(
-            session, offer.id or 0, offer.clinic_id, offer.phone, _now(), PATIENT
+            session, offer.id or 0, offer.clinic_id, offer.phone, now(), PATIENT
         )
     return _back(token, "offer_taken" if taken else "offer_gone")
 
 
 @self_service.get("/a/<token>/calendar.ics")
 def calendar(token: str) -> Response:
-    with transaction(_engine()) as session:
+    with transaction(engine()) as session:
         info = _load(session, token)
     language = pick_language(
         request.args.get("lang"), info.patient.language, info.clinic.default_language
     )
-    body = appointment_ics(info, _ctx("settings").public_base_url, language, _now())
+    body = appointment_ics(info, ctx("settings").public_base_url, language, now())
     return Response(
         body,
         mimetype="text/calendar",

@@ -3,16 +3,18 @@ language, the navigation, and rendering a page with security headers."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
 
 from bot.locale import LANGUAGES, text
 from store.models import StaffRole, StaffUser
+from web.app_context import ctx as ctx
+from web.app_context import engine as engine
+from web.app_context import now as now
 
 console = Blueprint(
     "console",
@@ -97,20 +99,6 @@ NAVIGATION: list[NavItem] = [
     NavItem("console.settings", "nav_settings", admin_only=True),
     NavItem("console.simulator", "nav_simulator", shown=sandbox_on),
 ]
-
-
-def ctx(name: str) -> Any:
-    return current_app.extensions["turnero"][name]
-
-
-def now() -> datetime:
-    moment: datetime = ctx("clock")()
-    return moment
-
-
-def engine() -> Engine:
-    found: Engine = ctx("engine")
-    return found
 
 
 def staff() -> StaffUser:

@@ -1,0 +1,326 @@
+"""What the clinic's booking page asks of the agenda, in the caller's transaction: a
+booking, a place on a day's waitlist or an appointment request for a phone the page was
+given. A web form can name anyone's phone, so for a number the clinic does not know yet
+(where the clinic asks for it) nothing reaches the phone and nothing is booked for good
+until the phone's own WhatsApp message brings the code the page showed: the time is held
+meanwhile (an appointment `held`, busy for everybody else) and released when the code
+does not come in time. Every attempt is a row, and the rows are the page's rate limits."""
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from store.appointments import Actor, booked
+from store.booking import book
+from store.desk_booking import ForPhone, book_for_phone
+from store.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    Patient,
+    Service,
+    WebBooking,
+    WebBookingStatus,
+)
+from store.patients import on_phone, patient_named
+from store.requests import NewRequest
+from store.requests import create as create_request
+from store.waitlist import join, release_hold
+
+WEB = Actor("patient", "web")
+CHANNEL = "web"
+PROOF_MINUTES = 10  # how long a held time waits for the phone's message
+PER_CLIENT_PER_HOUR = 12  # attempts from one address (a household's shared address fits)
+PER_PHONE_PER_DAY = 4  # attempts naming one phone at one clinic
+PROOF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # nothing read two ways (0/O, 1/I/L)
+PROOF_LENGTH = 6
+
+
+class TooMany(Exception):
+    """Too many attempts from the address or for the phone; `who` says which."""
+
+    def __init__(self, who: str) -> None:
+        super().__init__(who)
+        self.who = who
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who the page was given: the phone (E.164), the name and what else the clinic asks,
+    the page's language, and the person already on the phone it is for, if one was picked."""
+
+    phone: str
+    name: str
+    language: str
+    dni: str | None = None
+    insurance: str | None = None
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Wish:
+    """What the visitor asked for: a service, with a professional (None: any), on a day,
+    at a time (None: the day's waitlist or a request for that day)."""
+
+    service_id: int
+    professional_id: int | None
+    day: date
+    starts_at: datetime | None = None
+
+
+def new_proof() -> str:
+    return "".join(secrets.choice(PROOF_ALPHABET) for _ in range(PROOF_LENGTH))
+
+
+def known_people(session: Session, clinic_id: int, phone: str) -> list[Patient]:
+    """The named people the clinic has on the phone (a nameless first contact is no one yet)."""
+    return [p for p in on_phone(session, clinic_id, phone) if p.name]
+
+
+def check_limits(session: Session, clinic_id: int, client: str, phone: str, now: datetime) -> None:
+    """Raise TooMany when the address or the phone has asked too often lately."""
+    by_client = session.exec(
+        select(func.count())
+        .select_from(WebBooking)
+        .where(WebBooking.client == client, col(WebBooking.created_at) > now - timedelta(hours=1))
+    ).one()
+    if by_client >= PER_CLIENT_PER_HOUR:
+        raise TooMany("client")
+    by_phone = session.exec(
+        select(func.count())
+        .select_from(WebBooking)
+        .where(
+            WebBooking.clinic_id == clinic_id,
+            WebBooking.phone == phone,
+            col(WebBooking.created_at) > now - timedelta(days=1),
+        )
+    ).one()
+    if by_phone >= PER_PHONE_PER_DAY:
+        raise TooMany("phone")
+
+
+def _row(
+    clinic: Clinic, visitor: Visitor, wish: Wish, kind: str, client: str, now: datetime
+) -> WebBooking:
+    details = {**asdict(visitor), **asdict(wish)}
+    return WebBooking(
+        clinic_id=clinic.id or 0,
+        phone=visitor.phone,
+        client=client,
+        kind=kind,
+        proof=new_proof(),
+        details=json.dumps(details, default=str, ensure_ascii=False),
+        created_at=now,
+        expires_at=now + timedelta(minutes=PROOF_MINUTES),
+    )
+
+
+def ask(
+    session: Session,
+    clinic: Clinic,
+    service: Service,
+    visitor: Visitor,
+    wish: Wish,
+    kind: str,
+    *,
+    client: str,
+    proof_needed: bool,
+    now: datetime,
+) -> WebBooking:
+    """Record the attempt and do what can be done now: with `proof_needed`, a booking's
+    time is held and the rest waits for the phone's message; without it, it is done at
+    once. `store.booking.SlotTaken` leaves nothing behind."""
+    row = _row(clinic, visitor, wish, kind, client, now)
+    with session.begin_nested():
+        if proof_needed:
+            if kind == "book":
+                row.appointment_id = _hold(session, clinic, service, visitor, wish, now).id
+        else:
+            row.appointment_id = _carry_out(session, clinic, service, visitor, wish, kind, now)
+            row.status = WebBookingStatus.done
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _hold(
+    session: Session, clinic: Clinic, service: Service, visitor: Visitor, wish: Wish, now: datetime
+) -> Appointment:
+    """The time taken as `held` until the proof comes (`prove`) or its time runs out (`expire`)."""
+    assert wish.starts_at is not None and wish.professional_id is not None
+    patient = _patient(session, clinic, visitor, now)
+    appointment = book(
+        session,
+        clinic_id=clinic.id or 0,
+        patient=patient,
+        service=service,
+        professional_id=wish.professional_id,
+        starts_at=wish.starts_at,
+        source_channel=CHANNEL,
+        now=now,
+    )
+    appointment.status = AppointmentStatus.held
+    appointment.hold_expires_at = now + timedelta(minutes=PROOF_MINUTES)
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def _patient(session: Session, clinic: Clinic, visitor: Visitor, now: datetime) -> Patient:
+    """The person picked on the phone, or the one of that name, or a new one."""
+    chosen = session.get(Patient, visitor.patient_id) if visitor.patient_id else None
+    if chosen is not None and chosen.clinic_id == clinic.id and chosen.phone == visitor.phone:
+        return chosen
+    patient = patient_named(
+        session, clinic.id or 0, visitor.phone, visitor.name, visitor.language, now
+    )
+    patient.dni = patient.dni or visitor.dni or None
+    patient.insurance = patient.insurance or visitor.insurance or None
+    session.add(patient)
+    return patient
+
+
+def _carry_out(
+    session: Session,
+    clinic: Clinic,
+    service: Service,
+    visitor: Visitor,
+    wish: Wish,
+    kind: str,
+    now: datetime,
+) -> int | None:
+    """Book, join the waitlist or leave the request; the appointment's id for a booking."""
+    if kind == "book":
+        assert wish.starts_at is not None and wish.professional_id is not None
+        patient = _patient(session, clinic, visitor, now)
+        appointment = book_for_phone(
+            session,
+            clinic,
+            ForPhone(visitor.phone, patient.name or visitor.name, visitor.language),
+            service=service,
+            professional_id=wish.professional_id,
+            starts_at=wish.starts_at,
+            channel=CHANNEL,
+            actor=WEB,
+            now=now,
+        )
+        return appointment.id
+    if kind == "waitlist":
+        patient = _patient(session, clinic, visitor, now)
+        join(
+            session,
+            clinic_id=clinic.id or 0,
+            patient_id=patient.id or 0,
+            phone=visitor.phone,
+            service_id=service.id or 0,
+            professional_id=wish.professional_id,
+            day=wish.day,
+            part=None,
+            now=now,
+        )
+        return None
+    create_request(
+        session,
+        clinic.id or 0,
+        NewRequest(
+            phone=visitor.phone,
+            patient_name=visitor.name,
+            service_id=service.id or 0,
+            preferred=wish.day.isoformat(),
+            language=visitor.language,
+        ),
+        now,
+    )
+    return None
+
+
+def prove(
+    session: Session, clinic: Clinic, phone: str, proof: str, now: datetime
+) -> WebBooking | None:
+    """The phone's own message brought a code: the attempt it names, made for this phone
+    and still waiting, is carried out (a held time booked, with the confirmation and
+    reminders every booking gets). None when no such attempt waits."""
+    row = session.exec(
+        select(WebBooking)
+        .where(
+            WebBooking.clinic_id == clinic.id,
+            WebBooking.phone == phone,
+            WebBooking.proof == proof.upper(),
+            WebBooking.status == WebBookingStatus.waiting,
+            col(WebBooking.expires_at) > now,
+        )
+        .with_for_update()
+    ).first()
+    if row is None:
+        return None
+    if row.kind == "book":
+        if not _book_held(session, clinic, row.appointment_id or 0, now):
+            return None
+    else:
+        details = json.loads(row.details)
+        visitor = Visitor(**{k: details[k] for k in Visitor.__dataclass_fields__})
+        wish = Wish(
+            service_id=int(details["service_id"]),
+            professional_id=details["professional_id"],
+            day=date.fromisoformat(details["day"]),
+        )
+        service = session.get(Service, wish.service_id)
+        if service is None:
+            return None
+        _carry_out(session, clinic, service, visitor, wish, row.kind, now)
+    row.status = WebBookingStatus.done
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _book_held(session: Session, clinic: Clinic, appointment_id: int, now: datetime) -> bool:
+    """The held time becomes an appointment like any other (one conditional UPDATE)."""
+    done = session.execute(
+        update(Appointment)
+        .where(
+            col(Appointment.id) == appointment_id,
+            col(Appointment.status) == AppointmentStatus.held,
+        )
+        .values(status=AppointmentStatus.booked, hold_expires_at=None, updated_at=now)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    appointment = session.get(Appointment, appointment_id)
+    assert appointment is not None
+    session.refresh(appointment)
+    booked(session, clinic, appointment, WEB, now)
+    return True
+
+
+def expire(session: Session, now: datetime, limit: int = 500) -> int:
+    """Attempts whose code did not come in time end; a time held for one is released
+    (and offered to the day's waitlist like any freed time)."""
+    query = (
+        select(WebBooking)
+        .where(
+            col(WebBooking.status) == WebBookingStatus.waiting,
+            col(WebBooking.expires_at) <= now,
+        )
+        .order_by(col(WebBooking.expires_at))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query))
+    for row in rows:
+        row.status = WebBookingStatus.expired
+        session.add(row)
+        if row.appointment_id is not None:
+            release_hold(session, row.appointment_id, now)
+    session.flush()
+    return len(rows)
+
+
+def attempt(session: Session, clinic_id: int, attempt_id: int) -> WebBooking | None:
+    row = session.get(WebBooking, attempt_id)
+    return row if row is not None and row.clinic_id == clinic_id else None
