@@ -38,6 +38,7 @@ SERVICE = {
     "duration_minutes": partial(v.number, low=5, high=8 * 60),
     "price": partial(v.optional_text, limit=40),
     "self_bookable": v.flag,
+    "web_bookable": v.flag,
     "active": v.flag,
     "care_template": care_template,
 }

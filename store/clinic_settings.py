@@ -69,7 +69,13 @@ AUTOMATIONS: dict[str, Check] = {
     "survey_delay_minutes": partial(v.number, low=0, high=WEEK_MINUTES),
     "bot_resume_after_minutes": partial(v.number, low=0, high=WEEK_MINUTES),
 }
-CHECKS: dict[str, Check] = {**PROFILE, **BOOKING, **AUTOMATIONS}
+WEB_PAGE: dict[str, Check] = {
+    "booking_slug": v.slug,
+    "web_booking": v.flag,
+    "web_phone_proof": v.flag,
+    "booking_embed_origin": v.web_origin,
+}
+CHECKS: dict[str, Check] = {**PROFILE, **BOOKING, **AUTOMATIONS}  # the page's: its own call
 
 
 def settings_of(clinic: Clinic, fields: Iterable[str] = CHECKS) -> dict[str, Any]:
@@ -80,17 +86,17 @@ def settings_of(clinic: Clinic, fields: Iterable[str] = CHECKS) -> dict[str, Any
     }
 
 
-def check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The changes checked (pure): raises `Invalid` with every bad field."""
-    return v.checked(changes, CHECKS)
-
-
 def update_clinic(
-    session: Session, clinic_id: int, changes: Mapping[str, Any], by: str, now: datetime
+    session: Session,
+    clinic_id: int,
+    changes: Mapping[str, Any],
+    by: str,
+    now: datetime,
+    checks: Mapping[str, Check] = CHECKS,
 ) -> Clinic:
     """Apply checked changes; the fields that really changed are recorded, before and
     after, as one history row. Nothing is written when nothing changed."""
-    values = check_settings(changes)
+    values = v.checked(changes, checks)
     clinic = get_clinic(session, clinic_id, lock=True)
     before = settings_of(clinic, values)
     for field, value in values.items():
@@ -109,6 +115,26 @@ def update_clinic(
             {f: after[f] for f in changed},
         )
     return clinic
+
+
+def update_booking_page(
+    session: Session, clinic_id: int, changes: Mapping[str, Any], by: str, now: datetime
+) -> Clinic:
+    """The booking page's settings (`WEB_PAGE`), its address taken by no other clinic; a
+    page cannot be switched on without an address."""
+    values = v.checked(changes, WEB_PAGE)
+    wanted = values.get("booking_slug")
+    if wanted is not None:
+        other = session.scalars(
+            select(col(Clinic.id)).where(
+                col(Clinic.booking_slug) == wanted, col(Clinic.id) != clinic_id
+            )
+        ).first()
+        if other is not None:
+            raise v.Invalid({"booking_slug": "slug_taken"})
+    if values.get("web_booking") and not wanted and "booking_slug" in values:
+        raise v.Invalid({"booking_slug": "required"})
+    return update_clinic(session, clinic_id, changes, by, now, WEB_PAGE)
 
 
 def clinic_time_zones(engine: Engine) -> set[str]:

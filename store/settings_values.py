@@ -13,6 +13,8 @@ from store.rules import RuleError
 
 HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]")  # 3 to 40: letters, digits, hyphens
+ORIGIN = re.compile(r"https://[a-z0-9.-]+(?::\d{1,5})?")
 NAME_LIMIT = 100
 TEXT_LIMIT = 200
 
@@ -69,6 +71,22 @@ def email(value: Any) -> str | None:
     if found is not None and not EMAIL.fullmatch(found):
         raise ValueError("bad_email")
     return found
+
+
+def slug(value: Any) -> str | None:
+    """A page's address in a link: lower-case letters, digits and hyphens; None for none."""
+    found = optional_text(value, limit=40)
+    if found is not None and not SLUG.fullmatch(found.lower()):
+        raise ValueError("bad_slug")
+    return found.lower() if found else None
+
+
+def web_origin(value: Any) -> str | None:
+    """One website's origin, https://host[:port], as a browser names it; None for none."""
+    found = optional_text(value, limit=120)
+    if found is not None and not ORIGIN.fullmatch(found.lower().rstrip("/")):
+        raise ValueError("bad_origin")
+    return found.lower().rstrip("/") if found else None
 
 
 def time_zone(value: Any) -> str:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from flask import url_for as flask_url_for
@@ -48,6 +47,7 @@ from web.booking_page_forms import (
     signature_matches,
 )
 from web.console.slots import offering, service_info
+from web.qr_codes import chat_link
 from web.self_service_forms import SlotChoice, parse_day, parse_slot, pick_language
 
 booking_page = Blueprint("booking_page", __name__, template_folder="pages")
@@ -531,4 +531,4 @@ def _attempt_summary(
 def _whatsapp_link(clinic: Clinic, row: WebBooking, language: str) -> str:
     """wa.me with the clinic's number and the message that brings the code."""
     said = text("booking_page.proof_message", language, code=f"#{row.proof}")
-    return f"https://wa.me/{clinic.whatsapp_number.lstrip('+')}?text={quote(said)}"
+    return chat_link(clinic.whatsapp_number, said)

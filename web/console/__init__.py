@@ -24,6 +24,7 @@ def init_console(app: Flask, config: Settings) -> None:
         moves,
         notification_rules,
         patients,
+        public_page,
         requests,
         settings,
         simulator,

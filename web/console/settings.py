@@ -26,6 +26,7 @@ SECTIONS = (
     "console.settings_clinic",
     "console.settings_branches",
     "console.settings_services",
+    "console.booking_page_settings",
     "console.settings_professionals",
     "console.block_offs",
     "console.settings_reminders",

@@ -1,0 +1,92 @@
+"""The booking page's settings in the console (admins): its address and switches, the
+services it offers, and the QR codes, decoded back with a real decoder to the addresses
+they must open."""
+
+import io
+from urllib.parse import unquote
+
+import zxingcpp
+from PIL import Image
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from store.models import Clinic, Service
+from tests import support
+from tests.console_support import Desk
+from tests.support import make_clinic
+
+SETTINGS = "/console/settings/booking-page"
+BASE = "http://localhost:5000"  # the console tests' PUBLIC_BASE_URL
+
+
+def _decoded(png: bytes) -> str:
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    assert len(found) == 1
+    return found[0].text
+
+
+def _save(admin: Desk, **fields: str | list[str]) -> int:
+    admin.open(SETTINGS)
+    return admin.submit(SETTINGS, fields).status_code  # type: ignore[arg-type]
+
+
+def test_an_admin_gives_the_page_an_address_and_its_qr_codes_open_it(
+    db: Engine, admin: Desk, clinic: support.TestClinic
+) -> None:
+    assert "Elegí una dirección" in admin.open(SETTINGS).get_data(as_text=True)
+    assert admin.open(f"{SETTINGS}/qr-page.png").status_code == 404  # no address yet
+    status = _save(
+        admin,
+        booking_slug="Clinica-Test",
+        web_booking="on",
+        web_phone_proof="on",
+        booking_embed_origin="https://clinica.example",
+        web_service=[str(clinic.services["general"])],
+    )
+    assert status == 303
+    with Session(db) as session:
+        stored = session.get(Clinic, clinic.id)
+        dentistry = session.get(Service, clinic.services["dentistry"])
+    assert stored is not None and stored.booking_slug == "clinica-test" and stored.web_booking
+    assert dentistry is not None and not dentistry.web_bookable
+    page = admin.open(SETTINGS).get_data(as_text=True)
+    assert f"{BASE}/r/clinica-test" in page and "&lt;iframe src=" in page
+
+    assert _decoded(admin.open(f"{SETTINGS}/qr-page.png").data) == f"{BASE}/r/clinica-test"
+    chat = _decoded(admin.open(f"{SETTINGS}/qr-whatsapp.png").data)
+    assert unquote(chat) == "https://wa.me/595981000000?text=Hola"
+    svg = admin.open(f"{SETTINGS}/qr-page.svg")
+    assert svg.mimetype == "image/svg+xml" and "<path" in svg.get_data(as_text=True)
+
+    sheet = admin.open(f"{SETTINGS}/print").get_data(as_text=True)
+    assert "Reservá tu turno" in sheet and "Clínica Test" in sheet
+
+
+def test_bad_addresses_and_an_address_taken_are_refused(
+    db: Engine, admin: Desk, clinic: support.TestClinic
+) -> None:
+    other = make_clinic(db, number="+595981000001")
+    with Session(db) as session:
+        found = session.get(Clinic, other.id)
+        assert found is not None
+        found.booking_slug = "ocupada"
+        session.add(found)
+        session.commit()
+    for slug, problem in [
+        ("ocupada", "ya la usa otra clínica"),
+        ("no vale", "Solo letras minúsculas"),
+        ("<script>", "Solo letras minúsculas"),
+    ]:
+        admin.open(SETTINGS)
+        response = admin.submit(SETTINGS, {"booking_slug": slug, "web_booking": "on"})
+        assert response.status_code == 422 and problem in response.get_data(as_text=True)
+    admin.open(SETTINGS)
+    response = admin.submit(SETTINGS, {"booking_slug": "x-y-z", "booking_embed_origin": "ftp://a"})
+    assert response.status_code == 422
+    with Session(db) as session:
+        stored = session.get(Clinic, clinic.id)
+    assert stored is not None and stored.booking_slug is None
+
+
+def test_the_front_desk_cannot_open_the_page_settings(desk: Desk) -> None:
+    assert desk.open(SETTINGS).status_code == 403

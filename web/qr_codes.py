@@ -1,0 +1,35 @@
+"""The booking page's QR codes (`segno`): the page's address, and a WhatsApp chat with the
+clinic's number with a first message written; as SVG for the screen and the printed page,
+and as PNG to download. Pure: an address in, bytes or text out."""
+
+import io
+from urllib.parse import quote
+
+import segno
+
+ERROR_LEVEL = "m"  # survives a smudge on a printed sheet
+
+
+def chat_link(number: str, said: str) -> str:
+    """wa.me for the clinic's number (E.164) with `said` written, ready to send."""
+    return f"https://wa.me/{number.lstrip('+')}?text={quote(said)}"
+
+
+def page_address(base_url: str, slug: str) -> str:
+    return f"{base_url.rstrip('/')}/r/{slug}"
+
+
+def svg(data: str, scale: int = 6) -> str:
+    """The code as an SVG document (no XML declaration: it can be inlined in a page)."""
+    out = io.BytesIO()
+    segno.make(data, error=ERROR_LEVEL).save(
+        out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True, title=data
+    )
+    return out.getvalue().decode()
+
+
+def png(data: str, scale: int = 12) -> bytes:
+    """The code as a PNG big enough to print (12 pixels a module)."""
+    out = io.BytesIO()
+    segno.make(data, error=ERROR_LEVEL).save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()
