@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
 
 from bot.availability import Slot
+from bot.calendar_names import month_abbreviations, weekday_abbreviations
 from bot.locale import LANGUAGES, text
 from bot.render import format_day, format_moment
 from channel.phones import region_of
@@ -53,8 +54,6 @@ from web.self_service_forms import SlotChoice, parse_day, parse_slot, pick_langu
 booking_page = Blueprint("booking_page", __name__, template_folder="pages")
 CALENDAR_DAYS = 28  # four weeks on one screen
 KINDS = ("book", "waitlist")
-
-
 
 
 def _language() -> str:
@@ -182,6 +181,12 @@ def _url(endpoint: str, **args: Any) -> str:
     return flask_url_for(f"booking_page.{endpoint}", **values, **args)
 
 
+def short_day(day: date, language: str) -> str:
+    """A day in a calendar's cell: "mar 1 dic"."""
+    weekday = weekday_abbreviations(language)[day.weekday()]
+    return f"{weekday} {day.day} {month_abbreviations(language)[day.month - 1]}"
+
+
 def _page(template: str, clinic: Clinic, step: int, **context: Any) -> str:
     language = _language()
     here = {**(request.view_args or {}), **request.args.to_dict()}
@@ -204,6 +209,7 @@ def _page(template: str, clinic: Clinic, step: int, **context: Any) -> str:
         languages=languages,
         url=_url,
         day_name=lambda day: format_day(day, language),
+        short_day=lambda day: short_day(day, language),
         moment=lambda at: format_moment(at.astimezone(booking_rules(clinic).timezone), language),
         clinic_zone=booking_rules(clinic).timezone,
         slot_code=lambda slot: SlotChoice(slot.starts_at, slot.professional_id).encode(),
