@@ -121,6 +121,11 @@ class StoreAvailability:
             self._read_days(missing, day, read_ahead)
         return [self._days[(p, day)] for p in professional_ids]
 
+    def works_on(self, professional_ids: list[int], day: date) -> bool:
+        """Whether any of the professionals has working hours on that weekday."""
+        weekly = self._weekly_of(professional_ids)
+        return any(weekly.get(p, {}).get(day.weekday()) for p in professional_ids)
+
     def _weekly_of(self, professional_ids: list[int]) -> dict[int, Weekly]:
         missing = [p for p in professional_ids if p not in self._weekly]
         if missing:

@@ -33,7 +33,6 @@ from store.models import (
     Service,
     WebBooking,
 )
-from store.schedule import weekly_hours
 from usecases.stored_availability import StoreAvailability, booking_rules
 from web.app_context import engine, now, secret
 from web.booking_page_forms import (
@@ -254,25 +253,20 @@ class Calendar:
     working: set[date]
 
 
-def calendar(
-    session: Session, clinic: Clinic, choice: Choice, first: date, now: datetime
-) -> Calendar:
-    """The calendar's answer: days with space from `first`, four weeks of them."""
-    availability = StoreAvailability(session, clinic, now)
-    rules = booking_rules(clinic)
+def calendar(availability: StoreAvailability, choice: Choice, first: date) -> Calendar:
+    """The calendar's answer: days with space from `first`, four weeks of them, and the
+    days without space that someone works (full: their waitlist is offered)."""
+    rules, now = availability.rules, availability.now
     last = min(first + timedelta(days=CALENDAR_DAYS - 1), rules.last_day(now))
-    free = availability.days_with_space(service_info(choice.service), choice.ids, first, 31, last)
-    weekly = weekly_hours(session, choice.ids)
+    info = service_info(choice.service)
+    free = availability.days_with_space(info, choice.ids, first, CALENDAR_DAYS, last)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    working = {d for d in days if any(week.get(d.weekday()) for week in weekly.values())}
+    working = {d for d in days if availability.works_on(choice.ids, d)}
     return Calendar(days, set(free), working)
 
 
-def day_times(
-    session: Session, clinic: Clinic, choice: Choice, day: date, now: datetime
-) -> list[Slot]:
+def day_times(availability: StoreAvailability, choice: Choice, day: date) -> list[Slot]:
     """The free times of one day, the earliest professional first at each time."""
-    availability = StoreAvailability(session, clinic, now)
     slots = availability.slots(service_info(choice.service), choice.ids, day)
     first_at: dict[datetime, Slot] = {}
     for slot in sorted(slots):
@@ -289,8 +283,9 @@ def days(slug: str) -> str:
         today = booking_rules(clinic).local_date(now())
         first = _day(request.args.get("from"), clinic) or today
         picked = _day(request.args.get("day"), clinic)
-        month = calendar(session, clinic, choice, first, now())
-        times = day_times(session, clinic, choice, picked, now()) if picked else []
+        availability = StoreAvailability(session, clinic, now())
+        month = calendar(availability, choice, first)
+        times = day_times(availability, choice, picked) if picked else []
         later = month.days[-1] + timedelta(days=1)
         return _page(
             "days.html",
