@@ -318,7 +318,13 @@ def _demo(args: argparse.Namespace) -> int:
         f"{simulator}"
         f"Admin API: curl -H 'Authorization: Bearer {admin_token}' "
         f"http://{args.host}:{args.port}/admin/api/clinics/{clinic.id}/notification-rules\n"
-        f"Staff console: http://{args.host}:{args.port}/console/  login {login}, "
+        + (
+            f"Booking page (link and QR code: console, Settings, Booking page): "
+            f"{settings.public_base_url.rstrip('/')}/r/{clinic.booking_slug}\n"
+            if clinic.booking_slug
+            else ""
+        )
+        + f"Staff console: http://{args.host}:{args.port}/console/  login {login}, "
         + (
             f"password {password}\n"
             if password

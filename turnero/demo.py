@@ -49,6 +49,9 @@ DEMO_ADMIN = "admin@sanroque.example"
 PATIENTS = ["María González", "José Martínez", "Rosa Giménez", "Carlos Ramírez", "Lucía Acosta"]
 
 
+DEMO_SLUG = "san-roque"  # the booking page: /r/san-roque
+
+
 def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
     """Create the demo clinic unless it exists; returns it."""
     now = now or datetime.now(UTC)
@@ -67,6 +70,8 @@ def seed_demo(engine: Engine, now: datetime | None = None) -> Clinic:
             min_notice_minutes=60,
             horizon_days=60,
             slot_step_minutes=15,
+            booking_slug=DEMO_SLUG,
+            web_booking=True,
         )
         session.add(clinic)
         session.flush()
