@@ -10,6 +10,7 @@ import json
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -36,6 +37,8 @@ CHANNEL = "web"
 PROOF_MINUTES = 10  # how long a held time waits for the phone's message
 PER_CLIENT_PER_HOUR = 12  # attempts from one address (a household's shared address fits)
 PER_PHONE_PER_DAY = 4  # attempts naming one phone at one clinic
+REVIEWS_PER_CLIENT_PER_HOUR = 30  # review pages (each says whether a number is known)
+REVIEW = "review"  # a row that only counts a review page shown
 PROOF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # nothing read two ways (0/O, 1/I/L)
 PROOF_LENGTH = 6
 
@@ -81,26 +84,42 @@ def known_people(session: Session, clinic_id: int, phone: str) -> list[Patient]:
     return [p for p in on_phone(session, clinic_id, phone) if p.name]
 
 
+def _count(session: Session, *where: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(WebBooking).where(*where)).one())
+
+
 def check_limits(session: Session, clinic_id: int, client: str, phone: str, now: datetime) -> None:
     """Raise TooMany when the address or the phone has asked too often lately."""
-    by_client = session.exec(
-        select(func.count())
-        .select_from(WebBooking)
-        .where(WebBooking.client == client, col(WebBooking.created_at) > now - timedelta(hours=1))
-    ).one()
-    if by_client >= PER_CLIENT_PER_HOUR:
+    asked = col(WebBooking.kind) != REVIEW
+    hour_ago = col(WebBooking.created_at) > now - timedelta(hours=1)
+    if _count(session, WebBooking.client == client, hour_ago, asked) >= PER_CLIENT_PER_HOUR:
         raise TooMany("client")
-    by_phone = session.exec(
-        select(func.count())
-        .select_from(WebBooking)
-        .where(
-            WebBooking.clinic_id == clinic_id,
-            WebBooking.phone == phone,
-            col(WebBooking.created_at) > now - timedelta(days=1),
-        )
-    ).one()
-    if by_phone >= PER_PHONE_PER_DAY:
+    day_ago = col(WebBooking.created_at) > now - timedelta(days=1)
+    same_phone = (WebBooking.clinic_id == clinic_id, WebBooking.phone == phone)
+    if _count(session, *same_phone, day_ago, asked) >= PER_PHONE_PER_DAY:
         raise TooMany("phone")
+
+
+def note_review(session: Session, clinic_id: int, client: str, phone: str, now: datetime) -> None:
+    """Count a review page shown to the address (it says whether the clinic knows the
+    number, and whom, masked): TooMany past `REVIEWS_PER_CLIENT_PER_HOUR`, so the page
+    cannot be walked through numbers to learn who is a patient."""
+    hour_ago = col(WebBooking.created_at) > now - timedelta(hours=1)
+    reviews = _count(session, WebBooking.client == client, WebBooking.kind == REVIEW, hour_ago)
+    if reviews >= REVIEWS_PER_CLIENT_PER_HOUR:
+        raise TooMany("client")
+    session.add(
+        WebBooking(
+            clinic_id=clinic_id,
+            phone=phone,
+            client=client,
+            kind=REVIEW,
+            proof="",
+            status=WebBookingStatus.done,
+            created_at=now,
+            expires_at=now,
+        )
+    )
 
 
 def _row(

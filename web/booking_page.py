@@ -403,6 +403,11 @@ def _typed() -> dict[str, str]:
 
 
 def _review_page(session: Session, clinic: Clinic, fields: dict[str, str]) -> str:
+    client = client_key(secret(), request.remote_addr)
+    try:
+        web_bookings.note_review(session, clinic.id or 0, client, fields["phone"], now())
+    except web_bookings.TooMany:
+        abort(429)
     people = web_bookings.known_people(session, clinic.id or 0, fields["phone"])
     signed = {**fields, SIGNATURE_FIELD: signature(secret(), clinic.booking_slug or "", fields)}
     return _page(
