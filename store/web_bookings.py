@@ -73,6 +73,7 @@ class Wish:
     professional_id: int | None
     day: date
     starts_at: datetime | None = None
+    preferred: str = ""  # a request's days and times, as the desk reads them
 
 
 def new_proof() -> str:
@@ -249,7 +250,7 @@ def _carry_out(
             phone=visitor.phone,
             patient_name=visitor.name,
             service_id=service.id or 0,
-            preferred=wish.day.isoformat(),
+            preferred=wish.preferred or wish.day.isoformat(),
             language=visitor.language,
         ),
         now,
@@ -286,6 +287,7 @@ def prove(
             service_id=int(details["service_id"]),
             professional_id=details["professional_id"],
             day=date.fromisoformat(details["day"]),
+            preferred=details.get("preferred", ""),
         )
         service = session.get(Service, wish.service_id)
         if service is None:

@@ -451,6 +451,7 @@ def confirm(slug: str) -> Redirect | tuple[str, int] | str:
             professional_id=slot.professional_id if slot else pro if isinstance(pro, int) else None,
             day=date.fromisoformat(fields["day"]),
             starts_at=slot.starts_at if slot and kind == "book" else None,
+            preferred=_preferred(clinic, fields["day"], slot) if kind == "request" else "",
         )
         client = client_key(secret(), request.remote_addr)
         try:
@@ -475,6 +476,16 @@ def confirm(slug: str) -> Redirect | tuple[str, int] | str:
             return _taken(fields)
         token = attempt_token(secret(), row.id or 0)
     return redirect(_url("attempt", slug=slug, token=token), code=303)
+
+
+def _preferred(clinic: Clinic, day: str, slot: SlotChoice | None) -> str:
+    """The day and time a request names, in the clinic's language, for the desk."""
+    language = clinic.default_language
+    when = format_day(date.fromisoformat(day), language)
+    if slot is not None:
+        local = slot.starts_at.astimezone(booking_rules(clinic).timezone)
+        when = f"{when}, {format_moment(local, language)}"
+    return text("booking_page.request_preferred", language, when=when)
 
 
 def _who(raw: str | None, people: list[Patient]) -> int | None:

@@ -127,6 +127,7 @@ def test_a_clinic_of_known_patients_turns_a_new_number_into_a_request(
     with Session(db) as session:
         [request] = session.exec(select(AppointmentRequest)).all()
     assert request.phone == NEW_PHONE and request.patient_name == "Marta Giménez"
+    assert request.preferred.startswith("martes 1 de diciembre, 10:00 (pedido desde la página")
 
 
 def test_a_time_taken_during_the_review_is_said_with_fresh_times(

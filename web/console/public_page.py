@@ -117,7 +117,8 @@ def _target(clinic: Clinic, target: str) -> str:
     return address
 
 
-@console.get("/settings/booking-page/qr-<target>.svg")
+@console.get("/settings/booking-page/qr-page.svg", defaults={"target": "page"})
+@console.get("/settings/booking-page/qr-whatsapp.svg", defaults={"target": "whatsapp"})
 @admin_required
 def booking_page_qr_svg(target: str) -> Response:
     with Session(engine()) as session:
@@ -125,7 +126,8 @@ def booking_page_qr_svg(target: str) -> Response:
     return Response(svg(data), mimetype="image/svg+xml")
 
 
-@console.get("/settings/booking-page/qr-<target>.png")
+@console.get("/settings/booking-page/qr-page.png", defaults={"target": "page"})
+@console.get("/settings/booking-page/qr-whatsapp.png", defaults={"target": "whatsapp"})
 @admin_required
 def booking_page_qr_png(target: str) -> Response:
     with Session(engine()) as session:
