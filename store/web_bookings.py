@@ -299,6 +299,26 @@ def prove(
     return row
 
 
+def came_late(session: Session, clinic_id: int, phone: str, proof: str) -> WebBooking | None:
+    """The attempt the code was this phone's for, no longer waiting (its time ran out):
+    the patient is told so, rather than the bot guessing at the message."""
+    return session.exec(
+        select(WebBooking).where(
+            WebBooking.clinic_id == clinic_id,
+            WebBooking.phone == phone,
+            WebBooking.proof == proof.upper(),
+            WebBooking.kind != REVIEW,
+            WebBooking.status != WebBookingStatus.done,  # a code sent again: nothing to say
+        )
+    ).first()
+
+
+def language_of(row: WebBooking) -> str | None:
+    """The page's language when the attempt was made: the one the patient is answered in."""
+    language = json.loads(row.details).get("language")
+    return str(language) if language else None
+
+
 def _book_held(session: Session, clinic: Clinic, appointment_id: int, now: datetime) -> bool:
     """The held time becomes an appointment like any other (one conditional UPDATE)."""
     done = session.execute(

@@ -68,7 +68,7 @@ from store.requests import create as create_request
 from store.surveys import LOW_SCORE, record_comment, record_score
 from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
-from store.web_bookings import prove
+from store.web_bookings import came_late, language_of, prove
 from usecases.applying import Applied, Applying
 from usecases.clinic_view import Catalog, CatalogCache, build_view
 from usecases.replies import OutboxSink, Outgoing, ReplySink
@@ -247,12 +247,16 @@ def _proved(
     proof = proof_in(message.body)
     if proof is None:
         return None
-    done = prove(session, catalog.clinic, message.from_phone, proof, now)
-    if done is None:
-        return None
-    replies = _proved_replies(session, catalog, done)
-    details = json.loads(done.details)
-    state = ConversationState(language=details.get("language"))
+    clinic = catalog.clinic
+    done = prove(session, clinic, message.from_phone, proof, now)
+    if done is not None:
+        replies = _proved_replies(session, catalog, done)
+    else:
+        done = came_late(session, clinic.id or 0, message.from_phone, proof)
+        if done is None:
+            return None
+        replies = [Reply("booking.web_code_expired")]
+    state = ConversationState(language=language_of(done))
     reply = _outgoing(catalog, message, replies, state, None)
     if reply is not None:
         insert_rows(session, sink.rows(reply, now))

@@ -76,6 +76,7 @@ def test_a_new_number_holds_the_time_until_its_own_whatsapp_message_brings_the_c
     assert "confirmation" in planned and patient is not None and patient.name == "Marta Giménez"
     done = visitor.get(response.headers["Location"])
     assert booked.code in done
+    assert "ya venció" not in chat.says(f"#{code}")  # the code again: done already
 
 
 def test_a_time_not_proven_in_time_is_released(visitor: Visitor, db: Engine, app: Flask) -> None:
@@ -84,8 +85,10 @@ def test_a_time_not_proven_in_time_is_released(visitor: Visitor, db: Engine, app
     with transaction(db) as session:
         assert expire(session, NOW + timedelta(minutes=11)) == 1
     assert _appointments(db)[0].status == AppointmentStatus.cancelled
-    Chat(app.test_client(), db, phone=NEW_PHONE).says(f"confirmo #{code}")
-    assert _appointments(db)[0].status == AppointmentStatus.cancelled
+    late = Chat(app.test_client(), db, phone=NEW_PHONE).says(f"confirmo #{code}")
+    assert "ya venció" in late and _appointments(db)[0].status == AppointmentStatus.cancelled
+    other = Chat(app.test_client(), db, phone="+595981777888").says(f"confirmo #{code}")
+    assert "ya venció" not in other  # another phone's code is just a message
 
 
 def test_a_known_number_books_at_once_for_the_person_picked(
