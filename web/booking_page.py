@@ -33,6 +33,7 @@ from store.models import (
     Service,
     WebBooking,
 )
+from store.patients import fold
 from usecases.stored_availability import StoreAvailability, booking_rules
 from web.app_context import engine, now, secret
 from web.booking_page_forms import (
@@ -417,6 +418,7 @@ def _review_page(session: Session, clinic: Clinic, fields: dict[str, str]) -> st
         fields=signed,
         summary=_summary(session, clinic, fields),
         people=[(p.id, masked(p.name or "")) for p in people],
+        chosen=next((p.id for p in people if fold(p.name or "") == fold(fields["name"])), None),
         request_only=clinic.only_known_patients and not people,
     )
 

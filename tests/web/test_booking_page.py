@@ -104,6 +104,8 @@ def test_a_known_number_books_at_once_for_the_person_picked(
     assert booked.status == AppointmentStatus.booked and booked.patient_id != mother
     visitor.confirm(visitor.to_review("Odontología", "Tomás Villalba", NEW_PHONE), who=str(mother))
     assert _appointments(db)[1].patient_id == mother
+    again = visitor.to_review("Odontología", "tomas villalba", NEW_PHONE)  # himself, now known
+    assert f'value="{booked.patient_id}" checked' in again
 
 
 def test_a_full_day_offers_its_waitlist(visitor: Visitor, db: Engine, app: Flask) -> None:
