@@ -372,6 +372,10 @@ class Results:
     def finished(self) -> bool:
         return self.pending == 0
 
+    def counts(self) -> dict[str, int]:
+        """Every count by its name (the statuses aside)."""
+        return {name: value for name, value in vars(self).items() if isinstance(value, int)}
+
 
 def results(session: Session, campaign: Campaign) -> Results:
     """Counts read in three statements (messages, replies, appointment changes)."""

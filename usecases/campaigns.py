@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.custom_texts import Problem, body_problems
-from bot.links import Links
 from bot.render import option_label, render, tag_texts
 from bot.types import Option, Reply
 from store import campaigns as store
@@ -192,7 +191,9 @@ def audience(
     return found
 
 
-def preview(engine: Engine, clinic_id: int, draft: Draft, now: datetime, links: Links) -> Audience:
+def preview(
+    engine: Engine, clinic_id: int, draft: Draft, now: datetime, links: Callable[[int], str]
+) -> Audience:
     """The audience with a sample of messages written out; nothing is kept."""
     with Session(engine) as session:
         clinic = session.get(Clinic, clinic_id)
@@ -222,7 +223,7 @@ def create(
     send_at: datetime | None,
     by: str,
     now: datetime,
-    links: Links,
+    links: Callable[[int], str],
 ) -> Created:
     """Keep the campaign and, when it goes now, start it: refused when the draft has
     problems, its time has passed or it would reach nobody."""
@@ -263,7 +264,7 @@ def draft_of(campaign: Campaign) -> Draft:
     )
 
 
-def start(engine: Engine, campaign_id: int, now: datetime, links: Links) -> int:
+def start(engine: Engine, campaign_id: int, now: datetime, links: Callable[[int], str]) -> int:
     """Fix a scheduled campaign's recipients and queue its messages, all in one
     transaction; 0 when another start took it first (or it was stopped)."""
     with transaction(engine) as session:
@@ -297,7 +298,7 @@ def start(engine: Engine, campaign_id: int, now: datetime, links: Links) -> int:
         return len(messages)
 
 
-def start_due(engine: Engine, now: datetime, links: Links) -> int:
+def start_due(engine: Engine, now: datetime, links: Callable[[int], str]) -> int:
     """Start the scheduled campaigns whose time has come; how many messages they queued."""
     with Session(engine) as session:
         due = store.due(session, now)
