@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlmodel import Session, col
 
 from store.content_templates import APPROVED
+from store.db import insert_or_skip
 from store.models import (
     Appointment,
     AppointmentEvent,
@@ -243,25 +244,25 @@ def add(
     created_by: str,
     now: datetime,
 ) -> tuple[Campaign, bool]:
-    """The campaign of this form's `token`, and whether it is new (a form sent twice
-    finds the first one's)."""
-    found = session.execute(select(Campaign).where(col(Campaign.token) == token)).scalars().first()
-    if found is not None:
-        return found, False
-    campaign = Campaign(
-        clinic_id=clinic_id,
-        token=token,
-        kind=kind,
-        text=text,
-        filters=filters.to_json(),
-        include_paused=include_paused,
-        send_at=send_at,
-        created_by=created_by,
-        created_at=now,
-    )
-    session.add(campaign)
-    session.flush()
-    return campaign, True
+    """The campaign of this form's `token`, and whether it is new: a form sent twice,
+    even at the same moment, finds the first one's (the database decides, on `token`)."""
+    values = {
+        "clinic_id": clinic_id,
+        "token": token,
+        "kind": kind,
+        "text": text,
+        "filters": filters.to_json(),
+        "include_paused": include_paused,
+        "status": CampaignStatus.scheduled.value,
+        "send_at": send_at,
+        "created_by": created_by,
+        "created_at": now,
+        "recipients": 0,
+    }
+    statement = insert_or_skip(session.get_bind().dialect.name, Campaign, ("token",))
+    made = session.execute(statement, values).scalar()
+    found = session.execute(select(Campaign).where(col(Campaign.token) == token)).scalars().one()
+    return found, made is not None
 
 
 def begin(session: Session, campaign_id: int, now: datetime) -> Campaign | None:
