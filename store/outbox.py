@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
+from store.db import insert_or_skip
 from store.driver import Db, Sql, first
 from store.message_kinds import MessageKind
 from store.models import OutboxMessage, OutboxStatus
@@ -109,6 +110,15 @@ def outbox_rows(
 def insert_rows(db: Db, rows: list[dict[str, Any]]) -> int:
     """Insert `outbox_rows`, each at most once (its idempotency key); how many were new."""
     return sum(first(db, _ENQUEUE, row) is not None for row in rows)
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert many `outbox_rows` in batched statements (a campaign's thousands), each at
+    most once; how many were new."""
+    if not rows:
+        return 0
+    statement = insert_or_skip(session.get_bind().dialect.name, OutboxMessage, ("idempotency_key",))
+    return len(session.execute(statement, rows).all())
 
 
 def _inserting(rows: Callable[P, list[dict[str, Any]]]) -> Callable[Concatenate[Db, P], int]:

@@ -25,7 +25,7 @@ from store.clinic_templates import ClinicTexts
 from store.db import transaction
 from store.message_kinds import CAMPAIGN_KINDS, MessageKind
 from store.models import Campaign, CampaignStatus, Clinic, Professional, Service
-from store.outbox import enqueue
+from store.outbox import insert_many, outbox_rows
 
 # The desk's own text may use the tags the ready-made reminder offers (all of them).
 FREE_TEXT_TAGS_OF = MessageKind.campaign_reminder.template_key()
@@ -278,10 +278,10 @@ def start(engine: Engine, campaign_id: int, now: datetime, links: Callable[[int]
         messages = audience(session, clinic, draft, now).messages
         store.fix_recipients(session, campaign, messages)
         kind = MessageKind(campaign.kind)
+        rows = []
         for group in messages:
             body, language, tags = writer.write(group)
-            enqueue(
-                session,
+            rows += outbox_rows(
                 clinic_id=clinic.id or 0,
                 idempotency_key=store.campaign_key(campaign.id, group[0].appointment_id),
                 from_phone=clinic.whatsapp_number,
@@ -295,6 +295,7 @@ def start(engine: Engine, campaign_id: int, now: datetime, links: Callable[[int]
                 language=language,
                 variables=tags,
             )
+        insert_many(session, rows)
         return len(messages)
 
 
