@@ -30,6 +30,7 @@ def init_console(app: Flask, config: Settings) -> None:
         simulator,
         surveys,
         templates,
+        whatsapp_connection,
         whatsapp_templates,
     )
 

@@ -94,6 +94,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("console.failed_messages", "nav_failed", badge=open_failures),
     NavItem("console.templates", "nav_templates", admin_only=True),
     NavItem("console.whatsapp_templates", "nav_whatsapp_templates", admin_only=True),
+    NavItem("console.whatsapp_connection", "nav_whatsapp_connection", admin_only=True),
     NavItem("console.block_offs", "nav_block_offs", admin_only=True),
     NavItem("console.settings", "nav_settings", admin_only=True),
     NavItem("console.simulator", "nav_simulator", shown=sandbox_on),
