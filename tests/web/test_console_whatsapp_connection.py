@@ -23,7 +23,7 @@ def test_an_admin_sees_the_connection_and_sends_one_test_message(
 ) -> None:
     page = admin.open("/console/whatsapp").get_data(as_text=True)
     assert "modo de prueba" in page  # the console's tests run without Twilio's credentials
-    assert "/whatsapp/inbound</code>" in page and "/whatsapp/status</code>" in page
+    assert '/whatsapp/inbound">' in page and '/whatsapp/status">' in page
     assert "todavía ninguno" in page
     with transaction(db) as session:  # a patient wrote: the webhook works
         session.add(InboundMessage(clinic_id=clinic.id, message_sid="SM1", from_phone="+1",
