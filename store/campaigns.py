@@ -278,6 +278,12 @@ def begin(session: Session, campaign_id: int, now: datetime) -> Campaign | None:
     return session.get(Campaign, campaign_id, populate_existing=True)
 
 
+_FIX = (
+    "INSERT INTO campaign_recipient (clinic_id, campaign_id, appointment_id, phone, outbox_key)"
+    " VALUES (%(clinic_id)s, %(campaign_id)s, %(appointment_id)s, %(phone)s, %(outbox_key)s)"
+)
+
+
 def fix_recipients(
     session: Session, campaign: Campaign, messages: Sequence[Sequence[Target]]
 ) -> None:
@@ -294,7 +300,9 @@ def fix_recipients(
         for group in messages
         for target in group
     ]
-    if rows:
+    if rows and session.get_bind().dialect.name == "postgresql":  # prepared once, pipelined
+        session.connection().exec_driver_sql(_FIX, rows)
+    elif rows:
         session.execute(insert(CampaignRecipient), rows)
     campaign.recipients = len(messages)
     session.add(campaign)
