@@ -17,7 +17,7 @@ from store.message_kinds import MessageKind
 from store.models import Campaign, CampaignStatus
 from tests.campaign_support import LINKS, Person, by_phone, seat, sent, tags_of
 from tests.notification_support import writes
-from tests.support import Clock
+from tests.support import Chat, Clock
 from tests.support import TestClinic as SmallClinic
 from tests.window_support import approve, live
 from usecases.campaigns import Draft, create, draft_problems, preview, start, start_due, stop
@@ -263,3 +263,18 @@ def test_the_desks_own_text_is_checked_and_filled_per_patient(
         " Clínica Test"
     )
     assert rows[MARY.phone].body.startswith("Hola Mary Smith: el Friday")
+
+
+def test_a_reply_to_a_reschedule_request_moves_or_cancels_its_appointment(
+    db: Engine, clock: Clock, clinic: SmallClinic, chat: Chat
+) -> None:
+    patient = Person(chat.phone, "Rosa Giménez", "es")
+    seat(db, clinic, patient, at(FRIDAY, 9))
+    draft = Draft(MessageKind.campaign_reschedule, Filters(FRIDAY, FRIDAY))
+    [message] = sent(db, go(db, clinic, draft, clock))
+    assert "«cambiar turno»" in message.body and "«cancelar»" in message.body
+    chat.says("cancelar")
+    assert chat.asked("manage.ask_cancel")  # confirmed first
+    chat.says("no")
+    chat.says("cambiar turno")
+    assert chat.asked("manage.ask_move_day")
