@@ -28,6 +28,7 @@ AREAS = (
     "requests",
     "faq",
     "console",
+    "campaign",
     "assistant",
 )
 # Every message a clinic writes is rendered with the clinic's own details.

@@ -2,6 +2,8 @@
 cannot be guessed or altered. It needs no expiry of its own: the page refuses it once the
 appointment is over, which follows the appointment when it is moved."""
 
+from dataclasses import dataclass
+
 from itsdangerous import BadSignature, URLSafeSerializer
 
 SALT = "self-service"
@@ -23,3 +25,15 @@ def appointment_id_from(secret: str, token: str) -> int | None:
 
 def self_service_url(base_url: str, secret: str, appointment_id: int) -> str:
     return f"{base_url.rstrip('/')}{PATH}{appointment_token(secret, appointment_id)}"
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where self-service links point and what signs them: what a pass that writes
+    messages about appointments needs (`links(appointment_id)` is one's link)."""
+
+    base_url: str
+    secret: str
+
+    def __call__(self, appointment_id: int) -> str:
+        return self_service_url(self.base_url, self.secret, appointment_id)

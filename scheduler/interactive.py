@@ -124,9 +124,7 @@ def _content_for(
             friendly_name=f"turnero_{message.clinic_id}_{key[:16]}", language=language, types=types
         )
     except SendError as error:
-        log.warning(
-            "outbox %s: content not created (%s); sending text", message.id, error.summary
-        )
+        log.warning("outbox %s: content not created (%s); sending text", message.id, error.summary)
         return None
     return remember_content(engine, message.clinic_id, key, created, now)
 

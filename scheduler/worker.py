@@ -5,7 +5,6 @@ due is kept in APScheduler's job store: each run asks the store."""
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
 from bot import locale
+from bot.links import Links
 from channel.base import Channel, TemplateApprover
+from scheduler.campaigns import campaigns_job
 from scheduler.day_loads import DAY_LOADS_SECONDS, day_loads_job
 from scheduler.dispatcher import (
     CLAIM_TIMEOUT,
@@ -57,14 +58,7 @@ NO_SHOWS_JOB_ID = "end_of_day_no_shows"
 RESUME_JOB_ID = "resume_quiet_takeovers"
 DAY_LOADS_JOB_ID = "day_loads"
 APPROVALS_JOB_ID = "template_approvals"
-
-
-@dataclass(frozen=True)
-class Links:
-    """What the notifications need to write self-service links."""
-
-    base_url: str
-    secret: str
+CAMPAIGNS_JOB_ID = "scheduled_campaigns"
 
 
 def dispatch_job(
@@ -206,6 +200,7 @@ def run_worker(
         every(notifications_interval_seconds, waitlist_job, WAITLIST_JOB_ID, **link_args)
         every(notifications_interval_seconds, notifications_job, NOTIFICATIONS_JOB_ID, **link_args)
         every(notifications_interval_seconds, auto_no_show_job, NO_SHOWS_JOB_ID)
+        every(notifications_interval_seconds, campaigns_job, CAMPAIGNS_JOB_ID, links=links)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -34,18 +34,40 @@ class AppointmentInfo:
     def tags(self, link: str = "") -> dict[str, object]:
         """Template tags; dates stay dates so the renderer writes them in the reader's
         language. The self-service link comes from `bot.links`."""
-        return {
-            "patient_name": self.patient.name or "",
-            "service": self.service_name,
-            "professional": self.professional_name,
-            "date": self.local_day,
-            "time": self.local_start,
-            "clinic_name": self.clinic.name,
-            "clinic_phone": self.clinic.phone or "",
-            "clinic_address": self.clinic.address or "",
-            "code": self.appointment.code,
-            "link": link,
-        }
+        return appointment_tags(
+            self.clinic,
+            self.patient.name,
+            self.service_name,
+            self.professional_name,
+            self.local_start,
+            self.appointment.code,
+            link,
+        )
+
+
+def appointment_tags(
+    clinic: Clinic,
+    patient_name: str | None,
+    service: str,
+    professional: str,
+    local_start: datetime,
+    code: str,
+    link: str = "",
+) -> dict[str, object]:
+    """The tags of a message about one appointment, from its parts (a campaign builds
+    thousands without loading each appointment as an object)."""
+    return {
+        "patient_name": patient_name or "",
+        "service": service,
+        "professional": professional,
+        "date": local_start.date(),
+        "time": local_start,
+        "clinic_name": clinic.name,
+        "clinic_phone": clinic.phone or "",
+        "clinic_address": clinic.address or "",
+        "code": code,
+        "link": link,
+    }
 
 
 def appointment_info(session: Session, appointment: Appointment) -> AppointmentInfo:

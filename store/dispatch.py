@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from store.db import is_postgres, transaction
 from store.error_codes import BLOCKED
-from store.message_kinds import ABOUT_AN_APPOINTMENT, ANSWERS, Category, MessageKind
+from store.message_kinds import ABOUT_AN_APPOINTMENT, ANSWERS, CAMPAIGN_KINDS, Category, MessageKind
 from store.models import (
     Appointment,
     AppointmentStatus,
@@ -211,7 +211,7 @@ def skip_reason(
         paused, opted_out = recipient
         if opted_out:
             return RECIPIENT_OPTED_OUT
-        if paused:
+        if paused and message.kind not in CAMPAIGN_KINDS:  # its switch decided when it started
             return RECIPIENT_PAUSED
     return None
 

@@ -19,6 +19,7 @@ class Category(StrEnum):
     survey = "survey"
     staff_reply = "staff_reply"
     appointment_request = "appointment_request"
+    campaign = "campaign"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class MessageKind(StrEnum):
     staff_cancelled = "staff_cancelled"
     request_accepted = "request_accepted"
     request_declined = "request_declined"
+    # a campaign's message: a ready-made kind, or the desk's own text
+    campaign_reminder = "campaign_reminder"
+    campaign_schedule_change = "campaign_schedule_change"
+    campaign_closure = "campaign_closure"
+    campaign_reschedule = "campaign_reschedule"
+    campaign_text = "campaign_text"
 
     @property
     def template(self) -> str | None:
@@ -106,6 +113,12 @@ TABLE: dict[MessageKind, About] = {
     K.staff_cancelled: About("console.appointment_cancelled", True, C.staff_reply),
     K.request_accepted: About("console.request_accepted", True, C.appointment_request),
     K.request_declined: About("console.request_declined", True, C.appointment_request),
+    # campaigns; the desk's own text has no template of its own, so no approved one either
+    K.campaign_reminder: About("campaign.reminder", True, C.campaign),
+    K.campaign_schedule_change: About("campaign.schedule_change", True, C.campaign),
+    K.campaign_closure: About("campaign.closure", True, C.campaign),
+    K.campaign_reschedule: About("campaign.reschedule_request", True, C.campaign),
+    K.campaign_text: About(None, True, C.campaign),
 }
 
 
@@ -126,9 +139,19 @@ def template_kinds(kind: str) -> tuple[str, ...]:
     return (kind,) if stand_in is None else (kind, stand_in)
 
 
+# What a campaign may send: its ready-made kinds, then the desk's own text.
+CAMPAIGN_KINDS = tuple(kind for kind in MessageKind if kind.category == Category.campaign)
+# Campaign messages a reply may answer by moving or cancelling their appointment.
+CAMPAIGN_QUESTIONS = frozenset({MessageKind.campaign_reschedule, MessageKind.campaign_closure})
+
 # About one appointment: they (and their buttons) stand while it stands where it was.
 ABOUT_AN_APPOINTMENT = frozenset(
-    {MessageKind.reminder, MessageKind.reminder_confirmed, MessageKind.confirmation}
+    {
+        MessageKind.reminder,
+        MessageKind.reminder_confirmed,
+        MessageKind.confirmation,
+        *CAMPAIGN_KINDS,
+    }
 )
 # Answers to what the patient wrote, or staff writing by hand to a paused patient: always
 # sent, as text (the patient is waiting for them).

@@ -841,3 +841,50 @@ class WebBooking(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+class CampaignStatus(StrEnum):
+    scheduled = "scheduled"  # waiting for its time; its recipients not fixed yet
+    sending = "sending"  # recipients fixed, their messages in the outbox
+    stopped = "stopped"  # what was not sent yet will not be
+
+
+class Campaign(SQLModel, table=True):
+    """A message the desk sends to the patients of the appointments its filters match,
+    kept with who made it, when, its filters and its text. `token` is the form's own: a
+    form sent twice makes one campaign."""
+
+    __table_args__ = (Index("ix_campaign_clinic", "clinic_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    token: str = Field(unique=True)
+    kind: str = Field(description="a campaign message kind: campaign_closure, campaign_text…")
+    text: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), description="the desk's own text"
+    )
+    filters: str = Field(sa_column=Column(Text, nullable=False), description="JSON")
+    include_paused: bool = False
+    status: str = CampaignStatus.scheduled
+    send_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(description="staff:<login> or api")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_by: str | None = None
+    recipients: int = Field(default=0, description="messages queued when it started")
+
+
+class CampaignRecipient(SQLModel, table=True):
+    """One appointment a campaign wrote about, fixed when it started; appointments of one
+    phone on one day share a message (`outbox_key`, the key of the message that carries
+    it). One row per (campaign, appointment): the database keeps each once."""
+
+    __tablename__ = "campaign_recipient"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "appointment_id", name="uq_campaign_recipient"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    campaign_id: int = Field(foreign_key="campaign.id")
+    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    phone: str
+    outbox_key: str

@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
+from store.db import insert_or_skip
 from store.driver import Db, Sql, first
 from store.message_kinds import MessageKind
 from store.models import OutboxMessage, OutboxStatus
@@ -109,6 +110,26 @@ def outbox_rows(
 def insert_rows(db: Db, rows: list[dict[str, Any]]) -> int:
     """Insert `outbox_rows`, each at most once (its idempotency key); how many were new."""
     return sum(first(db, _ENQUEUE, row) is not None for row in rows)
+
+
+# Many rows at once on PostgreSQL: one statement the driver prepares once and pipelines
+# (SQLAlchemy's multi-row VALUES made psycopg parse a 17,000-parameter query per 1,000 rows).
+_ENQUEUE_MANY = (
+    f"INSERT INTO outbox_message ({', '.join(OUTBOX_COLUMNS)})"
+    f" VALUES ({', '.join(f'%({c})s' for c in OUTBOX_COLUMNS)})"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many `outbox_rows` (a campaign's thousands), each at most once."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.connection().exec_driver_sql(_ENQUEUE_MANY, rows)
+    else:
+        session.execute(insert_or_skip(dialect, OutboxMessage, ("idempotency_key",)), rows)
 
 
 def _inserting(rows: Callable[P, list[dict[str, Any]]]) -> Callable[Concatenate[Db, P], int]:

@@ -21,9 +21,7 @@ _ASKED = Sql(
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-def asked_since(
-    db: Db, clinic_id: int, phone: str, since: datetime | None
-) -> frozenset[str]:
+def asked_since(db: Db, clinic_id: int, phone: str, since: datetime | None) -> frozenset[str]:
     """The kinds of question queued for `phone` after `since` (all of them when None)."""
     key = {"clinic_id": clinic_id, "phone": phone, "since": since or EPOCH}
     return frozenset(kind for (kind,) in rows(db, _ASKED, key))

@@ -105,10 +105,10 @@ def test_a_search_narrows_the_list_to_the_texts_that_match(
     assert everything > 90
     assert page.get_by_role("link", name="booking.ask_name").is_hidden()  # groups closed
     page.get_by_label("Buscar un mensaje").fill("recordatorio")
-    expect(page.locator("ul.texts li:visible")).to_have_count(6)  # as it is typed
+    expect(page.locator("ul.texts li:visible")).to_have_count(7)  # as it is typed
     page.get_by_role("button", name="Buscar").click()  # and from the server
-    assert page.get_by_role("status").inner_text().startswith("6 mensajes coinciden")
-    assert texts.count() == 6
+    assert page.get_by_role("status").inner_text().startswith("7 mensajes coinciden")
+    assert texts.count() == 7
     reminder = page.get_by_role("link", name="Recordatorio del turno notification.reminder")
     assert reminder.is_visible()  # the groups that hold a match are open
     assert page.get_by_role("link", name="booking.ask_name").count() == 0

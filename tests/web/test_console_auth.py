@@ -33,6 +33,7 @@ ROUTE_ARGS = {
     "key": "booking.ask_name",
     "kind": "care",
     "change_id": 1,
+    "campaign_id": 1,
 }
 PUBLIC = {"console.login", "console.login_submit", "console.static"}
 

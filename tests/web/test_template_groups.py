@@ -60,8 +60,8 @@ def test_a_search_keeps_the_texts_whose_name_or_words_match(admin: Desk):
     assert "Recordatorio del turno <code>notification.reminder</code>" in page
     assert "booking.ask_name" not in page
     assert '<details class="card group" open>' in page
-    # two reminders and two of an appointment already confirmed, two opt-outs
-    assert "6 mensajes coinciden con «recordatorio»." in page
+    # two reminders and two of an appointment already confirmed, two opt-outs, the campaign's
+    assert "7 mensajes coinciden con «recordatorio»." in page
     by_text = admin.open("/console/templates?q=obra+social").text  # what the text says
     assert "booking.ask_insurance" in by_text
     by_key = admin.open("/console/templates?q=stale_tap").text

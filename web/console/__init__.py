@@ -17,6 +17,7 @@ def init_console(app: Flask, config: Settings) -> None:
         agenda,
         auth,
         block_offs,
+        campaigns,
         catalog,
         desk_booking,
         failed,
@@ -30,6 +31,7 @@ def init_console(app: Flask, config: Settings) -> None:
         simulator,
         surveys,
         templates,
+        whatsapp_connection,
         whatsapp_templates,
     )
 

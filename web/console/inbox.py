@@ -1,4 +1,3 @@
-
 """The inbox and one conversation: the exchange with a phone in order, each outbound
 message's delivery status, what is left of WhatsApp's 24-hour window, and the takeover —
 pause the bot, write by hand, hand back. Small JSON feeds let open pages pick up new

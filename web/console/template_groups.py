@@ -27,6 +27,7 @@ BY_AREA = {
     "faq": "questions",
     "optout": "optout",
     "console": "desk",
+    "campaign": "desk",
     "assistant": "booking",  # the same booking, through another channel
 }
 HELP = frozenset(
