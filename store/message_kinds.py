@@ -19,6 +19,7 @@ class Category(StrEnum):
     survey = "survey"
     staff_reply = "staff_reply"
     appointment_request = "appointment_request"
+    waiting_room = "waiting_room"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class MessageKind(StrEnum):
     staff_cancelled = "staff_cancelled"
     request_accepted = "request_accepted"
     request_declined = "request_declined"
+    turn_near = "turn_near"
+    your_turn = "your_turn"
 
     @property
     def template(self) -> str | None:
@@ -106,6 +109,9 @@ TABLE: dict[MessageKind, About] = {
     K.staff_cancelled: About("console.appointment_cancelled", True, C.staff_reply),
     K.request_accepted: About("console.request_accepted", True, C.appointment_request),
     K.request_declined: About("console.request_declined", True, C.appointment_request),
+    # the waiting room: a patient checked in hears when their turn is near, then that it came
+    K.turn_near: About("arrival.turn_near", True, C.waiting_room),
+    K.your_turn: About("arrival.your_turn", True, C.waiting_room),
 }
 
 
