@@ -15,6 +15,8 @@ from sqlmodel import Session, col, select
 
 from store.models import (
     Appointment,
+    AppointmentStatus,
+    Patient,
     Professional,
     QueueBy,
     QueueCounter,
@@ -24,6 +26,9 @@ from store.models import (
     WaitingRoom,
 )
 from store.queue_order import Place, back_of_queue, label, letter, place
+
+# an appointment that can be checked in (an arrived one again keeps its number)
+STANDING = (AppointmentStatus.booked, AppointmentStatus.confirmed, AppointmentStatus.arrived)
 
 
 @dataclass(frozen=True)
@@ -304,3 +309,25 @@ def service_minutes(session: Session, clinic_id: int, queue: str, day: date) -> 
         )
     ).all()
     return [(end - start).total_seconds() / 60 for start, end in rows if start and end]
+
+
+def appointments_on_phone(
+    session: Session, clinic_id: int, phone: str, since: datetime, until: datetime
+) -> list[Appointment]:
+    """The appointments of everybody on a phone starting between two instants that still
+    stand (booked, confirmed or arrived), soonest first, locked for a change (PostgreSQL)."""
+    query = (
+        select(Appointment)
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .where(
+            Patient.clinic_id == clinic_id,
+            Patient.phone == phone,
+            col(Appointment.status).in_(STANDING),
+            col(Appointment.starts_at) >= since,
+            col(Appointment.starts_at) < until,
+        )
+        .order_by(col(Appointment.starts_at))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Appointment)
+    return list(session.exec(query))
