@@ -4,7 +4,7 @@ answer carries its queue number and the people ahead; several today are asked ab
 none today says when the next one is or what to do."""
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.effects import CheckIn
@@ -18,17 +18,10 @@ from usecases.applying import Applied, Applying
 BY_WHATSAPP = Actor("patient", "whatsapp")
 
 
-def _today_bounds(local_now: datetime) -> tuple[datetime, datetime]:
-    """The instants of the clinic's local midnight today and tomorrow."""
-    start = datetime.combine(local_now.date(), time.min, tzinfo=local_now.tzinfo)
-    end = datetime.combine(local_now.date() + timedelta(days=1), time.min, tzinfo=local_now.tzinfo)
-    return start, end
-
-
 def _check_in(where: Applying, effect: CheckIn) -> Applied:
     now = where.view.now
     local_now = waiting_room.today(where.clinic, now)
-    since, until = _today_bounds(local_now)
+    since, until = waiting_room.today_bounds(where.clinic, now)
     todays = queues.appointments_on_phone(where.session, where.clinic_id, where.phone, since, until)
     if effect.appointment_id is not None:
         todays = [a for a in todays if a.id == effect.appointment_id]

@@ -6,7 +6,7 @@ outbox once per visit (their idempotency keys), in the patient's language."""
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -44,6 +44,35 @@ class Arrived:
 def today(clinic: Clinic, now: datetime) -> datetime:
     """`now` in the clinic's time zone: its date is the queues' day."""
     return now.astimezone(ZoneInfo(clinic.timezone))
+
+
+def today_bounds(clinic: Clinic, now: datetime) -> tuple[datetime, datetime]:
+    """The instants of the clinic's local midnight today and tomorrow."""
+    local = today(clinic, now)
+    start = datetime.combine(local.date(), time.min, tzinfo=local.tzinfo)
+    return start, datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=local.tzinfo)
+
+
+def walk_in(
+    session: Session,
+    clinic: Clinic,
+    queue: queues.Queue,
+    phone: str | None,
+    language: str,
+    now: datetime,
+) -> Arrived:
+    """A patient without an appointment takes a number in a queue; with a phone, they are
+    told when their turn is near and when it comes."""
+    arrival = queues.Arrival(
+        queue=queue, day=today(clinic, now).date(), channel="kiosk", phone=phone, language=language
+    )
+    room = queues.rules(session, clinic.id or 0)
+    ticket, _ = queues.check_in(
+        session, clinic.id or 0, arrival, timedelta(minutes=room.late_grace_minutes), now
+    )
+    ahead = queues.ahead_of(session, ticket)
+    tell_near(session, clinic, ticket.queue, now)
+    return Arrived(ticket, queues.ticket_label(ticket), ahead, True)
 
 
 def arrive(
@@ -87,6 +116,23 @@ def arrive(
     if new:
         tell_near(session, clinic, ticket.queue, now)
     return Arrived(ticket, queues.ticket_label(ticket), ahead, new)
+
+
+def arrive_at_desk(session: Session, appointment: Appointment, actor: Actor, now: datetime) -> bool:
+    """The desk's "arrived": today's appointment also takes a number in its queue (one of
+    another day, or of a service without a queue, is only marked). False if it was
+    checked in already."""
+    clinic = session.get(Clinic, appointment.clinic_id)
+    local_day = today(clinic, now).date() if clinic else None
+    if (
+        clinic is None
+        or appointment.starts_at.astimezone(ZoneInfo(clinic.timezone)).date() != local_day
+    ):
+        return mark_arrived(session, appointment, actor, now)
+    try:
+        return arrive(session, clinic, appointment, "desk", actor, now).new
+    except NoQueue:
+        return mark_arrived(session, appointment, actor, now)
 
 
 def _initials(name: str | None) -> str | None:

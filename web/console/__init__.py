@@ -21,6 +21,7 @@ def init_console(app: Flask, config: Settings) -> None:
         desk_booking,
         failed,
         inbox,
+        kiosk,
         moves,
         notification_rules,
         patients,
@@ -29,6 +30,7 @@ def init_console(app: Flask, config: Settings) -> None:
         simulator,
         surveys,
         templates,
+        waiting_room,
         whatsapp_templates,
     )
 
