@@ -26,6 +26,7 @@ def init_console(app: Flask, config: Settings) -> None:
         notification_rules,
         patients,
         requests,
+        room_screen,
         settings,
         simulator,
         surveys,
