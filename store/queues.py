@@ -288,6 +288,19 @@ def no_answer(session: Session, ticket: QueueTicket, absent: bool, now: datetime
     return True
 
 
+def prioritize(session: Session, ticket: QueueTicket) -> bool:
+    """The desk flags a waiting visit as priority (the elderly, the pregnant): it moves
+    ahead of everybody but earlier priority arrivals. False if it is not waiting or
+    flagged already."""
+    if ticket.status != TicketStatus.waiting or ticket.priority:
+        return False
+    where = place(ticket.arrived_at, starts_at=None, priority=True, grace=timedelta(0))
+    ticket.priority, ticket.tier, ticket.sort_at = True, where.tier, where.sort_at
+    session.add(ticket)
+    session.flush()
+    return True
+
+
 def served(session: Session, ticket: QueueTicket, now: datetime) -> bool:
     """The visit is over; False if the ticket was not called."""
     if ticket.status != TicketStatus.called:

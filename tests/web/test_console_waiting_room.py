@@ -117,3 +117,20 @@ def test_the_feed_carries_the_board_and_a_stamp_that_moves_with_it(
     after = desk.open("/console/waiting-room/feed?room=B").get_json()
     assert before["stamp"] != after["stamp"]
     assert "A-001" in after["html"] and "A-001" not in before["html"]
+
+
+def test_the_desk_flags_a_waiting_patient_as_priority(
+    db: Engine, clinic: TestClinic, desk: Desk
+) -> None:
+    arrived_at_desk(db, clinic, desk, "María Pérez", 30)
+    arrived_at_desk(db, clinic, desk, "José Gómez", 60)
+    desk.open(BOARD)
+    second = tickets(db)[1].id
+    flagged = desk.submit(f"/console/waiting-room/tickets/{second}/priority", {"room": "B"})
+    assert "notice=done" in flagged.headers["Location"]
+    again = desk.submit(f"/console/waiting-room/tickets/{second}/priority", {"room": "B"})
+    assert "notice=already" in again.headers["Location"]
+    page = desk.open(BOARD).get_data(as_text=True)
+    assert page.index("A-002") < page.index("A-001") and "prioridad" in page
+    desk.submit("/console/waiting-room/call", {"queue": tickets(db)[0].queue, "room": "B"})
+    assert [t.status for t in tickets(db)] == ["waiting", "called"]

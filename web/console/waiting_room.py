@@ -29,7 +29,7 @@ from web.console.common import (
 
 POLL_SECONDS = 3
 ROOM_LENGTH = 40
-TICKET_ACTIONS = ("recall", "back", "absent", "served")
+TICKET_ACTIONS = ("recall", "back", "absent", "served", "priority")
 NOTICES = {"called", "nobody", "done", "already", "no_room"}
 
 
@@ -147,7 +147,7 @@ def call_next() -> Response:
 @console.post("/waiting-room/tickets/<int:ticket_id>/<action>")
 @staff_required
 def ticket_action(ticket_id: int, action: str) -> Response:
-    """Call again, no answer (back of the queue or absent), or served."""
+    """Call again, no answer (back of the queue or absent), served, or priority."""
     if action not in TICKET_ACTIONS:
         abort(404)
     with transaction(engine()) as session:
@@ -156,7 +156,11 @@ def ticket_action(ticket_id: int, action: str) -> Response:
         if ticket is None:
             abort(404)
         moment = now()
-        if action == "recall":
+        if action == "priority":
+            done = queues.prioritize(session, ticket)
+            if done:
+                waiting_room.tell_near(session, clinic, ticket.queue, moment)
+        elif action == "recall":
             done = queues.recall(session, ticket, actor().who, _room() or None, moment)
         elif action == "served":
             done = waiting_room.serve(session, clinic, ticket, actor(), moment)
