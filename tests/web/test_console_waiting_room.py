@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from store.appointments import Actor
 from store.db import transaction
-from store.models import Appointment, Clinic, QueueTicket
+from store.models import Appointment, Clinic, QueueTicket, WaitingRoom
 from tests.console_support import NOW, Desk, book_at
 from tests.support import TestClinic, add_patient, make_clinic
 from usecases.waiting_room import arrive
@@ -134,3 +134,40 @@ def test_the_desk_flags_a_waiting_patient_as_priority(
     assert page.index("A-002") < page.index("A-001") and "prioridad" in page
     desk.submit("/console/waiting-room/call", {"queue": tickets(db)[0].queue, "room": "B"})
     assert [t.status for t in tickets(db)] == ["waiting", "called"]
+
+
+def test_the_admin_sets_the_rules_and_the_queues_are_not_regrouped_while_people_wait(
+    db: Engine, clinic: TestClinic, desk: Desk, admin: Desk
+) -> None:
+    assert desk.open("/console/waiting-room/rules").status_code == 403
+    admin.open("/console/waiting-room/rules")
+    form = {"queue_by": "service", "late_grace_minutes": "5", "near_ahead": "3", "near_minutes": ""}
+    saved = admin.submit("/console/waiting-room/rules", {**form, "show_initials": "on"})
+    assert saved.status_code == 303
+    with Session(db) as session:
+        rules = session.get(WaitingRoom, clinic.id)
+    assert rules and (rules.late_grace_minutes, rules.near_ahead, rules.near_minutes) == (
+        5,
+        3,
+        None,
+    )
+    assert rules.show_initials
+    wrong = admin.submit("/console/waiting-room/rules", {**form, "near_ahead": "-1"})
+    assert wrong.status_code == 400 and "de 0 a 50" in wrong.get_data(as_text=True)
+
+    arrived_at_desk(db, clinic, desk, "María Pérez", 30)
+    admin.open("/console/waiting-room/rules")
+    busy = admin.submit("/console/waiting-room/rules", {**form, "queue_by": "professional"})
+    assert busy.status_code == 400 and "Hoy hay pacientes" in busy.get_data(as_text=True)
+    desk.open(BOARD)
+    desk.submit("/console/waiting-room/call", {"queue": tickets(db)[0].queue, "room": "B"})
+    desk.submit(f"/console/waiting-room/tickets/{tickets(db)[0].id}/served", {"room": "B"})
+    admin.open("/console/waiting-room/rules")
+    assert (
+        admin.submit(
+            "/console/waiting-room/rules", {**form, "queue_by": "professional"}
+        ).status_code
+        == 303
+    )
+    board = desk.open(BOARD).get_data(as_text=True)
+    assert "A · Dra. Ana Benítez" in board and "B · Dr. Luis Ortiz" in board

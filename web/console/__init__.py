@@ -32,6 +32,7 @@ def init_console(app: Flask, config: Settings) -> None:
         surveys,
         templates,
         waiting_room,
+        waiting_rules,
         whatsapp_templates,
     )
 
