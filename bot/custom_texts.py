@@ -26,6 +26,7 @@ AREAS = (
     "interactive",
     "optout",
     "requests",
+    "arrival",
     "faq",
     "console",
     "campaign",

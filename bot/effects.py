@@ -65,6 +65,13 @@ class RescheduleAppointment:
 
 
 @dataclass(frozen=True)
+class CheckIn:
+    """The patient is at the clinic: check in today's appointment (None: find it)."""
+
+    appointment_id: int | None
+
+
+@dataclass(frozen=True)
 class JoinWaitlist:
     """Wait for a time on a full day; without a service or a day there is nothing to
     wait for."""
@@ -127,6 +134,7 @@ Effect = (
     | ConfirmAppointment
     | CancelAppointment
     | RescheduleAppointment
+    | CheckIn
     | JoinWaitlist
     | LeaveWaitlist
     | TakeWaitlistOffer
@@ -212,6 +220,7 @@ FROM_FLOW: dict[str, Callable[[ConversationState], Effect]] = {
     "confirm_appointment": lambda conv: ConfirmAppointment(conv.draft.appointment),
     "cancel_appointment": lambda conv: CancelAppointment(conv.draft.appointment),
     "reschedule_appointment": _reschedule,
+    "check_in": lambda conv: CheckIn(conv.draft.appointment),
     "join_waitlist": _join_waitlist,
     "leave_waitlist": lambda conv: LeaveWaitlist(),
     "save_survey_comment": lambda conv: CommentOnVisit(

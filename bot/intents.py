@@ -25,6 +25,7 @@ INTENTS = (
     "reschedule_appointment",  # "no puedo ir, ¿me lo pasan al viernes?" is a change
     "cancel_appointment",
     "confirm_appointment",
+    "check_in",  # "ya llegué para mi turno" is an arrival, not a question about it
     "language_en",
     "language_es",
     "language_gn",

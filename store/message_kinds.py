@@ -20,6 +20,7 @@ class Category(StrEnum):
     staff_reply = "staff_reply"
     appointment_request = "appointment_request"
     campaign = "campaign"
+    waiting_room = "waiting_room"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class MessageKind(StrEnum):
     campaign_closure = "campaign_closure"
     campaign_reschedule = "campaign_reschedule"
     campaign_text = "campaign_text"
+    turn_near = "turn_near"
+    your_turn = "your_turn"
 
     @property
     def template(self) -> str | None:
@@ -119,6 +122,9 @@ TABLE: dict[MessageKind, About] = {
     K.campaign_closure: About("campaign.closure", True, C.campaign),
     K.campaign_reschedule: About("campaign.reschedule_request", True, C.campaign),
     K.campaign_text: About(None, True, C.campaign),
+    # the waiting room: a patient checked in hears when their turn is near, then that it came
+    K.turn_near: About("arrival.turn_near", True, C.waiting_room),
+    K.your_turn: About("arrival.your_turn", True, C.waiting_room),
 }
 
 

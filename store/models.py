@@ -842,6 +842,7 @@ class WebBooking(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
 
+
 class CampaignStatus(StrEnum):
     scheduled = "scheduled"  # waiting for its time; its recipients not fixed yet
     sending = "sending"  # recipients fixed, their messages in the outbox
@@ -888,3 +889,86 @@ class CampaignRecipient(SQLModel, table=True):
     appointment_id: int = Field(foreign_key="appointment.id", index=True)
     phone: str
     outbox_key: str
+
+
+class QueueBy(StrEnum):
+    """What a clinic's waiting room makes one queue of."""
+
+    service = "service"
+    professional = "professional"
+
+
+class WaitingRoom(SQLModel, table=True):
+    """A clinic's waiting-room rules, set by its admin; a clinic without a row has the
+    defaults."""
+
+    __tablename__ = "waiting_room"
+    clinic_id: int = Field(foreign_key="clinic.id", primary_key=True)
+    queue_by: str = QueueBy.service
+    late_grace_minutes: int = Field(
+        default=10,
+        description="an appointment checked in later than this after its time queues as a walk-in",
+    )
+    near_ahead: int = Field(default=2, description='"your turn is near" at this many ahead')
+    near_minutes: int | None = Field(
+        default=None, description="… or once the estimated wait drops under this; null: off"
+    )
+    show_initials: bool = Field(default=False, description="the room's screen shows initials")
+
+
+class TicketStatus(StrEnum):
+    waiting = "waiting"
+    called = "called"
+    served = "served"
+    absent = "absent"
+
+
+class QueueTicket(SQLModel, table=True):
+    """One visit in a day's queue, from check-in to served or absent: its number said
+    aloud (`letter`-`number`, A-014), its place (`tier`, then `sort_at`: see
+    `store.queue_order`), who called it and from where, and the times the figures read."""
+
+    __tablename__ = "queue_ticket"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "queue", "day", "number", name="uq_queue_ticket_number"),
+        UniqueConstraint("appointment_id", name="uq_queue_ticket_appointment"),
+        Index("ix_queue_ticket_waiting", "clinic_id", "queue", "day", "status", "tier", "sort_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    queue: str = Field(description='"service:<id>" or "professional:<id>"')
+    day: date = Field(description="local date, the clinic's time zone")
+    letter: str
+    number: int
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
+    patient_id: int | None = Field(default=None, foreign_key="patient.id")
+    phone: str | None = Field(default=None, description="E.164, to be told; null: nobody")
+    language: str | None = None
+    initials: str | None = None
+    channel: str = Field(description="whatsapp, kiosk or desk: how the patient checked in")
+    source_channel: str | None = Field(
+        default=None, description="the channel the appointment was booked through"
+    )
+    priority: bool = False
+    tier: int
+    sort_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = TicketStatus.waiting
+    arrived_at: datetime = Field(sa_type=UTCDateTime)
+    called_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    called_by: str | None = None
+    called_to: str | None = Field(default=None, description="the desk or room it was called to")
+    calls: int = 0
+    near_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description='when "your turn is near" was queued'
+    )
+
+
+class QueueCounter(SQLModel, table=True):
+    """The last number given in a queue on a day: one upsert hands out the next."""
+
+    __tablename__ = "queue_counter"
+    clinic_id: int = Field(foreign_key="clinic.id", primary_key=True)
+    queue: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    last: int = 0

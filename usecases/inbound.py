@@ -70,6 +70,7 @@ from store.takeover import resume_if_quiet
 from store.taps import tap_is_stale
 from store.web_bookings import came_late, language_of, prove
 from usecases.applying import Applied, Applying
+from usecases.arrival_effects import ARRIVAL_HANDLERS
 from usecases.clinic_view import Catalog, CatalogCache, build_view
 from usecases.replies import OutboxSink, Outgoing, ReplySink
 from usecases.waitlist_effects import WAITLIST_HANDLERS
@@ -535,6 +536,7 @@ HANDLERS: dict[type, Callable[[Applying, Any], Applied]] = {
     CommentOnVisit: _comment,
     RequestAppointment: _request,
     **WAITLIST_HANDLERS,
+    **ARRIVAL_HANDLERS,
 }
 
 

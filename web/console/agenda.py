@@ -26,11 +26,12 @@ from store.agenda import (
 )
 from store.agenda import agenda as agenda_rows
 from store.appointment_info import appointment_info
-from store.appointments import ACTIVE, Actor, NotChangeable, cancel, mark_arrived
+from store.appointments import ACTIVE, Actor, NotChangeable, cancel
 from store.db import transaction
 from store.message_kinds import MessageKind
 from store.models import Appointment, AppointmentStatus, BlockOff, Clinic, Professional
 from store.outcomes import complete, mark_no_show
+from usecases.waiting_room import arrive_at_desk
 from web.console.agenda_grid import active_services, build, service_arg
 from web.console.common import (
     console,
@@ -49,7 +50,7 @@ from web.self_service_forms import parse_day
 CHANNELS = ("whatsapp", "self_service", "console", "phone", "desk", "api", "waitlist", "system")
 POLL_SECONDS = 20
 ACTIONS: dict[str, Callable[..., bool]] = {
-    "arrived": mark_arrived,
+    "arrived": arrive_at_desk,  # and a number in the waiting room's queue
     "completed": complete,
     "no_show": mark_no_show,
     "cancel": cancel,

@@ -88,6 +88,7 @@ def asking_for_staff(user: StaffUser) -> int:
 
 NAVIGATION: list[NavItem] = [
     NavItem("console.agenda", "nav_agenda"),
+    NavItem("console.waiting_board", "nav_waiting_room"),
     NavItem("console.appointment_requests", "nav_requests", badge=open_requests),
     NavItem("console.inbox", "nav_inbox", badge=asking_for_staff),
     NavItem("console.patients", "nav_patients"),

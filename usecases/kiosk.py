@@ -1,0 +1,60 @@
+"""Check-in at the kiosk, a tablet at the desk: by the confirmation code, by the phone
+number, or, without an appointment, a number in a chosen queue. Each answer is what the
+kiosk shows: the number and the people ahead, or why not (a code typed wrong, an
+appointment of another day, one no longer standing)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from store import queues
+from store.appointments import Actor, NotChangeable, upcoming_with_names
+from store.models import Appointment, AppointmentStatus, Clinic
+from usecases import waiting_room
+
+AT_THE_KIOSK = Actor("patient", "kiosk")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the kiosk shows: `outcome` is checked_in, already, not_found, wrong_day or
+    unchangeable; `arrived` the number for the first two, `when` the appointment's time
+    for a wrong day."""
+
+    outcome: str
+    arrived: waiting_room.Arrived | None = None
+    when: datetime | None = None
+
+
+def by_code(session: Session, clinic: Clinic, code: str, now: datetime) -> Answer:
+    wanted = "".join(code.split()).upper()[:16]
+    appointment = session.exec(
+        select(Appointment).where(Appointment.clinic_id == clinic.id, Appointment.code == wanted)
+    ).first()
+    if appointment is None or appointment.status not in queues.STANDING:
+        return Answer("not_found" if appointment is None else "unchangeable")
+    since, until = waiting_room.today_bounds(clinic, now)
+    if not since <= appointment.starts_at < until:
+        return Answer("wrong_day", when=appointment.starts_at)
+    return _arrive(session, clinic, appointment, now)
+
+
+def by_phone(session: Session, clinic: Clinic, phone: str, now: datetime) -> Answer:
+    since, until = waiting_room.today_bounds(clinic, now)
+    todays = queues.appointments_on_phone(session, clinic.id or 0, phone, since, until)
+    if not todays:
+        upcoming = upcoming_with_names(session, clinic.id or 0, phone, now, limit=1)
+        if upcoming:
+            return Answer("wrong_day", when=upcoming[0][0].starts_at)
+        return Answer("not_found")
+    waiting = [a for a in todays if a.status != AppointmentStatus.arrived]
+    return _arrive(session, clinic, (waiting or todays)[0], now)  # the soonest still to come
+
+
+def _arrive(session: Session, clinic: Clinic, appointment: Appointment, now: datetime) -> Answer:
+    try:
+        arrived = waiting_room.arrive(session, clinic, appointment, "kiosk", AT_THE_KIOSK, now)
+    except (NotChangeable, waiting_room.NoQueue):
+        return Answer("unchangeable")
+    return Answer("checked_in" if arrived.new else "already", arrived)

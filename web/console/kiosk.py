@@ -1,0 +1,112 @@
+"""The kiosk: a tablet at the desk, signed in by staff and left full screen, where a
+patient checks in by their confirmation code or phone number, or takes a number without
+an appointment (and may leave a WhatsApp number to be told). Large touch targets, the
+patient's language (es/en/gn) chosen on the screen, no navigation, and every answer goes
+back to the start by itself, so a kiosk left open shows nobody's number for long."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, render_template, request, url_for
+from sqlmodel import Session
+from werkzeug.wrappers import Response
+
+from bot.locale import LANGUAGES, text
+from bot.render import format_day, format_moment
+from channel.phones import e164, region_of
+from store import queues
+from store.db import transaction
+from usecases import kiosk as checks
+from usecases import waiting_room
+from web.console.agenda import own_clinic
+from web.console.common import console, engine, now, staff_required
+
+BACK_AFTER_SECONDS = 20
+FIELD_LENGTH = 40
+
+
+def _lang() -> str:
+    asked = request.values.get("lang", "")
+    return asked if asked in LANGUAGES else "es"
+
+
+def _show(template: str, lang: str, **context: Any) -> Response:
+    def t(key: str, **tags: object) -> str:
+        return text(f"console.kiosk_{key}", lang, **tags)
+
+    body = render_template(
+        f"console/{template}",
+        lang=lang,
+        t=t,
+        languages=LANGUAGES,
+        start=url_for("console.kiosk", lang=lang),
+        back_after=BACK_AFTER_SECONDS,
+        **context,
+    )
+    return Response(body, mimetype="text/html")
+
+
+@console.get("/kiosk")
+@staff_required
+def kiosk() -> Response:
+    return _show("kiosk.html", _lang())
+
+
+@console.post("/kiosk/code")
+@staff_required
+def kiosk_code() -> Response:
+    code = request.form.get("code", "")[:FIELD_LENGTH]
+    with transaction(engine()) as session:
+        clinic = own_clinic(session)
+        answer = checks.by_code(session, clinic, code, now())
+        return _answer(answer, clinic.timezone)
+
+
+@console.post("/kiosk/phone")
+@staff_required
+def kiosk_phone() -> Response:
+    with transaction(engine()) as session:
+        clinic = own_clinic(session)
+        phone = e164(
+            request.form.get("phone", "")[:FIELD_LENGTH], region_of(clinic.whatsapp_number)
+        )
+        answer = (
+            checks.by_phone(session, clinic, phone, now()) if phone else checks.Answer("not_found")
+        )
+        return _answer(answer, clinic.timezone)
+
+
+@console.get("/kiosk/walk-in")
+@staff_required
+def kiosk_walk_in() -> Response:
+    with Session(engine()) as session:
+        clinic = own_clinic(session)
+        lines = queues.queues(session, clinic.id or 0, queues.rules(session, clinic.id or 0))
+    return _show("kiosk_walk_in.html", _lang(), lines=lines)
+
+
+@console.post("/kiosk/walk-in")
+@staff_required
+def kiosk_walk_in_take() -> Response:
+    lang = _lang()
+    with transaction(engine()) as session:
+        clinic = own_clinic(session)
+        lines = queues.queues(session, clinic.id or 0, queues.rules(session, clinic.id or 0))
+        chosen = next((q for q in lines if q.key == request.form.get("queue")), None)
+        if chosen is None:
+            abort(400)
+        raw = request.form.get("phone", "").strip()[:FIELD_LENGTH]
+        phone = e164(raw, region_of(clinic.whatsapp_number)) if raw else None
+        if raw and phone is None:
+            return _show("kiosk_walk_in.html", lang, lines=lines, phone_invalid=True)
+        arrived = waiting_room.walk_in(session, clinic, chosen, phone, lang, now())
+        return _answer(checks.Answer("checked_in", arrived), clinic.timezone)
+
+
+def _answer(answer: checks.Answer, timezone: str) -> Response:
+    lang = _lang()
+    when = ""
+    if answer.when is not None:
+        local = answer.when.astimezone(ZoneInfo(timezone))
+        when = f"{format_day(local.date(), lang)} {format_moment(local, lang)}"
+    return _show("kiosk_answer.html", lang, answer=answer, when=when)
