@@ -4,7 +4,7 @@ at the sender's pace, never above its rate in any second at the fake Twilio and 
 90% of it sustained, with no phone written to twice).
 
 Setup: a fresh database (with --database-url a scratch PostgreSQL database on that server,
-`bench_campaigns`, dropped and created again; else a SQLite file), migrated; a clinic with
+`bench_campaigns_<pid>`, dropped and created again; else a SQLite file), migrated; a clinic with
 `--professionals` (500) professionals each seeing a patient every 10 minutes, 40 a day,
 over five days: `--appointments` (100,000) appointments of as many patients, inserted in
 bulk. Measured: `usecases.campaigns.audience` (the build: matched, grouped, exclusions

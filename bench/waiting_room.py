@@ -3,7 +3,7 @@ default, half each) while 10 boards and 10 waiting-room screens poll as browsers
 5 minutes; the p95 time from "call next" to a screen showing the call, and the server's
 CPU. Target: p95 <= 3 s (the screen polls every 2 s), and every call shown on every screen.
 
-Setup: a scratch database (SQLite in a temp folder, or `bench_waiting_room` on the given
+Setup: a scratch database (SQLite in a temp folder, or `bench_waiting_room_<pid>` on the given
 PostgreSQL server), migrated; the demo clinic with services up to 5 queues and a desk
 account; `turnero serve --workers 2` on a free port. Each board and screen signs in like a
 browser (cookie, CSRF token from the page). The load thread alternates a kiosk walk-in and

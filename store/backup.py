@@ -151,27 +151,36 @@ def _pg_dump(url: str, parsed: URL, target: Path) -> None:
 
 
 def _pg_restore(url: str, parsed: URL, backup_file: Path) -> None:
-    """`--clean --if-exists` drops what the backup holds before recreating it, all in one
-    transaction: a restore that fails leaves the database as it was. Tables the backup
-    does not hold (a later migration's) are dropped after it, so the database is the
-    backup's and `turnero db upgrade` can bring it forward again."""
-    tool = _pg_tool("pg_restore", url)
-    kept = _dumped_tables(tool, parsed, backup_file)
-    _run_pg(
-        [
-            tool,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--dbname",
-            parsed.database or "",
-            str(backup_file),
-        ],
-        parsed,
-        "pg_restore",
+    """The tables the backup does not hold (a later migration's) are dropped, then
+    `--clean --if-exists` drops what it holds and recreates it: all in one transaction
+    (pg_restore writes the script, psql runs it after the drops), so a restore that fails
+    leaves the database as it was, and a later table's foreign keys cannot stop the clean.
+    `turnero db upgrade` then brings the database forward again."""
+    restore, psql = _pg_tool("pg_restore", url), _pg_tool("psql", url)
+    later = _tables_not_in(url, _dumped_tables(restore, parsed, backup_file))
+    script = subprocess.run(
+        [restore, "--clean", "--if-exists", "--no-owner", "--file", "-", str(backup_file)],
+        env=pg_environment(parsed),
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    _drop_tables_not_in(url, kept)
+    if script.returncode != 0:
+        raise BackupFailed(f"pg_restore failed: {script.stderr.strip()}")
+    drops = "".join(
+        f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE;\n' for schema, table in later
+    )
+    result = subprocess.run(
+        [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+         "--dbname", parsed.database or ""],
+        input=drops + script.stdout,
+        env=pg_environment(parsed),
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise BackupFailed(f"pg_restore failed: {result.stderr.strip()}")
 
 
 def _dumped_tables(tool: str, parsed: URL, backup_file: Path) -> set[tuple[str, str]]:
@@ -191,11 +200,12 @@ def _dumped_tables(tool: str, parsed: URL, backup_file: Path) -> set[tuple[str, 
 DUMPED_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) ", re.MULTILINE)
 
 
-def _drop_tables_not_in(url: str, kept: set[tuple[str, str]]) -> None:
+def _tables_not_in(url: str, kept: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tables of the backup's schemas that the backup does not hold."""
     schemas = {schema for schema, _ in kept}
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with engine.connect() as connection:
             present = connection.execute(
                 text(
                     "SELECT table_schema, table_name FROM information_schema.tables"
@@ -203,13 +213,11 @@ def _drop_tables_not_in(url: str, kept: set[tuple[str, str]]) -> None:
                 ),
                 {"schemas": sorted(schemas)},
             ).all()
-            for schema, table in present:
-                if (schema, table) not in kept:
-                    connection.execute(text(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE'))
     except OperationalError as error:
         raise BackupFailed(f"cannot reach the database: {_first_line(error.orig)}") from error
     finally:
         engine.dispose()
+    return [(schema, table) for schema, table in present if (schema, table) not in kept]
 
 
 def _run_pg(command: list[str], parsed: URL, name: str) -> None:
