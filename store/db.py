@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel
 
 from store.catalog_version import watch_catalog_changes
 from store.day_loads import watch_day_changes
+from store.local_time import register_sqlite_functions
 from store.writers import queue_writers
 
 watch_catalog_changes()  # every session bumps a clinic's catalog version when it changes
@@ -107,6 +108,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
         dbapi_connection.create_function("translate", 3, translate, deterministic=True)
+        register_sqlite_functions(dbapi_connection)
 
     database = engine.url.database
     queue = queue_writers(engine, database) if database not in (None, "", ":memory:") else None

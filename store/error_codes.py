@@ -49,3 +49,21 @@ def rate_limit_delay(attempts: int, rand: Callable[[], float] = random.random) -
     together."""
     base = min(RATE_LIMIT_FIRST * 2 ** max(attempts - 1, 0), RATE_LIMIT_MAX)
     return base * (1 + min(max(rand(), 0.0), 1.0) / 2)
+
+
+# Since 30 September 2024 Twilio charges a processing fee for a message that ends
+# "failed", except for these codes (its internal errors, validity expiry, account or
+# fraud limits, SMS pumping protection, geo-permissions, and WhatsApp restrictions Meta
+# imposes); an "undelivered" WhatsApp message is not charged. Source: Twilio's support
+# article "Failed Message Processing Fees".
+FAILED_UNBILLED = frozenset(
+    {
+        "12400", "20500", "20504", "30103", "30500", "63010", "63012",  # Twilio's own
+        "30036",  # validity period expired
+        "30002", "30454", "63038", "90010",  # account suspension, trial and fraud limits
+        "30450",  # SMS pumping protection
+        "21408",  # geo-permissions
+        "63013", "63018", "63021", "63024", "63032",  # Meta's restrictions
+        "30008",
+    }
+)  # fmt: skip

@@ -98,6 +98,7 @@ def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
 
 @dataclass
 class TestClinic:
+    __test__ = False  # a clinic for tests, not a test class
     id: int
     services: dict[str, int]
     professionals: dict[str, int]
