@@ -10,7 +10,7 @@ from enum import StrEnum
 class Format(StrEnum):
     """How a column's values are written: on the page, in a cell's number format."""
 
-    count = "count"  # a whole number
+    count = "count"  # type: ignore[assignment]  # a whole number (hides str.count on members)
     percent = "percent"  # a fraction shown as a percentage
     money = "money"  # an amount in the clinic's currency, two decimals
     decimal = "decimal"  # a number with one decimal (an average score)
