@@ -29,7 +29,7 @@ from store.db import make_engine
 from store.dispatch import apply_status_callback
 from usecases.clinic_view import CatalogCache
 from usecases.inbound import Outcome, ReceivedMessage, handle_inbound
-from web import admin_api, admin_campaigns  # noqa: F401  (the campaigns' routes)
+from web import admin_api, admin_campaigns, admin_reports  # noqa: F401  (their routes)
 from web.booking_page import booking_page
 from web.console import init_console
 from web.health import health

@@ -10,7 +10,7 @@ from enum import StrEnum
 class Format(StrEnum):
     """How a column's values are written: on the page, in a cell's number format."""
 
-    count = "count"  # type: ignore[assignment]  # a whole number (hides str.count on members)
+    integer = "integer"  # a whole number
     percent = "percent"  # a fraction shown as a percentage
     money = "money"  # an amount in the clinic's currency, two decimals
     decimal = "decimal"  # a number with one decimal (an average score)
@@ -25,7 +25,7 @@ Value = int | float | str | None
 class Column:
     key: str
     label: str
-    format: Format = Format.count
+    format: Format = Format.integer
 
 
 @dataclass(frozen=True)

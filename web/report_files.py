@@ -20,7 +20,7 @@ from web.report_values import shown
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 NUMBER_FORMATS = {
-    Format.count: "#,##0",
+    Format.integer: "#,##0",
     Format.percent: "0.0%",
     Format.money: "#,##0.00",
     Format.decimal: "0.0",

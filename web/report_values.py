@@ -15,7 +15,7 @@ NOTHING = "—"  # a value there is none of: a dash, in every language
 NUMBER_LOCALES = {"gn": "es_PY"}
 
 DECIMAL_PATTERNS = {
-    Format.count: "#,##0",
+    Format.integer: "#,##0",
     Format.money: "#,##0.00",
     Format.decimal: "#,##0.0",
     Format.minutes: "#,##0.0",

@@ -52,7 +52,7 @@ def _is_accessible(root: ET.Element, title: str) -> None:
 
 def test_bars_are_as_high_as_their_values() -> None:
     chart = bar_chart(
-        "Turnos", ["lun", "mar", "mié"], [Series("Turnos", [10, 30, 0])], Format.count, "es"
+        "Turnos", ["lun", "mar", "mié"], [Series("Turnos", [10, 30, 0])], Format.integer, "es"
     )
     root = _parsed(chart)
     _is_accessible(root, "Turnos")
@@ -66,23 +66,23 @@ def test_bars_are_as_high_as_their_values() -> None:
 
 
 def test_the_y_axis_has_four_or_five_round_ticks() -> None:
-    root = _parsed(bar_chart("T", ["a"], [Series("s", [37])], Format.count, "es"))
+    root = _parsed(bar_chart("T", ["a"], [Series("s", [37])], Format.integer, "es"))
     ticks = [t.text for t in _all(root, "text") if t.get("class") == "tick"]
     assert ticks == ["0", "10", "20", "30", "40"]
     for highest in (1, 3, 7, 9.5, 37, 101, 999, 12345, 0.04, 0.41, 0.999, 1e-9):
-        for format in (Format.count, Format.percent, Format.money):
+        for format in (Format.integer, Format.percent, Format.money):
             ticks_ = value_ticks(highest, format)
             assert ticks_[0] == 0 and ticks_[-1] >= highest
-            if format is Format.count:
+            if format is Format.integer:
                 assert all(t == int(t) for t in ticks_)
-            if format is not Format.count or highest > 10:
+            if format is not Format.integer or highest > 10:
                 assert 4 <= len(ticks_) <= 5, (highest, format, ticks_)
             elif highest >= 3:
                 assert 4 <= len(ticks_) <= 6, (highest, format, ticks_)
 
 
 def test_the_top_tick_is_the_full_height() -> None:
-    root = _parsed(bar_chart("T", ["a", "b"], [Series("s", [40, 20])], Format.count, "en"))
+    root = _parsed(bar_chart("T", ["a", "b"], [Series("s", [40, 20])], Format.integer, "en"))
     forty, twenty = _bars(root)
     grid = sorted(_number(line, "y1") for line in _all(root, "line") if line.get("class") == "grid")
     assert _number(forty, "y") == pytest.approx(grid[0], abs=0.02)  # 40 is the top tick
@@ -116,14 +116,14 @@ def test_series_are_grouped_side_by_side_with_a_legend() -> None:
 
 
 def test_one_series_has_no_legend() -> None:
-    root = _parsed(bar_chart("T", ["a"], [Series("s", [1])], Format.count, "es"))
+    root = _parsed(bar_chart("T", ["a"], [Series("s", [1])], Format.integer, "es"))
     assert not [t for t in _all(root, "text") if t.get("class") == "legend"]
 
 
 def test_many_categories_are_thinned_but_every_bar_is_drawn() -> None:
     weeks = [f"S{number}" for number in range(1, 54)]
     root = _parsed(
-        bar_chart("Semanas", weeks, [Series("Turnos", list(range(53)))], Format.count, "es")
+        bar_chart("Semanas", weeks, [Series("Turnos", list(range(53)))], Format.integer, "es")
     )
     labels = [t.text for t in _all(root, "text") if t.get("class") == "category"]
     assert len(_bars(root)) == 53
@@ -134,7 +134,7 @@ def test_many_categories_are_thinned_but_every_bar_is_drawn() -> None:
 
 def test_long_category_names_are_slanted_and_cut() -> None:
     names = [f"Dra. María José Fernández {n}" for n in range(8)]
-    root = _parsed(bar_chart("T", names, [Series("s", [1] * 8)], Format.count, "es"))
+    root = _parsed(bar_chart("T", names, [Series("s", [1] * 8)], Format.integer, "es"))
     labels = [t for t in _all(root, "text") if t.get("class") == "category"]
     assert all((t.get("transform") or "").startswith("rotate(") for t in labels)
     assert all(len(t.text or "") <= 16 for t in labels)
@@ -159,13 +159,13 @@ def test_empty_and_zero_data_draw(categories: list[str], series: list[Series]) -
 
 
 def test_text_is_escaped() -> None:
-    root = _parsed(bar_chart("<b>&", ["<i>"], [Series("s", [1])], Format.count, "es"))
+    root = _parsed(bar_chart("<b>&", ["<i>"], [Series("s", [1])], Format.integer, "es"))
     assert root.findtext(f"{SVG}title") == "<b>&"
     assert _titles(_bars(root)) == ["<i>: 1"]
 
 
 def test_each_chart_has_its_own_ids() -> None:
-    first = _parsed(bar_chart("A", [], [], Format.count, "es"))
+    first = _parsed(bar_chart("A", [], [], Format.integer, "es"))
     second = _parsed(interval_chart("B", [], Format.percent, "es"))
     assert first.get("aria-labelledby") != second.get("aria-labelledby")
 
@@ -242,7 +242,7 @@ def test_the_stylesheet_colours_every_class_the_charts_use() -> None:
     css = (Path(__file__).resolve().parents[2] / "web/console/static/console.css").read_text()
     series = [Series(str(n), [1]) for n in range(4)]
     roots = [
-        _parsed(bar_chart("T", ["a"], series, Format.count, "es")),
+        _parsed(bar_chart("T", ["a"], series, Format.integer, "es")),
         _parsed(interval_chart("T", REMINDERS, Format.percent, "es")),
     ]
     used = {c for root in roots for e in root.iter() for c in e.get("class", "").split()}

@@ -12,7 +12,7 @@ from web.report_files import sheet_name, to_csv, to_xlsx
 
 COLUMNS = (
     Column("professional", "Profesional", Format.text),
-    Column("booked", "Turnos", Format.count),
+    Column("booked", "Turnos", Format.integer),
     Column("no_show_rate", "Ausencias", Format.percent),
     Column("paid", "Cobrado", Format.money),
     Column("score", "Puntaje", Format.decimal),

@@ -11,8 +11,8 @@ NBSP = "\xa0"
 
 CASES = [
     # value, format, {lang: expected}
-    (1234, Format.count, {"es": "1.234", "en": "1,234", "gn": "1.234"}),
-    (1234567, Format.count, {"es": "1.234.567", "en": "1,234,567", "gn": "1.234.567"}),
+    (1234, Format.integer, {"es": "1.234", "en": "1,234", "gn": "1.234"}),
+    (1234567, Format.integer, {"es": "1.234.567", "en": "1,234,567", "gn": "1.234.567"}),
     (0.256, Format.percent, {"es": f"25,6{NBSP}%", "en": "25.6%", "gn": "25,6%"}),
     (1, Format.percent, {"es": f"100,0{NBSP}%", "en": "100.0%", "gn": "100,0%"}),
     (0, Format.percent, {"es": f"0,0{NBSP}%", "en": "0.0%", "gn": "0,0%"}),

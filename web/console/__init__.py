@@ -27,6 +27,7 @@ def init_console(app: Flask, config: Settings) -> None:
         notification_rules,
         patients,
         public_page,
+        reports,
         requests,
         room_screen,
         settings,

@@ -144,10 +144,10 @@ def value_ticks(highest: float, value_format: Format) -> list[float]:
     zero."""
     if highest <= 0:
         highest = 1
-    if value_format is Format.count and highest <= SMALL_COUNT:
+    if value_format is Format.integer and highest <= SMALL_COUNT:
         every = 1 if highest <= SMALL_COUNT / 2 else 2
         return [float(tick) for tick in range(0, ceil(highest / every) * every + 1, every)]
-    whole = value_format is Format.count
+    whole = value_format is Format.integer
     for exponent in count(floor(log10(highest / TICKS)) - 1):
         for mantissa in (1, 2, 2.5, 5):
             step = mantissa * 10.0**exponent

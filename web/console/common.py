@@ -94,6 +94,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("console.patients", "nav_patients"),
     NavItem("console.surveys", "nav_surveys"),
     NavItem("console.campaign_list", "nav_campaigns"),
+    NavItem("console.reports", "nav_reports", admin_only=True),
     NavItem("console.failed_messages", "nav_failed", badge=open_failures),
     NavItem("console.templates", "nav_templates", admin_only=True),
     NavItem("console.whatsapp_templates", "nav_whatsapp_templates", admin_only=True),

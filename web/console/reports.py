@@ -1,0 +1,104 @@
+"""The reports, for admins: one page per report with its range and filters, "update",
+its tables, charts and findings, and the same figures as an Excel workbook (a sheet per
+table) or one table as CSV. The figures are `usecases.reports`'; this module reads the
+request, draws and writes."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import abort, redirect, request, url_for
+from markupsafe import Markup
+from sqlmodel import Session
+from werkzeug.wrappers import Response
+
+from bot.locale import text
+from store.catalog_admin import professionals
+from usecases.report_basics import BarChart, IntervalChart, Report
+from usecases.reports import REPORTS
+from web.console.agenda import own_clinic
+from web.console.charts import Interval, Series, bar_chart, interval_chart
+from web.console.common import admin_required, console, engine, language, now, page
+from web.report_files import to_csv, to_xlsx
+from web.report_input import DEFAULTS, LONGEST, STEPS, query_args, read_query
+from web.report_values import shown
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the inputs each report reads, besides its range
+INPUTS = {
+    "absences": ("professional", "step"),
+    "profitability": ("ticket", "months", "recover", "price"),
+    "recovery": ("ticket",),
+}
+
+
+@console.get("/reports")
+@admin_required
+def reports() -> Response:
+    return redirect(url_for("console.report", name=next(iter(REPORTS))))
+
+
+@console.get("/reports/<name>")
+@admin_required
+def report(name: str) -> Response:
+    if name not in REPORTS:
+        abort(404)
+    lang = language()
+    with Session(engine()) as session:
+        clinic = own_clinic(session)
+        today = now().astimezone(ZoneInfo(clinic.timezone)).date()
+        asked = read_query(request.args, clinic.id or 0, today, lang)
+        found = REPORTS[name](session, asked.query)
+        staff = [(p.id, p.name) for p in professionals(session, clinic.id or 0)]
+    wanted = request.args.get("format")
+    if wanted == "xlsx":
+        return _download(
+            to_xlsx(found.title, found.tables, lang),
+            XLSX,
+            _file(found, asked.query.first_day, asked.query.last_day, "xlsx"),
+        )
+    if wanted == "csv":
+        table = next(
+            (t for t in found.tables if t.key == request.args.get("table")), found.tables[0]
+        )
+        return _download(
+            to_csv(table),
+            "text/csv; charset=utf-8",
+            _file(found, asked.query.first_day, asked.query.last_day, f"{table.key}.csv"),
+        )
+    return page(
+        "report.html",
+        status=400 if asked.problem else 200,
+        report=found,
+        names=list(REPORTS),
+        r=lambda key, **tags: text(f"reports.{key}", lang, **tags),
+        problem=asked.problem,
+        longest=LONGEST,
+        query=asked.query,
+        args=query_args(asked.query),
+        inputs=INPUTS.get(name, ()),
+        defaults=DEFAULTS,
+        staff=staff,
+        steps=STEPS,
+        charts=[_draw(chart, lang) for chart in found.charts],
+        shown=lambda value, column: shown(value, column.format, lang),
+    )
+
+
+def _draw(chart: BarChart | IntervalChart, lang: str) -> Markup:
+    if isinstance(chart, BarChart):
+        series = [Series(label, values) for label, values in chart.series]
+        return bar_chart(chart.title, chart.categories, series, chart.format, lang)
+    rows = [Interval(label, value, low, high) for label, value, low, high in chart.rows]
+    return interval_chart(chart.title, rows, chart.format, lang)
+
+
+def _file(found: Report, first: date, last: date, ending: str) -> str:
+    return f"turnero-{found.key}-{first.isoformat()}-{last.isoformat()}.{ending}"
+
+
+def _download(body: bytes, mimetype: str, name: str) -> Response:
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
