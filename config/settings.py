@@ -6,7 +6,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.logs import LogFormat
@@ -45,6 +45,22 @@ class Settings(LogSettings):
     # started then must have ended before anyone takes it for a dead worker's
     outbox_claim_timeout_seconds: float = Field(default=120.0, ge=20.0, le=3600.0)
     rasa_clinic_id: int | None = None  # the clinic `turnero actions` books into, unless a slot says
+    # an OpenAI-compatible API the findings' narrative is asked of; unset, there is none
+    report_narrative_url: str | None = None
+    report_narrative_model: str = "gpt-4o-mini"
+    report_narrative_api_key: str | None = None
+    report_narrative_timeout_seconds: float = Field(default=20.0, gt=0.0, le=120.0)
+
+    @field_validator("report_narrative_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        """An http(s) base URL, or none (an empty value is none)."""
+        url = (url or "").strip().rstrip("/")
+        if not url:
+            return None
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError("REPORT_NARRATIVE_URL must be an http(s) URL")
+        return url
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":
