@@ -6,6 +6,7 @@ reader's language; the same figures go to the admin API as JSON."""
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
+from babel.dates import format_date
 from sqlmodel import Session
 
 from store.message_counts import ANSWERS, NO_ANSWER, count_messages, professional_messages
@@ -174,7 +175,7 @@ def absences(session: Session, query: ReportQuery) -> Report:
     over_time = _over_time(session, span, query)
     series_chart = BarChart(
         title=t("chart_absences", lang),
-        categories=[str(row[0]) for row in over_time.rows],
+        categories=[_short_day(str(row[0]), lang) for row in over_time.rows],
         series=[
             (t("appointments", lang), [_number(row[1]) for row in over_time.rows]),
             (t("absences", lang), [_number(row[2]) for row in over_time.rows]),
@@ -218,6 +219,11 @@ def _over_time(session: Session, span: Span, query: ReportQuery) -> Table:
             [key.isoformat(), n, a, a / n if n else None] for key, (n, a) in sorted(buckets.items())
         ],
     )
+
+
+def _short_day(iso_day: str, lang: str) -> str:
+    """A day as a chart's label: "2 nov." (CLDR's abbreviated month)."""
+    return format_date(date.fromisoformat(iso_day), "d MMM", locale=lang)
 
 
 def _number(value: Value) -> float | None:

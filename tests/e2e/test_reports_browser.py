@@ -54,7 +54,7 @@ def test_an_admin_reads_every_report_changes_the_range_and_downloads_excel(
         ("Ausentismo", "Con recordatorio confirmado"),
         ("Canales", "Bot de WhatsApp"),
         ("Recupero", "Ofertas aceptadas"),
-        ("Hallazgos", "muy pocos"),
+        ("Hallazgos", "no concluyente"),
     ]:
         page.get_by_role("link", name=tab, exact=True).click()
         assert shows in page.locator("main").inner_text(), tab

@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 from bot.locale import text
 from store.catalog_admin import professionals
 from usecases.report_basics import BarChart, IntervalChart, Report
+from usecases.report_narrative import NarrativeEndpoint, write_narrative
 from usecases.reports import REPORTS
 from web.console.agenda import own_clinic
 from web.console.charts import Interval, Series, bar_chart, interval_chart
-from web.console.common import admin_required, console, engine, language, now, page
+from web.console.common import admin_required, console, ctx, engine, language, now, page
 from web.report_files import to_csv, to_xlsx
 from web.report_input import DEFAULTS, LONGEST, STEPS, query_args, read_query
 from web.report_values import shown
@@ -49,6 +50,11 @@ def report(name: str) -> Response:
         asked = read_query(request.args, clinic.id or 0, today, lang)
         found = REPORTS[name](session, asked.query)
         staff = [(p.id, p.name) for p in professionals(session, clinic.id or 0)]
+        narrative = None
+        endpoint = _narrative_endpoint()
+        if name == "findings" and endpoint and request.args.get("narrative"):
+            others = [build(session, asked.query) for key, build in REPORTS.items() if key != name]
+            narrative = write_narrative([*others, found], lang, endpoint)
     wanted = request.args.get("format")
     if wanted == "xlsx":
         return _download(
@@ -81,6 +87,21 @@ def report(name: str) -> Response:
         steps=STEPS,
         charts=[_draw(chart, lang) for chart in found.charts],
         shown=lambda value, column: shown(value, column.format, lang),
+        narrative=narrative,
+        can_narrate=name == "findings" and endpoint is not None,
+    )
+
+
+def _narrative_endpoint() -> NarrativeEndpoint | None:
+    """The OpenAI-compatible API the deployment names for the findings' summary, if any."""
+    settings = ctx("settings")
+    if not settings.report_narrative_url:
+        return None
+    return NarrativeEndpoint(
+        url=settings.report_narrative_url,
+        model=settings.report_narrative_model,
+        api_key=settings.report_narrative_api_key,
+        timeout=settings.report_narrative_timeout_seconds,
     )
 
 
