@@ -42,6 +42,10 @@ class History:
     ids: dict[str, int] = field(default_factory=dict)
     _serial: int = 0
 
+    @property
+    def serial(self) -> int:
+        return self._serial
+
     def _next(self) -> int:
         self._serial += 1
         return self._serial

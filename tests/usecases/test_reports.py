@@ -1,16 +1,24 @@
 """Every figure of every report over a known month, counted by hand from
 `tests.report_support` (the comments say which rows make each number)."""
 
-from datetime import date
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import product
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from tests.report_support import FIRST, LAST, write_history
-from tests.support import TestClinic
+from store.db import transaction
+from store.models import Appointment
+from tests.report_support import FIRST, LAST, ZONE, History, write_history
+from tests.support import TestClinic, add_patient
 from usecases.report_stats import Share, wilson
 from usecases.reports import REPORTS, ReportQuery
+
+
+def local_at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=ZONE).astimezone(UTC)
 
 
 @pytest.fixture
@@ -216,3 +224,51 @@ def test_a_period_outside_the_history_is_empty_not_an_error(
     with Session(db) as session:
         for name, build in REPORTS.items():
             assert build(session, query).tables, name
+
+
+def test_findings_name_an_hour_and_the_reminders_effect_when_the_figures_are_sure(
+    db: Engine, clinic: TestClinic
+) -> None:
+    """48 weeks: Monday 8:00–9:00 (four visits each) misses half and never answers its
+    reminders; Tuesday to Friday 10:00 (two visits each) confirms and misses one in 20."""
+    patient = add_patient(db, clinic.id, "+595981000002", "Rosa Giménez")
+    monday = date(2026, 1, 5)
+    with transaction(db) as session:
+        h = History(session, clinic, patient)
+        for week in range(48):
+            start = monday + timedelta(weeks=week)
+            for n, (who, minute) in enumerate(product(("ana", "luis"), (0, 30))):
+                missed = n % 2 == 0
+                at = local_at(start, 8, minute)
+                visit = h.visit(
+                    f"M{week}{n}",
+                    who,
+                    at,
+                    "no_show" if missed else "completed",
+                    confirmed=not missed,
+                )
+                h.reminder(visit)
+            for day, who in product(range(1, 5), ("ana", "luis")):
+                index = h.serial
+                at = local_at(start + timedelta(days=day), 10)
+                status = "no_show" if index % 20 == 0 else "completed"
+                h.reminder(h.visit(f"T{week}{day}{who}", who, at, status, confirmed=True))
+    with Session(db) as session:
+        status = Counter(
+            session.exec(select(Appointment.status)).all()  # type: ignore[call-overload]
+        )
+    absent, seen = status["no_show"], status["no_show"] + status["completed"]
+    query = ReportQuery(
+        clinic_id=clinic.id, first_day=date(2026, 1, 1), last_day=date(2026, 12, 31)
+    )
+    with Session(db) as session:
+        found = REPORTS["findings"](session, query)
+    sure = [f.says for f in found.findings if f.sure]  # type: ignore[attr-defined]
+    clinic_rate = absent / seen
+    assert seen == 576 and 96 < absent < 96 + 30
+    hour = next(s for s in sure if "lunes de 8:00 a 9:00" in s)
+    assert "96 de 192 (50,0" in hour
+    assert f"{0.5 / clinic_rate:.1f}".replace(".", ",") + " veces" in hour
+    effect = next(s for s in sure if "confirman el recordatorio" in s)
+    others_absent = absent - 96
+    assert f"{others_absent} de 480" in effect and "96 de 96 (100,0" in effect
