@@ -53,6 +53,8 @@ from store.migrate import upgrade
 from store.notification_plan import HOURS_BEFORE
 from store.queue_order import ON_TIME, PRIORITY, WALK_IN, letter
 
+K = MessageKind  # the kinds of the rows below, named short
+
 ZONE_NAME = "America/Asuncion"
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # a Tuesday, 12:00 in Asunción
 DAYS_BEFORE = 365
@@ -120,29 +122,29 @@ CARE_MINUTES, SURVEY_MINUTES = 120, 60
 NO_SHOW_HOURS = (2, 24, 72)
 RECOVERY_DAYS = 30
 CAMPAIGN_KINDS = [
-    MessageKind.campaign_schedule_change,
-    MessageKind.campaign_reminder,
-    MessageKind.campaign_text,
-    MessageKind.campaign_reminder,
-    MessageKind.campaign_reschedule,
-    MessageKind.campaign_text,
+    K.campaign_schedule_change,
+    K.campaign_reminder,
+    K.campaign_text,
+    K.campaign_reminder,
+    K.campaign_reschedule,
+    K.campaign_text,
 ]
 CHUNK_DAYS = 7  # rows are written once a week of days is generated
 EXPANSION = 1.07  # appointments per slot: a cancelled slot may be taken again
 
 BODIES = {
-    "reply": "Elegí el día: 1) lunes 2) martes 3) miércoles",
-    "booking_confirmation": "¡Listo! Tu turno quedó agendado. Código {code}",
-    "confirmation": "Tu turno quedó agendado. Código {code}",
-    "reminder": "Te recordamos tu turno de mañana. 1 confirmar, 2 cancelar, 3 cambiar ({code})",
-    "reminder_confirmed": "Te recordamos tu turno confirmado de mañana ({code})",
-    "care": "Gracias por tu visita. Recordá las indicaciones.",
-    "survey": "¿Cómo fue tu atención? Respondé de 1 a 5",
-    "staff": "Hola, te escribimos de la clínica por tu turno.",
-    "waitlist_offer": "Se liberó un turno para vos. ¿Lo tomás? ({code})",
-    "no_show_1": "Te esperamos hoy y no pudiste venir. ¿Querés otro turno?",
-    "no_show_2": "¿Agendamos otro turno? Escribinos: https://wa.me/595210000000",
-    "no_show_3": "Seguimos a tu disposición para un nuevo turno.",
+    K.reply: "Elegí el día: 1) lunes 2) martes 3) miércoles",
+    K.booking_confirmation: "¡Listo! Tu turno quedó agendado. Código {code}",
+    K.confirmation: "Tu turno quedó agendado. Código {code}",
+    K.reminder: "Te recordamos tu turno de mañana. 1 confirmar, 2 cancelar, 3 cambiar ({code})",
+    K.reminder_confirmed: "Te recordamos tu turno confirmado de mañana ({code})",
+    K.care: "Gracias por tu visita. Recordá las indicaciones.",
+    K.survey: "¿Cómo fue tu atención? Respondé de 1 a 5",
+    K.staff: "Hola, te escribimos de la clínica por tu turno.",
+    K.waitlist_offer: "Se liberó un turno para vos. ¿Lo tomás? ({code})",
+    K.no_show_1: "Te esperamos hoy y no pudiste venir. ¿Querés otro turno?",
+    K.no_show_2: "¿Agendamos otro turno? Escribinos: https://wa.me/595210000000",
+    K.no_show_3: "Seguimos a tu disposición para un nuevo turno.",
     "campaign": "Aviso de la clínica sobre tu turno ({code})",
 }
 COMMENTS = ["Muy buena atención", "Esperé mucho", "Excelente", "Todo bien", "Demoraron"]
@@ -543,7 +545,7 @@ class Writer:
                     "clinic_id": self.clinic_id,
                     "token": f"report-history-{self.clinic_id}-{campaign_id}",
                     "kind": kind.value,
-                    "text": "Aviso de la clínica" if kind == MessageKind.campaign_text else None,
+                    "text": "Aviso de la clínica" if kind == K.campaign_text else None,
                     "filters": json.dumps({"first": day.isoformat(), "last": day.isoformat()}),
                     "include_paused": False,
                     "status": "sending" if started else "scheduled",
@@ -726,13 +728,13 @@ class Writer:
         if via == "whatsapp":
             for k in range(3):
                 self.reply(visit, booked - timedelta(minutes=(3 - k) * 1.5))
-            self.outbox(visit, "booking_confirmation", booked, answer=True,
+            self.outbox(visit, K.booking_confirmation, booked, answer=True,
                         key=f"appointment:{visit.id}:booking_confirmation")  # fmt: skip
         elif via != "rasa" or chance.random() < 0.5:
-            self.notified(visit, "confirmation", "booked", booked, starts)
+            self.notified(visit, K.confirmation, "booked", booked, starts)
         if chance.random() < STAFF_WRITES:
             at = min(booked + timedelta(hours=chance.uniform(1, 20)), now)
-            self.outbox(visit, "staff", at, answer=True, about=False, key="staff:{id}")
+            self.outbox(visit, K.staff, at, answer=True, about=False, key="staff:{id}")
 
         latest = min(starts - timedelta(minutes=30), now)
         early = min(starts - timedelta(hours=25), now)
@@ -790,7 +792,7 @@ class Writer:
             and visit.patient not in self.opted_out
         ):
             status = self._notice(
-                visit, "reminder", HOURS_BEFORE, old - timedelta(hours=24), old, None
+                visit, K.reminder, HOURS_BEFORE, old - timedelta(hours=24), old, None
             )
             wait = timedelta(minutes=chance.expovariate(1 / 120))
             at = min(old - timedelta(hours=24) + wait, old - timedelta(hours=1), self.now)
@@ -805,7 +807,12 @@ class Writer:
                 self.reply(visit, at)
             visit.status, visit.confirmed_at, visit.updated_at = "booked", None, at
         status = self._notice(
-            visit, "reminder", HOURS_BEFORE, starts - timedelta(hours=24), starts, cancel_at
+            visit,
+            K.reminder,
+            HOURS_BEFORE,
+            starts - timedelta(hours=24),
+            starts,
+            cancel_at,
         )
         if status is None:
             return False, visit.status == "confirmed"
@@ -865,8 +872,8 @@ class Writer:
             )
             return None
         sent_as = kind
-        if kind == "reminder" and visit.status == "confirmed":
-            sent_as = "reminder_confirmed"
+        if kind == K.reminder and visit.status == "confirmed":
+            sent_as = K.reminder_confirmed
         key = f"appointment:{visit.id}:{kind}:{step}:{int(about.timestamp())}"
         message, status = self.outbox(visit, sent_as, due, key=key, not_after=about)
         self._notification(visit, kind, step, about, due, "queued", None, message, due)
@@ -936,7 +943,7 @@ class Writer:
     def reply(self, visit: Visit, at: datetime) -> None:
         """The bot's answer to one message of the patient (no appointment of its own)."""
         self.inbound += 1
-        self.outbox(visit, "reply", at, answer=True, about=False,
+        self.outbox(visit, K.reply, at, answer=True, about=False,
                     key=f"reply:SM{self.clinic_id:04x}{self.inbound:028x}")  # fmt: skip
 
     def event(
@@ -990,9 +997,9 @@ class Writer:
         self.event(visit, "completed", "staff:ana", "console", done, before=before)
         care = visit.ends_at + timedelta(minutes=CARE_MINUTES)
         care = max(care, done)
-        self._after(visit, "care", "completed", care)
+        self._after(visit, K.care, "completed", care)
         survey = max(visit.ends_at + timedelta(minutes=SURVEY_MINUTES), done)
-        status = self._after(visit, "survey", "score", survey)
+        status = self._after(visit, K.survey, "score", survey)
         if status is not None:
             scored = None
             score = None
@@ -1135,9 +1142,9 @@ class Writer:
              offered, offered + timedelta(minutes=15), status, answered),
         )  # fmt: skip
         key = f"appointment:{visit.id}:waitlist_offer:offer:{int(visit.starts_at.timestamp())}"
-        message, _ = self.outbox(visit, "waitlist_offer", offered, key=key,
+        message, _ = self.outbox(visit, K.waitlist_offer, offered, key=key,
                                  not_after=offered + timedelta(minutes=15))  # fmt: skip
-        self._notification(visit, "waitlist_offer", "offer", visit.starts_at, offered, "queued",
+        self._notification(visit, K.waitlist_offer, "offer", visit.starts_at, offered, "queued",
                            None, message, offered)  # fmt: skip
 
     def waitlist_leftovers(self) -> None:
@@ -1183,20 +1190,20 @@ class Writer:
                     continue
                 step = str(number)
                 if recovered is not None and recovered < due:
-                    self._notification(visit, "no_show", step, visit.starts_at, due, "withdrawn",
+                    self._notification(visit, K.no_show, step, visit.starts_at, due, "withdrawn",
                                        None, None, recovered)  # fmt: skip
                     continue
                 if due > self.now:
-                    self._notification(visit, "no_show", step, visit.starts_at, due, "pending",
+                    self._notification(visit, K.no_show, step, visit.starts_at, due, "pending",
                                        None, None, missed.marked_at)  # fmt: skip
                     continue
                 if visit.patient in self.opted_out:
-                    self._notification(visit, "no_show", step, visit.starts_at, due, "skipped",
+                    self._notification(visit, K.no_show, step, visit.starts_at, due, "skipped",
                                        "patient opted out", None, due)  # fmt: skip
                     continue
                 key = f"appointment:{visit.id}:no_show:{step}:{int(visit.starts_at.timestamp())}"
                 message, _ = self.outbox(visit, f"no_show_{number}", due, key=key)
-                self._notification(visit, "no_show", step, visit.starts_at, due, "queued", None,
+                self._notification(visit, K.no_show, step, visit.starts_at, due, "queued", None,
                                    message, due)  # fmt: skip
 
     def finish(self) -> None:

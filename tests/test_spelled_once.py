@@ -30,6 +30,9 @@ OTHER_MEANINGS = Counter(
         ("turnero.cli", "staff"): 2,  # a role
         ("store.outcomes", "score"): 1,  # the survey notification's step
         ("bench.due_notifications", "pass"): 3,  # a pass of the job, timed
+        ("bench.report_history", "waitlist_offer"): 3,  # the table of offers
+        ("bench.report_history", "no_show"): 2,  # an appointment's status and its event
+        ("bench.report_history", "score"): 2,  # a column, and the survey notification's step
     }
 )
 
