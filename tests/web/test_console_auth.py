@@ -17,6 +17,7 @@ from turnero import cli
 
 TOMORROW_10 = NOW + timedelta(days=1, hours=1)  # Wednesday 10:00 in Asunción
 ROUTE_ARGS = {
+    "name": "consumption",  # a report
     "appointment_id": 1,
     "ticket_id": 1,
     "action": "arrived",
