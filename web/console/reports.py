@@ -20,7 +20,7 @@ from web.console.agenda import own_clinic
 from web.console.charts import Interval, Series, bar_chart, interval_chart
 from web.console.common import admin_required, console, ctx, engine, language, now, page
 from web.report_files import to_csv, to_xlsx
-from web.report_input import DEFAULTS, LONGEST, STEPS, query_args, read_query
+from web.report_input import LONGEST, STEPS, query_args, read_query
 from web.report_values import shown
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,11 +50,11 @@ def report(name: str) -> Response:
         asked = read_query(request.args, clinic.id or 0, today, lang)
         found = REPORTS[name](session, asked.query)
         staff = [(p.id, p.name) for p in professionals(session, clinic.id or 0)]
-        narrative = None
         endpoint = _narrative_endpoint()
-        if name == "findings" and endpoint and request.args.get("narrative"):
-            others = [build(session, asked.query) for key, build in REPORTS.items() if key != name]
-            narrative = write_narrative([*others, found], lang, endpoint)
+        narrate = name == "findings" and endpoint is not None and request.args.get("narrative")
+        others = [b(session, asked.query) for key, b in REPORTS.items() if key != name and narrate]
+    # asked with no connection held: the API may take its whole timeout
+    narrative = write_narrative([*others, found], lang, endpoint) if narrate else None
     wanted = request.args.get("format")
     if wanted == "xlsx":
         return _download(
@@ -82,7 +82,6 @@ def report(name: str) -> Response:
         query=asked.query,
         args=query_args(asked.query),
         inputs=INPUTS.get(name, ()),
-        defaults=DEFAULTS,
         staff=staff,
         steps=STEPS,
         charts=[_draw(chart, lang) for chart in found.charts],
