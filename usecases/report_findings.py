@@ -4,7 +4,6 @@ of what it is compared with). Deterministic, and nothing about any one patient."
 
 from collections.abc import Sequence
 
-from babel.numbers import format_decimal, format_percent
 from sqlmodel import Session
 
 from bot.calendar_names import weekday_names
@@ -27,6 +26,7 @@ from usecases.report_basics import (
 )
 from usecases.report_stats import Share
 from usecases.report_table import Column, Format, Table
+from usecases.report_values import shown
 
 STANDS_OUT = 1.5  # a rate this many times the clinic's, surely, is worth saying
 MOST = 3  # findings of one sort, the strongest first
@@ -34,15 +34,13 @@ MOST = 3  # findings of one sort, the strongest first
 
 def findings(session: Session, query: ReportQuery) -> Report:
     lang = query.lang
-    found = list(_about_reminders(session, query))
+    groups = group_shares(visits_by_reminder(session, span_for(session, query), ReminderFilter()))
+    found = list(_about_reminders(groups, query))
     found += _about_hours(session, query)
     found += _about_professionals(session, query)
     found += _about_channels(session, query)
     if not any(finding.sure for finding in found):
-        visits = group_shares(
-            visits_by_reminder(session, span_for(session, query), ReminderFilter())
-        )["all"]
-        found.append(Finding(t("finding_nothing", lang, count=visits.whole), False))
+        found.append(Finding(t("finding_nothing", lang, count=groups["all"].whole), False))
     table = Table(
         key="findings",
         title=t("title_findings", lang),
@@ -57,17 +55,15 @@ def findings(session: Session, query: ReportQuery) -> Report:
 
 
 def percent(value: float | None, lang: str) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.0%", locale=lang)
+    return shown(value, Format.percent, lang)
 
 
 def times(ratio: float, lang: str) -> str:
-    return format_decimal(ratio, "#,##0.0", locale=lang)
+    return shown(ratio, Format.decimal, lang)
 
 
-def _about_reminders(session: Session, query: ReportQuery) -> Sequence[Finding]:
+def _about_reminders(shares: dict[str, Share], query: ReportQuery) -> Sequence[Finding]:
     """Whether patients who confirm their reminder miss less than those who do not answer."""
-    groups = visits_by_reminder(session, span_for(session, query), ReminderFilter())
-    shares = group_shares(groups)
     confirmed, unanswered = shares["confirmed"], shares["unanswered"]
     if not (confirmed.whole and unanswered.whole):
         return []

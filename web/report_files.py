@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from usecases.report_table import Format, Table, Value
-from web.report_values import shown
+from usecases.report_values import shown
 
 # What a spreadsheet may read as the start of a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from bot.locale import text
 from usecases.report_table import Format
-from web.report_values import shown
+from usecases.report_values import shown
 
 WIDTH = 640  # the viewBox's width; the page scales it to its own
 CHAR = 7.0  # about how wide a character of the charts' 12-unit text is

@@ -11,17 +11,16 @@ from markupsafe import Markup
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from bot.locale import text
 from store.catalog_admin import professionals
-from usecases.report_basics import BarChart, IntervalChart, Report
+from usecases.report_basics import BarChart, IntervalChart, Report, t
 from usecases.report_narrative import NarrativeEndpoint, write_narrative
+from usecases.report_values import shown
 from usecases.reports import REPORTS
 from web.console.agenda import own_clinic
 from web.console.charts import Interval, Series, bar_chart, interval_chart
 from web.console.common import admin_required, console, ctx, engine, language, now, page
 from web.report_files import to_csv, to_xlsx
 from web.report_input import LONGEST, STEPS, query_args, read_query
-from web.report_values import shown
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the inputs each report reads, besides its range
@@ -49,7 +48,8 @@ def report(name: str) -> Response:
         today = now().astimezone(ZoneInfo(clinic.timezone)).date()
         asked = read_query(request.args, clinic.id or 0, today, lang)
         found = REPORTS[name](session, asked.query)
-        staff = [(p.id, p.name) for p in professionals(session, clinic.id or 0)]
+        inputs = INPUTS.get(name, ())
+        listed = professionals(session, clinic.id or 0) if "professional" in inputs else []
         endpoint = _narrative_endpoint()
         narrate = name == "findings" and endpoint is not None and request.args.get("narrative")
         others = [b(session, asked.query) for key, b in REPORTS.items() if key != name and narrate]
@@ -76,13 +76,13 @@ def report(name: str) -> Response:
         status=400 if asked.problem else 200,
         report=found,
         names=list(REPORTS),
-        r=lambda key, **tags: text(f"reports.{key}", lang, **tags),
+        r=lambda key, **tags: t(key, lang, **tags),
         problem=asked.problem,
         longest=LONGEST,
         query=asked.query,
         args=query_args(asked.query),
-        inputs=INPUTS.get(name, ()),
-        staff=staff,
+        inputs=inputs,
+        staff=[(p.id, p.name) for p in listed],
         steps=STEPS,
         charts=[_draw(chart, lang) for chart in found.charts],
         shown=lambda value, column: shown(value, column.format, lang),

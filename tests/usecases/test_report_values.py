@@ -5,7 +5,7 @@ import pytest
 from babel.numbers import format_decimal
 
 from usecases.report_table import Format
-from web.report_values import NOTHING, shown
+from usecases.report_values import NOTHING, shown
 
 NBSP = "\xa0"
 
