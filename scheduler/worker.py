@@ -155,8 +155,9 @@ def run_worker(
     sends_at_once: int = SENDS_AT_ONCE,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
 ) -> BaseScheduler:
-    """Run the dispatcher every `interval_seconds` and, given `links`, the due
-    notifications and the end-of-day no-shows every `notifications_interval_seconds`: in
+    """Run the dispatcher every `interval_seconds` and, given `links`, the campaigns as
+    often, and the due notifications and the end-of-day no-shows every
+    `notifications_interval_seconds`: in
     this thread until shut down (`block=True`), or in a background thread (`block=False`,
     returns the running scheduler; call `.shutdown()` to stop it). Runs of a job never
     overlap, and missed runs collapse into one. Each sender's pace is kept in `pacer`'s
@@ -200,7 +201,13 @@ def run_worker(
         every(notifications_interval_seconds, waitlist_job, WAITLIST_JOB_ID, **link_args)
         every(notifications_interval_seconds, notifications_job, NOTIFICATIONS_JOB_ID, **link_args)
         every(notifications_interval_seconds, auto_no_show_job, NO_SHOWS_JOB_ID)
-        every(notifications_interval_seconds, campaigns_job, CAMPAIGNS_JOB_ID, links=links)
+        every(
+            interval_seconds,
+            campaigns_job,
+            CAMPAIGNS_JOB_ID,
+            links=links,
+            interval_seconds=interval_seconds,
+        )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -9,13 +9,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Integer, String, case, cast, func, insert, literal, null, or_, select, update
+from sqlalchemy.sql.elements import Case, ColumnElement
+from sqlalchemy.sql.selectable import Select, Subquery
 from sqlmodel import Session, col
 
 from store.content_templates import APPROVED
 from store.db import insert_or_skip
+from store.local_time import local_day, local_hour_of_week
 from store.models import (
     Appointment,
     AppointmentEvent,
@@ -31,7 +35,7 @@ from store.models import (
     Patient,
     Professional,
 )
-from store.window import WINDOW, window_open
+from store.window import MARGIN, WINDOW
 
 # Why a patient of the audience gets nothing, in the order the reasons are checked.
 OPTED_OUT, BLOCKED, INVALID, PAUSED = "opted_out", "blocked", "invalid", "paused"
@@ -41,6 +45,7 @@ AFTERNOON = time(13)  # a day's afternoon starts here, as the desk speaks of it
 STATUSES = (AppointmentStatus.booked, AppointmentStatus.confirmed)  # pending, confirmed
 STOPPED = "campaign stopped"  # why its unsent messages were skipped (`error_message`)
 KEY_PREFIX = "campaign:"
+OPEN = (CampaignStatus.scheduled, CampaignStatus.writing, CampaignStatus.sending)  # stoppable
 
 
 def campaign_key(campaign_id: int, appointment_id: int) -> str:
@@ -96,60 +101,81 @@ class Target:
     code: str
 
 
-@dataclass(frozen=True)
-class Flags:
-    """What holds a phone's messages back, over every patient on it at the clinic."""
+def _flagged(clinic_id: int) -> Subquery:
+    """The clinic's phones something holds back, over every patient on each (few)."""
+    return (
+        select(
+            col(Patient.phone).label("phone"),
+            func.max(cast(col(Patient.bot_paused), Integer)).label("paused"),
+            func.max(cast(col(Patient.opted_out), Integer)).label("opted_out"),
+            func.max(col(Patient.unreachable)).label("unreachable"),
+        )
+        .where(
+            col(Patient.clinic_id) == clinic_id,
+            or_(
+                col(Patient.bot_paused),
+                col(Patient.opted_out),
+                col(Patient.unreachable).is_not(None),
+            ),
+        )
+        .group_by(col(Patient.phone))
+        .subquery("flagged")
+    )
 
-    paused: bool = False
-    opted_out: bool = False
-    unreachable: str | None = None
 
-
-def exclusion(flags: Flags | None, include_paused: bool) -> str | None:
-    """Why nothing goes to a phone (`REASONS`), or None. Opted-out, blocked and invalid
+def _reason(flagged: Subquery, include_paused: bool) -> Case[Any]:
+    """Why nothing goes to a phone (`REASONS`), or NULL. Opted-out, blocked and invalid
     numbers are always left out; paused patients unless the desk includes them."""
-    if flags is None:
-        return None
-    if flags.opted_out:
-        return OPTED_OUT
-    if flags.unreachable is not None:
-        return BLOCKED if flags.unreachable == BLOCKED else INVALID
-    if flags.paused and not include_paused:
-        return PAUSED
-    return None
+    whens: list[tuple[ColumnElement[bool], str]] = [
+        (flagged.c.opted_out == 1, OPTED_OUT),
+        (flagged.c.unreachable == BLOCKED, BLOCKED),
+        (flagged.c.unreachable.is_not(None), INVALID),
+    ]
+    if not include_paused:
+        whens.append((flagged.c.paused == 1, PAUSED))
+    return case(*whens, else_=null())
 
 
-def in_part(local_start: datetime, part: str | None) -> bool:
-    if part is None:
-        return True
-    return (local_start.time() < AFTERNOON) == (part == PARTS[0])
-
-
-def matching(session: Session, clinic_id: int, tz: ZoneInfo, filters: Filters) -> list[Target]:
-    """The appointments the filters match, earliest first."""
+def audience(clinic_id: int, tz: ZoneInfo, filters: Filters, include_paused: bool) -> Subquery:
+    """The appointments the filters match, each with its message's lead (the earliest
+    appointment of its phone that local day: one message per phone and day) and why its
+    phone gets nothing, if it does not. The one definition of a campaign's audience: the
+    preview counts it, the start fixes it."""
     start = datetime.combine(filters.first, time.min, tzinfo=tz).astimezone(UTC)
     end = datetime.combine(filters.last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    flagged = _flagged(clinic_id)
+    starts = col(Appointment.starts_at)
     query = (
         select(
-            col(Appointment.id),
+            col(Appointment.id).label("appointment_id"),
             col(Appointment.patient_id),
             col(Patient.phone),
             col(Patient.name),
             col(Patient.language),
-            col(Appointment.starts_at),
+            starts,
             col(Appointment.professional_id),
             col(Appointment.service_id),
             col(Appointment.code),
+            func.first_value(col(Appointment.id))
+            .over(
+                partition_by=(col(Patient.phone), local_day(starts, tz.key)),
+                order_by=(starts, col(Appointment.id)),
+            )
+            .label("lead_id"),
+            _reason(flagged, include_paused).label("reason"),
         )
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .outerjoin(flagged, flagged.c.phone == col(Patient.phone))
         .where(
             col(Appointment.clinic_id) == clinic_id,
-            col(Appointment.starts_at) >= start,
-            col(Appointment.starts_at) < end,
+            starts >= start,
+            starts < end,
             col(Appointment.status).in_(filters.statuses or STATUSES),
         )
-        .order_by(col(Appointment.starts_at), col(Appointment.id))
     )
+    if filters.part is not None:
+        morning = local_hour_of_week(starts, tz.key) % 24 < AFTERNOON.hour
+        query = query.where(morning if filters.part == PARTS[0] else ~morning)
     if filters.professionals:
         query = query.where(col(Appointment.professional_id).in_(filters.professionals))
     if filters.services:
@@ -160,51 +186,64 @@ def matching(session: Session, clinic_id: int, tz: ZoneInfo, filters: Filters) -
         query = query.join(
             Professional, col(Professional.id) == col(Appointment.professional_id)
         ).where(col(Professional.branch_id).in_(filters.branches))
-    found = [Target(*row) for row in session.execute(query)]
-    if filters.part is None:
-        return found
-    return [t for t in found if in_part(t.starts_at.astimezone(tz), filters.part)]
+    return query.subquery("audience")
 
 
-def phone_flags(session: Session, clinic_id: int) -> dict[str, Flags]:
-    """The clinic's phones that something holds back (few: read them all at once)."""
-    flags: dict[str, Flags] = {}
-    for phone, paused, opted_out, unreachable in session.execute(
+@dataclass(frozen=True)
+class Tally:
+    """Some of an audience: `messages` (one per phone and day) of `appointments`, left
+    out for `reason` (None: sent), their patients' `language` and whether WhatsApp's
+    window is open for their phones (what decides text or template)."""
+
+    reason: str | None
+    language: str | None
+    window_open: bool
+    messages: int
+    appointments: int
+
+
+def _open_windows(clinic_id: int, now: datetime) -> Select[tuple[str]]:
+    """The phones WhatsApp's 24-hour window is open for now (they wrote lately)."""
+    return (
+        select(col(Conversation.phone).label("phone"))
+        .where(
+            col(Conversation.clinic_id) == clinic_id,
+            col(Conversation.last_inbound_at) > now - WINDOW + MARGIN,
+        )
+        .distinct()
+    )
+
+
+def open_windows(
+    session: Session, clinic_id: int, now: datetime, phones: Iterable[str]
+) -> set[str]:
+    """Which of `phones` WhatsApp's window is open for now."""
+    query = _open_windows(clinic_id, now).where(col(Conversation.phone).in_(list(phones)))
+    return set(session.execute(query).scalars())
+
+
+def tallies(session: Session, matched: Subquery, clinic_id: int, now: datetime) -> list[Tally]:
+    """The audience counted by reason, lead's language and window, in one statement."""
+    is_lead = matched.c.appointment_id == matched.c.lead_id
+    windows = _open_windows(clinic_id, now).subquery("windows")
+    language = case((is_lead, matched.c.language), else_=null())
+    window_open = case((windows.c.phone.is_not(None), 1), else_=0)
+    query = (
         select(
-            col(Patient.phone),
-            col(Patient.bot_paused),
-            col(Patient.opted_out),
-            col(Patient.unreachable),
-        ).where(
-            col(Patient.clinic_id) == clinic_id,
-            or_(
-                col(Patient.bot_paused),
-                col(Patient.opted_out),
-                col(Patient.unreachable).is_not(None),
-            ),
+            matched.c.reason,
+            language,
+            window_open,
+            func.sum(case((is_lead, 1), else_=0)),
+            func.count(),
         )
-    ):
-        before = flags.get(phone, Flags())
-        flags[phone] = Flags(
-            before.paused or paused,
-            before.opted_out or opted_out,
-            before.unreachable or unreachable,
-        )
-    return flags
-
-
-def open_windows(session: Session, clinic_id: int, now: datetime) -> set[str]:
-    """The phones WhatsApp's 24-hour window is open for now (they wrote lately: few)."""
-    return {
-        phone
-        for phone, last in session.execute(
-            select(col(Conversation.phone), col(Conversation.last_inbound_at)).where(
-                col(Conversation.clinic_id) == clinic_id,
-                col(Conversation.last_inbound_at) > now - WINDOW,
-            )
-        )
-        if window_open(last, now)
-    }
+        .select_from(matched)
+        .outerjoin(windows, windows.c.phone == matched.c.phone)
+        .group_by(matched.c.reason, language, window_open)
+    )
+    return [
+        Tally(reason, lead_language, bool(is_open), int(messages or 0), int(rows))
+        for reason, lead_language, is_open, messages, rows in session.execute(query)
+    ]
 
 
 def approved_languages(session: Session, clinic_id: int, kind: str) -> set[str]:
@@ -220,15 +259,34 @@ def approved_languages(session: Session, clinic_id: int, kind: str) -> set[str]:
     )
 
 
-def grouped(targets: Iterable[Target], tz: ZoneInfo) -> list[list[Target]]:
-    """One message per phone and local day: the appointments it is about, earliest
-    first (the first one names the message's key)."""
-    groups: dict[tuple[str, date], list[Target]] = {}
-    for target in targets:
-        groups.setdefault((target.phone, target.starts_at.astimezone(tz).date()), []).append(target)
-    return [
-        sorted(group, key=lambda t: (t.starts_at, t.appointment_id)) for group in groups.values()
-    ]
+_TARGET_COLUMNS = (
+    "appointment_id", "patient_id", "phone", "name", "language", "starts_at",
+    "professional_id", "service_id", "code",
+)  # fmt: skip
+
+
+def _messages(rows: Iterable[Sequence[Any]]) -> list[list[Target]]:
+    """Rows of (the message's key, the target's columns…), earliest first, as messages."""
+    messages: dict[Any, list[Target]] = {}
+    for key, *target in rows:
+        messages.setdefault(key, []).append(Target(*target))
+    return list(messages.values())
+
+
+def first_messages(session: Session, matched: Subquery, count: int) -> list[list[Target]]:
+    """The audience's first `count` messages that go, each with its appointments."""
+    leads = (
+        select(matched.c.appointment_id)
+        .where(matched.c.appointment_id == matched.c.lead_id, matched.c.reason.is_(None))
+        .order_by(matched.c.starts_at, matched.c.appointment_id)
+        .limit(count)
+    )
+    rows = session.execute(
+        select(matched.c.lead_id, *(matched.c[name] for name in _TARGET_COLUMNS))
+        .where(matched.c.lead_id.in_(leads))
+        .order_by(matched.c.starts_at, matched.c.appointment_id)
+    )
+    return sorted(_messages(rows), key=lambda m: (m[0].starts_at, m[0].appointment_id))
 
 
 def add(
@@ -271,41 +329,129 @@ def begin(session: Session, campaign_id: int, now: datetime) -> Campaign | None:
     taken = session.execute(
         update(Campaign)
         .where(col(Campaign.id) == campaign_id, col(Campaign.status) == CampaignStatus.scheduled)
-        .values(status=CampaignStatus.sending, started_at=now)
+        .values(status=CampaignStatus.writing, started_at=now)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.get(Campaign, campaign_id, populate_existing=True)
 
 
-_FIX = (
-    "INSERT INTO campaign_recipient (clinic_id, campaign_id, appointment_id, phone, outbox_key)"
-    " VALUES (%(clinic_id)s, %(campaign_id)s, %(appointment_id)s, %(phone)s, %(outbox_key)s)"
-)
-
-
-def fix_recipients(
-    session: Session, campaign: Campaign, messages: Sequence[Sequence[Target]]
-) -> None:
-    """Record the appointments each message is about, once per (campaign, appointment)."""
+def fix_recipients(session: Session, campaign: Campaign, tz: ZoneInfo) -> int:
+    """Record the appointments of the campaign's audience that get its message, each
+    under the key of the message that carries it, in one statement; how many messages."""
     assert campaign.id is not None
-    rows = [
-        {
-            "clinic_id": campaign.clinic_id,
-            "campaign_id": campaign.id,
-            "appointment_id": target.appointment_id,
-            "phone": target.phone,
-            "outbox_key": campaign_key(campaign.id, group[0].appointment_id),
-        }
-        for group in messages
-        for target in group
-    ]
-    if rows and session.get_bind().dialect.name == "postgresql":  # prepared once, pipelined
-        session.connection().exec_driver_sql(_FIX, rows)
-    elif rows:
-        session.execute(insert(CampaignRecipient), rows)
-    campaign.recipients = len(messages)
+    matched = audience(
+        campaign.clinic_id, tz, Filters.from_json(campaign.filters), campaign.include_paused
+    )
+    prefix = f"{KEY_PREFIX}{campaign.id}:"
+    session.execute(
+        insert(CampaignRecipient).from_select(
+            ["clinic_id", "campaign_id", "appointment_id", "phone", "outbox_key"],
+            select(
+                literal(campaign.clinic_id),
+                literal(campaign.id),
+                matched.c.appointment_id,
+                matched.c.phone,
+                literal(prefix) + cast(matched.c.lead_id, String),
+            )
+            .where(matched.c.reason.is_(None))
+            .order_by(matched.c.starts_at, matched.c.appointment_id),  # ids: the writing order
+        )
+    )
+    campaign.recipients = session.execute(
+        select(func.count()).where(
+            col(CampaignRecipient.campaign_id) == campaign.id,
+            col(CampaignRecipient.outbox_key)
+            == literal(prefix) + cast(col(CampaignRecipient.appointment_id), String),
+        )
+    ).scalar_one()
     session.add(campaign)
+    return campaign.recipients
+
+
+def take_for_writing(session: Session, campaign_id: int) -> int | None:
+    """Hold a campaign whose messages are being written until this transaction ends (a
+    stop waits for it, a second writer too, and a stopped campaign is not taken): the
+    last recipient written so far, or None when it is not writing any more."""
+    return session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.status) == CampaignStatus.writing)
+        .values(status=CampaignStatus.writing)
+        .returning(col(Campaign.written_through))
+    ).scalar()
+
+
+def unwritten(
+    session: Session, campaign_id: int, after: int, count: int
+) -> tuple[list[list[Target]], int]:
+    """The campaign's next `count` messages after its recipient `after`, in the order its
+    start fixed them (earliest appointment first), each with its appointments as they are
+    now; and the last recipient they take."""
+    lead = col(CampaignRecipient.outbox_key) == literal(f"{KEY_PREFIX}{campaign_id}:") + cast(
+        col(CampaignRecipient.appointment_id), String
+    )
+    leads = session.execute(
+        select(col(CampaignRecipient.id), col(CampaignRecipient.outbox_key))
+        .where(
+            col(CampaignRecipient.id) > after,
+            col(CampaignRecipient.campaign_id) == campaign_id,
+            lead,
+        )
+        .order_by(col(CampaignRecipient.id))
+        .limit(count)
+    ).all()
+    if not leads:
+        return [], after
+    rows = session.execute(
+        select(
+            col(CampaignRecipient.outbox_key),
+            col(Appointment.id),
+            col(Appointment.patient_id),
+            col(CampaignRecipient.phone),
+            col(Patient.name),
+            col(Patient.language),
+            col(Appointment.starts_at),
+            col(Appointment.professional_id),
+            col(Appointment.service_id),
+            col(Appointment.code),
+        )
+        .join(Appointment, col(Appointment.id) == col(CampaignRecipient.appointment_id))
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .where(
+            col(CampaignRecipient.campaign_id) == campaign_id,
+            col(CampaignRecipient.outbox_key).in_([key for _, key in leads]),
+        )
+        .order_by(col(Appointment.starts_at), col(Appointment.id))
+    )
+    by_key = {message[0].appointment_id: message for message in _messages(rows)}
+    order = [int(key.rsplit(":", 1)[1]) for _, key in leads]
+    return [by_key[lead_id] for lead_id in order if lead_id in by_key], leads[-1][0]
+
+
+def written(session: Session, campaign_id: int, through: int, finished: bool) -> None:
+    """The campaign's messages are in the outbox through recipient `through`; with
+    `finished`, all of them: it is only sending now."""
+    values: dict[str, Any] = {"written_through": through}
+    if finished:
+        values["status"] = CampaignStatus.sending
+    session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.status) == CampaignStatus.writing)
+        .values(**values)
+    )
+
+
+def writing(session: Session, limit: int = 20) -> list[tuple[int, int]]:
+    """The campaigns whose messages are still being written, with their clinics."""
+    return [
+        (campaign_id, clinic_id)
+        for campaign_id, clinic_id in session.execute(
+            select(col(Campaign.id), col(Campaign.clinic_id))
+            .where(col(Campaign.status) == CampaignStatus.writing)
+            .order_by(col(Campaign.id))
+            .limit(limit)
+        )
+    ]
 
 
 def due(session: Session, now: datetime, limit: int = 20) -> list[int]:
@@ -328,7 +474,7 @@ def stop(session: Session, campaign: Campaign, by: str, now: datetime) -> int | 
         update(Campaign)
         .where(
             col(Campaign.id) == campaign.id,
-            col(Campaign.status).in_((CampaignStatus.scheduled, CampaignStatus.sending)),
+            col(Campaign.status).in_(OPEN),
         )
         .values(status=CampaignStatus.stopped, stopped_at=now, stopped_by=by)
     )
@@ -408,6 +554,7 @@ def results(session: Session, campaign: Campaign) -> Results:
         found.failed += count if status in _FAILED else 0
         found.pending += count if status in (OutboxStatus.pending, OutboxStatus.sending) else 0
         found.skipped += count if status == OutboxStatus.skipped else 0
+    found.pending += campaign.recipients - sum(found.statuses.values())  # not written yet
     if campaign.started_at is None:
         return found
     phones = select(col(CampaignRecipient.phone)).where(

@@ -845,6 +845,7 @@ class WebBooking(SQLModel, table=True):
 
 class CampaignStatus(StrEnum):
     scheduled = "scheduled"  # waiting for its time; its recipients not fixed yet
+    writing = "writing"  # recipients fixed, their messages being written to the outbox
     sending = "sending"  # recipients fixed, their messages in the outbox
     stopped = "stopped"  # what was not sent yet will not be
 
@@ -871,7 +872,10 @@ class Campaign(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_by: str | None = None
-    recipients: int = Field(default=0, description="messages queued when it started")
+    recipients: int = Field(default=0, description="messages it sends, fixed when it started")
+    written_through: int = Field(
+        default=0, description="the last recipient (id) whose message is in the outbox"
+    )
 
 
 class CampaignRecipient(SQLModel, table=True):
@@ -882,11 +886,13 @@ class CampaignRecipient(SQLModel, table=True):
     __tablename__ = "campaign_recipient"
     __table_args__ = (
         UniqueConstraint("campaign_id", "appointment_id", name="uq_campaign_recipient"),
+        Index("ix_campaign_recipient_order", "campaign_id", "id"),
+        Index("ix_campaign_recipient_message", "campaign_id", "outbox_key"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    clinic_id: int = Field(foreign_key="clinic.id")
-    campaign_id: int = Field(foreign_key="campaign.id")
-    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    clinic_id: int  # no foreign keys: written only from the appointments a start reads
+    campaign_id: int
+    appointment_id: int
     phone: str
     outbox_key: str
 

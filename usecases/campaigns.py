@@ -1,15 +1,17 @@
 """Campaigns: a message to the patients of the appointments some filters match. The desk
 sees first who would get it, who is left out and why, and how it reads for a few of them
 in their own language; when it starts (at once or at its time) its recipients are fixed
-and its messages written to the outbox in one transaction, each under a key of the
-campaign and its appointment, so a second start, a form sent twice or a second worker
-writes to nobody twice. The dispatcher sends them at the sender's pace, as text inside
-WhatsApp's 24-hour window and as the clinic's approved template outside it."""
+and its first messages written to the outbox in one transaction, and the rest are written
+ahead of the sender while it sends, each under a key of the campaign and its appointment,
+so a second start, a form sent twice or a second worker writes to nobody twice. The
+dispatcher sends them at the sender's pace, as text inside WhatsApp's 24-hour window and
+as the clinic's approved template outside it."""
 
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import ceil
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -24,13 +26,15 @@ from store.campaigns import Filters, Target
 from store.clinic_templates import ClinicTexts
 from store.db import transaction
 from store.message_kinds import CAMPAIGN_KINDS, MessageKind
-from store.models import Campaign, CampaignStatus, Clinic, Professional, Service
+from store.models import Campaign, Clinic, Professional, Service
 from store.outbox import insert_many, outbox_rows
 
 # The desk's own text may use the tags the ready-made reminder offers (all of them).
 FREE_TEXT_TAGS_OF = MessageKind.campaign_reminder.template_key()
 SEVERAL = "campaign.several"
 SAMPLE = 5
+FIRST_BATCH = 500  # messages written when a campaign starts: its first seconds of sending
+AHEAD = 3  # runs of the writer its sender cannot catch up with
 
 
 @dataclass(frozen=True)
@@ -70,14 +74,14 @@ class Sample:
 
 @dataclass
 class Audience:
-    """The messages a draft would send (one per phone and day), those left out by
-    reason, and how many of those to send could not go (outside the window, no approved
-    template of the kind in the patient's language)."""
+    """How many messages a draft would send (one per phone and day) about how many
+    appointments, those left out by reason, and how many of those to send could not go
+    (outside the window, no approved template of the kind in the patient's language)."""
 
-    messages: list[list[Target]]
+    messages: int = 0
+    appointments: int = 0
     excluded: Counter[str] = field(default_factory=Counter)
     not_sendable: int = 0
-    appointments: int = 0
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -158,36 +162,37 @@ def audience(
 ) -> Audience:
     """Who the draft would write to, who not and why, and `samples` messages written out."""
     clinic_id = clinic.id or 0
-    tz = ZoneInfo(clinic.timezone)
-    targets = store.matching(session, clinic_id, tz, draft.filters)
-    flags = store.phone_flags(session, clinic_id)
-    found = Audience(messages=[], appointments=len(targets))
-    for group in store.grouped(targets, tz):
-        reason = store.exclusion(flags.get(group[0].phone), draft.include_paused)
-        if reason is None:
-            found.messages.append(group)
-        else:
-            found.excluded[reason] += 1
-    windows = store.open_windows(session, clinic_id, now)
+    matched = store.audience(
+        clinic_id, ZoneInfo(clinic.timezone), draft.filters, draft.include_paused
+    )
     approved = store.approved_languages(session, clinic_id, draft.kind)
-    default = clinic.default_language
-    closed = [g for g in found.messages if g[0].phone not in windows]
-    found.not_sendable = sum((g[0].language or default) not in approved for g in closed)
-    if writer is not None:
-        for group in found.messages[:samples]:
-            body, language, _ = writer.write(group)
-            outside = group[0].phone not in windows
-            found.samples.append(
-                Sample(
-                    group[0].phone,
-                    group[0].name,
-                    language,
-                    body,
-                    len(group),
-                    as_template=outside,
-                    sendable=not outside or language in approved,
-                )
+    found = Audience()
+    for tally in store.tallies(session, matched, clinic_id, now):
+        found.appointments += tally.appointments
+        if tally.reason is not None:
+            found.excluded[tally.reason] += tally.messages
+            continue
+        found.messages += tally.messages
+        if not tally.window_open and (tally.language or clinic.default_language) not in approved:
+            found.not_sendable += tally.messages
+    if writer is None or not samples:
+        return found
+    messages = store.first_messages(session, matched, samples)
+    open_windows = store.open_windows(session, clinic_id, now, (m[0].phone for m in messages))
+    for message in messages:
+        body, language, _ = writer.write(message)
+        outside = message[0].phone not in open_windows
+        found.samples.append(
+            Sample(
+                message[0].phone,
+                message[0].name,
+                language,
+                body,
+                len(message),
+                as_template=outside,
+                sendable=not outside or language in approved,
             )
+        )
     return found
 
 
@@ -264,39 +269,89 @@ def draft_of(campaign: Campaign) -> Draft:
     )
 
 
-def start(engine: Engine, campaign_id: int, now: datetime, links: Callable[[int], str]) -> int:
-    """Fix a scheduled campaign's recipients and queue its messages, all in one
-    transaction; 0 when another start took it first (or it was stopped)."""
+def start(
+    engine: Engine,
+    campaign_id: int,
+    now: datetime,
+    links: Callable[[int], str],
+    *,
+    first: int = FIRST_BATCH,
+) -> int:
+    """Fix a scheduled campaign's recipients and write its `first` messages, in one
+    transaction; how many messages it sends (0 when another start took it first, or it
+    was stopped). The rest are written while it sends (`write_due`)."""
     with transaction(engine) as session:
         campaign = store.begin(session, campaign_id, now)
         if campaign is None:
             return 0
         clinic = session.get(Clinic, campaign.clinic_id)
-        assert clinic is not None and campaign.id is not None
-        draft = draft_of(campaign)
-        writer = Writer(session, clinic, draft, links)
-        messages = audience(session, clinic, draft, now).messages
-        store.fix_recipients(session, campaign, messages)
-        kind = MessageKind(campaign.kind)
-        rows = []
-        for group in messages:
-            body, language, tags = writer.write(group)
-            rows += outbox_rows(
-                clinic_id=clinic.id or 0,
-                idempotency_key=store.campaign_key(campaign.id, group[0].appointment_id),
-                from_phone=clinic.whatsapp_number,
-                to_phone=group[0].phone,
-                body=body,
-                now=now,
-                kind=kind,
-                template=kind.template,
-                appointment_id=group[0].appointment_id,
-                not_after=group[0].starts_at,
-                language=language,
-                variables=tags,
-            )
-        insert_many(session, rows)
-        return len(messages)
+        assert clinic is not None
+        messages = store.fix_recipients(session, campaign, ZoneInfo(clinic.timezone))
+        _write(session, clinic, campaign, 0, now, links, first)
+        return messages
+
+
+def _write(
+    session: Session,
+    clinic: Clinic,
+    campaign: Campaign,
+    after: int,
+    now: datetime,
+    links: Callable[[int], str],
+    count: int,
+) -> int:
+    """Write the campaign's next `count` messages after recipient `after` to the outbox,
+    each under its key (none twice, whoever writes); when none is left, it is only
+    sending. How many."""
+    assert campaign.id is not None
+    messages, through = store.unwritten(session, campaign.id, after, count)
+    writer = Writer(session, clinic, draft_of(campaign), links)
+    kind = MessageKind(campaign.kind)
+    rows = []
+    for message in messages:
+        body, language, tags = writer.write(message)
+        rows += outbox_rows(
+            clinic_id=clinic.id or 0,
+            idempotency_key=store.campaign_key(campaign.id, message[0].appointment_id),
+            from_phone=clinic.whatsapp_number,
+            to_phone=message[0].phone,
+            body=body,
+            now=now,
+            kind=kind,
+            template=kind.template,
+            appointment_id=message[0].appointment_id,
+            not_after=message[0].starts_at,
+            language=language,
+            variables=tags,
+        )
+    insert_many(session, rows)
+    store.written(session, campaign.id, through, finished=len(messages) < count)
+    return len(messages)
+
+
+def write_due(
+    engine: Engine,
+    now: datetime,
+    links: Callable[[int], str],
+    seconds: float,
+    *,
+    least: int = FIRST_BATCH,
+) -> int:
+    """Keep each sending campaign's messages ahead of its sender: write what it can send
+    in `AHEAD` runs of `seconds` (its clinic's rate), `least` at least. How many written."""
+    with Session(engine) as session:
+        due = store.writing(session)
+    written = 0
+    for campaign_id, clinic_id in due:
+        with transaction(engine) as session:
+            after = store.take_for_writing(session, campaign_id)
+            clinic = session.get(Clinic, clinic_id)
+            campaign = session.get(Campaign, campaign_id)
+            if after is None or clinic is None or campaign is None:
+                continue
+            count = max(least, ceil(clinic.send_rate_per_second * seconds * AHEAD))
+            written += _write(session, clinic, campaign, after, now, links, count)
+    return written
 
 
 def start_due(engine: Engine, now: datetime, links: Callable[[int], str]) -> int:
@@ -318,4 +373,4 @@ def stop(engine: Engine, clinic_id: int, campaign_id: int, by: str, now: datetim
 
 def is_open(campaign: Campaign) -> bool:
     """Whether the campaign can still be stopped."""
-    return campaign.status in (CampaignStatus.scheduled, CampaignStatus.sending)
+    return campaign.status in store.OPEN

@@ -94,7 +94,7 @@ def preview_campaign(clinic_id: int) -> Response:
     seen = campaigns.preview(_engine(), clinic_id, found.draft, _now(), _links())
     return jsonify(
         {
-            "recipients": len(seen.messages),
+            "recipients": seen.messages,
             "appointments": seen.appointments,
             "excluded": dict(seen.excluded),
             "not_sendable": seen.not_sendable,

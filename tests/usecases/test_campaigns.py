@@ -74,7 +74,7 @@ def test_a_sick_professionals_afternoon(db: Engine, clock: Clock, clinic: SmallC
     )
 
     seen = preview(db, clinic.id, draft, clock(), LINKS)
-    assert len(seen.messages) == 4 and seen.appointments == 8
+    assert seen.messages == 4 and seen.appointments == 8
     assert seen.excluded == {PAUSED: 1, OPTED_OUT: 1, INVALID: 1}
     assert seen.not_sendable == 1  # Mary: no English template
     bodies = {s.phone: s for s in seen.samples}
@@ -147,9 +147,9 @@ def test_a_friday_schedule_change_to_pending_appointments_only(
         Filters(FRIDAY, FRIDAY, statuses=("booked",), professionals=(clinic.professionals["ana"],)),
     )
     seen = preview(db, clinic.id, draft, clock(), LINKS)
-    assert (len(seen.messages), seen.excluded, seen.not_sendable) == (2, {PAUSED: 1}, 0)
+    assert (seen.messages, seen.excluded, seen.not_sendable) == (2, {PAUSED: 1}, 0)
     with_paused = Draft(draft.kind, draft.filters, include_paused=True)
-    assert len(preview(db, clinic.id, with_paused, clock(), LINKS).messages) == 3
+    assert preview(db, clinic.id, with_paused, clock(), LINKS).messages == 3
 
     campaign_id = go(db, clinic, with_paused, clock)
     with live(db, clock, send_callbacks=True) as server:
