@@ -96,6 +96,9 @@ class OneAppointment:
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
         return None
 
+    def campaign_asked_since(self, since: datetime | None) -> AppointmentSummary | None:
+        return None
+
     def surveyed_since(self, since: datetime | None) -> int | None:
         return None
 

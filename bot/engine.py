@@ -23,9 +23,12 @@ from bot.intents import HEARD_IN_FREE_TEXT, HEARD_WHEN_IDLE, intent_of
 from bot.locale import LANGUAGES
 from bot.payloads import (
     ACTIONS,
+    CAMPAIGN_ACTIONS,
+    CANCEL,
     CONFIRM,
     OFFER_ANSWERS,
     PASS,
+    RESCHEDULE,
     SCORES,
     TAKE,
     read_action,
@@ -101,6 +104,7 @@ class _Run:
             self.answer_stale(inbound)
         elif (
             self.answer_offer(inbound)
+            or self.answer_campaign(inbound)
             or self.answer_reminder(inbound)
             or self.answer_survey(inbound)
         ):
@@ -180,6 +184,26 @@ class _Run:
         if action is None and said in words_any("yes"):
             action = CONFIRM
         self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
+        return True
+
+    def answer_campaign(self, inbound: Inbound) -> bool:
+        """A reply to a campaign's reschedule request or closure notice, the last question
+        that reached the phone after its previous message: "1" or words of moving start
+        rescheduling the appointment it was about, "2" or words of cancelling ask to
+        cancel it. Its buttons name the appointment and are read as a reminder's."""
+        if not self.flow.manage or inbound.payload:
+            return False
+        action = _campaign_action(inbound.text)
+        if action is None:
+            return False
+        since = self.conv.last_inbound_at
+        appointment = self.view.appointments.campaign_asked_since(
+            datetime.fromisoformat(since) if since else None
+        )
+        if appointment is None:
+            return False
+        self.manage(appointment, answered=True)  # the campaign's message itself asked
+        self.answer_choice(self.state, Inbound(text="", payload=action))
         return True
 
     def answer_offer(self, inbound: Inbound) -> bool:
@@ -907,6 +931,26 @@ def _could_be_action(text: str) -> bool:
     if option_number(said, len(ACTIONS)) is not None:
         return True
     return any(said in words_any(word) for word in (*ACTIONS, "yes"))
+
+
+# What a sentence answering a campaign's question asks for, by the flow command it names.
+_CAMPAIGN_INTENTS = {"reschedule_appointment": RESCHEDULE, "cancel_appointment": CANCEL}
+
+
+def _campaign_action(text: str) -> str | None:
+    """The action a reply to a campaign's question names: its number, a word of the
+    action ("cancelar", "cambiar"), a sentence saying it ("no puedo ir ese día"), or a
+    sentence with one of its words in it ("sí, quiero cambiar")."""
+    said = normalize(text)
+    number = option_number(said, len(CAMPAIGN_ACTIONS))
+    if number is not None:
+        return CAMPAIGN_ACTIONS[number]
+    named = next((a for a in CAMPAIGN_ACTIONS if said in words_any(a)), None)
+    intended = named or _CAMPAIGN_INTENTS.get(intent_of(text) or "")
+    if intended is not None:
+        return intended
+    said_words = set(said.split())  # "sí, quiero cambiar": one of the action's own words
+    return next((a for a in CAMPAIGN_ACTIONS if said_words & words_any(a)), None)
 
 
 def _details(dni: str | None, insurance: str | None) -> Label | str:

@@ -7,6 +7,7 @@ from bot.types import Option
 CONFIRM, CANCEL, RESCHEDULE = "confirm", "cancel", "reschedule"
 ACTIONS = (CONFIRM, CANCEL, RESCHEDULE)  # a reminder's 1, 2, 3
 CONFIRMED_ACTIONS = (CANCEL, RESCHEDULE)  # a confirmed appointment's reminder: 2, 3
+CAMPAIGN_ACTIONS = (RESCHEDULE, CANCEL)  # a campaign's reschedule request or closure: 1, 2
 TAKE, PASS = "take", "pass"
 OFFER_ANSWERS = (TAKE, PASS)  # a waitlist offer's 1, 2
 SCORE = "score"

@@ -85,6 +85,11 @@ class Appointments(Protocol):
         patient's previous message), if it is still upcoming."""
         ...
 
+    def campaign_asked_since(self, since: datetime | None) -> AppointmentSummary | None:
+        """The appointment of a campaign's reschedule request or closure notice sent to
+        the phone after `since`, when it was the last question and still stands."""
+        ...
+
     def surveyed_since(self, since: datetime | None) -> int | None:
         """The appointment of the latest unanswered survey question sent to the phone
         after `since` (the patient's previous message)."""
@@ -98,6 +103,9 @@ class NoAppointments:
         return []
 
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
+        return None
+
+    def campaign_asked_since(self, since: datetime | None) -> AppointmentSummary | None:
         return None
 
     def surveyed_since(self, since: datetime | None) -> int | None:

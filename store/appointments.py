@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from store.booking import SlotTaken, is_overlap, lost_a_race
 from store.freed_slots import CANCELLED, RESCHEDULED, record_freed
-from store.message_kinds import MessageKind
+from store.message_kinds import CAMPAIGN_QUESTIONS, MessageKind
 from store.models import (
     Appointment,
     AppointmentEvent,
@@ -125,6 +125,46 @@ def last_reminded(
     if since is not None:
         query = query.where(col(Notification.updated_at) > since)
     return session.exec(query).first()
+
+
+# What a reply after a campaign's question may answer instead: the newest of these wins.
+_ANSWERABLE = (*CAMPAIGN_QUESTIONS, MessageKind.reminder, MessageKind.reminder_confirmed)
+_UNSEEN = (OutboxStatus.pending, OutboxStatus.skipped, OutboxStatus.not_sendable)
+
+
+def last_campaign_question(
+    session: Session, clinic_id: int, phone: str, since: datetime | None, now: datetime
+) -> int | None:
+    """The appointment a campaign's reschedule request or closure notice was about, when
+    it is the newest such question (or reminder) that went to this phone after `since`,
+    and the appointment still stands, upcoming, where the message said."""
+    query = (
+        select(
+            col(OutboxMessage.kind), col(OutboxMessage.appointment_id), col(OutboxMessage.not_after)
+        )
+        .where(
+            OutboxMessage.clinic_id == clinic_id,
+            OutboxMessage.to_phone == phone,
+            col(OutboxMessage.kind).in_(_ANSWERABLE),
+            col(OutboxMessage.status).not_in(_UNSEEN),
+        )
+        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    if since is not None:
+        query = query.where(col(OutboxMessage.created_at) > since)
+    found = session.execute(query).first()
+    if found is None or found[0] not in CAMPAIGN_QUESTIONS or found[1] is None:
+        return None
+    _, appointment_id, not_after = found
+    return session.scalar(
+        select(col(Appointment.id)).where(
+            col(Appointment.id) == appointment_id,
+            col(Appointment.status).in_(ACTIVE),
+            col(Appointment.starts_at) > now,
+            col(Appointment.starts_at) == not_after,
+        )
+    )
 
 
 def _check_changeable(appointment: Appointment, now: datetime) -> None:

@@ -421,7 +421,13 @@ class OutboxStatus(StrEnum):
 
 
 # Business-initiated questions the phone's next message may answer (`store.prompts`).
-BUSINESS_QUESTIONS = (MessageKind.reminder, MessageKind.waitlist_offer, MessageKind.survey)
+BUSINESS_QUESTIONS = (
+    MessageKind.reminder,
+    MessageKind.waitlist_offer,
+    MessageKind.survey,
+    MessageKind.campaign_reschedule,
+    MessageKind.campaign_closure,
+)
 IS_QUESTION = f"kind IN ({', '.join(repr(kind.value) for kind in BUSINESS_QUESTIONS)})"
 # Failures the failed-messages panel lists until staff handle them (`handled_at`).
 OPEN_FAILURE_STATUSES = ("failed", "undelivered", "not_sendable", "unconfirmed")

@@ -1,9 +1,9 @@
 """Which business-initiated questions reached a phone since its last message: a reminder,
-a waitlist offer, a survey. One read of their own partial index (`ix_outbox_questions`)
-per inbound message that could answer one, so the lookups behind each kind run only when
-it was asked; or, on the hot path, when each was last asked, read with the conversation
-(`last_asked_columns`). Run on the driver's cursor (`store.driver`): it is on the path of
-every numbered answer."""
+a waitlist offer, a survey, a campaign's reschedule request or closure notice. One read of
+their own partial index (`ix_outbox_questions`) per inbound message that could answer one,
+so the lookups behind each kind run only when it was asked; or, on the hot path, when each
+was last asked, read with the conversation (`last_asked_columns`). Run on the driver's
+cursor (`store.driver`): it is on the path of every numbered answer."""
 
 from collections.abc import Mapping
 from datetime import datetime

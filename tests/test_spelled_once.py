@@ -112,4 +112,7 @@ def test_every_kind_has_its_row() -> None:
 
 def test_kinds_are_stored_as_the_same_strings() -> None:
     assert [f"{kind}" for kind in MessageKind] == [kind.value for kind in MessageKind]
-    assert IS_QUESTION == "kind IN ('reminder', 'waitlist_offer', 'survey')"
+    assert IS_QUESTION == (
+        "kind IN ('reminder', 'waitlist_offer', 'survey',"
+        " 'campaign_reschedule', 'campaign_closure')"
+    )

@@ -22,11 +22,11 @@ from bot.types import (
     ProfessionalInfo,
     ServiceInfo,
 )
-from store.appointments import last_reminded, upcoming_with_names
+from store.appointments import last_campaign_question, last_reminded, upcoming_with_names
 from store.clinic_templates import all_overrides, skipped_steps
 from store.conversations import PersonOnPhone, catalog_version, clinic_by_number
 from store.driver import Db
-from store.message_kinds import MessageKind
+from store.message_kinds import CAMPAIGN_QUESTIONS, MessageKind
 from store.models import AppointmentStatus, Clinic, Professional, ProfessionalService, Service
 from store.prompts import LastAsked, asked_after, asked_since
 from store.schedule import Weekly, weekly_hours
@@ -209,6 +209,12 @@ class StoreAppointments:
         if not self.asked(MessageKind.reminder, since):
             return None
         found = last_reminded(self.session, self.clinic_id, self.phone, since, self.now)
+        return next((a for a in self.upcoming() if a.id == found), None) if found else None
+
+    def campaign_asked_since(self, since: datetime | None) -> AppointmentSummary | None:
+        if not any(self.asked(kind, since) for kind in CAMPAIGN_QUESTIONS):
+            return None
+        found = last_campaign_question(self.session, self.clinic_id, self.phone, since, self.now)
         return next((a for a in self.upcoming() if a.id == found), None) if found else None
 
     def surveyed_since(self, since: datetime | None) -> int | None:

@@ -25,6 +25,9 @@ class SurveyedPhone:
     def reminded_since(self, since: datetime | None) -> AppointmentSummary | None:
         return None
 
+    def campaign_asked_since(self, since: datetime | None) -> AppointmentSummary | None:
+        return None
+
     def surveyed_since(self, since: datetime | None) -> int | None:
         self.asked.append(since)
         return self.pending
