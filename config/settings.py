@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,7 @@ from config.logs import LogFormat
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "test"}
 MIN_ADMIN_TOKEN_CHARS = 16
+SANDBOX_CODE = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
 
 class LogSettings(BaseSettings):
@@ -31,6 +33,8 @@ class Settings(LogSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_api_url: str | None = None
+    # the code of the account's WhatsApp sandbox, as Twilio's console shows it ("join <code>")
+    twilio_sandbox_code: str | None = None
     public_base_url: str = "http://localhost:5000"
     secret_key: str | None = None
     turnero_env: str = "development"
@@ -61,6 +65,17 @@ class Settings(LogSettings):
         if not url.lower().startswith(("http://", "https://")):
             raise ValueError("REPORT_NARRATIVE_URL must be an http(s) URL")
         return url
+
+    @field_validator("twilio_sandbox_code")
+    @classmethod
+    def _sandbox_code(cls, code: str | None) -> str | None:
+        """The words after "join" (the whole "join happy-tiger" is taken too), or none."""
+        code = (code or "").strip().lower().removeprefix("join ").strip()
+        if not code:
+            return None
+        if not SANDBOX_CODE.fullmatch(code):
+            raise ValueError("TWILIO_SANDBOX_CODE must be words joined by hyphens: happy-tiger")
+        return code
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> "Settings":

@@ -30,6 +30,7 @@ def console_app(
     clock: Clock,
     base_url: str = "http://localhost:5000",
     trusted_proxies: int = 0,
+    sandbox_code: str | None = None,
 ) -> Flask:
     settings = Settings(
         secret_key="console-test-secret",
@@ -37,6 +38,7 @@ def console_app(
         database_url=engine.url.render_as_string(hide_password=False),
         public_base_url=base_url,
         trusted_proxies=trusted_proxies,
+        twilio_sandbox_code=sandbox_code,
     )
     return create_app(settings, clock=clock, engine=engine)
 

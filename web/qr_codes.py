@@ -1,6 +1,7 @@
-"""The booking page's QR codes (`segno`): the page's address, and a WhatsApp chat with the
-clinic's number with a first message written; as SVG for the screen and the printed page,
-and as PNG to download. Pure: an address in, bytes or text out."""
+"""QR codes (`segno`): the booking page's address, a WhatsApp chat with the clinic's
+number with a first message written, and one with Twilio's sandbox and its join text; as
+SVG for the screen and the printed page, and as PNG to download. Pure: an address in,
+bytes or text out."""
 
 import io
 from urllib.parse import quote
@@ -8,11 +9,18 @@ from urllib.parse import quote
 import segno
 
 ERROR_LEVEL = "m"  # survives a smudge on a printed sheet
+TWILIO_SANDBOX_NUMBER = "+14155238886"  # Twilio's WhatsApp sandbox, the same for every account
 
 
 def chat_link(number: str, said: str) -> str:
     """wa.me for the clinic's number (E.164) with `said` written, ready to send."""
     return f"https://wa.me/{number.lstrip('+')}?text={quote(said)}"
+
+
+def sandbox_join_link(code: str) -> str:
+    """wa.me for Twilio's WhatsApp sandbox with "join <code>" written: sending it lets the
+    phone talk to the account's sandbox."""
+    return chat_link(TWILIO_SANDBOX_NUMBER, f"join {code}")
 
 
 def page_address(base_url: str, slug: str) -> str:

@@ -2,15 +2,25 @@
 the last message received, and a test message queued once per form, to a number read as
 E.164; the front desk cannot open it."""
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+import io
+from pathlib import Path
 
+import pytest
+import zxingcpp
+from PIL import Image
+from pydantic import ValidationError
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
 from store.db import transaction
 from store.message_kinds import MessageKind
-from store.models import InboundMessage, OutboxMessage
-from tests.console_support import Desk
-from tests.support import CLINIC_NUMBER
+from store.models import Clinic, InboundMessage, OutboxMessage
+from tests.console_support import Desk, add_staff, console_app
+from tests.support import CLINIC_NUMBER, Clock
 from tests.support import TestClinic as SmallClinic
+
+SANDBOX = "+14155238886"  # Twilio's WhatsApp sandbox
 
 
 def queued(db: Engine) -> list[OutboxMessage]:
@@ -47,3 +57,57 @@ def test_an_admin_sees_the_connection_and_sends_one_test_message(
 
 def test_the_front_desk_cannot_open_it(desk: Desk) -> None:
     assert desk.open("/console/whatsapp").status_code == 403
+
+
+def _admin_of(db: Engine, tmp_path: Path, clock: Clock, clinic_id: int, code: str | None) -> Desk:
+    """An admin signed in to a console whose TWILIO_SANDBOX_CODE is `code`."""
+    add_staff(db, clinic_id, "boss@clinica.example", role="admin")
+    admin = Desk(console_app(db, tmp_path, clock, sandbox_code=code).test_client())
+    admin.sign_in("boss@clinica.example")
+    return admin
+
+
+def _on_number(db: Engine, clinic_id: int, number: str) -> None:
+    with transaction(db) as session:
+        session.execute(
+            update(Clinic).where(col(Clinic.id) == clinic_id).values(whatsapp_number=number)
+        )
+
+
+def test_on_the_sandbox_a_qr_opens_a_chat_with_its_join_text(
+    db: Engine, tmp_path: Path, clock: Clock, clinic: SmallClinic
+) -> None:
+    _on_number(db, clinic.id, SANDBOX)
+    admin = _admin_of(db, tmp_path, clock, clinic.id, "join Happy-Tiger")
+    page = admin.open("/console/whatsapp").get_data(as_text=True)
+    link = "https://wa.me/14155238886?text=join%20happy-tiger"
+    assert f'<a id="sandbox-link" href="{link}">' in page and "«join happy-tiger»" in page
+    qr = admin.open("/console/whatsapp/sandbox-qr.png")  # the image the page shows
+    assert 'src="/console/whatsapp/sandbox-qr.png"' in page and qr.mimetype == "image/png"
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.data)).convert("L"))
+    assert found.text == link
+
+
+def test_on_the_sandbox_without_its_code_the_page_says_where_it_goes(
+    db: Engine, tmp_path: Path, clock: Clock, clinic: SmallClinic
+) -> None:
+    _on_number(db, clinic.id, SANDBOX)
+    admin = _admin_of(db, tmp_path, clock, clinic.id, None)
+    page = admin.open("/console/whatsapp").get_data(as_text=True)
+    assert "TWILIO_SANDBOX_CODE" in page and "sandbox-qr.png" not in page
+    assert admin.open("/console/whatsapp/sandbox-qr.png").status_code == 404
+
+
+def test_off_the_sandbox_there_is_no_qr(
+    db: Engine, tmp_path: Path, clock: Clock, clinic: SmallClinic
+) -> None:
+    admin = _admin_of(db, tmp_path, clock, clinic.id, "happy-tiger")
+    page = admin.open("/console/whatsapp").get_data(as_text=True)
+    assert 'id="sandbox"' not in page
+    assert admin.open("/console/whatsapp/sandbox-qr.png").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["happy tiger", "join <b>", "happy-tiger&x=1"])
+def test_a_sandbox_code_that_is_not_one_stops_the_start(code: str) -> None:
+    with pytest.raises(ValidationError, match="TWILIO_SANDBOX_CODE"):
+        Settings(twilio_sandbox_code=code)

@@ -1,12 +1,13 @@
 """The clinic's WhatsApp connection (admins): whether Twilio's credentials are set, the
 sender number, the addresses to paste in Twilio's console, when the last message
-arrived (so the admin sees the webhook works), and a test message to any phone whose
-delivery status the page follows, refreshing itself until it settles."""
+arrived (so the admin sees the webhook works), a test message to any phone whose
+delivery status the page follows, refreshing itself until it settles, and on Twilio's
+sandbox a QR that opens a chat with it with the join text written."""
 
 import secrets
 from collections.abc import Callable
 
-from flask import redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
@@ -19,6 +20,7 @@ from store.models import OutboxStatus
 from store.outbox import STILL_TO_SEND, enqueue
 from web.console.agenda import formatting, own_clinic
 from web.console.common import admin_required, console, ctx, engine, language, now, page
+from web.qr_codes import TWILIO_SANDBOX_NUMBER, png, sandbox_join_link
 
 NOTICES = ("sent", "bad_phone")
 # a test message still on its way: the page refreshes itself until it settles
@@ -36,6 +38,8 @@ def _page(notice: str | None, status: int = 200) -> Response:
         last = last_inbound(session, clinic.id or 0)
         tests = test_messages(session, clinic.id or 0)
     account = settings.twilio_account_sid or ""
+    on_sandbox = clinic.whatsapp_number == TWILIO_SANDBOX_NUMBER
+    code = settings.twilio_sandbox_code
     return page(
         "whatsapp_connection.html",
         status=status,
@@ -48,6 +52,9 @@ def _page(notice: str | None, status: int = 200) -> Response:
         last=last,
         tests=tests,
         refreshing=any(t.status in ON_ITS_WAY for t in tests),
+        on_sandbox=on_sandbox,
+        join_link=sandbox_join_link(code) if on_sandbox and code else None,
+        join_code=code,
         notice=notice,
         token=secrets.token_urlsafe(16),
         **formatting(clinic, language()),
@@ -59,6 +66,19 @@ def _page(notice: str | None, status: int = 200) -> Response:
 def whatsapp_connection() -> Response:
     notice = request.args.get("notice")
     return _page(notice if notice in NOTICES else None)
+
+
+@console.get("/whatsapp/sandbox-qr.png")
+@admin_required
+def sandbox_qr() -> Response:
+    """The QR that opens a chat with Twilio's sandbox with its join text written (404 when
+    the clinic is not on the sandbox or its code is not set)."""
+    code = ctx("settings").twilio_sandbox_code
+    with Session(engine()) as session:
+        on_sandbox = own_clinic(session).whatsapp_number == TWILIO_SANDBOX_NUMBER
+    if not (on_sandbox and code):
+        abort(404)
+    return Response(png(sandbox_join_link(code), scale=6), mimetype="image/png")
 
 
 @console.post("/whatsapp/test")
