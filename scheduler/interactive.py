@@ -3,7 +3,8 @@ outbox row's `options` (see `bot.choices.Offer`), so the inbound path makes no n
 call. Up to 3 choices go as quick-reply buttons, up to 10 as a list picker, more as the
 row's numbered text; so does anything outside the 24-hour window (a list picker can never
 start a conversation), a clinic that has them off, and any failure to create the content.
-Content is created once per clinic, language, body and choices (`interactive_content`)."""
+A campaign's question gets its buttons here (`campaign_buttons`). Content is created once
+per clinic, language, body and choices (`interactive_content`)."""
 
 import hashlib
 import json
@@ -15,7 +16,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from channel.base import Channel, ContentCreator, SendError, SendResult
+from scheduler.campaign_buttons import campaign_options
 from store.interactive import cached_content, interactive_for, remember_content
+from store.message_kinds import CAMPAIGN_QUESTIONS
 from store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -95,7 +98,9 @@ def content_for(
 ) -> str | None:
     """The content SID to send `message` with, or None to send its text. Never raises:
     whatever goes wrong here, the text still goes."""
-    if not message.options or not isinstance(channel, ContentCreator):
+    if not isinstance(channel, ContentCreator):
+        return None
+    if not message.options and message.kind not in CAMPAIGN_QUESTIONS:
         return None
     try:
         return _content_for(engine, channel, message, now)
@@ -107,12 +112,12 @@ def content_for(
 def _content_for(
     engine: Engine, channel: ContentCreator, message: OutboxMessage, now: datetime
 ) -> str | None:
-    offer = json.loads(message.options or "null")
-    types = content_types(offer) if isinstance(offer, dict) else None
-    if types is None:
-        return None
     enabled, last_inbound = interactive_for(engine, message.clinic_id, message.to_phone)
     if not enabled or last_inbound is None or now - last_inbound >= WINDOW:
+        return None
+    offer = json.loads(message.options or campaign_options(engine, message) or "null")
+    types = content_types(offer) if isinstance(offer, dict) else None
+    if types is None:
         return None
     language = message.language or "es"
     key = digest(message.clinic_id, language, types)

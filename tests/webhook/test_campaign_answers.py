@@ -1,9 +1,11 @@
 """Answers to a campaign's reschedule request or closure notice, through the signed webhook
 after the message went out through the real twilio client to the fake Twilio: "1" moves
 the appointment the message was about, "2" or "cancelar" cancels it once confirmed, free
-words still do, and the campaign's results count what the answers did."""
+words still do, a clinic that sends buttons gets them on the message and a tap does the
+same, and the campaign's results count what the answers did."""
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +14,9 @@ from sqlmodel import Session
 
 from scheduler.worker import dispatch_job
 from store.campaigns import Filters, results
+from store.db import transaction
 from store.message_kinds import MessageKind
-from store.models import Appointment, Campaign
+from store.models import Appointment, Campaign, Clinic
 from tests.campaign_support import LINKS, Person, seat
 from tests.notification_support import writes
 from tests.support import Chat, Clock, TestClinic
@@ -34,6 +37,13 @@ def campaign_goes_out(
 ) -> int:
     """The desk sends a campaign about `day`'s appointments; the dispatcher sends it to
     the fake Twilio; a minute later the patient has read it."""
+    return send_campaign(db, clinic, clock, kind, day)[0]
+
+
+def send_campaign(
+    db: Engine, clinic: TestClinic, clock: Clock, kind: MessageKind, day: date
+) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    """The campaign, its message as the fake Twilio got it, and the contents it made."""
     clock.advance(minutes=5)
     made = create(
         db,
@@ -48,10 +58,10 @@ def campaign_goes_out(
     assert made.refused is None and made.campaign_id is not None and made.queued == 1
     with live(db, clock) as server:
         dispatch_job(db, server.channel, clock)  # with the chat's replies still queued
-        [body] = [str(m["body"]) for m in server.fake.messages if "1️⃣" in str(m["body"])]
-    assert "2️⃣" in body  # the choices are numbered
+        [message] = [m for m in server.fake.messages if "molestia" in str(m["body"])]
+        contents = server.fake.contents
     clock.advance(minutes=1)
-    return made.campaign_id
+    return made.campaign_id, message, contents
 
 
 def appointment(db: Engine, appointment_id: int) -> Appointment:
@@ -82,7 +92,8 @@ def test_a_1_moves_the_appointment_the_message_was_about(
     db: Engine, clinic: TestClinic, chat: Chat, clock: Clock, rosa: Person, kind: MessageKind
 ) -> None:
     friday = seat(db, clinic, rosa, at(FRIDAY, 10))
-    campaign_id = campaign_goes_out(db, clinic, clock, kind, FRIDAY)
+    campaign_id, message, _ = send_campaign(db, clinic, clock, kind, FRIDAY)
+    assert "1️⃣" in message["body"] and "2️⃣" in message["body"]  # the choices, numbered
 
     days = chat.says("1")
     assert chat.said == ["manage.ask_move_day"] and "Consulta general" in days
@@ -183,3 +194,34 @@ def test_a_message_still_waiting_to_go_is_not_answered(
     chat.says("hola")
     chat.says("1")
     assert "manage.ask_move_day" not in chat.said
+
+
+@pytest.mark.parametrize(
+    ("tapped", "asked"),
+    [("reschedule", "manage.ask_move_day"), ("cancel", "manage.ask_cancel")],
+)
+def test_where_the_clinic_sends_buttons_a_tap_answers_it(
+    db: Engine,
+    clinic: TestClinic,
+    chat: Chat,
+    clock: Clock,
+    rosa: Person,
+    tapped: str,
+    asked: str,
+) -> None:
+    with transaction(db) as session:
+        found = session.get(Clinic, clinic.id)
+        assert found is not None
+        found.interactive_messages = True
+    friday = seat(db, clinic, rosa, at(FRIDAY, 10))
+    seat(db, clinic, rosa, at(MONDAY, 15))
+    _, message, contents = send_campaign(db, clinic, clock, MessageKind.campaign_reschedule, FRIDAY)
+    [content] = [c for c in contents if c["sid"] == message["content_sid"]]
+    spec = content["types"]["twilio/quick-reply"]
+    assert [(a["id"], a["title"]) for a in spec["actions"]] == [
+        (f"reschedule:{friday}", "Cambiar día u hora"),
+        (f"cancel:{friday}", "Cancelar el turno"),
+    ]
+    assert "Tocá una opción" in spec["body"] and "1️⃣" not in spec["body"]
+    chat.taps(f"{tapped}:{friday}", replied_to=str(message["sid"]))
+    assert chat.said[-1] == asked and "viernes 27" in chat.last
