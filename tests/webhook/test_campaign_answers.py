@@ -191,7 +191,6 @@ def test_a_message_still_waiting_to_go_is_not_answered(
         links=LINKS,
     )
     clock.advance(minutes=1)
-    chat.says("hola")
     chat.says("1")
     assert "manage.ask_move_day" not in chat.said
 
@@ -225,3 +224,23 @@ def test_where_the_clinic_sends_buttons_a_tap_answers_it(
     assert "Tocá una opción" in spec["body"] and "1️⃣" not in spec["body"]
     chat.taps(f"{tapped}:{friday}", replied_to=str(message["sid"]))
     assert chat.said[-1] == asked and "viernes 27" in chat.last
+
+
+def test_once_the_appointment_has_moved_neither_a_tap_nor_a_1_changes_it(
+    db: Engine, clinic: TestClinic, chat: Chat, clock: Clock, rosa: Person
+) -> None:
+    with transaction(db) as session:
+        found = session.get(Clinic, clinic.id)
+        assert found is not None
+        found.interactive_messages = True
+    friday = seat(db, clinic, rosa, at(FRIDAY, 10))
+    _, message, _ = send_campaign(db, clinic, clock, MessageKind.campaign_reschedule, FRIDAY)
+    with transaction(db) as session:  # the desk moved it meanwhile
+        moved = session.get(Appointment, friday)
+        assert moved is not None
+        moved.starts_at, moved.ends_at = at(FRIDAY, 16), at(FRIDAY, 16) + timedelta(minutes=30)
+    chat.says("1")  # an ordinary "1" (the menu's first service), not about that message
+    assert "manage.ask_move_day" not in chat.said
+    chat.taps(f"reschedule:{friday}", replied_to=str(message["sid"]))
+    assert chat.said[0] == "manage.gone"
+    assert appointment(db, friday).starts_at == at(FRIDAY, 16)
