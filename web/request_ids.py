@@ -2,12 +2,17 @@
 is a short plain token, else a new one; set for the log lines written while handling the
 request (`config.request_ids`) and sent back in the response's `X-Request-ID`."""
 
-from flask import Flask, Response, g, request
+from contextvars import Token
+
+from flask import Flask, Response, request
 
 from config.request_ids import CURRENT, accepted_request_id
 
 HEADER = "X-Request-ID"
 TWILIO_HEADER = "I-Twilio-Idempotency-Token"  # Twilio's id of a webhook call, kept on retries
+# Kept on the request itself, not on `g`: a request handled inside another one in the same
+# thread shares its application context, and with it `g`.
+_ID, _TOKEN = "turnero.request_id", "turnero.request_id_token"
 
 
 def track_request_ids(app: Flask) -> None:
@@ -22,16 +27,16 @@ def _begin() -> None:
     request_id = accepted_request_id(
         request.headers.get(HEADER), request.headers.get(TWILIO_HEADER)
     )
-    g.request_id, g.request_id_token = request_id, CURRENT.set(request_id)
+    request.environ[_ID], request.environ[_TOKEN] = request_id, CURRENT.set(request_id)
 
 
 def _answer_with_id(response: Response) -> Response:
-    if "request_id" in g:
-        response.headers[HEADER] = g.request_id
+    if _ID in request.environ:
+        response.headers[HEADER] = request.environ[_ID]
     return response
 
 
 def _end(_error: BaseException | None) -> None:
-    token = g.pop("request_id_token", None)
+    token: Token[str | None] | None = request.environ.pop(_TOKEN, None)
     if token is not None:
         CURRENT.reset(token)

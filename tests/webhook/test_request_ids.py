@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
+from config.request_ids import CURRENT
 from tests.log_support import json_lines, root_written
 from tests.support import PUBLIC_URL, Clock, make_app, sign
 
@@ -91,3 +92,24 @@ def test_by_default_the_lines_stay_plain_text(db: Engine, clock: Clock):
     (line,) = [line for line in written.getvalue().splitlines() if " webhook: " in line]
     plain = r"\S+ \S+ WARNING webhook: message to \[phone\], which no clinic uses"
     assert re.fullmatch(plain, line)
+
+
+def test_a_request_handled_inside_another_leaves_each_its_own_id_and_none_after(
+    db: Engine, clock: Clock
+) -> None:
+    """A request answered while another is being handled in the same thread (they share
+    the application context, and its `g`) gets its own id; the outer one keeps its own,
+    and once both are done no id is left for the lines written outside a request."""
+    app = make_app(db, clock)
+    inner: list[TestResponse] = []
+
+    @app.get("/outer-test")
+    def outer() -> str:
+        inner.append(post_to_unknown_clinic(app, **{"X-Request-ID": "inner-1"}))
+        return CURRENT.get() or ""
+
+    response = app.test_client().get("/outer-test", headers={"X-Request-ID": "outer-1"})
+    assert response.get_data(as_text=True) == "outer-1"
+    assert response.headers["X-Request-ID"] == "outer-1"
+    assert inner[0].headers["X-Request-ID"] == "inner-1"
+    assert CURRENT.get() is None
