@@ -88,6 +88,29 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def test_the_hold_is_set_in_the_console_and_the_admin_api_from_3_to_60_minutes(
+    db: Engine, app: Flask, admin: Desk, clinic: support.TestClinic
+) -> None:
+    assert "guardado 10 minutos" in admin.open(SETTINGS).get_data(as_text=True)
+    assert _save(admin, booking_slug="clinica-test", web_hold_minutes="2") == 422
+    assert _save(admin, booking_slug="clinica-test", web_hold_minutes="25") == 303
+    assert "guardado 25 minutos" in admin.open(SETTINGS).get_data(as_text=True)
+
+    api = app.test_client()
+    token = app.extensions["turnero"]["settings"].admin_token
+    url = f"/admin/api/clinics/{clinic.id}/booking-page"
+    headers = {"Authorization": f"Bearer {token}", "X-Turnero-User": "integration"}
+    assert api.get(url, headers=headers).get_json()["web_hold_minutes"] == 25
+    for bad in (61, "30", True):
+        refused = api.patch(url, json={"web_hold_minutes": bad}, headers=headers)
+        assert refused.status_code == 422 and refused.get_json()["field"] == "web_hold_minutes"
+    changed = api.patch(url, json={"web_hold_minutes": 3}, headers=headers)
+    assert changed.status_code == 200 and changed.get_json()["web_hold_minutes"] == 3
+    with Session(db) as session:
+        stored = session.get(Clinic, clinic.id)
+    assert stored is not None and stored.web_hold_minutes == 3
+
+
 def test_bad_addresses_and_an_address_taken_are_refused(
     db: Engine, admin: Desk, clinic: support.TestClinic
 ) -> None:

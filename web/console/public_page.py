@@ -27,7 +27,7 @@ from web.console.common import (
     translator,
 )
 from web.console.settings import actor, notice, saved
-from web.console.settings_forms import Form, form_values, problems, sent, switch, text
+from web.console.settings_forms import Form, form_values, number, problems, sent, switch, text
 from web.desk_sheet import Sheet, desk_sheet
 from web.qr_codes import chat_link, page_address, png, svg
 
@@ -74,6 +74,7 @@ def _page(form: Form, status: int = 200) -> Response:
         address=address,
         snippet=_snippet(address) if address else None,
         origin=clinic.booking_embed_origin,
+        hold_minutes=clinic.web_hold_minutes,
     )
 
 
@@ -100,6 +101,8 @@ def save_booking_page_settings() -> Answer:
         "booking_embed_origin": text("booking_embed_origin"),
         **{name: switch(name) for name in SWITCHES},
     }
+    if "web_hold_minutes" in request.form:  # a form without it leaves it as it is
+        fields["web_hold_minutes"] = number("web_hold_minutes")
     offered = set(request.form.getlist("web_service"))
     try:
         with transaction(engine()) as session:
