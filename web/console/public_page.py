@@ -164,14 +164,14 @@ def booking_page_sheet() -> Response:
     address = _address(clinic)
     if address is None:
         abort(404)
-    words = clinic.default_language
+    spoken = clinic.default_language
     sheet = Sheet(
         clinic_name=clinic.name,
-        heading=locale_text("booking_page.desk_poster", words),
+        heading=locale_text("booking_page.desk_poster", spoken),
         address=address,
         instructions=translator(language())("bp_sheet_instructions"),
         chat_link=_hello(clinic),
-        chat_line=locale_text("booking_page.desk_whatsapp", words),
+        chat_line=locale_text("booking_page.desk_whatsapp", spoken),
     )
     return Response(
         desk_sheet(sheet),
