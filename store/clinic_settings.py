@@ -73,6 +73,7 @@ WEB_PAGE: dict[str, Check] = {
     "booking_slug": v.slug,
     "web_booking": v.flag,
     "web_phone_proof": v.flag,
+    "web_hold_minutes": partial(v.number, low=3, high=60),
     "booking_embed_origin": v.web_origin,
 }
 CHECKS: dict[str, Check] = {**PROFILE, **BOOKING, **AUTOMATIONS}  # the page's: its own call

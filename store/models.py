@@ -91,6 +91,10 @@ class Clinic(SQLModel, table=True):
         description="a new number books on the page only once its own WhatsApp message "
         "brings the code the page gave (store.web_bookings)",
     )
+    web_hold_minutes: int = Field(
+        default=10,
+        description="how long the page holds a new number's time for its WhatsApp message",
+    )
     catalog_version: int = Field(
         default=0,
         sa_column_kwargs={"server_default": text("0")},

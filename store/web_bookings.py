@@ -34,7 +34,6 @@ from store.waitlist import join, release_hold
 
 WEB = Actor("patient", "web")
 CHANNEL = "web"
-PROOF_MINUTES = 10  # how long a held time waits for the phone's message
 PER_CLIENT_PER_HOUR = 12  # attempts from one address (a household's shared address fits)
 PER_PHONE_PER_DAY = 4  # attempts naming one phone at one clinic
 REVIEWS_PER_CLIENT_PER_HOUR = 30  # review pages (each says whether a number is known)
@@ -135,7 +134,7 @@ def _row(
         proof=new_proof(),
         details=json.dumps(details, default=str, ensure_ascii=False),
         created_at=now,
-        expires_at=now + timedelta(minutes=PROOF_MINUTES),
+        expires_at=now + timedelta(minutes=clinic.web_hold_minutes),
     )
 
 
@@ -184,7 +183,7 @@ def _hold(
         now=now,
     )
     appointment.status = AppointmentStatus.held
-    appointment.hold_expires_at = now + timedelta(minutes=PROOF_MINUTES)
+    appointment.hold_expires_at = now + timedelta(minutes=clinic.web_hold_minutes)
     session.add(appointment)
     session.flush()
     return appointment

@@ -1,7 +1,9 @@
 """The engine's `Availability` answered from the store. It reads as little as it can —
-one local day at a time, professionals in small batches, stopping as soon as a day shows
-space — and leaves the arithmetic to `bot.availability`."""
+a few local days at a time, professionals in small batches, stopping as soon as a day
+shows space; a window asked for whole (a calendar's weeks) in one read per batch — and
+leaves the arithmetic to `bot.availability`."""
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,11 +21,12 @@ from bot.types import ServiceInfo
 from store.day_loads import professionals_too_full, week_key
 from store.driver import Db
 from store.models import Clinic
-from store.schedule import Weekly, busy_between, weekly_hours
+from store.schedule import Interval, Weekly, busy_between, weekly_hours
 
 BATCH = 5  # professionals read together when looking for any space on a day,
 READ_AHEAD_DAYS = 3  # with at least this many days in one read,
 PROFESSIONAL_DAYS_PER_READ = 15  # and more for a few professionals (one working twice a week)
+WINDOW_BATCH = 1  # professionals read for the rest of a window with its day
 DAY_LOADS_PER_READ = 31  # days of day loads read at once, twice as many each time after
 
 
@@ -61,13 +64,17 @@ class StoreAvailability:
         count: int,
         last_day: date | None = None,
     ) -> list[date]:
-        """Up to `count` days with space from `first_day`, up to `last_day` (or the horizon)."""
+        """Up to `count` days with space from `first_day`, up to `last_day` (or the horizon).
+        When every day of the window is asked for, each batch of professionals has the rest
+        of the window read at once: the walk will visit all of it."""
         found: list[date] = []
         day = max(first_day, self.rules.local_date(self.now))
         last = min(last_day or date.max, self.rules.last_day(self.now))
+        whole = day + timedelta(days=count) > last
         while len(found) < count and day <= last:
+            rest = (last - day).days + 1 if whole else 0
             if not self._known_too_full(service, professional_ids, day) and self._has_space(
-                service, professional_ids, day
+                service, professional_ids, day, rest
             ):
                 found.append(day)
             day += timedelta(days=1)
@@ -100,16 +107,43 @@ class StoreAvailability:
         [schedule] = self.schedules([professional_id], self.rules.local_date(start))
         return is_free(schedule, service.duration, start, self.rules, self.now)
 
-    def _has_space(self, service: ServiceInfo, professional_ids: list[int], day: date) -> bool:
+    def _has_space(
+        self, service: ServiceInfo, professional_ids: list[int], day: date, rest: int = 0
+    ) -> bool:
+        """Whether any professional has a free slot on the day. `rest`: the days from it the
+        caller will ask about too, read with it for the first few professionals (most days
+        show space there; the others are read for fewer days when a day needs them)."""
         weekly = self._weekly_of(professional_ids)
         working = [p for p in professional_ids if weekly[p].get(day.weekday())]
-        for start in range(0, len(working), BATCH):
-            batch = working[start : start + BATCH]
-            read_ahead = max(READ_AHEAD_DAYS, PROFESSIONAL_DAYS_PER_READ // len(batch))
-            for schedule in self.schedules(batch, day, read_ahead=read_ahead):
+        if day <= self.rules.local_date(self.rules.earliest(self.now) + service.duration):
+            working = self._working_late_enough(working, day, service.duration)
+        first = WINDOW_BATCH if rest else BATCH
+        starts = [0, *range(first, len(working), BATCH)]
+        for start, end in zip(starts, [*starts[1:], len(working)], strict=True):
+            batch = working[start:end]
+            days = max(READ_AHEAD_DAYS, PROFESSIONAL_DAYS_PER_READ // max(len(batch), 1))
+            for schedule in self.schedules(
+                batch, day, read_ahead=max(days, rest if start == 0 else 0)
+            ):
                 if has_free_slot(schedule, service.duration, day, self.rules, self.now):
                     return True
         return False
+
+    def _working_late_enough(
+        self, professional_ids: list[int], day: date, duration: timedelta
+    ) -> list[int]:
+        """Those whose hours that day end late enough for a slot after the minimum notice
+        (the others have none, nothing to read)."""
+        latest = self.rules.earliest(self.now) + duration
+        tz = self.rules.timezone
+        return [
+            p
+            for p in professional_ids
+            if any(
+                datetime.combine(day, end, tzinfo=tz) >= latest
+                for _, end in self._weekly[p].get(day.weekday(), ())
+            )
+        ]
 
     def schedules(
         self, professional_ids: list[int], day: date, read_ahead: int = 1
@@ -146,12 +180,16 @@ class StoreAvailability:
         since, until = bounds[0][1], bounds[-1][2]
         busy = busy_between(self.db, self.clinic_id, professional_ids, since, until)
         weekly = self._weekly_of(professional_ids)
+        day_ends = [end for _, _, end in bounds]
         for p in professional_ids:
-            for day, day_start, day_end in bounds:
-                on_day = tuple(
-                    (start, end) for start, end in busy[p] if start < day_end and end > day_start
-                )
-                self._days[(p, day)] = ProfessionalSchedule(p, weekly[p], on_day)
+            on_day: list[list[Interval]] = [[] for _ in bounds]
+            for start, end in busy[p]:  # to each day it meets, in the order read
+                n = bisect_right(day_ends, start)
+                while n < len(bounds) and bounds[n][1] < end:
+                    on_day[n].append((start, end))
+                    n += 1
+            for (day, _, _), intervals in zip(bounds, on_day, strict=True):
+                self._days[(p, day)] = ProfessionalSchedule(p, weekly[p], tuple(intervals))
 
 
 @dataclass(frozen=True)

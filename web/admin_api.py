@@ -1,6 +1,6 @@
 """The admin JSON API of one clinic's notification rules, professionals' reminder switch,
-reminder times, clinic settings (who may book on WhatsApp among them) and approved WhatsApp
-templates, under `/admin/api/clinics/<clinic_id>/`.
+reminder times, clinic settings (who may book on WhatsApp among them), the booking page's
+settings and approved WhatsApp templates, under `/admin/api/clinics/<clinic_id>/`.
 
 Every request carries `Authorization: Bearer <ADMIN_API_TOKEN>`; `X-Turnero-User` names who
 acts, for the history. Errors are JSON: `{"error": reason, "message": ..., "field": ...}`,
@@ -258,6 +258,23 @@ def change_clinic_settings(clinic_id: int) -> Response:
     with transaction(_engine()) as session:
         clinic = clinic_settings.update_clinic(session, clinic_id, body, _user(), _now())
         return jsonify(clinic_settings.settings_of(clinic))
+
+
+@admin_api.get("/booking-page")
+def booking_page_settings_of(clinic_id: int) -> Response:
+    """The booking page's settings (`store.clinic_settings.WEB_PAGE`)."""
+    with transaction(_engine()) as session:
+        clinic = rules.get_clinic(session, clinic_id)
+        return jsonify(clinic_settings.settings_of(clinic, clinic_settings.WEB_PAGE))
+
+
+@admin_api.patch("/booking-page")
+def change_booking_page_settings(clinic_id: int) -> Response:
+    """Change any of them, checked as the console's Booking page checks them (422)."""
+    body = _json_object()
+    with transaction(_engine()) as session:
+        clinic = clinic_settings.update_booking_page(session, clinic_id, body, _user(), _now())
+        return jsonify(clinic_settings.settings_of(clinic, clinic_settings.WEB_PAGE))
 
 
 # -- approved WhatsApp templates -------------------------------------------------------------

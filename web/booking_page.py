@@ -189,15 +189,6 @@ def short_day(day: date, language: str) -> str:
 
 def _page(template: str, clinic: Clinic, step: int, **context: Any) -> str:
     language = _language()
-    here = {**(request.view_args or {}), **request.args.to_dict()}
-    languages = (
-        [
-            (code, flask_url_for(request.endpoint or "", **{**here, "lang": code}))
-            for code in LANGUAGES
-        ]
-        if request.method == "GET"
-        else []
-    )
     return render_template(
         f"booking/{template}",
         lang=language,
@@ -206,15 +197,30 @@ def _page(template: str, clinic: Clinic, step: int, **context: Any) -> str:
         slug=clinic.booking_slug,
         step=step,
         nonce=g.booking_nonce,
-        languages=languages,
         url=_url,
         day_name=lambda day: format_day(day, language),
         short_day=lambda day: short_day(day, language),
         moment=lambda at: format_moment(at.astimezone(booking_rules(clinic).timezone), language),
         clinic_zone=booking_rules(clinic).timezone,
         slot_code=lambda slot: SlotChoice(slot.starts_at, slot.professional_id).encode(),
+        **_language_switches(),
         **context,
     )
+
+
+def _language_switches() -> dict[str, Any]:
+    """The same step in each language: links after a GET; after a form, the form again
+    (what was typed kept), sent with the language asked."""
+    if request.method == "GET":
+        here = {**(request.view_args or {}), **request.args.to_dict()}
+        return {
+            "languages": [
+                (code, flask_url_for(request.endpoint or "", **{**here, "lang": code}))
+                for code in LANGUAGES
+            ]
+        }
+    sent = [(k, v) for k, v in request.form.items(multi=True) if k != "lang"]
+    return {"languages": [], "language_posts": [(code, request.path, sent) for code in LANGUAGES]}
 
 
 @booking_page.get("/r/<slug>")

@@ -161,6 +161,30 @@ def test_a_known_patient_books_for_a_family_member(
     assert booked.status == AppointmentStatus.booked and booked.patient_id != mother
 
 
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_language_switched_after_a_form_keeps_the_step_and_what_was_typed(
+    chromium: Any, site: str, javascript: bool
+) -> None:
+    page = chromium.new_context(
+        java_script_enabled=javascript, viewport=PHONE_WIDTH, locale="es-PY"
+    ).new_page()
+    _first_time(page, site)
+    page.get_by_label("Nombre y apellido").fill("Marta Giménez")
+    page.get_by_label("Número de WhatsApp").fill("12")  # wrong: the form comes back
+    page.get_by_role("button", name="Seguir").click()
+    page.get_by_role("alert").wait_for()
+    page.get_by_role("navigation", name="Idioma").get_by_text("English").click()
+    _heading(page, "Your details")
+    assert page.get_by_label("Full name").input_value() == "Marta Giménez"
+    page.get_by_label("WhatsApp number").fill("0981 444 555")
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Check your appointment")
+    page.get_by_role("navigation", name="Language").get_by_text("Español").click()
+    _heading(page, "Revisá tu turno")
+    assert page.get_by_role("heading", name="Marta Giménez").is_visible()
+    assert "+595981444555" in page.locator("main").inner_text()
+
+
 def test_without_javascript_a_full_day_joins_its_waitlist(
     chromium: Any, site: str, app: Flask, db: Engine
 ) -> None:

@@ -91,6 +91,24 @@ def test_a_time_not_proven_in_time_is_released(visitor: Visitor, db: Engine, app
     assert "ya venció" not in other  # another phone's code is just a message
 
 
+def test_the_time_is_held_as_long_as_the_clinic_says(
+    visitor: Visitor, db: Engine, clinic: support.TestClinic
+) -> None:
+    open_page(db, clinic.id, web_hold_minutes=25)
+    response = visitor.confirm(visitor.to_review("Consulta general", "Marta Giménez", NEW_PHONE))
+    waiting = visitor.get(response.headers["Location"])
+    assert "hasta las 09:25" in waiting  # 09:00 in Asunción, and 25 minutes
+    with Session(db) as session:
+        [attempt] = session.exec(
+            select(WebBooking).where(col(WebBooking.appointment_id).is_not(None))
+        ).all()
+    [held] = _appointments(db)
+    assert attempt.expires_at == held.hold_expires_at == NOW + timedelta(minutes=25)
+    with transaction(db) as session:
+        assert expire(session, NOW + timedelta(minutes=24)) == 0
+        assert expire(session, NOW + timedelta(minutes=26)) == 1
+
+
 def test_a_known_number_books_at_once_for_the_person_picked(
     visitor: Visitor, db: Engine, clinic: support.TestClinic
 ) -> None:

@@ -6,16 +6,19 @@ import io
 from urllib.parse import unquote
 
 import zxingcpp
+from flask import Flask
 from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from store.models import Clinic, Service
 from tests import support
-from tests.console_support import Desk
+from tests.console_support import Desk, add_staff
 from tests.support import make_clinic
 
 SETTINGS = "/console/settings/booking-page"
+SHEET = f"{SETTINGS}/desk-sheet.pdf"
 BASE = "http://localhost:5000"  # the console tests' PUBLIC_BASE_URL
 
 
@@ -58,8 +61,54 @@ def test_an_admin_gives_the_page_an_address_and_its_qr_codes_open_it(
     svg = admin.open(f"{SETTINGS}/qr-page.svg")
     assert svg.mimetype == "image/svg+xml" and "<path" in svg.get_data(as_text=True)
 
-    sheet = admin.open(f"{SETTINGS}/print").get_data(as_text=True)
-    assert "Reservá tu turno" in sheet and "Clínica Test" in sheet
+
+def test_the_desk_sheet_is_an_a4_pdf_whose_codes_open_the_page_and_the_chat(
+    db: Engine, app: Flask, admin: Desk, clinic: support.TestClinic
+) -> None:
+    assert admin.open(SHEET).status_code == 404  # no address yet
+    _save(admin, booking_slug="clinica-test", web_booking="on")
+    add_staff(db, clinic.id, "reader@clinica.example", role="admin", language="en")
+    reader = Desk(app.test_client())
+    reader.sign_in("reader@clinica.example")
+    answer = reader.open(SHEET)  # printed by an admin who reads the console in English
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    [page] = PdfReader(io.BytesIO(answer.data)).pages
+    assert [round(float(side) / 72 * 25.4) for side in page.mediabox[2:]] == [210, 297]
+    words = " ".join(page.extract_text().split())
+    assert "Clínica Test" in words and "Reservá tu turno" in words  # the clinic's language
+    assert f"{BASE}/r/clinica-test" in words
+    assert "Scan the code with your phone's camera" in words
+    decoded = sorted(unquote(_decoded(_png(image.image))) for image in page.images)
+    assert decoded == [f"{BASE}/r/clinica-test", "https://wa.me/595981000000?text=Hola"]
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_the_hold_is_set_in_the_console_and_the_admin_api_from_3_to_60_minutes(
+    db: Engine, app: Flask, admin: Desk, clinic: support.TestClinic
+) -> None:
+    assert "guardado 10 minutos" in admin.open(SETTINGS).get_data(as_text=True)
+    assert _save(admin, booking_slug="clinica-test", web_hold_minutes="2") == 422
+    assert _save(admin, booking_slug="clinica-test", web_hold_minutes="25") == 303
+    assert "guardado 25 minutos" in admin.open(SETTINGS).get_data(as_text=True)
+
+    api = app.test_client()
+    token = app.extensions["turnero"]["settings"].admin_token
+    url = f"/admin/api/clinics/{clinic.id}/booking-page"
+    headers = {"Authorization": f"Bearer {token}", "X-Turnero-User": "integration"}
+    assert api.get(url, headers=headers).get_json()["web_hold_minutes"] == 25
+    for bad in (61, "30", True):
+        refused = api.patch(url, json={"web_hold_minutes": bad}, headers=headers)
+        assert refused.status_code == 422 and refused.get_json()["field"] == "web_hold_minutes"
+    changed = api.patch(url, json={"web_hold_minutes": 3}, headers=headers)
+    assert changed.status_code == 200 and changed.get_json()["web_hold_minutes"] == 3
+    with Session(db) as session:
+        stored = session.get(Clinic, clinic.id)
+    assert stored is not None and stored.web_hold_minutes == 3
 
 
 def test_bad_addresses_and_an_address_taken_are_refused(

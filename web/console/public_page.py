@@ -1,11 +1,11 @@
 """The booking page's settings (admins): its address and switches, the services it
 offers, and what the desk and the website need — the address, its QR code (SVG, PNG and
-a page to print), a QR code that opens a WhatsApp chat with the clinic, and the snippet
+an A4 PDF to print), a QR code that opens a WhatsApp chat with the clinic, and the snippet
 that frames the page on the clinic's own website."""
 
 from typing import Any
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, request
 from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response as Answer
 
@@ -16,9 +16,19 @@ from store.db import transaction
 from store.models import Clinic, Service
 from store.rules import RuleError
 from web.console.agenda import own_clinic
-from web.console.common import admin_required, console, ctx, engine, now, page
+from web.console.common import (
+    admin_required,
+    console,
+    ctx,
+    engine,
+    language,
+    now,
+    page,
+    translator,
+)
 from web.console.settings import actor, notice, saved
-from web.console.settings_forms import Form, form_values, problems, sent, switch, text
+from web.console.settings_forms import Form, form_values, number, problems, sent, switch, text
+from web.desk_sheet import Sheet, desk_sheet
 from web.qr_codes import chat_link, page_address, png, svg
 
 FIELDS = tuple(clinic_settings.WEB_PAGE)
@@ -64,6 +74,7 @@ def _page(form: Form, status: int = 200) -> Response:
         address=address,
         snippet=_snippet(address) if address else None,
         origin=clinic.booking_embed_origin,
+        hold_minutes=clinic.web_hold_minutes,
     )
 
 
@@ -90,6 +101,8 @@ def save_booking_page_settings() -> Answer:
         "booking_embed_origin": text("booking_embed_origin"),
         **{name: switch(name) for name in SWITCHES},
     }
+    if "web_hold_minutes" in request.form:  # a form without it leaves it as it is
+        fields["web_hold_minutes"] = number("web_hold_minutes")
     offered = set(request.form.getlist("web_service"))
     try:
         with transaction(engine()) as session:
@@ -140,24 +153,28 @@ def booking_page_qr_png(target: str) -> Response:
     )
 
 
-@console.get("/settings/booking-page/print")
+@console.get("/settings/booking-page/desk-sheet.pdf")
 @admin_required
-def booking_page_print() -> Response:
-    """A sheet for the desk: the clinic's name, "Reservá tu turno" in the clinic's
-    language, the page's QR code and its address, and the WhatsApp one."""
+def booking_page_sheet() -> Response:
+    """The sheet for the desk, an A4 PDF: the clinic's name, "Reservá tu turno" in the
+    clinic's language, the page's QR code and address, how to use it in the language of
+    whoever prints it, and the WhatsApp chat's code."""
     with Session(engine()) as session:
         clinic = own_clinic(session)
     address = _address(clinic)
     if address is None:
         abort(404)
-    language = clinic.default_language
-    return page(
-        "booking_page_print.html",
+    spoken = clinic.default_language
+    sheet = Sheet(
         clinic_name=clinic.name,
-        poster_language=language,
-        heading=locale_text("booking_page.desk_poster", language),
-        whatsapp_line=locale_text("booking_page.desk_whatsapp", language),
+        heading=locale_text("booking_page.desk_poster", spoken),
         address=address,
-        page_svg=url_for("console.booking_page_qr_svg", target="page"),
-        chat_svg=url_for("console.booking_page_qr_svg", target="whatsapp"),
+        instructions=translator(language())("bp_sheet_instructions"),
+        chat_link=_hello(clinic),
+        chat_line=locale_text("booking_page.desk_whatsapp", spoken),
+    )
+    return Response(
+        desk_sheet(sheet),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="turnos-recepcion.pdf"'},
     )
