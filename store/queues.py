@@ -297,32 +297,38 @@ def called(
     )
 
 
-def calls_between(
-    session: Session,
-    clinic_id: int,
-    day: date,
-    numbers: tuple[int, int],
-    limit: int,
-    branch_id: int | None,
-) -> list[QueueTicket]:
-    """The calls and recalls of a day numbered after the first of `numbers` up to the
-    second, in the order they were made, whatever became of them since (served, sent
-    back): what a screen has not shown yet."""
-    after, upto = numbers
-    return list(
-        session.exec(
-            select(QueueTicket)
-            .where(
-                QueueTicket.clinic_id == clinic_id,
-                QueueTicket.day == day,
-                col(QueueTicket.call_seq) > after,
-                col(QueueTicket.call_seq) <= upto,
-                _at_branch(branch_id),
-            )
-            .order_by(col(QueueTicket.call_seq))
-            .limit(limit)
+@dataclass(frozen=True)
+class CallsSince:
+    """What a screen has not shown yet: the calls in the order they were made, the
+    cursor to ask from next, and whether more are waiting."""
+
+    calls: list[QueueTicket]
+    cursor: int
+    more: bool
+
+
+def calls_since(
+    session: Session, clinic_id: int, day: date, after: int, limit: int, branch_id: int | None
+) -> CallsSince:
+    """The day's calls and recalls numbered after `after`, whatever became of them since
+    (served, sent back), at most `limit`. The count is read first: every call it counts
+    has committed (`_count_call`), so a call still committing is never passed over."""
+    last = last_call(session, clinic_id, day)
+    found = session.exec(
+        select(QueueTicket)
+        .where(
+            QueueTicket.clinic_id == clinic_id,
+            QueueTicket.day == day,
+            col(QueueTicket.call_seq) > after,
+            col(QueueTicket.call_seq) <= last,
+            _at_branch(branch_id),
         )
-    )
+        .order_by(col(QueueTicket.call_seq))
+        .limit(limit + 1)
+    ).all()
+    if len(found) > limit:
+        return CallsSince(list(found[:limit]), found[limit - 1].call_seq or 0, True)
+    return CallsSince(list(found), max(after, last), False)
 
 
 def last_call(session: Session, clinic_id: int, day: date) -> int:
@@ -352,6 +358,9 @@ def call_next(
     """Call the first waiting ticket of the queue to desk or room `to`; None when
     nobody waits. A ticket another transaction holds is skipped (PostgreSQL), and the
     update takes it only while it still waits, so no ticket is ever called twice."""
+    # numbered first: calls of a clinic's day take turns on the counter's row, the only
+    # lock a call waits for, so two desks never wait on each other's tickets
+    seq = next_number(session, clinic_id, CALLS, day)
     for _ in range(5):  # another desk may take the one read (SQLite reads before it writes)
         query = (
             select(QueueTicket)
@@ -378,12 +387,12 @@ def call_next(
                 called_by=by,
                 called_to=to,
                 calls=QueueTicket.calls + 1,
+                call_seq=seq,
             )
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             session.refresh(first)
-            _count_call(session, first)
             return first
     return None
 

@@ -85,14 +85,10 @@ def room_screen_feed() -> Response:
         day = waiting_room.today(clinic, now()).date()
         after = after if seen_day == day else 0
         initials = queues.rules(session, clinic.id or 0).show_initials
-        # the count first: every call it counts is committed (see store.queues._count_call)
-        last = queues.last_call(session, clinic.id or 0, day)
-        found = queues.calls_between(session, clinic.id or 0, day, (after, last), BATCH + 1, branch)
-        more = len(found) > BATCH
-        cursor = (found[BATCH - 1].call_seq or 0) if more else max(after, last)
+        since = queues.calls_since(session, clinic.id or 0, day, after, BATCH, branch)
     return jsonify(
         day=day.isoformat(),
-        cursor=cursor,
-        more=more,
-        calls=[_call(ticket, initials) for ticket in found[:BATCH]],
+        cursor=since.cursor,
+        more=since.more,
+        calls=[_call(ticket, initials) for ticket in since.calls],
     )
