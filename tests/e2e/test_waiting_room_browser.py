@@ -39,19 +39,15 @@ def live(app: Any) -> Iterator[str]:
 def test_kiosk_check_in_then_the_board_calls_and_the_screen_shows_it_without_reload(
     chromium: Any, live: str, db: Engine, clinic: Any, screenshots: Path
 ) -> None:
-    add_staff(db, clinic.id, "ana@clinica.example")
     patient = add_patient(db, clinic.id, "+595981222333", "María Pérez")
     appointment_id = book_at(db, clinic, patient, NOW + timedelta(minutes=30))
     with Session(db) as session:
         appointment = session.get(Appointment, appointment_id)
         assert appointment
         code = appointment.code
-    context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="es-PY")
-    kiosk = context.new_page()
-    kiosk.goto(f"{live}/console/kiosk")
-    kiosk.get_by_label("Usuario").fill("ana@clinica.example")
-    kiosk.get_by_label("Contraseña").fill(PASSWORD)
-    kiosk.get_by_role("button", name="Ingresar").click()
+    kiosk = signed_in(chromium, live, db, clinic)
+    kiosk.set_viewport_size({"width": 1024, "height": 768})
+    context = kiosk.context
     kiosk.goto(f"{live}/console/kiosk")
     kiosk.screenshot(path=str(screenshots / "kiosk.png"))
 

@@ -207,16 +207,19 @@ def test_turn_near_and_your_turn_go_once_each_in_the_patients_language(
     assert [b[:24] for b in by_phone[phones[3]]] == ["⏳ A-004: tu turno está c"]
 
 
+def waiting_in_a(db: Engine, clinic: TestClinic, count: int) -> None:
+    """`count` patients with appointments from 9:00, checked in by 8:30 in that order:
+    queue A's A-001 onwards."""
+    for n in range(count):
+        appointment = booked(db, clinic, at(9) + timedelta(minutes=30 * n), f"+59598100{n:04d}")
+        arrive(db, appointment, at(8, 30) + timedelta(seconds=n))
+
+
 def test_two_desks_calling_next_at_once_get_two_different_patients(
     on_postgres: Engine, clinic: TestClinic
 ) -> None:
     db = on_postgres
-    people = [
-        booked(db, clinic, at(9) + timedelta(minutes=30 * n), f"+5959810000{n:02d}")
-        for n in range(6)
-    ]
-    for n, appointment in enumerate(people):
-        arrive(db, appointment, at(8, 30 + n))
+    waiting_in_a(db, clinic, 6)
     barrier = threading.Barrier(2)
     called: list[str | None] = []
 
@@ -240,12 +243,7 @@ def test_a_screen_reading_while_desks_call_and_recall_at_once_misses_no_call(
     on_postgres: Engine, clinic: TestClinic
 ) -> None:
     db = on_postgres
-    people = [
-        booked(db, clinic, at(9) + timedelta(minutes=30 * n), f"+5959810001{n:02d}")
-        for n in range(24)
-    ]
-    for n, appointment in enumerate(people):
-        arrive(db, appointment, at(8, 30) + timedelta(seconds=n))
+    waiting_in_a(db, clinic, 24)
     desks_done = threading.Event()
     seen: list[tuple[int, int]] = []  # (ticket, call number) as the screen got them
 
