@@ -7,14 +7,17 @@ Setup: a scratch database (SQLite in a temp folder, or `bench_waiting_room_<pid>
 PostgreSQL server), migrated; the demo clinic with services up to 5 queues and a desk
 account; `turnero serve --workers 2` on a free port. Each board and screen signs in like a
 browser (cookie, CSRF token from the page). The load thread alternates a kiosk walk-in and
-a "call next" to one of the 5 queues, round robin, at the given rate. A screen notes when
-it first saw each call; the delay is that moment less the call's `called_at`.
+a "call next" to one of the 5 queues, round robin, at the given rate. A screen asks for the
+calls after the last one it saw, as `screen.js` does, and notes when it first saw each
+call; the delay is that moment less the call's `called_at`. A call some screen never saw
+is counted as unseen (target 0).
 
 Run: python bench/waiting_room.py [--database-url URL] [--seconds 300] [--per-minute 300]
 """
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import tempfile
@@ -41,6 +44,7 @@ BOARDS = SCREENS = 10
 LOGIN, PASSWORD = "bench@clinica.example", "bench horse battery staple"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TARGET_P95_S = 3.0
+SETTLE_S = 5.0  # screens poll this long after the last call, so it can be seen
 
 
 class Browser:
@@ -97,18 +101,25 @@ def seed(url: str) -> list[str]:
 
 
 def watch(base: str, path: str, every: float, stop: threading.Event, seen: dict | None) -> None:
-    """A board or a screen: poll the feed as the page's script does; a screen notes when
-    it first saw each call."""
+    """A board or a screen, polling its feed as the page's script does; a screen asks for
+    the calls after the last it saw (the cursor the feed hands back), at once again while
+    the feed says there are more, and notes when it first saw each call."""
     browser = Browser(base)
-    while not stop.wait(every):
+    cursor, day, wait = 0, "", every
+    while not stop.wait(wait):
+        wait = every
+        asked = path if seen is None else f"{path}?after={cursor}&day={day}"
         try:
-            body = browser.get(path)
+            body = browser.get(asked)
         except OSError:
             continue
         if seen is not None:
             moment = datetime.now(UTC)
-            for key in re.findall(r'"id":\s*(\d+)', body):
-                seen.setdefault(int(key), moment)
+            answer = json.loads(body)
+            for call in answer["calls"]:
+                seen.setdefault(int(call["id"]), moment)
+            cursor, day = answer["cursor"], answer["day"]
+            wait = 0 if answer["more"] else every
 
 
 def load(base: str, queues: list[str], per_minute: int, stop: threading.Event, errors: list) -> int:
@@ -171,13 +182,18 @@ def main() -> None:
         pids = server.pids()
         cpu_before, started = server.cpu_seconds(pids), clock.monotonic()
         errors: list[Exception] = []
-        loader = threading.Thread(target=load, args=(base, queues, args.per_minute, stop, errors))
+        calling = threading.Event()
+        loader = threading.Thread(
+            target=load, args=(base, queues, args.per_minute, calling, errors)
+        )
         loader.start()
-        stop.wait(args.seconds)
-        stop.set()
+        calling.wait(args.seconds)
+        calling.set()
         loader.join()
         elapsed = clock.monotonic() - started
         cpu = server.cpu_seconds(pids) - cpu_before
+        stop.wait(SETTLE_S)  # the screens poll on: the last calls reach them too
+        stop.set()
         for thread in watchers:
             thread.join()
         engine = make_engine(url)

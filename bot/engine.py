@@ -32,7 +32,9 @@ from bot.payloads import (
     SCORES,
     TAKE,
     read_action,
+    read_check_in,
     read_offer_answer,
+    reminder_appointment,
 )
 from bot.payloads import read_score as read_score_button
 from bot.questions import (
@@ -103,7 +105,8 @@ class _Run:
         elif inbound.stale:  # never applied, whatever it names
             self.answer_stale(inbound)
         elif (
-            self.answer_offer(inbound)
+            self.answer_check_in(inbound)
+            or self.answer_offer(inbound)
             or self.answer_campaign(inbound)
             or self.answer_reminder(inbound)
             or self.answer_survey(inbound)
@@ -206,6 +209,17 @@ class _Run:
         self.answer_choice(self.state, Inbound(text="", payload=action))
         return True
 
+    def answer_check_in(self, inbound: Inbound) -> bool:
+        """A tap on the day's reminder's "I'm here" ("check_in:12"): that appointment is
+        checked in as "llegué" would check it in (the store says if it is today's)."""
+        appointment_id = read_check_in(inbound.payload)
+        arrival = self.flow.commands.get("check_in")
+        if appointment_id is None or arrival is None or not arrival.next:
+            return False
+        self.conv.draft, self.conv.history = BookingDraft(appointment=appointment_id), []
+        self.enter(arrival.next)
+        return True
+
     def answer_offer(self, inbound: Inbound) -> bool:
         """A reply to a waitlist offer: "1" / yes takes the slot, "2" / no lets it go (or
         a button "take:<offer>" / "pass:<offer>"). Only when an offer reached the phone
@@ -257,7 +271,7 @@ class _Run:
         """A tap on an earlier message: never applied. A reminder's button is about an
         appointment that has changed since (or is not this phone's); any other button
         answers an old question, so the current one is asked again."""
-        if read_action(inbound.payload)[0] is not None:
+        if reminder_appointment(inbound.payload) is not None:
             self.act(self.flow.events["appointment_gone"])
         elif self.timed_out():
             self.act(self.flow.events["timeout"])

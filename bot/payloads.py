@@ -10,6 +10,7 @@ CONFIRMED_ACTIONS = (CANCEL, RESCHEDULE)  # a confirmed appointment's reminder: 
 CAMPAIGN_ACTIONS = (RESCHEDULE, CANCEL)  # a campaign's reschedule request or closure: 1, 2
 TAKE, PASS = "take", "pass"
 OFFER_ANSWERS = (TAKE, PASS)  # a waitlist offer's 1, 2
+CHECK_IN = "check_in"  # the day's reminder's "I'm here"
 SCORE = "score"
 SCORES = range(1, 6)  # the survey's 1 (very poor) to 5 (excellent)
 
@@ -19,6 +20,11 @@ def reminder_buttons(appointment_id: int, actions: tuple[str, ...] = ACTIONS) ->
     return tuple(
         Option(_payload(action, appointment_id), label_key=f"labels.{action}") for action in actions
     )
+
+
+def check_in_button(appointment_id: int) -> Option:
+    """The day's reminder's "I'm here" button, naming the appointment."""
+    return Option(_payload(CHECK_IN, appointment_id), label_key=f"labels.{CHECK_IN}")
 
 
 def offer_buttons(offer_id: int) -> tuple[Option, ...]:
@@ -41,6 +47,17 @@ def read_action(payload: str | None) -> tuple[str | None, int | None]:
     if action not in ACTIONS:
         return None, None
     return action, number
+
+
+def read_check_in(payload: str | None) -> int | None:
+    """The appointment an "I'm here" button's payload ("check_in:12") names, if it is one."""
+    what, number = _split(payload)
+    return number if what == CHECK_IN else None
+
+
+def reminder_appointment(payload: str | None) -> int | None:
+    """The appointment any of a reminder's buttons names (an action or "I'm here")."""
+    return read_action(payload)[1] or read_check_in(payload)
 
 
 def read_offer_answer(payload: str | None) -> tuple[str | None, int | None]:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.choices import offer
 from bot.links import self_service_url
-from bot.payloads import CONFIRMED_ACTIONS, offer_buttons, reminder_buttons
+from bot.payloads import CONFIRMED_ACTIONS, check_in_button, offer_buttons, reminder_buttons
 from bot.render import render, tag_texts
 from bot.types import Option, Reply
 from scheduler import after_visit
@@ -70,7 +70,7 @@ def queue_due_notifications(
             rendered = None
             if reason is None:
                 try:
-                    rendered = _render(session, notification, base_url, secret, own_texts)
+                    rendered = _render(session, notification, base_url, secret, own_texts, now)
                 except Exception:
                     log.exception("notification %s: could not be rendered", notification.id)
                     reason = due.FAILED_TO_RENDER
@@ -108,6 +108,9 @@ class Rendered:
     options: str | None
 
 
+REMINDERS = (MessageKind.reminder, MessageKind.reminder_confirmed)
+
+
 def sent_as(kind: MessageKind, appointment: Appointment) -> MessageKind:
     """The kind a planned notification goes out as: a reminder of an appointment the
     patient already confirmed does not ask "will you come?" again."""
@@ -117,11 +120,17 @@ def sent_as(kind: MessageKind, appointment: Appointment) -> MessageKind:
 
 
 def _render(
-    session: Session, notification: Notification, base_url: str, secret: str, own_texts: ClinicTexts
+    session: Session,
+    notification: Notification,
+    base_url: str,
+    secret: str,
+    own_texts: ClinicTexts,
+    now: datetime,
 ) -> Rendered:
     """The message with the appointment's self-service link, in the patient's language,
     and, for a reminder or an offer where the clinic sends buttons, its choices (each
-    naming the appointment or the offer)."""
+    naming the appointment or the offer; a reminder sent on the appointment's day also
+    "I'm here")."""
     appointment = session.get(Appointment, notification.appointment_id)
     assert appointment is not None and appointment.id is not None
     info = appointment_info(session, appointment)
@@ -137,6 +146,11 @@ def _render(
     texts = tag_texts(tags, info.language)
     clinic = session.get(Clinic, appointment.clinic_id)
     choices = _choices(session, kind, appointment.id)
+    if (
+        kind in REMINDERS
+        and now.astimezone(info.local_start.tzinfo).date() == info.local_start.date()
+    ):
+        choices = (*choices, check_in_button(appointment.id))
     if not choices or clinic is None or not clinic.interactive_messages:
         return Rendered(kind, body, info.language, texts, None)
     offered = offer([Reply(reply.template, reply.tags, choices)], info.language, own)

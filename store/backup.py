@@ -151,13 +151,15 @@ def _pg_dump(url: str, parsed: URL, target: Path) -> None:
 
 
 def _pg_restore(url: str, parsed: URL, backup_file: Path) -> None:
-    """The tables the backup does not hold (a later migration's) are dropped, then
-    `--clean --if-exists` drops what it holds and recreates it: all in one transaction
-    (pg_restore writes the script, psql runs it after the drops), so a restore that fails
-    leaves the database as it was, and a later table's foreign keys cannot stop the clean.
+    """The tables the backup does not hold (a later migration's) and every foreign key
+    are dropped, then `--clean --if-exists` drops what the backup holds and recreates it
+    with its own foreign keys: all in one transaction (pg_restore writes the script, psql
+    runs it after the drops), so a restore that fails leaves the database as it was, and a
+    later migration's foreign keys — of a later table or a later column — cannot stop the
+    clean.
     `turnero db upgrade` then brings the database forward again."""
     restore, psql = _pg_tool("pg_restore", url), _pg_tool("psql", url)
-    later = _tables_not_in(url, _dumped_tables(restore, parsed, backup_file))
+    later, foreign_keys = _in_the_way(url, _dumped_tables(restore, parsed, backup_file))
     script = subprocess.run(
         [restore, "--clean", "--if-exists", "--no-owner", "--file", "-", str(backup_file)],
         env=pg_environment(parsed),
@@ -169,6 +171,10 @@ def _pg_restore(url: str, parsed: URL, backup_file: Path) -> None:
         raise BackupFailed(f"pg_restore failed: {script.stderr.strip()}")
     drops = "".join(
         f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE;\n' for schema, table in later
+    ) + "".join(
+        f'ALTER TABLE "{schema}"."{table}" DROP CONSTRAINT IF EXISTS "{name}";\n'
+        for schema, table, name in foreign_keys
+        if (schema, table) not in later
     )
     result = subprocess.run(
         [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
@@ -200,9 +206,12 @@ def _dumped_tables(tool: str, parsed: URL, backup_file: Path) -> set[tuple[str, 
 DUMPED_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) ", re.MULTILINE)
 
 
-def _tables_not_in(url: str, kept: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The tables of the backup's schemas that the backup does not hold."""
-    schemas = {schema for schema, _ in kept}
+def _in_the_way(
+    url: str, kept: set[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The tables of the backup's schemas that the backup does not hold, and the foreign
+    keys of those schemas as (schema, table, constraint)."""
+    schemas = {"schemas": sorted({schema for schema, _ in kept})}
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -211,13 +220,22 @@ def _tables_not_in(url: str, kept: set[tuple[str, str]]) -> list[tuple[str, str]
                     "SELECT table_schema, table_name FROM information_schema.tables"
                     " WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:schemas)"
                 ),
-                {"schemas": sorted(schemas)},
+                schemas,
+            ).all()
+            foreign_keys = connection.execute(
+                text(
+                    "SELECT table_schema, table_name, constraint_name"
+                    " FROM information_schema.table_constraints"
+                    " WHERE constraint_type = 'FOREIGN KEY' AND table_schema = ANY(:schemas)"
+                ),
+                schemas,
             ).all()
     except OperationalError as error:
         raise BackupFailed(f"cannot reach the database: {_first_line(error.orig)}") from error
     finally:
         engine.dispose()
-    return [(schema, table) for schema, table in present if (schema, table) not in kept]
+    later = [(schema, table) for schema, table in present if (schema, table) not in kept]
+    return later, [(schema, table, name) for schema, table, name in foreign_keys]
 
 
 def _run_pg(command: list[str], parsed: URL, name: str) -> None:

@@ -949,11 +949,17 @@ class QueueTicket(SQLModel, table=True):
         UniqueConstraint("clinic_id", "queue", "day", "number", name="uq_queue_ticket_number"),
         UniqueConstraint("appointment_id", name="uq_queue_ticket_appointment"),
         Index("ix_queue_ticket_waiting", "clinic_id", "queue", "day", "status", "tier", "sort_at"),
+        Index("ix_queue_ticket_calls", "clinic_id", "day", "call_seq"),
     )
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id")
-    queue: str = Field(description='"service:<id>" or "professional:<id>"')
+    queue: str = Field(
+        description='"service:<id>", "branch:<id>/service:<id>" or "professional:<id>"'
+    )
     day: date = Field(description="local date, the clinic's time zone")
+    branch_id: int | None = Field(
+        default=None, foreign_key="branch.id", description="null: the clinic has one branch"
+    )
     letter: str
     number: int
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id")
@@ -975,6 +981,9 @@ class QueueTicket(SQLModel, table=True):
     called_by: str | None = None
     called_to: str | None = Field(default=None, description="the desk or room it was called to")
     calls: int = 0
+    call_seq: int | None = Field(
+        default=None, description="the clinic's day's count of calls at its latest call or recall"
+    )
     near_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description='when "your turn is near" was queued'
     )

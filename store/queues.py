@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, update
+from sqlalchemy import ColumnElement, and_, func, or_, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -16,8 +16,10 @@ from sqlmodel import Session, col, select
 from store.models import (
     Appointment,
     AppointmentStatus,
+    Branch,
     Patient,
     Professional,
+    ProfessionalService,
     QueueBy,
     QueueCounter,
     QueueTicket,
@@ -27,17 +29,20 @@ from store.models import (
 )
 from store.queue_order import Place, back_of_queue, label, letter, place
 
+CALLS = "calls"  # the `queue_counter` row that counts a clinic's calls and recalls of a day
 # an appointment that can be checked in (an arrived one again keeps its number)
 STANDING = (AppointmentStatus.booked, AppointmentStatus.confirmed, AppointmentStatus.arrived)
 
 
 @dataclass(frozen=True)
 class Queue:
-    """One queue of a clinic: its key as tickets keep it, its letter, and its name."""
+    """One queue of a clinic: its key as tickets keep it, its letter, its name, and its
+    branch (None where the clinic has one branch or none)."""
 
     key: str
     letter: str
     name: str
+    branch_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,58 @@ def rules(session: Session, clinic_id: int) -> WaitingRoom:
     return session.get(WaitingRoom, clinic_id) or WaitingRoom(clinic_id=clinic_id)
 
 
-def queues(session: Session, clinic_id: int, room: WaitingRoom) -> list[Queue]:
-    """The clinic's queues: one per active service or professional, as the clinic
-    chose, lettered in the order they were created."""
+def open_branches(session: Session, clinic_id: int) -> list[Branch]:
+    """The clinic's active branches, in the order they were created."""
+    return list(
+        session.exec(
+            select(Branch)
+            .where(Branch.clinic_id == clinic_id, col(Branch.active))
+            .order_by(col(Branch.id))
+        )
+    )
+
+
+def _home(branch_id: int | None, branch_ids: list[int]) -> int:
+    """Where a professional works: its branch, or the first one when it has none (or a
+    closed one)."""
+    return branch_id if branch_id in branch_ids else branch_ids[0]
+
+
+def queues(
+    session: Session, clinic_id: int, room: WaitingRoom, branch_id: int | None = None
+) -> list[Queue]:
+    """The clinic's queues: one per active service or professional, as the clinic chose,
+    lettered in the order they were created. With two or more active branches, each
+    branch has its own (a service's at each branch where an active professional offers
+    it), lettered from A at each; `branch_id` keeps one branch's."""
+    branch_ids = [b.id or 0 for b in open_branches(session, clinic_id)]
+    if len(branch_ids) < 2:
+        return _single_branch(session, clinic_id, room)
+    if room.queue_by == QueueBy.professional:
+        rows = session.exec(
+            select(Professional.id, Professional.name, Professional.branch_id)
+            .where(Professional.clinic_id == clinic_id, col(Professional.active))
+            .order_by(col(Professional.id))
+        ).all()
+        lines = [(_home(b, branch_ids), f"{QueueBy.professional}:{p}", name) for p, name, b in rows]
+    else:
+        offered = session.exec(
+            select(Service.id, Service.name, Professional.branch_id)
+            .join(ProfessionalService, col(ProfessionalService.service_id) == col(Service.id))
+            .join(Professional, col(Professional.id) == col(ProfessionalService.professional_id))
+            .where(Service.clinic_id == clinic_id, col(Service.active), col(Professional.active))
+            .order_by(col(Service.id))
+        ).all()
+        at = {(_home(b, branch_ids), s or 0): name for s, name, b in offered}
+        lines = [(b, service_key(s, b), at[(b, s)]) for b, s in sorted(at)]
+    found = []
+    for here in branch_ids:
+        mine = [(key, name) for b, key, name in lines if b == here]
+        found += [Queue(key, letter(n), name, here) for n, (key, name) in enumerate(mine)]
+    return [q for q in found if branch_id is None or q.branch_id == branch_id]
+
+
+def _single_branch(session: Session, clinic_id: int, room: WaitingRoom) -> list[Queue]:
     table: type[Service] | type[Professional] = (
         Professional if room.queue_by == QueueBy.professional else Service
     )
@@ -77,15 +131,28 @@ def queues(session: Session, clinic_id: int, room: WaitingRoom) -> list[Queue]:
     ]
 
 
+def service_key(service_id: int, branch_id: int | None) -> str:
+    """A service's queue key: per branch where the clinic has several."""
+    plain = f"{QueueBy.service}:{service_id}"
+    return plain if branch_id is None else f"branch:{branch_id}/{plain}"
+
+
 def queue_for(
     session: Session, clinic_id: int, service_id: int, professional_id: int | None
 ) -> Queue | None:
-    """The queue a visit of this service (and professional) waits in; None if the
-    clinic has no such queue (an inactive service)."""
+    """The queue a visit of this service (and professional) waits in — at the
+    professional's branch where the clinic has several; None if the clinic has no such
+    queue (an inactive service)."""
     room = rules(session, clinic_id)
-    wanted = professional_id if room.queue_by == QueueBy.professional else service_id
-    key = f"{room.queue_by}:{wanted}"
-    return next((q for q in queues(session, clinic_id, room) if q.key == key), None)
+    every = queues(session, clinic_id, room)
+    if room.queue_by == QueueBy.professional:
+        key = f"{QueueBy.professional}:{professional_id}"
+    else:
+        branch_ids = [b.id or 0 for b in open_branches(session, clinic_id)]
+        works_at = session.get(Professional, professional_id) if professional_id else None
+        at = works_at.branch_id if works_at else None
+        key = service_key(service_id, _home(at, branch_ids) if len(branch_ids) > 1 else None)
+    return next((q for q in every if q.key == key), None)
 
 
 def next_number(session: Session, clinic_id: int, queue: str, day: date) -> int:
@@ -126,6 +193,7 @@ def check_in(
         clinic_id=clinic_id,
         queue=arrival.queue.key,
         day=arrival.day,
+        branch_id=arrival.queue.branch_id,
         letter=arrival.queue.letter,
         number=next_number(session, clinic_id, arrival.queue.key, arrival.day),
         appointment_id=appointment.id if appointment else None,
@@ -180,21 +248,35 @@ def _in_order() -> tuple[Any, ...]:
     return (col(QueueTicket.tier), col(QueueTicket.sort_at), col(QueueTicket.id))
 
 
+def _at_branch(branch_id: int | None) -> ColumnElement[bool]:
+    """Tickets of one branch (those of a clinic with one branch are everywhere); all
+    where `branch_id` is None."""
+    branch = col(QueueTicket.branch_id)
+    return or_(branch.is_(None), branch == branch_id) if branch_id is not None else true()
+
+
 def waiting(
-    session: Session, clinic_id: int, day: date, queue: str | None = None
+    session: Session,
+    clinic_id: int,
+    day: date,
+    queue: str | None = None,
+    branch_id: int | None = None,
 ) -> list[QueueTicket]:
     """The tickets waiting on a day, each queue in its order."""
     query = select(QueueTicket).where(
         QueueTicket.clinic_id == clinic_id,
         QueueTicket.day == day,
         QueueTicket.status == TicketStatus.waiting,
+        _at_branch(branch_id),
     )
     if queue is not None:
         query = query.where(QueueTicket.queue == queue)
     return list(session.exec(query.order_by(col(QueueTicket.queue), *_in_order())))
 
 
-def called(session: Session, clinic_id: int, day: date, limit: int = 10) -> list[QueueTicket]:
+def called(
+    session: Session, clinic_id: int, day: date, limit: int = 10, branch_id: int | None = None
+) -> list[QueueTicket]:
     """The tickets called on a day that are not done yet, the latest call first."""
     return list(
         session.exec(
@@ -203,11 +285,71 @@ def called(session: Session, clinic_id: int, day: date, limit: int = 10) -> list
                 QueueTicket.clinic_id == clinic_id,
                 QueueTicket.day == day,
                 QueueTicket.status == TicketStatus.called,
+                _at_branch(branch_id),
             )
-            .order_by(col(QueueTicket.called_at).desc(), col(QueueTicket.id).desc())
+            .order_by(
+                col(QueueTicket.called_at).desc(),
+                col(QueueTicket.call_seq).desc(),
+                col(QueueTicket.id).desc(),
+            )
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class CallsSince:
+    """What a screen has not shown yet: the calls in the order they were made, the
+    cursor to ask from next, and whether more are waiting."""
+
+    calls: list[QueueTicket]
+    cursor: int
+    more: bool
+
+
+def calls_since(
+    session: Session, clinic_id: int, day: date, after: int, limit: int, branch_id: int | None
+) -> CallsSince:
+    """The day's calls and recalls numbered after `after`, whatever became of them since
+    (served, sent back), at most `limit`. The count is read first: every call it counts
+    has committed (`_count_call`), so a call still committing is never passed over."""
+    last = last_call(session, clinic_id, day)
+    found = session.exec(
+        select(QueueTicket)
+        .where(
+            QueueTicket.clinic_id == clinic_id,
+            QueueTicket.day == day,
+            col(QueueTicket.call_seq) > after,
+            col(QueueTicket.call_seq) <= last,
+            _at_branch(branch_id),
+        )
+        .order_by(col(QueueTicket.call_seq))
+        .limit(limit + 1)
+    ).all()
+    if len(found) > limit:
+        return CallsSince(list(found[:limit]), found[limit - 1].call_seq or 0, True)
+    return CallsSince(list(found), max(after, last), False)
+
+
+def last_call(session: Session, clinic_id: int, day: date) -> int:
+    """The count of a day's calls and recalls so far (0 before the first)."""
+    found = session.exec(
+        select(QueueCounter.last).where(
+            QueueCounter.clinic_id == clinic_id,
+            QueueCounter.queue == CALLS,
+            QueueCounter.day == day,
+        )
+    ).first()
+    return int(found or 0)
+
+
+def _count_call(session: Session, ticket: QueueTicket) -> None:
+    """Number the call: the counter's row stays locked until the transaction ends, so
+    calls are committed in the order of their numbers and a reader never sees a later one
+    without the earlier."""
+    ticket.call_seq = next_number(session, ticket.clinic_id, CALLS, ticket.day)
+    session.add(ticket)
+    session.flush()
 
 
 def call_next(
@@ -216,6 +358,9 @@ def call_next(
     """Call the first waiting ticket of the queue to desk or room `to`; None when
     nobody waits. A ticket another transaction holds is skipped (PostgreSQL), and the
     update takes it only while it still waits, so no ticket is ever called twice."""
+    # numbered first: calls of a clinic's day take turns on the counter's row, the only
+    # lock a call waits for, so two desks never wait on each other's tickets
+    seq = next_number(session, clinic_id, CALLS, day)
     for _ in range(5):  # another desk may take the one read (SQLite reads before it writes)
         query = (
             select(QueueTicket)
@@ -242,6 +387,7 @@ def call_next(
                 called_by=by,
                 called_to=to,
                 calls=QueueTicket.calls + 1,
+                call_seq=seq,
             )
             .execution_options(synchronize_session=False)
         )
@@ -268,8 +414,7 @@ def recall(session: Session, ticket: QueueTicket, by: str, to: str | None, now: 
     ticket.called_at, ticket.called_by = now, by
     ticket.called_to = to or ticket.called_to
     ticket.calls += 1
-    session.add(ticket)
-    session.flush()
+    _count_call(session, ticket)
     return True
 
 

@@ -28,7 +28,7 @@ from bot.effects import (
     Turn,
 )
 from bot.engine import first_command, step
-from bot.payloads import read_action
+from bot.payloads import reminder_appointment
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Inbound, Label, Reply
 from bot.web_proof import proof_in
@@ -312,7 +312,7 @@ def _stale_tap(session: Session, clinic: Clinic, message: ReceivedMessage) -> bo
         clinic_id=clinic.id or 0,
         phone=message.from_phone,
         replied_sid=message.replied_sid,
-        appointment_id=read_action(message.payload)[1],
+        appointment_id=reminder_appointment(message.payload),
     )
 
 

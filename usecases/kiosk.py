@@ -1,7 +1,8 @@
 """Check-in at the kiosk, a tablet at the desk: by the confirmation code, by the phone
 number, or, without an appointment, a number in a chosen queue. Each answer is what the
 kiosk shows: the number and the people ahead, or why not (a code typed wrong, an
-appointment of another day, one no longer standing)."""
+appointment of another day or at another branch, one no longer standing). A kiosk of a
+clinic with several branches stands at one (`branch`); None: the whole clinic."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from sqlmodel import Session, select
 
 from store import queues
 from store.appointments import Actor, NotChangeable, upcoming_with_names
-from store.models import Appointment, AppointmentStatus, Clinic
+from store.models import Appointment, AppointmentStatus, Branch, Clinic
 from usecases import waiting_room
 
 AT_THE_KIOSK = Actor("patient", "kiosk")
@@ -18,16 +19,19 @@ AT_THE_KIOSK = Actor("patient", "kiosk")
 
 @dataclass(frozen=True)
 class Answer:
-    """What the kiosk shows: `outcome` is checked_in, already, not_found, wrong_day or
-    unchangeable; `arrived` the number for the first two, `when` the appointment's time
-    for a wrong day."""
+    """What the kiosk shows: `outcome` is checked_in, already, not_found, wrong_day,
+    wrong_branch or unchangeable; `arrived` the number for the first two, `when` the
+    appointment's time for a wrong day, `go_to` its branch for a wrong branch."""
 
     outcome: str
     arrived: waiting_room.Arrived | None = None
     when: datetime | None = None
+    go_to: Branch | None = None
 
 
-def by_code(session: Session, clinic: Clinic, code: str, now: datetime) -> Answer:
+def by_code(
+    session: Session, clinic: Clinic, code: str, now: datetime, branch: int | None = None
+) -> Answer:
     wanted = "".join(code.split()).upper()[:16]
     appointment = session.exec(
         select(Appointment).where(Appointment.clinic_id == clinic.id, Appointment.code == wanted)
@@ -37,10 +41,12 @@ def by_code(session: Session, clinic: Clinic, code: str, now: datetime) -> Answe
     since, until = waiting_room.today_bounds(clinic, now)
     if not since <= appointment.starts_at < until:
         return Answer("wrong_day", when=appointment.starts_at)
-    return _arrive(session, clinic, appointment, now)
+    return _arrive(session, clinic, appointment, now, branch)
 
 
-def by_phone(session: Session, clinic: Clinic, phone: str, now: datetime) -> Answer:
+def by_phone(
+    session: Session, clinic: Clinic, phone: str, now: datetime, branch: int | None = None
+) -> Answer:
     since, until = waiting_room.today_bounds(clinic, now)
     todays = queues.appointments_on_phone(session, clinic.id or 0, phone, since, until)
     if not todays:
@@ -49,10 +55,17 @@ def by_phone(session: Session, clinic: Clinic, phone: str, now: datetime) -> Ans
             return Answer("wrong_day", when=upcoming[0][0].starts_at)
         return Answer("not_found")
     waiting = [a for a in todays if a.status != AppointmentStatus.arrived]
-    return _arrive(session, clinic, (waiting or todays)[0], now)  # the soonest still to come
+    return _arrive(session, clinic, (waiting or todays)[0], now, branch)  # the soonest to come
 
 
-def _arrive(session: Session, clinic: Clinic, appointment: Appointment, now: datetime) -> Answer:
+def _arrive(
+    session: Session, clinic: Clinic, appointment: Appointment, now: datetime, branch: int | None
+) -> Answer:
+    queue = queues.queue_for(
+        session, clinic.id or 0, appointment.service_id, appointment.professional_id
+    )
+    if branch is not None and queue is not None and queue.branch_id not in (None, branch):
+        return Answer("wrong_branch", go_to=session.get(Branch, queue.branch_id))
     try:
         arrived = waiting_room.arrive(session, clinic, appointment, "kiosk", AT_THE_KIOSK, now)
     except (NotChangeable, waiting_room.NoQueue):

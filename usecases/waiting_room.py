@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.render import render, tag_texts
 from bot.types import Reply
@@ -199,6 +199,17 @@ def tell_near(session: Session, clinic: Clinic, queue: str, now: datetime) -> in
     return told
 
 
+def _language(session: Session, ticket: QueueTicket) -> str | None:
+    """The patient's language as stored now (they may have chosen one since checking
+    in), else the one the ticket was taken in (a walk-in's at the kiosk)."""
+    stored = (
+        session.exec(select(Patient.language).where(Patient.id == ticket.patient_id)).first()
+        if ticket.patient_id is not None
+        else None
+    )
+    return stored or ticket.language
+
+
 def _tell(
     session: Session,
     clinic: Clinic,
@@ -211,7 +222,7 @@ def _tell(
     """Queue one message about the visit to its phone, once per ticket and kind."""
     if not ticket.phone:
         return 0
-    language = ticket.language or clinic.default_language
+    language = _language(session, ticket) or clinic.default_language
     all_tags = {"number": queues.ticket_label(ticket), "clinic_name": clinic.name, **tags}
     body = render(
         Reply(kind.template_key(), all_tags), language, overrides(session, clinic.id or 0, language)

@@ -244,19 +244,7 @@ def test_a_tap_on_another_phones_message_or_an_unknown_one_is_not_applied(
 
 def remind(db: Engine, fake: FakeTwilio, clock: Clock, appointment_id: int) -> dict[str, Any]:
     """Move the clock to the appointment's reminder and send it; returns it."""
-    with Session(db) as session:
-        appointment = session.get(Appointment, appointment_id)
-        assert appointment is not None
-        clock.now = appointment.starts_at - timedelta(hours=24)
-    run_pass(db, clock())
-    dispatch_due(db, channel_for(fake), clock())
-    [reminder] = [
-        m
-        for m in fake.messages
-        if outbox_row(db, m["sid"]).kind in ("reminder", "reminder_confirmed")
-        and outbox_row(db, m["sid"]).appointment_id == appointment_id
-    ]
-    return reminder
+    return remind_at(db, fake, clock, appointment_id, timedelta(hours=24))
 
 
 def status_of(db: Engine, appointment_id: int) -> str:
@@ -487,3 +475,60 @@ def test_choices_that_would_look_alike_as_buttons_go_as_text() -> None:
         "choices": [{"id": str(n), "label": str(n)} for n in range(11)],
     }
     assert content_types(eleven) is None
+
+
+def test_the_days_reminder_has_a_check_in_button_that_checks_in_only_that_day(
+    db: Engine, clinic: ClinicIds, fake: FakeTwilio, clock: Clock, chat_with
+) -> None:
+    with transaction(db) as session:
+        found = session.get(Clinic, clinic.id)
+        assert found is not None
+        found.reminder_hours_before = 2  # the reminder goes out on the appointment's day
+    chat = chat_with()
+    chat.says("hola")
+    first = book_at(db, clinic, NOW + timedelta(hours=3), clock())
+    second = book_at(db, clinic, NOW + timedelta(days=1), clock())  # its reminder in the window
+    reminder = remind_at(db, fake, clock, first, timedelta(hours=2))
+    kind, spec = content(fake, reminder)
+    assert kind == LIST_PICKER  # four choices: a list
+    assert [item["id"] for item in spec["items"]][-1] == f"check_in:{first}"
+    assert spec["items"][-1]["item"] == "Ya llegué"
+
+    answer = chat.taps(f"check_in:{first}", on=reminder)
+    assert "Tu número: *A-001*" in answer["body"]
+    assert status_of(db, first) == "arrived"
+    again = chat.taps(f"check_in:{first}", on=reminder)
+    assert "Ya estabas anotado/a" in again["body"] and "*A-001*" in again["body"]
+
+    reminder = remind_at(db, fake, clock, second, timedelta(hours=2))
+    clock.now = clock.now + timedelta(days=1)  # tapped the day after: not checked in
+    late = chat.taps(f"check_in:{second}", on=reminder)
+    assert "No encuentro un turno tuyo para hoy" in late["body"]
+    assert status_of(db, second) == "booked"
+
+
+def test_a_reminder_the_day_before_has_no_check_in_button(
+    db: Engine, clinic: ClinicIds, fake: FakeTwilio, clock: Clock, chat_with
+) -> None:
+    chat_with().says("hola")
+    appointment_id = book_at(db, clinic, NOW + timedelta(hours=26), clock())
+    reminder = remind(db, fake, clock, appointment_id)
+    assert f"check_in:{appointment_id}" not in choice_ids(fake, reminder)
+
+
+def remind_at(
+    db: Engine, fake: FakeTwilio, clock: Clock, appointment_id: int, before: timedelta
+) -> dict[str, Any]:
+    """Move the clock to `before` the appointment and send its reminder; returns it."""
+    with Session(db) as session:
+        appointment = session.get(Appointment, appointment_id)
+        assert appointment is not None
+        clock.now = appointment.starts_at - before
+    run_pass(db, clock())
+    dispatch_due(db, channel_for(fake), clock())
+    return next(
+        m
+        for m in reversed(fake.messages)
+        if outbox_row(db, m["sid"]).appointment_id == appointment_id
+        and outbox_row(db, m["sid"]).kind in ("reminder", "reminder_confirmed")
+    )

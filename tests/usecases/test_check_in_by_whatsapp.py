@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from store.models import Appointment, AppointmentStatus
+from store.db import transaction
+from store.message_kinds import MessageKind
+from store.models import Appointment, AppointmentStatus, Clinic, QueueTicket
 from tests.notification_support import book_at
 from tests.support import Chat, TestClinic
+from usecases import waiting_room
 
 ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 12, 1, 8, 30, tzinfo=ASU)  # a Tuesday
@@ -92,3 +95,19 @@ def test_no_appointment_at_all_sends_the_patient_to_the_desk(chat: Chat) -> None
     reply = chat.says("llegué")
     assert "No encuentro un turno tuyo para hoy" in reply
     assert "menú" not in reply.lower() or "recepción" in reply
+
+
+def test_the_turn_messages_go_in_the_language_the_patient_has_now(
+    db: Engine, clinic: TestClinic, chat: Chat
+) -> None:
+    booked(db, clinic, NOW + timedelta(minutes=30))  # no language stored yet
+    assert "Tu número: *A-001*" in chat.says("llegué")
+    chat.says("English")  # chosen after checking in
+    with transaction(db) as session:
+        found = session.get(Clinic, clinic.id)
+        assert found
+        [queue] = [t.queue for t in session.exec(select(QueueTicket))]
+        waiting_room.call_next(session, found, queue, "staff:ana", "Room 3", NOW)
+    [your_turn] = [m for m in chat.messages() if m.kind == MessageKind.your_turn]
+    assert your_turn.language == "en"
+    assert your_turn.body == "🔔 A-001: it's your turn! Please go to Room 3."

@@ -207,16 +207,19 @@ def test_turn_near_and_your_turn_go_once_each_in_the_patients_language(
     assert [b[:24] for b in by_phone[phones[3]]] == ["⏳ A-004: tu turno está c"]
 
 
+def waiting_in_a(db: Engine, clinic: TestClinic, count: int) -> None:
+    """`count` patients with appointments from 9:00, checked in by 8:30 in that order:
+    queue A's A-001 onwards."""
+    for n in range(count):
+        appointment = booked(db, clinic, at(9) + timedelta(minutes=30 * n), f"+59598100{n:04d}")
+        arrive(db, appointment, at(8, 30) + timedelta(seconds=n))
+
+
 def test_two_desks_calling_next_at_once_get_two_different_patients(
     on_postgres: Engine, clinic: TestClinic
 ) -> None:
     db = on_postgres
-    people = [
-        booked(db, clinic, at(9) + timedelta(minutes=30 * n), f"+5959810000{n:02d}")
-        for n in range(6)
-    ]
-    for n, appointment in enumerate(people):
-        arrive(db, appointment, at(8, 30 + n))
+    waiting_in_a(db, clinic, 6)
     barrier = threading.Barrier(2)
     called: list[str | None] = []
 
@@ -234,3 +237,48 @@ def test_two_desks_calling_next_at_once_get_two_different_patients(
     assert sorted(numbers) == [f"A-{n:03d}" for n in range(1, 7)]  # each once, none skipped
     assert called.count(None) == 2
     assert {t.called_to for t in tickets(db)} == {"Box 1", "Box 2"}
+
+
+def test_a_screen_reading_while_desks_call_and_recall_at_once_misses_no_call(
+    on_postgres: Engine, clinic: TestClinic
+) -> None:
+    db = on_postgres
+    waiting_in_a(db, clinic, 24)
+    desks_done = threading.Event()
+    seen: list[tuple[int, int]] = []  # (ticket, call number) as the screen got them
+
+    def desk(room: str) -> None:
+        for _ in range(8):
+            call(db, clinic, at(9), to=room)
+            with transaction(db) as session:  # and calls its latest again
+                [ticket] = session.exec(
+                    select(QueueTicket)
+                    .where(QueueTicket.called_to == room)
+                    .order_by(col(QueueTicket.call_seq).desc())
+                    .limit(1)
+                ).all()
+                queues.recall(session, ticket, "staff:ana", None, at(9))
+
+    def screen() -> None:
+        cursor, last_round = 0, False
+        while not last_round:
+            last_round = desks_done.is_set()
+            with Session(db) as session:
+                since = queues.calls_since(session, clinic.id, at(9).date(), cursor, 5, None)
+            seen.extend((t.id or 0, t.call_seq or 0) for t in since.calls)
+            cursor = since.cursor
+            last_round = last_round and not since.more
+
+    reader = threading.Thread(target=screen)
+    desks = [threading.Thread(target=desk, args=(f"Box {n}",)) for n in range(3)]
+    reader.start()
+    for thread in desks:
+        thread.start()
+    for thread in desks:
+        thread.join(timeout=60)
+    desks_done.set()
+    reader.join(timeout=60)
+    called = {t.id for t in tickets(db) if t.called_at is not None}
+    assert len(called) == 24 and {ticket for ticket, _ in seen} == called  # none missed
+    numbers = [number for _, number in seen]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)  # in order, once

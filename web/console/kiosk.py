@@ -1,6 +1,7 @@
 """The kiosk: a tablet at the desk, signed in by staff and left full screen, where a
 patient checks in by their confirmation code or phone number, or takes a number without
-an appointment (and may leave a WhatsApp number to be told). Large touch targets, the
+an appointment (and may leave a WhatsApp number to be told); at a clinic with several
+branches, `?branch=` says where the kiosk stands. Large touch targets, the
 patient's language (es/en/gn) chosen on the screen, no navigation, and every answer goes
 back to the start by itself, so a kiosk left open shows nobody's number for long."""
 
@@ -19,6 +20,7 @@ from store.db import transaction
 from usecases import kiosk as checks
 from usecases import waiting_room
 from web.console.agenda import own_clinic
+from web.console.branch_param import branch_asked
 from web.console.common import console, engine, now, staff_required
 
 BACK_AFTER_SECONDS = 20
@@ -30,16 +32,24 @@ def _lang() -> str:
     return asked if asked in LANGUAGES else "es"
 
 
+def _branch() -> int | None:
+    """The kiosk's branch for its links (each page checked it is the clinic's)."""
+    raw = request.values.get("branch", "")
+    return int(raw) if raw.isdigit() else None
+
+
 def _show(template: str, lang: str, **context: Any) -> Response:
     def t(key: str, **tags: object) -> str:
         return text(f"console.kiosk_{key}", lang, **tags)
 
+    branch = _branch()
     body = render_template(
         f"console/{template}",
         lang=lang,
         t=t,
         languages=LANGUAGES,
-        start=url_for("console.kiosk", lang=lang),
+        start=url_for("console.kiosk", lang=lang, branch=branch),
+        branch=branch,
         back_after=BACK_AFTER_SECONDS,
         **context,
     )
@@ -49,6 +59,8 @@ def _show(template: str, lang: str, **context: Any) -> Response:
 @console.get("/kiosk")
 @staff_required
 def kiosk() -> Response:
+    with Session(engine()) as session:
+        branch_asked(session, own_clinic(session))
     return _show("kiosk.html", _lang())
 
 
@@ -58,7 +70,7 @@ def kiosk_code() -> Response:
     code = request.form.get("code", "")[:FIELD_LENGTH]
     with transaction(engine()) as session:
         clinic = own_clinic(session)
-        answer = checks.by_code(session, clinic, code, now())
+        answer = checks.by_code(session, clinic, code, now(), branch_asked(session, clinic))
         return _answer(answer, clinic.timezone)
 
 
@@ -70,8 +82,11 @@ def kiosk_phone() -> Response:
         phone = e164(
             request.form.get("phone", "")[:FIELD_LENGTH], region_of(clinic.whatsapp_number)
         )
+        branch = branch_asked(session, clinic)
         answer = (
-            checks.by_phone(session, clinic, phone, now()) if phone else checks.Answer("not_found")
+            checks.by_phone(session, clinic, phone, now(), branch)
+            if phone
+            else checks.Answer("not_found")
         )
         return _answer(answer, clinic.timezone)
 
@@ -81,7 +96,7 @@ def kiosk_phone() -> Response:
 def kiosk_walk_in() -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
-        lines = queues.queues(session, clinic.id or 0, queues.rules(session, clinic.id or 0))
+        lines = _lines(session, clinic.id or 0)
     return _show("kiosk_walk_in.html", _lang(), lines=lines)
 
 
@@ -91,7 +106,7 @@ def kiosk_walk_in_take() -> Response:
     lang = _lang()
     with transaction(engine()) as session:
         clinic = own_clinic(session)
-        lines = queues.queues(session, clinic.id or 0, queues.rules(session, clinic.id or 0))
+        lines = _lines(session, clinic.id or 0)
         chosen = next((q for q in lines if q.key == request.form.get("queue")), None)
         if chosen is None:
             abort(400)
@@ -101,6 +116,12 @@ def kiosk_walk_in_take() -> Response:
             return _show("kiosk_walk_in.html", lang, lines=lines, phone_invalid=True)
         arrived = waiting_room.walk_in(session, clinic, chosen, phone, lang, now())
         return _answer(checks.Answer("checked_in", arrived), clinic.timezone)
+
+
+def _lines(session: Session, clinic_id: int) -> list[queues.Queue]:
+    """The queues a walk-in may take here: the kiosk's branch's."""
+    room = queues.rules(session, clinic_id)
+    return queues.queues(session, clinic_id, room, branch_asked(session, own_clinic(session)))
 
 
 def _answer(answer: checks.Answer, timezone: str) -> Response:

@@ -16,6 +16,7 @@ from store.db import transaction
 from store.models import Clinic, QueueTicket
 from usecases import waiting_room
 from web.console.agenda import actor, formatting, own_clinic
+from web.console.branch_param import branch_asked
 from web.console.common import (
     console,
     engine,
@@ -42,18 +43,18 @@ class Line:
     called: list[QueueTicket]
 
 
-def _lines(session: Session, clinic: Clinic) -> list[Line]:
+def _lines(session: Session, clinic: Clinic, branch: int | None) -> list[Line]:
     clinic_id = clinic.id or 0
     day = waiting_room.today(clinic, now()).date()
-    waiting = queues.waiting(session, clinic_id, day)
-    called = queues.called(session, clinic_id, day, limit=100)
+    waiting = queues.waiting(session, clinic_id, day, branch_id=branch)
+    called = queues.called(session, clinic_id, day, limit=100, branch_id=branch)
     return [
         Line(
             q,
             [t for t in waiting if t.queue == q.key],
             [t for t in called if t.queue == q.key],
         )
-        for q in queues.queues(session, clinic_id, queues.rules(session, clinic_id))
+        for q in queues.queues(session, clinic_id, queues.rules(session, clinic_id), branch)
     ]
 
 
@@ -72,13 +73,14 @@ def _room() -> str:
     return (request.values.get("room") or "").strip()[:ROOM_LENGTH]
 
 
-def _board_html(lines: list[Line], clinic: Clinic) -> str:
+def _board_html(lines: list[Line], clinic: Clinic, branch: int | None) -> str:
     lang = language()
     moment = now()
     return render_template(
         "console/_queue_board.html",
         lines=lines,
         room=_room(),
+        branch=branch,
         label=queues.ticket_label,
         waited=lambda t: _minutes(t.arrived_at, moment),
         t=translator(lang),
@@ -95,16 +97,20 @@ def _minutes(since: datetime, moment: datetime) -> int:
 def waiting_board() -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
-        lines = _lines(session, clinic)
-        html = _board_html(lines, clinic)
+        branch = branch_asked(session, clinic)
+        branches = queues.open_branches(session, clinic.id or 0)
+        lines = _lines(session, clinic, branch)
+        html = _board_html(lines, clinic, branch)
     notice = request.args.get("notice")
     return page(
         "waiting_room.html",
         board_html=html,
         stamp=_stamp(lines),
         room=_room(),
+        branch=branch,
+        branches=branches if len(branches) > 1 else [],
         notice=notice if notice in NOTICES else None,
-        feed_url=url_for("console.waiting_board_feed", room=_room()),
+        feed_url=url_for("console.waiting_board_feed", room=_room(), branch=branch),
         poll_seconds=current_app.config.get("CONSOLE_POLL_SECONDS", POLL_SECONDS),
     )
 
@@ -114,13 +120,23 @@ def waiting_board() -> Response:
 def waiting_board_feed() -> Response:
     with Session(engine()) as session:
         clinic = own_clinic(session)
-        lines = _lines(session, clinic)
-        html = _board_html(lines, clinic)
+        branch = branch_asked(session, clinic)
+        lines = _lines(session, clinic, branch)
+        html = _board_html(lines, clinic, branch)
     return jsonify(stamp=_stamp(lines), html=html)
 
 
 def _back(notice: str) -> Response:
-    return redirect(url_for("console.waiting_board", room=_room() or None, notice=notice), code=303)
+    branch = request.values.get("branch", "")
+    return redirect(
+        url_for(
+            "console.waiting_board",
+            room=_room() or None,
+            branch=int(branch) if branch.isdigit() else None,
+            notice=notice,
+        ),
+        code=303,
+    )
 
 
 @console.post("/waiting-room/call")

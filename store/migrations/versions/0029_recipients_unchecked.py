@@ -6,7 +6,7 @@ its start), read in the order its start wrote them (`campaign_id, id`) and by me
 `written_through`: the last recipient whose message is in the outbox.
 
 Revision ID: 0029_recipients_unchecked
-Revises: 0027_web_hold_minutes
+Revises: 0028_queue_branch
 Create Date: 2026-12-06 03:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029_recipients_unchecked"
-down_revision: str | None = "0027_web_hold_minutes"
+down_revision: str | None = "0028_queue_branch"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

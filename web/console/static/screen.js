@@ -1,16 +1,21 @@
-// The waiting room's screen: every few seconds it asks the feed for the latest calls and
-// shows them (text only, never HTML); a new call or a recall flashes and chimes. A lost
-// connection is tried again at the next tick, so the screen catches up when it is back.
+// The waiting room's screen: it asks the feed for the calls after the last one it saw
+// (a cursor the feed hands back) and announces each in the order they were made: the
+// number large with its room, a flash and a chime, once per call or recall. While others
+// wait, each is held a second; the ones before move to the list beside. Text only, never
+// HTML. A lost connection is retried with a backoff (poller.js), and the screen then
+// announces all it missed.
 (function () {
   "use strict";
   var screen = document.getElementById("screen");
-  if (!screen || !window.fetch) { return; }
-  var every = Math.max(1, Number(screen.getAttribute("data-every")) || 2) * 1000;
+  if (!screen || !window.fetch || !window.turneroPoll) { return; }
+  var HOLD_MS = 1000, KEPT = 5;
   var number = document.getElementById("now-number");
   var room = document.getElementById("now-room");
   var initials = document.getElementById("now-initials");
   var before = document.getElementById("before");
-  var audio = null;
+  var cursor = screen.getAttribute("data-cursor") || "0";
+  var day = screen.getAttribute("data-day") || "";
+  var pending = [], holding = false, audio = null;
 
   function chime() {
     var Context = window.AudioContext || window.webkitAudioContext;
@@ -30,47 +35,67 @@
     } catch (ignored) { /* a screen without sound still shows the call */ }
   }
 
-  function show(calls) {
-    var first = calls[0];
-    var key = first ? first.id + ":" + first.calls : "";
-    var changed = key !== number.getAttribute("data-call");
-    number.textContent = first ? first.number : "—";
-    room.textContent = first ? screen.getAttribute("data-to") + " " + first.room : screen.getAttribute("data-empty");
-    initials.textContent = first ? first.initials : "";
-    number.setAttribute("data-call", key);
-    while (before.firstChild) { before.removeChild(before.firstChild); }
-    calls.slice(1).forEach(function (call) {
-      var item = document.createElement("li");
-      var label = document.createElement("span");
-      var where = document.createElement("span");
-      label.className = "number";
-      label.textContent = call.number;
-      where.className = "room";
-      where.textContent = call.room;
-      item.appendChild(label);
-      item.appendChild(document.createTextNode(" "));
-      item.appendChild(where);
-      before.appendChild(item);
+  function keepBefore() {
+    // the call shown until now moves to the top of the list beside
+    var id = number.getAttribute("data-id");
+    if (!id) { return; }
+    Array.prototype.slice.call(before.children).forEach(function (item) {
+      if (item.getAttribute("data-id") === id) { before.removeChild(item); }
     });
-    if (changed && first) {
-      number.classList.remove("fresh");
-      void number.offsetWidth;  // restart the flash
-      number.classList.add("fresh");
-      chime();
-    }
+    var item = document.createElement("li");
+    var label = document.createElement("span");
+    var where = document.createElement("span");
+    item.setAttribute("data-id", id);
+    label.className = "number";
+    label.textContent = number.textContent;
+    where.className = "room";
+    where.textContent = number.getAttribute("data-room");
+    item.appendChild(label);
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(where);
+    before.insertBefore(item, before.firstChild);
+    while (before.children.length > KEPT) { before.removeChild(before.lastChild); }
   }
 
-  function check() {
-    fetch(screen.getAttribute("data-feed"), {
-      credentials: "same-origin",
-      headers: { "Accept": "application/json" }
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (!response.ok || type.indexOf("application/json") !== 0) { throw new Error("unavailable"); }
-      return response.json();
-    }).then(function (data) { show(data.calls || []); })
-      .catch(function () { /* tried again at the next tick */ });
+  function announce(call) {
+    keepBefore();
+    number.textContent = call.number;
+    number.setAttribute("data-id", String(call.id));
+    number.setAttribute("data-room", call.room);
+    number.setAttribute("data-call", String(call.seq));
+    room.textContent = screen.getAttribute("data-to") + " " + call.room;
+    initials.textContent = call.initials;
+    number.classList.remove("fresh");
+    void number.offsetWidth;  // restart the flash
+    number.classList.add("fresh");
+    chime();
   }
 
-  window.setInterval(check, every);
+  function next() {
+    holding = false;
+    var call = pending.shift();
+    if (!call) { return; }
+    announce(call);
+    holding = true;
+    window.setTimeout(next, HOLD_MS);
+  }
+
+  function take(data) {
+    if (data.day !== day) { day = data.day; }
+    cursor = String(data.cursor);
+    pending = pending.concat(data.calls || []);
+    if (!holding) { next(); }
+    return data.more === true;
+  }
+
+  window.turneroPoll({
+    url: function () {
+      var feed = screen.getAttribute("data-feed");
+      var joiner = feed.indexOf("?") < 0 ? "?" : "&";
+      return feed + joiner + "after=" + encodeURIComponent(cursor) + "&day=" + encodeURIComponent(day);
+    },
+    every: Math.max(1, Number(screen.getAttribute("data-every")) || 2) * 1000,
+    take: take,
+    note: document.getElementById("reconnecting")
+  });
 })();
