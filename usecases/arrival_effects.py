@@ -1,14 +1,15 @@
 """The engine's check-in, applied in the inbound message's transaction: the patient wrote
 "llegué" / "I'm here" / "aguĩma". Today's appointment on the phone is checked in and the
 answer carries its queue number and the people ahead; several today are asked about, and
-none today says when the next one is or what to do."""
+none today says when the next one is or what to do. At a clinic with several branches the
+answer names the branch the patient is expected at."""
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from bot.effects import CheckIn
-from bot.types import Inbound
+from bot.types import Inbound, Label
 from store import queues
 from store.appointments import Actor, NotChangeable, upcoming_with_names
 from store.models import AppointmentStatus
@@ -37,9 +38,21 @@ def _check_in(where: Applying, effect: CheckIn) -> Applied:
         )
     except (NotChangeable, waiting_room.NoQueue):
         return Applied(Inbound(event="check_in_unchangeable"))
-    tags = {"number": arrived.number, "ahead": arrived.ahead}
+    tags = {"number": arrived.number, "ahead": arrived.ahead, "where": _where(where, arrived)}
     event = "checked_in" if arrived.new else "already_checked_in"
     return Applied(Inbound(event=event, data=tags))  # no booking: the reply is keyed as any
+
+
+def _where(where: Applying, arrived: waiting_room.Arrived) -> Label | str:
+    """The branch whose queue the patient is in, where the clinic has several: a patient
+    who went to the other one learns it from the answer."""
+    branches = queues.open_branches(where.session, where.clinic_id)
+    branch = next((b for b in branches if b.id == arrived.ticket.branch_id), None)
+    if len(branches) < 2 or branch is None:
+        return ""
+    if not branch.address:
+        return Label("labels.at_branch", (("branch", branch.name),))
+    return Label("labels.at_branch_address", (("branch", branch.name), ("address", branch.address)))
 
 
 def _not_today(where: Applying, now: datetime, local_now: datetime) -> Applied:

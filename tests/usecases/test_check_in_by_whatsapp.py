@@ -12,7 +12,14 @@ from sqlmodel import Session, select
 
 from store.db import transaction
 from store.message_kinds import MessageKind
-from store.models import Appointment, AppointmentStatus, Clinic, QueueTicket
+from store.models import (
+    Appointment,
+    AppointmentStatus,
+    Branch,
+    Clinic,
+    Professional,
+    QueueTicket,
+)
 from tests.notification_support import book_at
 from tests.support import Chat, TestClinic
 from usecases import waiting_room
@@ -61,6 +68,26 @@ def test_arriving_by_whatsapp_answers_the_number_and_the_people_ahead(
 
     assert answer in reply
     assert status(db, mine) == AppointmentStatus.arrived
+
+
+def test_at_a_clinic_with_two_branches_the_answer_names_the_one_expected(
+    db: Engine, clinic: TestClinic, chat: Chat
+) -> None:
+    """A patient who went to the other branch learns it from the answer."""
+    with transaction(db) as session:
+        centro = Branch(clinic_id=clinic.id, name="Centro", address="Palma 123")
+        norte = Branch(clinic_id=clinic.id, name="Sede Norte", address="Mcal. López 4500")
+        session.add_all([centro, norte])
+        session.flush()
+        luis = session.get(Professional, clinic.professionals["luis"])
+        assert luis is not None
+        luis.branch_id = norte.id
+    booked(db, clinic, NOW, professional="luis")
+
+    reply = chat.says("llegué")
+
+    assert "*A-001*\n📍 Sede Norte — Mcal. López 4500\n👥" in reply
+    assert "Centro" not in reply
 
 
 def test_a_second_check_in_keeps_the_number(db: Engine, clinic: TestClinic, chat: Chat) -> None:
