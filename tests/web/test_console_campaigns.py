@@ -72,8 +72,10 @@ def test_the_desk_previews_confirms_and_watches_a_campaign(
     results = desk.open(sent.headers["Location"]).get_data(as_text=True)
     assert "Pedido de reprogramar" in results and 'http-equiv="refresh"' in results
     assert 'id="result-recipients">2<' in results
+    assert '/stop">' in results  # messages still to send: it can be stopped
     stopped = desk.submit(sent.headers["Location"] + "/stop")
     assert "notice=stopped" in stopped.headers["Location"]
+    assert '/stop">' not in desk.open(sent.headers["Location"]).get_data(as_text=True)
     assert "ya estaba detenida" in desk.client.post(
         sent.headers["Location"] + "/stop", data={"csrf_token": desk.token()}, follow_redirects=True
     ).get_data(as_text=True)

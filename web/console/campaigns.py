@@ -173,7 +173,6 @@ def campaign_page(campaign_id: int) -> Response:
         filters=filters,
         names=names,
         running=campaigns.is_open(campaign) and not (campaign.started_at and found.finished),
-        open=campaigns.is_open(campaign),
         notice=notice if notice in NOTICES else None,
         **formatting(clinic, language()),
     )
