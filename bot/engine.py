@@ -176,10 +176,7 @@ class _Run:
                 self.act(self.flow.events["appointment_gone"])
                 return True
         else:
-            since = self.conv.last_inbound_at
-            appointment = self.view.appointments.reminded_since(
-                datetime.fromisoformat(since) if since else None
-            )
+            appointment = self.view.appointments.reminded_since(self.last_message_at())
             if appointment is None:
                 return False
         self.manage(appointment, answered=True)  # the reminder itself asked
@@ -188,6 +185,12 @@ class _Run:
             action = CONFIRM
         self.answer_choice(self.state, Inbound(text=inbound.text, payload=action))
         return True
+
+    def last_message_at(self) -> datetime | None:
+        """When the phone last wrote before this message: what the business's questions
+        (reminders, campaigns, offers, surveys) must have been sent after to be answered."""
+        since = self.conv.last_inbound_at
+        return datetime.fromisoformat(since) if since else None
 
     def answer_campaign(self, inbound: Inbound) -> bool:
         """A reply to a campaign's reschedule request or closure notice, the last question
@@ -199,10 +202,7 @@ class _Run:
         action = _campaign_action(inbound.text)
         if action is None:
             return False
-        since = self.conv.last_inbound_at
-        appointment = self.view.appointments.campaign_asked_since(
-            datetime.fromisoformat(since) if since else None
-        )
+        appointment = self.view.appointments.campaign_asked_since(self.last_message_at())
         if appointment is None:
             return False
         self.manage(appointment, answered=True)  # the campaign's message itself asked
@@ -237,10 +237,7 @@ class _Run:
             else:
                 return False
         if offer_id is None:
-            since = self.conv.last_inbound_at
-            offer = self.view.waitlist.offered_since(
-                datetime.fromisoformat(since) if since else None
-            )
+            offer = self.view.waitlist.offered_since(self.last_message_at())
             if offer is None:
                 return False
             offer_id = offer.id
@@ -256,10 +253,7 @@ class _Run:
         score = read_score(inbound)
         if score is None:
             return False
-        since = self.conv.last_inbound_at
-        appointment = self.view.appointments.surveyed_since(
-            datetime.fromisoformat(since) if since else None
-        )
+        appointment = self.view.appointments.surveyed_since(self.last_message_at())
         if appointment is None:
             return False
         self.conv.draft = BookingDraft(appointment=appointment)
