@@ -63,7 +63,9 @@ def _signed_in(chromium: Any, url: str, db: Engine, clinic: Any, path: str) -> A
     page.goto(f"{url}{path}")
     page.get_by_label("Usuario").fill("ana@clinica.example")
     page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
+    # wait for the agenda's load: its grid.css must apply before anything is measured
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ingresar").click()
     return page
 
 
