@@ -28,6 +28,7 @@ from scheduler.dispatcher import (
 from scheduler.notifications import notifications_job
 from scheduler.outcomes import auto_no_show_job
 from scheduler.pacing import Pacer
+from scheduler.report_days import REPORT_DAYS_SECONDS, report_days_job
 from scheduler.template_approvals import APPROVALS_SECONDS, approvals_job
 from scheduler.waitlist import waitlist_job
 from store.db import transaction
@@ -57,6 +58,7 @@ WAITLIST_JOB_ID = "waitlist"
 NO_SHOWS_JOB_ID = "end_of_day_no_shows"
 RESUME_JOB_ID = "resume_quiet_takeovers"
 DAY_LOADS_JOB_ID = "day_loads"
+REPORT_DAYS_JOB_ID = "report_days"
 APPROVALS_JOB_ID = "template_approvals"
 CAMPAIGNS_JOB_ID = "scheduled_campaigns"
 
@@ -194,6 +196,7 @@ def run_worker(
     every(interval_seconds, dispatch_job, DISPATCH_JOB_ID, args=(channel, clock), **dispatch)
     every(notifications_interval_seconds, resume_job, RESUME_JOB_ID)
     every(DAY_LOADS_SECONDS, day_loads_job, DAY_LOADS_JOB_ID)
+    every(REPORT_DAYS_SECONDS, report_days_job, REPORT_DAYS_JOB_ID)
     if isinstance(channel, TemplateApprover):  # not the sandbox, which needs no templates
         every(APPROVALS_SECONDS, approvals_job, APPROVALS_JOB_ID, args=(channel, clock))
     if links is not None:

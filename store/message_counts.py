@@ -6,12 +6,19 @@ use case groups kinds into the categories people read."""
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from store.error_codes import FAILED_UNBILLED
 from store.message_kinds import MessageKind
-from store.models import Appointment, AppointmentEvent, OutboxMessage, OutboxStatus
+from store.models import (
+    Appointment,
+    AppointmentEvent,
+    Notification,
+    OutboxMessage,
+    OutboxStatus,
+)
 from store.visit_counts import NOT_DELIVERED, Span
 
 BOOKING_CONFIRMATIONS = (MessageKind.booking_confirmation.value, MessageKind.confirmation.value)
@@ -102,20 +109,37 @@ def professional_messages(session: Session, span: Span) -> list[ProfessionalMess
     ]
 
 
+def _reminded(message: Any) -> list[Any]:
+    """The message is a reminder that reached Twilio and did not fail (one that failed
+    asked nobody)."""
+    return [
+        message.kind == MessageKind.reminder.value,
+        message.twilio_sid.is_not(None),
+        message.status.not_in(NOT_DELIVERED),
+    ]
+
+
 def _reminder_outcomes(session: Session, span: Span) -> list[tuple[int, str, int]]:
-    """(professional, outcome, appointments) for the appointments a reminder asked (one
-    that failed asked nobody)."""
+    """(professional, outcome, appointments) for the appointments first asked by a
+    reminder in the period: one asked before it belongs to the day it was asked, so
+    the days of a period add up to the period."""
+    earlier = aliased(OutboxMessage)
+    asked_before = exists(
+        select(literal(1))
+        .select_from(Notification)
+        .join(earlier, col(earlier.id) == col(Notification.outbox_message_id))
+        .where(
+            col(Notification.appointment_id) == col(OutboxMessage.appointment_id),
+            col(earlier.created_at) < span.start,
+            *_reminded(earlier),
+        )
+    )
     asked = (
         select(
             col(OutboxMessage.appointment_id).label("appointment_id"),
             func.min(col(OutboxMessage.created_at)).label("asked_at"),
         )
-        .where(
-            *_sent_in(span),
-            col(OutboxMessage.kind) == MessageKind.reminder.value,
-            col(OutboxMessage.twilio_sid).is_not(None),
-            col(OutboxMessage.status).not_in(NOT_DELIVERED),
-        )
+        .where(*_sent_in(span), *_reminded(OutboxMessage), ~asked_before)
         .group_by(col(OutboxMessage.appointment_id))
         .subquery()
     )

@@ -188,6 +188,53 @@ class DayLoad(SQLModel, table=True):
     week_key: int = Field(sa_type=BigInteger)
 
 
+class ReportHorizon(SQLModel, table=True):
+    """How far a clinic's report days are summed up (`store.report_days`): every local day
+    before `summarized_until` may have its counts, and a change to a row about a time
+    before it marks that time stale (the triggers of migration 0031)."""
+
+    __tablename__ = "report_horizon"
+    clinic_id: int = Field(foreign_key="clinic.id", primary_key=True)
+    summarized_until: datetime = Field(sa_type=UTCDateTime)
+    timezone: str = Field(description="the clinic's zone the days were cut in")
+
+
+class ReportDay(SQLModel, table=True):
+    """A closed local day whose counts are in `report_count`."""
+
+    __tablename__ = "report_day"
+    clinic_id: int = Field(foreign_key="clinic.id", primary_key=True)
+    day: date = Field(primary_key=True, description="local date, the clinic's time zone")
+    summed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReportCount(SQLModel, table=True):
+    """One figure of one day: what the reports would count live for that day alone, by
+    its keys (`store.report_days` names them)."""
+
+    __tablename__ = "report_count"
+    clinic_id: int = Field(foreign_key="clinic.id", primary_key=True)
+    figure: str = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    professional_id: int = Field(default=0, primary_key=True, description="0: not by one")
+    k1: str = Field(default="", primary_key=True)
+    k2: str = Field(default="", primary_key=True)
+    k3: str = Field(default="", primary_key=True)
+    value: float
+
+
+class ReportStale(SQLModel, table=True):
+    """A time whose rows changed after its day was summed up: the days it touches are
+    counted live until the worker sums them up again. Written by triggers."""
+
+    __tablename__ = "report_stale"
+    __table_args__ = (Index("ix_report_stale_clinic", "clinic_id", "starts_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Patient(SQLModel, table=True):
     """A person; one phone may belong to several (a family sharing a phone)."""
 
@@ -226,6 +273,7 @@ class Appointment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("clinic_id", "code", name="uq_appointment_code"),
         Index("ix_appointment_prof_start", "professional_id", "starts_at"),
+        Index("ix_appointment_clinic_start", "clinic_id", "starts_at"),  # a report's days
         Index("ix_appointment_patient", "patient_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -473,6 +521,7 @@ class OutboxMessage(SQLModel, table=True):
             postgresql_where=text(IS_QUESTION),
             sqlite_where=text(IS_QUESTION),
         ),
+        Index("ix_outbox_clinic_created", "clinic_id", "created_at"),  # a report's days
         Index(
             "ix_outbox_open_failures",
             "clinic_id",

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from bot.calendar_names import weekday_names
-from store.message_counts import NO_ANSWER, professional_messages
-from store.visit_counts import (
-    ReminderFilter,
+from store.message_counts import NO_ANSWER
+from store.report_days import (
     channel_figures,
-    professional_names,
+    professional_messages,
     visits_by_hour_of_week,
     visits_by_reminder,
 )
+from store.visit_counts import ReminderFilter, professional_names
 from usecases.report_basics import (
     Finding,
     Report,

@@ -9,19 +9,17 @@ from datetime import date, timedelta
 from babel.dates import format_date
 from sqlmodel import Session
 
-from store.message_counts import ANSWERS, NO_ANSWER, count_messages, professional_messages
+from store.message_counts import ANSWERS, NO_ANSWER
 from store.message_kinds import Category, MessageKind
 from store.models import AppointmentStatus, OutboxStatus
-from store.visit_counts import (
-    ReminderFilter,
-    Span,
+from store.report_days import (
     channel_figures,
-    professional_names,
-    recoveries,
-    span_of,
+    count_messages,
+    professional_messages,
     visits_by_day,
     visits_by_reminder,
 )
+from store.visit_counts import ReminderFilter, Span, professional_names, recoveries, span_of
 from usecases.report_basics import (
     BarChart,
     IntervalChart,

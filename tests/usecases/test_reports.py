@@ -11,19 +11,27 @@ from sqlmodel import Session, select
 
 from store.db import transaction
 from store.models import Appointment
+from store.report_days import summarize_all
 from tests.report_support import FIRST, LAST, ZONE, History, write_history
 from tests.support import TestClinic, add_patient
 from usecases.report_stats import Share, wilson
 from usecases.reports import REPORTS, ReportQuery
+
+SUMMED_AT = datetime(2026, 12, 5, 12, tzinfo=ZONE)  # every day of the month is over
 
 
 def local_at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ZONE).astimezone(UTC)
 
 
-@pytest.fixture
-def history(db: Engine, clinic: TestClinic) -> dict[str, int]:
-    return write_history(db, clinic)
+@pytest.fixture(params=["counted live", "summed up by day"])
+def history(request: pytest.FixtureRequest, db: Engine, clinic: TestClinic) -> dict[str, int]:
+    """The known month, read from its rows, or from its days summed up as the worker
+    does once they are over (`store.report_days`): the same figures either way."""
+    ids = write_history(db, clinic)
+    if request.param == "summed up by day":
+        assert summarize_all(db, SUMMED_AT, most=None) >= (LAST - FIRST).days + 1
+    return ids
 
 
 def report(db: Engine, clinic: TestClinic, name: str, **asked: object) -> object:
