@@ -53,8 +53,9 @@ def bar_chart(
     room = WIDTH / max(len(categories), 1) * _every(len(categories))  # for each label
     rotated = _widest(labels) * CHAR > room
     legend = 24 if len(series) > 1 else 0
-    left, right, top, bottom = 64, 12, 12 + legend, (84 if rotated else 36)
-    height = 300 + legend + (48 if rotated else 0)
+    # a rotated label of 16 characters reaches 16 + 16 × CHAR × sin 40° ≈ 88 below the axis
+    left, right, top, bottom = 64, 12, 12 + legend, (96 if rotated else 36)
+    height = 300 + legend + (60 if rotated else 0)
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     base = top + plot_h
     band = plot_w / max(len(categories), 1)
