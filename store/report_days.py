@@ -5,9 +5,9 @@ without a summary: the recent ones, and those a change has marked stale since.
 
 A summary never disagrees with the rows: triggers mark the time of every change to a
 counted row about a time before the clinic's horizon (migration 0031), and a day with a
-mark is counted live until it is summed up again, which takes its marks away in the same
-transaction. On PostgreSQL a new horizon is only trusted once every transaction that may
-have written under the old one has ended."""
+mark is counted live; the worker's next pass takes the marks away together with the
+summaries of their days, then sums those days up again. On PostgreSQL a new horizon is
+only trusted once every transaction that may have written under the old one has ended."""
 
 import logging
 import time as clock
