@@ -19,7 +19,7 @@ from tests.campaign_support import LINKS, Person, by_phone, seat, sent, tags_of
 from tests.notification_support import writes
 from tests.support import Chat, Clock
 from tests.support import TestClinic as SmallClinic
-from tests.window_support import approve, live
+from tests.window_support import approve, live, variables_sent
 from usecases.campaigns import Draft, create, draft_problems, preview, start, start_due, stop
 
 ASU = ZoneInfo("America/Asuncion")
@@ -34,6 +34,7 @@ KARAI = Person("+595981000004", "Karai Ñandu", "gn")  # silent: the Guarani tem
 PAUSA = Person("+595981000005", "Pedro Pausa", "es", (("bot_paused", True),))
 BAJA = Person("+595981000006", "Berta Baja", "es", (("opted_out", True),))
 MAL = Person("+595981000007", "Mario Mal", "es", (("unreachable", "invalid"),))
+LUZ = Person("+595981000008", "Luz Silva", "es")  # last wrote yesterday morning
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -111,15 +112,26 @@ def test_a_holiday_closure_of_all_monday(db: Engine, clock: Clock, clinic: Small
     seat(db, clinic, ROSA, at(MONDAY, 9))
     seat(db, clinic, MARY, at(MONDAY, 11), professional="luis", service="dentistry")
     seat(db, clinic, KARAI, at(MONDAY, 15), status="confirmed")
+    seat(db, clinic, LUZ, at(MONDAY, 14))  # silent for days: the approved template
     seat(db, clinic, BAJA, at(MONDAY, 16))
+    seat(db, clinic, PAUSA, at(MONDAY, 8, 30))
+    seat(db, clinic, MAL, at(MONDAY, 17), professional="luis")
     seat(db, clinic, JUAN, at(MONDAY, 10), status="cancelled")  # not coming anyway
-    for person in (ROSA, MARY, KARAI):
+    for person in (ROSA, MARY, KARAI, PAUSA, MAL):
         writes(db, clinic.id, person.phone, clock() - timedelta(minutes=30))
+    writes(db, clinic.id, LUZ.phone, clock() - timedelta(hours=30))  # the window has closed
+    approve(db, clinic.id, MessageKind.campaign_closure, "es", "HX" + "4" * 32, VARIABLES)
     draft = Draft(MessageKind.campaign_closure, Filters(MONDAY, MONDAY))
+
+    seen = preview(db, clinic.id, draft, clock(), LINKS)
+    assert (seen.messages, seen.appointments, seen.not_sendable) == (4, 7, 0)
+    assert seen.excluded == {OPTED_OUT: 1, PAUSED: 1, INVALID: 1}
+    samples = {s.phone: s.as_template for s in seen.samples}
+    assert samples == {ROSA.phone: False, MARY.phone: False, KARAI.phone: False, LUZ.phone: True}
 
     campaign_id = go(db, clinic, draft, clock)
     rows = by_phone(db, campaign_id)
-    assert set(rows) == {ROSA.phone, MARY.phone, KARAI.phone}
+    assert set(rows) == {ROSA.phone, MARY.phone, KARAI.phone, LUZ.phone}
     assert "va a estar cerrada" in rows[ROSA.phone].body
     assert "will be closed" in rows[MARY.phone].body and "Odontología" in rows[MARY.phone].body
     assert "oñembotýta" in rows[KARAI.phone].body
@@ -127,9 +139,17 @@ def test_a_holiday_closure_of_all_monday(db: Engine, clock: Clock, clinic: Small
     with live(db, clock, send_callbacks=True) as server:
         dispatch_job(db, server.channel, clock)
         server.fake.wait_for_callbacks()
-        assert all(m["content_sid"] is None for m in server.fake.messages)  # all as text
+        at_twilio = {m["to"].removeprefix("whatsapp:"): m for m in server.fake.messages}
+    assert {phone: m["content_sid"] for phone, m in at_twilio.items()} == {
+        ROSA.phone: None,  # wrote within the day: as text
+        MARY.phone: None,
+        KARAI.phone: None,
+        LUZ.phone: "HX" + "4" * 32,  # outside the window: the approved template
+    }
+    assert "va a estar cerrada" in at_twilio[ROSA.phone]["body"]
+    assert variables_sent(at_twilio[LUZ.phone])["1"] == "Luz Silva"
     _, found = results_of(db, campaign_id)
-    assert (found.recipients, found.sent, found.delivered, found.failed) == (3, 3, 3, 0)
+    assert (found.recipients, found.sent, found.delivered, found.failed) == (4, 4, 4, 0)
 
 
 def test_a_friday_schedule_change_to_pending_appointments_only(
@@ -139,7 +159,10 @@ def test_a_friday_schedule_change_to_pending_appointments_only(
     seat(db, clinic, JUAN, at(FRIDAY, 10), status="confirmed")  # confirmed: not asked again
     seat(db, clinic, PAUSA, at(FRIDAY, 11))
     seat(db, clinic, MARY, at(FRIDAY, 15))
-    for person in (ROSA, PAUSA):  # Pedro is talking to the desk
+    seat(db, clinic, BAJA, at(FRIDAY, 15, 30))
+    seat(db, clinic, MAL, at(FRIDAY, 16))
+    seat(db, clinic, ROSA, at(FRIDAY, 10), professional="luis")  # another professional
+    for person in (ROSA, PAUSA, BAJA, MAL):  # Pedro is talking to the desk
         writes(db, clinic.id, person.phone, clock() - timedelta(hours=2))
     approve(db, clinic.id, MessageKind.campaign_schedule_change, "en", "HX" + "3" * 32, VARIABLES)
     draft = Draft(
@@ -147,18 +170,24 @@ def test_a_friday_schedule_change_to_pending_appointments_only(
         Filters(FRIDAY, FRIDAY, statuses=("booked",), professionals=(clinic.professionals["ana"],)),
     )
     seen = preview(db, clinic.id, draft, clock(), LINKS)
-    assert (seen.messages, seen.excluded, seen.not_sendable) == (2, {PAUSED: 1}, 0)
+    assert (seen.messages, seen.appointments, seen.not_sendable) == (2, 5, 0)
+    assert seen.excluded == {PAUSED: 1, OPTED_OUT: 1, INVALID: 1}
     with_paused = Draft(draft.kind, draft.filters, include_paused=True)
-    assert preview(db, clinic.id, with_paused, clock(), LINKS).messages == 3
+    seen = preview(db, clinic.id, with_paused, clock(), LINKS)
+    assert (seen.messages, seen.excluded) == (3, {OPTED_OUT: 1, INVALID: 1})
 
     campaign_id = go(db, clinic, with_paused, clock)
+    assert set(by_phone(db, campaign_id)) == {ROSA.phone, PAUSA.phone, MARY.phone}
     with live(db, clock, send_callbacks=True) as server:
         dispatch_job(db, server.channel, clock)
         server.fake.wait_for_callbacks()
         at_twilio = {m["to"].removeprefix("whatsapp:"): m for m in server.fake.messages}
-    assert set(at_twilio) == {ROSA.phone, PAUSA.phone, MARY.phone}  # the desk included Pedro
+    assert {phone: m["content_sid"] for phone, m in at_twilio.items()} == {
+        ROSA.phone: None,  # the desk included Pedro; both wrote lately: as text
+        PAUSA.phone: None,
+        MARY.phone: "HX" + "3" * 32,  # silent: the approved template
+    }
     assert "Cambió el horario" in at_twilio[ROSA.phone]["body"]
-    assert at_twilio[MARY.phone]["content_sid"] == "HX" + "3" * 32
     _, found = results_of(db, campaign_id)
     assert (found.recipients, found.delivered) == (3, 3)
 

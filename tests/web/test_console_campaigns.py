@@ -2,7 +2,7 @@
 and how the message reads; the confirmation repeats the number; a form sent twice is one
 campaign; what cannot be sent gets its reason, never a 5xx; the results page and stop."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -10,11 +10,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
+from scheduler.worker import dispatch_job
 from store.models import Campaign, OutboxMessage
 from tests.campaign_support import Person, seat
 from tests.console_support import Desk
-from tests.support import Clock
+from tests.notification_support import writes
+from tests.support import Chat, Clock, make_app
 from tests.support import TestClinic as SmallClinic
+from tests.window_support import live
 from webhook import create_app
 
 ASU = ZoneInfo("America/Asuncion")
@@ -81,6 +84,41 @@ def test_the_desk_previews_confirms_and_watches_a_campaign(
     ).get_data(as_text=True)
     listing = desk.open("/console/campaigns").get_data(as_text=True)
     assert "detenida" in listing and "Pedido de reprogramar" in listing
+
+
+def test_the_campaign_page_counts_what_was_read_and_who_replied(
+    db: Engine, desk: Desk, clock: Clock, clinic: SmallClinic
+) -> None:
+    tomorrows(db, clinic)
+    for person in (ROSA, MARY):
+        writes(db, clinic.id, person.phone, clock() - timedelta(hours=1))
+    form = {
+        "kind": "campaign_reminder",
+        "first": "2026-11-26",
+        "part": "afternoon",
+        "token": "read-form",
+    }
+    desk.open("/console/campaigns/new")
+    page = desk.submit("/console/campaigns", form).headers["Location"]
+    with live(db, clock) as server:
+        dispatch_job(db, server.channel, clock)
+        sid = {m["to"].removeprefix("whatsapp:"): m["sid"] for m in server.fake.messages}
+        assert set(sid) == {ROSA.phone, MARY.phone}
+        server.fake.emit_statuses(sid[ROSA.phone], ["sent", "delivered", "read"])
+        server.fake.emit_statuses(sid[MARY.phone], ["sent", "delivered"])
+    clock.advance(minutes=3)
+    webhook = make_app(db, clock)  # the console's app has no Twilio to sign for it
+    Chat(webhook.test_client(), db, phone=MARY.phone).says("gracias")
+    shown = desk.open(page).get_data(as_text=True)
+    for name, value in [
+        ("recipients", 2),
+        ("sent", 2),
+        ("delivered", 2),
+        ("read", 1),
+        ("replied", 1),
+        ("pending", 0),
+    ]:
+        assert f'id="result-{name}">{value}<' in shown, name
 
 
 def test_what_cannot_be_sent_is_said_on_the_page(
