@@ -1,7 +1,8 @@
 """The waiting room's queues: numbers said aloud that restart each day, the priority rule
 (on time, late, walk-in, priority), a second check-in keeping its number, calling,
-recalling, no answer and served with their times recorded, and "your turn is near" and
-"it's your turn" sent once each, in the patient's language, through the fake Twilio."""
+recalling, no answer and served with their times recorded, and "your turn is near" (by
+the people ahead or by the estimated wait) and "it's your turn" sent once each, in the
+patient's language, through the fake Twilio, and neither to a patient who opted out."""
 
 import threading
 from collections.abc import Iterator
@@ -15,8 +16,25 @@ from sqlmodel import Session, col, select
 from store import queues
 from store.appointments import Actor
 from store.db import transaction
-from store.models import Appointment, AppointmentStatus, Clinic, QueueTicket, WaitingRoom
-from tests.notification_support import book_at, channel_for, fake_twilio, worker_passes, writes
+from store.message_kinds import MessageKind
+from store.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    OutboxMessage,
+    QueueTicket,
+    WaitingRoom,
+)
+from store.queue_order import estimated_wait
+from tests.notification_support import (
+    book_at,
+    channel_for,
+    fake_twilio,
+    outbox,
+    patient,
+    worker_passes,
+    writes,
+)
 from tests.support import Clock, TestClinic
 from turnero.fake_twilio import FakeTwilio
 from usecases import waiting_room
@@ -205,6 +223,156 @@ def test_turn_near_and_your_turn_go_once_each_in_the_patients_language(
         "⏳ A-003: nde turno hi'aguĩma. Oha'arõva nde mboyve: 1. Epyta hi'aguĩ sala de espera-gui."
     ]
     assert [b[:24] for b in by_phone[phones[3]]] == ["⏳ A-004: tu turno está c"]
+
+
+def serve(db: Engine, clinic: TestClinic, ticket_id: int, now: datetime) -> None:
+    with transaction(db) as session:
+        found = session.get(Clinic, clinic.id)
+        ticket = queues.locked_ticket(session, clinic.id, ticket_id)
+        assert found and ticket
+        assert waiting_room.serve(session, found, ticket, DESK, now)
+
+
+def walks_in(db: Engine, clinic: TestClinic, now: datetime, phone: str | None = None) -> None:
+    """Somebody takes a number in queue A at the kiosk (behind every appointment on time):
+    a check-in, so the queue's "near" is looked at again, and nobody ahead moves."""
+    with transaction(db) as session:
+        found = session.get(Clinic, clinic.id)
+        assert found
+        queue = queues.queues(session, clinic.id, queues.rules(session, clinic.id))[0]
+        waiting_room.walk_in(session, found, queue, phone, "es", now)
+
+
+def estimate(db: Engine, clinic: TestClinic, ahead: int) -> float:
+    """The estimated wait with `ahead` people before, from the day's real service times."""
+    with Session(db) as session:
+        queue = f"service:{clinic.services['general']}"
+        minutes = queues.service_minutes(session, clinic.id, queue, at(9).date())
+    return estimated_wait(ahead, minutes, waiting_room.DEFAULT_VISIT_MINUTES)
+
+
+def test_turn_near_goes_once_when_the_estimated_wait_drops_under_m_minutes(
+    db: Engine, clinic: TestClinic, clock: Clock, fake: FakeTwilio
+) -> None:
+    """N = 1 ahead, M = 20 minutes. C waits with 2 ahead and T with 3 (both above N) while
+    the visits called before they came are served, each faster than the last: the
+    estimate (ahead × the mean call-to-end time of the day's served visits) falls, and
+    each is told once, when theirs drops under 20, never while it is 20 or more."""
+    with transaction(db) as session:
+        session.add(WaitingRoom(clinic_id=clinic.id, near_ahead=1, near_minutes=20))
+    early = [
+        booked(db, clinic, at(9) + timedelta(minutes=30 * n), f"+59598100010{n}") for n in range(4)
+    ]
+    for n, appointment in enumerate(early):
+        arrive(db, appointment, at(8, 40 + n))
+    phones = {name: f"+59598100020{n}" for n, name in enumerate("ABCT")}
+    later = [
+        booked(db, clinic, at(11) + timedelta(minutes=30 * n), phone)
+        for n, phone in enumerate(phones.values())
+    ]
+    for phone in [*phones.values(), *(f"+59598100010{n}" for n in range(4))]:
+        writes(db, clinic.id, phone, at(8, 30))  # WhatsApp's window is open
+    channel = channel_for(fake)
+    # the four early visits are called before A, B, C and T arrive: none of them is ahead
+    for when in (at(8, 56), at(9, 5), at(9, 9), at(9, 10)):
+        call(db, clinic, when)
+    for appointment in later:
+        arrive(db, appointment, at(9, 10))
+    served = [t.id or 0 for t in tickets(db)][:4]
+
+    def told(now: datetime) -> dict[str, list[str]]:
+        clock.now = now.astimezone(UTC)
+        worker_passes(db, channel, clock)
+        sent = [(m["to"].removeprefix("whatsapp:"), m["body"]) for m in fake.messages]
+        return {
+            name: [body for to, body in sent if to == phone and "tu turno está cerca" in body]
+            for name, phone in phones.items()
+        }
+
+    # nobody served yet: 15 minutes a visit, C 2 × 15 = 30, T 3 × 15 = 45; A and B by N
+    assert (estimate(db, clinic, 2), estimate(db, clinic, 3)) == (30, 45)
+    first = told(at(9, 10))
+    assert [len(first[name]) for name in "ABCT"] == [1, 1, 0, 0]
+
+    serve(db, clinic, served[0], at(9, 10))  # called 8:56: 14 minutes
+    walks_in(db, clinic, at(9, 10))
+    assert (estimate(db, clinic, 2), estimate(db, clinic, 3)) == (2 * 14, 3 * 14)  # 28, 42
+    assert [len(b) for b in told(at(9, 10)).values()] == [1, 1, 0, 0]
+
+    serve(db, clinic, served[1], at(9, 11))  # called 9:05: 6 minutes
+    walks_in(db, clinic, at(9, 11))
+    assert estimate(db, clinic, 2) == 2 * (14 + 6) / 2 == 20  # not under 20 yet
+    assert [len(b) for b in told(at(9, 11)).values()] == [1, 1, 0, 0]
+
+    serve(db, clinic, served[2], at(9, 12))  # called 9:09: 3 minutes
+    walks_in(db, clinic, at(9, 12))
+    assert estimate(db, clinic, 2) == pytest.approx(2 * (14 + 6 + 3) / 3)  # 15.3: C, 2 ahead
+    assert estimate(db, clinic, 3) == pytest.approx(3 * (14 + 6 + 3) / 3)  # 23: not T yet
+    after_c = told(at(9, 12))
+    assert [len(b) for b in after_c.values()] == [1, 1, 1, 0]
+    assert "Personas antes que vos: 2." in after_c["C"][0]
+
+    serve(db, clinic, served[3], at(9, 13))  # called 9:10: 3 minutes
+    walks_in(db, clinic, at(9, 13))
+    assert estimate(db, clinic, 3) == pytest.approx(3 * (14 + 6 + 3 + 3) / 4)  # 19.5: T
+    after_t = told(at(9, 13))
+    assert [len(b) for b in after_t.values()] == [1, 1, 1, 1]
+    assert "Personas antes que vos: 3." in after_t["T"][0]
+
+    # calls and check-ins later (C now by N as well) tell nobody twice
+    call(db, clinic, at(9, 14))
+    walks_in(db, clinic, at(9, 15))
+    assert told(at(9, 15)) == after_t
+    with Session(db) as session:
+        near = session.exec(
+            select(OutboxMessage.to_phone).where(OutboxMessage.kind == MessageKind.turn_near)
+        ).all()
+    assert sorted(p for p in near if p in phones.values()) == sorted(phones.values())
+    near_at = {t.phone: t.near_at for t in tickets(db)}
+    assert (near_at[phones["C"]], near_at[phones["T"]]) == (
+        at(9, 12).astimezone(UTC),  # when each was told, not since
+        at(9, 13).astimezone(UTC),
+    )
+
+
+def test_an_opted_out_patient_hears_neither_turn_near_nor_your_turn(
+    db: Engine, clinic: TestClinic, clock: Clock, fake: FakeTwilio
+) -> None:
+    """With an appointment or as a walk-in on their phone, a patient who opted out is
+    queued and called like anybody, but nothing about it reaches their phone: both
+    messages are held back as opted out. The patient after them hears both."""
+    out, walker, told = "+595981000001", "+595981000002", "+595981000003"
+    with transaction(db) as session:
+        session.add(WaitingRoom(clinic_id=clinic.id, near_ahead=1))
+    first = booked(db, clinic, at(9), out, opted_out=True)
+    patient(db, clinic.id, walker, opted_out=True)
+    last = booked(db, clinic, at(9, 30), told)
+    for phone in (out, walker, told):
+        writes(db, clinic.id, phone, at(8, 30))  # WhatsApp's window is open
+    arrive(db, first, at(8, 40))
+    walks_in(db, clinic, at(8, 41), walker)  # walk-ins go behind appointments on time
+    arrive(db, last, at(8, 42))
+    channel = channel_for(fake)
+    clock.now = at(8, 45).astimezone(UTC)
+    for desk in ("Consultorio 1", "Consultorio 2", "Consultorio 3"):
+        call(db, clinic, clock(), to=desk)
+        worker_passes(db, channel, clock)
+
+    assert [t.status for t in tickets(db)] == ["called", "called", "called"]
+    sent = [(m["to"].removeprefix("whatsapp:"), m["body"]) for m in fake.messages]
+    assert [to for to, _ in sent if to in (out, walker)] == []
+    assert [body[:24] for to, body in sent if to == told] == [
+        "⏳ A-003: tu turno está c",
+        "🔔 A-003: ¡es tu turno! P",
+    ]
+    held = {(m.to_phone, m.kind): (m.status, m.error_message) for m in outbox(db)}
+    skipped = ("skipped", "patient opted out")
+    assert {key: held[key] for key in held if key[0] in (out, walker)} == {
+        (out, MessageKind.turn_near): skipped,
+        (out, MessageKind.your_turn): skipped,
+        (walker, MessageKind.turn_near): skipped,
+        (walker, MessageKind.your_turn): skipped,
+    }
 
 
 def waiting_in_a(db: Engine, clinic: TestClinic, count: int) -> None:

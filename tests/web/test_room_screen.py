@@ -98,6 +98,38 @@ def test_a_new_day_counts_from_its_first_call(db: Engine, clinic: TestClinic, de
     assert numbers(answer) == ["A-001@Box1"] and answer["cursor"] == 1
 
 
+def test_the_screen_shows_initials_only_once_the_clinic_turns_them_on(
+    db: Engine, clinic: TestClinic, desk: Desk, admin: Desk
+) -> None:
+    for n, name in enumerate(["María Pérez", "José Gómez"]):
+        patient = add_patient(db, clinic.id, f"+59598100010{n}", name)
+        appointment_id = book_at(db, clinic, patient, NOW + timedelta(minutes=30 * (n + 1)))
+        with transaction(db) as session:
+            appointment = session.get(Appointment, appointment_id)
+            found = session.get(Clinic, clinic.id)
+            assert appointment and found
+            waiting_room.arrive(session, found, appointment, "kiosk", AT_THE_KIOSK, NOW)
+    call_next(desk, "Box1")
+
+    def shown() -> tuple[str, list[str]]:
+        page = desk.open("/console/waiting-room/screen").get_data(as_text=True)
+        assert "Pérez" not in page and "María" not in page  # never the name
+        now_initials = re.search(r'<p class="initials" id="now-initials">([^<]*)</p>', page)
+        assert now_initials
+        calls = feed(desk, f"after=0&day={TODAY}")["calls"]
+        return now_initials.group(1), [c["initials"] for c in calls]
+
+    assert shown() == ("", [""])  # off by default
+
+    admin.open("/console/waiting-room/rules")
+    form = {"queue_by": "service", "late_grace_minutes": "10", "near_ahead": "2"}
+    turned_on = admin.submit("/console/waiting-room/rules", {**form, "show_initials": "on"})
+    assert turned_on.status_code == 303
+    assert shown() == ("M. P.", ["M. P."])
+    call_next(desk, "Box2")
+    assert shown() == ("J. G.", ["M. P.", "J. G."])
+
+
 @pytest.mark.parametrize(
     "query", ["", "after=x&day=" + TODAY, "after=-1", "after=1&day=yesterday", "after=0&branch=99"]
 )
