@@ -27,6 +27,17 @@ def self_service_url(base_url: str, secret: str, appointment_id: int) -> str:
     return f"{base_url.rstrip('/')}{PATH}{appointment_token(secret, appointment_id)}"
 
 
+def token_in(base_url: str, url: str) -> str | None:
+    """The token of a self-service link under `base_url` (query and fragment ignored), or
+    None for any other text: what a kiosk's QR scanner typed, not yet verified."""
+    prefix = f"{base_url.rstrip('/')}{PATH}"
+    path = url.strip().split("#", 1)[0].split("?", 1)[0]
+    if path[: len(prefix)].lower() != prefix.lower():
+        return None
+    token = path[len(prefix) :]
+    return token if token and "/" not in token else None
+
+
 @dataclass(frozen=True)
 class Links:
     """Where self-service links point and what signs them: what a pass that writes

@@ -1,5 +1,6 @@
-"""Check-in at the kiosk, a tablet at the desk: by the confirmation code, by the phone
-number, or, without an appointment, a number in a chosen queue. Each answer is what the
+"""Check-in at the kiosk, a tablet at the desk: by the confirmation code, by the
+self-service link (the page's QR, read by a scanner), by the phone number, or, without an
+appointment, a number in a chosen queue. Each answer is what the
 kiosk shows: the number and the people ahead, or why not (a code typed wrong, an
 appointment of another day or at another branch, one no longer standing). A kiosk of a
 clinic with several branches stands at one (`branch`); None: the whole clinic."""
@@ -36,6 +37,30 @@ def by_code(
     appointment = session.exec(
         select(Appointment).where(Appointment.clinic_id == clinic.id, Appointment.code == wanted)
     ).first()
+    return _check_in(session, clinic, appointment, now, branch)
+
+
+def by_link(
+    session: Session, clinic: Clinic, appointment_id: int, now: datetime, branch: int | None = None
+) -> Answer:
+    """The appointment a verified self-service link names, answered as its code would be;
+    another clinic's is not found here."""
+    appointment = session.exec(
+        select(Appointment).where(
+            Appointment.clinic_id == clinic.id, Appointment.id == appointment_id
+        )
+    ).first()
+    return _check_in(session, clinic, appointment, now, branch)
+
+
+def _check_in(
+    session: Session,
+    clinic: Clinic,
+    appointment: Appointment | None,
+    now: datetime,
+    branch: int | None,
+) -> Answer:
+    """One appointment found (or not) by code or link: checked in if it stands today."""
     if appointment is None or appointment.status not in queues.STANDING:
         return Answer("not_found" if appointment is None else "unchangeable")
     since, until = waiting_room.today_bounds(clinic, now)

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask import url_for as flask_url_for
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
 
-from bot.links import appointment_id_from
+from bot.links import appointment_id_from, self_service_url
 from bot.locale import LANGUAGES, text
 from bot.render import format_day, format_moment
 from bot.types import ServiceInfo
@@ -23,7 +24,9 @@ from store.appointments import ACTIVE, Actor, NotChangeable, cancel, confirm, re
 from store.booking import SlotTaken
 from store.db import transaction
 from store.models import Appointment, Professional, ProfessionalService
+from store.queues import STANDING
 from usecases.stored_availability import StoreAvailability, booking_rules
+from web import qr_codes
 from web.app_context import ctx, engine, now, secret
 from web.calendar_file import appointment_ics
 from web.self_service_forms import (
@@ -40,6 +43,7 @@ from web.self_service_forms import (
 self_service = Blueprint("self_service", __name__, template_folder="pages")
 PATIENT = Actor("patient", "self_service")
 DAYS_SHOWN = 7
+QR_SCALE = 5  # pixels a module: a phone's screen held up to a scanner
 PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the link is the key: never hand it to another site
     "Cache-Control": "no-store",
@@ -98,8 +102,14 @@ def _in_language(code: str) -> str:
     return flask_url_for(request.endpoint or "", **values)
 
 
+def linked_appointment_id(token: str) -> int | None:
+    """The appointment a link's token names, None when tampered: the one check this page
+    and the kiosk's scanned links share."""
+    return appointment_id_from(secret(), token)
+
+
 def _require_link(token: str) -> int:
-    appointment_id = appointment_id_from(secret(), token)
+    appointment_id = linked_appointment_id(token)
     if appointment_id is None:
         abort(404)
     return appointment_id
@@ -168,11 +178,23 @@ def _back(token: str, notice: str, endpoint: str = "appointment", **args: Any) -
     return redirect(_url(endpoint, token, notice=notice, **args), code=303)
 
 
+def _check_in_qr(info: AppointmentInfo) -> Markup | None:
+    """The link itself as a QR (inline SVG) for the kiosk's scanner, while the appointment
+    still stands today or later; None otherwise."""
+    appointment = info.appointment
+    today = booking_rules(info.clinic).local_date(now())
+    if appointment.status not in STANDING or info.local_day < today:
+        return None
+    base_url = ctx("settings").public_base_url
+    link = self_service_url(base_url, secret(), appointment.id or 0)
+    return Markup(qr_codes.svg(link, scale=QR_SCALE))
+
+
 @self_service.get("/a/<token>")
 def appointment(token: str) -> str:
     with transaction(engine()) as session:
         info = _load(session, token)
-    return _page("appointment.html", token, info)
+    return _page("appointment.html", token, info, check_in_qr=_check_in_qr(info))
 
 
 @self_service.post("/a/<token>/confirm")

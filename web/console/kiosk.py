@@ -1,5 +1,6 @@
 """The kiosk: a tablet at the desk, signed in by staff and left full screen, where a
-patient checks in by their confirmation code or phone number, or takes a number without
+patient checks in by their confirmation code (typed, or their self-service link read from
+its QR by a scanner that types it) or phone number, or takes a number without
 an appointment (and may leave a WhatsApp number to be told); at a clinic with several
 branches, `?branch=` says where the kiosk stands. Large touch targets, the
 patient's language (es/en/gn) chosen on the screen, no navigation, and every answer goes
@@ -12,19 +13,23 @@ from flask import abort, render_template, request, url_for
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
+from bot.links import token_in
 from bot.locale import LANGUAGES, text
 from bot.render import format_day, format_moment
 from channel.phones import e164, region_of
 from store import queues
 from store.db import transaction
+from store.models import Clinic
 from usecases import kiosk as checks
 from usecases import waiting_room
 from web.console.agenda import own_clinic
 from web.console.branch_param import branch_asked
-from web.console.common import console, engine, now, staff_required
+from web.console.common import console, ctx, engine, now, staff_required
+from web.self_service import linked_appointment_id
 
 BACK_AFTER_SECONDS = 20
 FIELD_LENGTH = 40
+LINK_LENGTH = 300  # a self-service link is under 100 characters; anything longer is not one
 
 
 def _lang() -> str:
@@ -61,17 +66,32 @@ def _show(template: str, lang: str, **context: Any) -> Response:
 def kiosk() -> Response:
     with Session(engine()) as session:
         branch_asked(session, own_clinic(session))
-    return _show("kiosk.html", _lang())
+    return _show("kiosk.html", _lang(), code_length=LINK_LENGTH)
 
 
 @console.post("/kiosk/code")
 @staff_required
 def kiosk_code() -> Response:
-    code = request.form.get("code", "")[:FIELD_LENGTH]
+    """The code field: a confirmation code typed, or a link (it has a "/") a scanner typed."""
+    typed = request.form.get("code", "")
     with transaction(engine()) as session:
         clinic = own_clinic(session)
-        answer = checks.by_code(session, clinic, code, now(), branch_asked(session, clinic))
+        branch = branch_asked(session, clinic)
+        if "/" in typed:
+            answer = _by_link(session, clinic, typed, branch)
+        else:
+            answer = checks.by_code(session, clinic, typed[:FIELD_LENGTH], now(), branch)
         return _answer(answer, clinic.timezone)
+
+
+def _by_link(session: Session, clinic: Clinic, typed: str, branch: int | None) -> checks.Answer:
+    """A self-service link checked as the page checks it, then answered as its code; too
+    long, not a link of ours, or tampered: not found, like a code typed wrong."""
+    token = token_in(ctx("settings").public_base_url, typed) if len(typed) <= LINK_LENGTH else None
+    appointment_id = linked_appointment_id(token) if token else None
+    if appointment_id is None:
+        return checks.Answer("not_found")
+    return checks.by_link(session, clinic, appointment_id, now(), branch)
 
 
 @console.post("/kiosk/phone")
