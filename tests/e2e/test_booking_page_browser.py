@@ -2,10 +2,11 @@
 against the real app on a local port: a new patient books "first available" and proves the
 number with the WhatsApp message the page wrote, whose confirmation reaches the fake
 Twilio; a known patient books for a family member; a full day's waitlist and a request,
-without JavaScript; two browsers race for one time; and every step at 360 pixels passes
-the console's accessibility walk."""
+without JavaScript; a closed day that offers other days instead; two browsers race for
+one time; and every step at 360 pixels passes the console's accessibility walk."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -20,6 +21,7 @@ from scheduler.dispatcher import dispatch_due
 from scheduler.notifications import queue_due_notifications
 from store.models import Appointment, AppointmentRequest, AppointmentStatus, WaitlistEntry
 from tests.booking_page_support import PAGE, open_page
+from tests.console_support import book_at
 from tests.e2e.conftest import served
 from tests.e2e.test_console_accessibility import PROBLEMS
 from tests.support import PUBLIC_URL, Chat, Clock, add_patient, make_app, make_clinic
@@ -186,12 +188,18 @@ def test_a_language_switched_after_a_form_keeps_the_step_and_what_was_typed(
 
 
 def test_without_javascript_a_full_day_joins_its_waitlist(
-    chromium: Any, site: str, app: Flask, db: Engine
+    chromium: Any, site: str, app: Flask, db: Engine, clinic: Any
 ) -> None:
+    patient = add_patient(db, clinic.id, "+595981777888", "Rosa Villalba")
+    for n in range(8):  # Saturday: Dr. Ortiz alone, 09:00-13:00, every time booked
+        start = datetime(2026, 12, 5, 12, 0, tzinfo=UTC) + timedelta(minutes=30 * n)
+        book_at(db, clinic, patient, start, who="luis")
     page = chromium.new_context(
         java_script_enabled=False, viewport=PHONE_WIDTH, locale="es-PY"
     ).new_page()
-    page.goto(f"{site}/days?service=1&pro=any&day=2026-12-06")  # Sunday: nobody works
+    page.goto(f"{site}/days?service=1&pro=any")
+    page.get_by_role("link", name="sábado 5 de diciembre, completo").click()
+    assert page.get_by_text("Ese día ya no tiene lugar").is_visible()
     page.get_by_role("link", name="Anotarme en la lista de espera").click()
     _details(page, "Marta Giménez", "0981444555")
     page.get_by_role("button", name="Anotarme en la lista de espera").click()
@@ -201,7 +209,22 @@ def test_without_javascript_a_full_day_joins_its_waitlist(
     assert "lista de espera" in reply
     with Session(db) as session:
         [entry] = session.exec(select(WaitlistEntry)).all()
-    assert str(entry.day) == "2026-12-06" and entry.phone == PHONE
+    assert str(entry.day) == "2026-12-05" and entry.phone == PHONE
+    assert (entry.service_id, entry.professional_id) == (clinic.services["general"], None)
+
+
+def test_a_closed_day_offers_the_days_with_space_not_a_waitlist(
+    chromium: Any, site: str, db: Engine
+) -> None:
+    page = chromium.new_page(viewport=PHONE_WIDTH, locale="es-PY")
+    page.goto(f"{site}/days?service=1&pro=any&day=2026-12-06")  # Sunday: nobody works
+    assert page.get_by_text("Ese día no se atiende, así que no tiene lista de espera").is_visible()
+    assert page.get_by_role("link", name="Anotarme en la lista de espera").count() == 0
+    page.get_by_role("link", name="lunes 7 de diciembre").first.click()
+    page.locator("#times ~ ul a").first.wait_for()
+    _clean(page)
+    with Session(db) as session:
+        assert session.exec(select(WaitlistEntry)).all() == []
 
 
 def test_a_clinic_of_known_patients_turns_a_new_number_into_a_request(

@@ -2,6 +2,7 @@
 browser without JavaScript posts them): the steps, the proof a new number gives on
 WhatsApp through the real signed webhook, known numbers, and what bad input gets."""
 
+import html
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from store.waitlist import join
 from store.web_bookings import PER_PHONE_PER_DAY, REVIEWS_PER_CLIENT_PER_HOUR, expire
 from tests import support
 from tests.booking_page_support import PAGE, Visitor, hidden_fields, links, open_page, proof_of
+from tests.console_support import book_at
 from tests.support import Chat, Clock, add_patient, make_app
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # Tuesday 09:00 in Asunción
@@ -126,16 +128,93 @@ def test_a_known_number_books_at_once_for_the_person_picked(
     assert f'value="{booked.patient_id}" checked' in again
 
 
-def test_a_full_day_offers_its_waitlist(visitor: Visitor, db: Engine, app: Flask) -> None:
-    page = visitor.get(f"{PAGE}/days?service=1&pro=any&day=2026-12-06")  # a Sunday: nobody
-    assert "Anotarme en la lista de espera" in page
-    join = links(page, "kind=waitlist")[0]
-    review = visitor.details(join, "Marta Giménez", "0981444555")
-    visitor.confirm(review)
+SATURDAY = "2026-12-05"  # Dr. Ortiz alone works, 09:00-13:00
+HOLIDAY = "2026-12-08"  # a Tuesday the whole clinic is blocked off
+
+
+def _fill_saturday(db: Engine, clinic: support.TestClinic) -> None:
+    """Every time of Dr. Ortiz's Saturday booked (09:00 to 13:00 in Asunción, UTC-3)."""
+    patient = add_patient(db, clinic.id, "+595981777888", "Rosa Villalba")
+    for n in range(8):
+        start = datetime(2026, 12, 5, 12, 0, tzinfo=UTC) + timedelta(minutes=30 * n)
+        book_at(db, clinic, patient, start, who="luis")
+
+
+def _nothing_asked(db: Engine) -> bool:
+    with Session(db) as session:
+        entries = session.exec(select(func.count()).select_from(WaitlistEntry)).one()
+        asked = select(func.count()).select_from(WebBooking).where(WebBooking.kind != "review")
+        return entries == 0 and session.exec(asked).one() == 0
+
+
+def test_a_fully_booked_day_says_it_is_full_and_joins_its_waitlist(
+    visitor: Visitor, db: Engine, app: Flask, clinic: support.TestClinic
+) -> None:
+    _fill_saturday(db, clinic)
+    general, luis = clinic.services["general"], clinic.professionals["luis"]
+    days = f"{PAGE}/days?service={general}&pro={luis}"
+    month = visitor.get(days)
+    [saturday] = [u for u in links(month, f"day={SATURDAY}")]
+    assert f'href="{html.escape(saturday)}" aria-label="sábado 5 de diciembre, completo"' in month
+    page = visitor.get(saturday)
+    assert "Ese día ya no tiene lugar" in page and "no se atiende" not in page
+    [join_link] = links(page, "kind=waitlist")
+    review = visitor.details(join_link, "Marta Giménez", "0981444555")
+    assert visitor.confirm(review).status_code == 303
     Chat(app.test_client(), db, phone=NEW_PHONE).says(f"#{proof_of(db, NEW_PHONE)}")
     with Session(db) as session:
         [entry] = session.exec(select(WaitlistEntry)).all()
-    assert entry.phone == NEW_PHONE and str(entry.day) == "2026-12-06"
+    assert entry.phone == NEW_PHONE and str(entry.day) == SATURDAY
+    assert (entry.service_id, entry.professional_id) == (general, luis)
+
+
+@pytest.mark.parametrize(
+    ("day", "pro", "blocked"),
+    [
+        ("2026-12-06", "any", None),  # a Sunday: nobody has hours
+        (HOLIDAY, "any", "clinic"),  # a holiday: the whole clinic blocked off
+        (SATURDAY, "luis", "luis"),  # the one professional of the day away
+    ],
+)
+def test_a_closed_day_says_so_offers_days_with_space_and_refuses_a_waitlist(
+    visitor: Visitor,
+    db: Engine,
+    clinic: support.TestClinic,
+    day: str,
+    pro: str,
+    blocked: str | None,
+) -> None:
+    if blocked is not None:
+        start = datetime.fromisoformat(f"{day}T03:00:00+00:00")  # midnight in Asunción
+        away = None if blocked == "clinic" else clinic.professionals[blocked]
+        support.block_off(db, clinic.id, start, start + timedelta(days=1), away)
+    general = clinic.services["general"]
+    pro_arg = pro if pro == "any" else str(clinic.professionals[pro])
+    days = f"{PAGE}/days?service={general}&pro={pro_arg}"
+    page = visitor.get(f"{days}&day={day}")
+    assert "Ese día no se atiende, así que no tiene lista de espera" in page
+    assert "Ese día ya no tiene lugar" not in page and links(page, "kind=waitlist") == []
+    instead = page.split("Estos días tienen turnos libres:", 1)[1].split("</ul>", 1)[0]
+    assert links(instead, "/days?") and all(day not in u for u in links(instead, "/days?"))
+    assert links(visitor.get(days), f"day={day}") == []  # not in the calendar as "full"
+
+    wish = {"service": str(general), "pro": pro_arg, "kind": "waitlist", "day": day}
+    assert visitor.client.get(f"{PAGE}/details", query_string=wish).status_code == 400
+    typed = {**wish, "name": "Marta Giménez", "phone": "0981444555"}
+    assert visitor.post(f"{PAGE}/details", typed).status_code == 400
+    assert _nothing_asked(db)
+
+
+def test_a_day_closed_while_its_waitlist_was_reviewed_is_refused(
+    visitor: Visitor, db: Engine, clinic: support.TestClinic
+) -> None:
+    _fill_saturday(db, clinic)
+    page = visitor.get(f"{PAGE}/days?service=1&pro=any&day={SATURDAY}")
+    review = visitor.details(links(page, "kind=waitlist")[0], "Marta Giménez", "0981444555")
+    start = datetime.fromisoformat(f"{SATURDAY}T03:00:00+00:00")
+    support.block_off(db, clinic.id, start, start + timedelta(days=1))  # the clinic closes
+    assert visitor.confirm(review).status_code == 400  # signed as shown, but closed now
+    assert _nothing_asked(db)
 
 
 def test_a_clinic_of_known_patients_turns_a_new_number_into_a_request(
