@@ -40,7 +40,9 @@ def sign_in(chromium: Any, url: str) -> Any:
     page.goto(f"{url}/console/templates")
     page.get_by_label("Usuario").fill("boss@clinica.example")
     page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Ingresar").click()
+    # wait for the page's load: a search typed before its script runs filters nothing
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ingresar").click()
     return page
 
 
