@@ -5,6 +5,7 @@ is a 4xx, never a 500."""
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -23,9 +24,11 @@ TODAY = "2026-12-01"  # NOW's local day in Asunción
 FEED = "/console/waiting-room/screen/feed"
 
 
-def checked_in(db: Engine, clinic: TestClinic, count: int) -> None:
+def checked_in(db: Engine, clinic: TestClinic, count: int, names: Sequence[str] = ()) -> None:
+    """`count` patients (named `names`, else "Paciente n") checked in at the kiosk."""
     for n in range(count):
-        patient = add_patient(db, clinic.id, f"+59598100000{n}", f"Paciente {n}")
+        name = names[n] if n < len(names) else f"Paciente {n}"
+        patient = add_patient(db, clinic.id, f"+59598100000{n}", name)
         appointment_id = book_at(db, clinic, patient, NOW + timedelta(minutes=30 * (n + 1)))
         with transaction(db) as session:
             appointment = session.get(Appointment, appointment_id)
@@ -101,14 +104,7 @@ def test_a_new_day_counts_from_its_first_call(db: Engine, clinic: TestClinic, de
 def test_the_screen_shows_initials_only_once_the_clinic_turns_them_on(
     db: Engine, clinic: TestClinic, desk: Desk, admin: Desk
 ) -> None:
-    for n, name in enumerate(["María Pérez", "José Gómez"]):
-        patient = add_patient(db, clinic.id, f"+59598100010{n}", name)
-        appointment_id = book_at(db, clinic, patient, NOW + timedelta(minutes=30 * (n + 1)))
-        with transaction(db) as session:
-            appointment = session.get(Appointment, appointment_id)
-            found = session.get(Clinic, clinic.id)
-            assert appointment and found
-            waiting_room.arrive(session, found, appointment, "kiosk", AT_THE_KIOSK, NOW)
+    checked_in(db, clinic, 2, names=["María Pérez", "José Gómez"])
     call_next(desk, "Box1")
 
     def shown() -> tuple[str, list[str]]:
