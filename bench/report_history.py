@@ -114,6 +114,8 @@ FROM_WAITLIST = 0.62  # of those taken again: through a waitlist offer
 EXPIRED_OFFER_FIRST = 0.25  # of waitlist offers accepted: another expired before
 ARRIVED = 0.80  # of completed visits: marked arrived first
 TICKETED = 0.75  # of those arrived: checked in through the waiting room (60% of completed)
+WALK_INS = 0.03  # of a day's appointments: visits without one, to the waiting room
+WALK_IN_ENDS = [("served", 0.85), ("absent", 0.10), ("waiting", 0.05)]  # never called
 SURVEY_SCORED = 0.40  # of completed visits
 RECOVERED = 0.35  # of no-shows: booked again within the clinic's 30 days
 STAFF_WRITES = 0.04  # appointments whose patient staff wrote to by hand
@@ -333,6 +335,7 @@ class Writer:
         self.engine = engine
         self.sink = Sink(engine)
         self.chance = random.Random(seed)
+        self.walk_in_chance = random.Random(seed + 1)  # the appointments' draws stay as they were
         self.target = appointments
         self.now = now
         self.zone = ZoneInfo(ZONE_NAME)
@@ -345,6 +348,7 @@ class Writer:
         self.languages = _weights(LANGUAGES)
         self.business = _weights(BUSINESS_STATUSES)
         self.answers = _weights(ANSWER_STATUSES)
+        self.walk_in_ends = _weights(WALK_IN_ENDS)
         self.seen_patients: set[int] = set()
         self.pending_recoveries: deque[Missed] = deque()
         self.missed: list[Missed] = []
@@ -669,6 +673,7 @@ class Writer:
                 produced += self.slot(n, professional, service, starts, ends, goal - produced)
                 cursor = ends
             made += produced
+        self.walk_ins(opens, made)
         return made
 
     def slot(
@@ -1053,6 +1058,35 @@ class Writer:
              f"Consultorio {visit.professional % 12 + 1}", 1),
         )  # fmt: skip
         return (called - arrived).total_seconds() / 60, ended
+
+    def walk_ins(self, opens: datetime, visits: int) -> None:
+        """The day's visits without an appointment, each to a service's queue: most
+        served, some called without an answer, a few never called."""
+        chance = self.walk_in_chance
+        for _ in range(int(visits * WALK_INS + chance.random())):
+            arrived = opens + timedelta(minutes=chance.uniform(0, 600))
+            if arrived >= self.now:
+                continue
+            service = chance.randrange(len(self.services))
+            queue = f"service:{self.services[service]}"
+            number = self.counters.get((queue, self.today), 0) + 1
+            self.counters[(queue, self.today)] = number
+            ends = self.walk_in_ends
+            status = ends[0][_pick(chance, ends[1])]
+            called = ended = None
+            if status != "waiting":
+                called = min(arrived + timedelta(minutes=chance.expovariate(1 / 14)), self.now)
+                serving = self.minutes[service] * chance.uniform(0.7, 1.3)
+                ended = min(
+                    called + timedelta(minutes=serving if status == "served" else 3), self.now
+                )
+            self.sink.add(
+                "queue_ticket",
+                (self.new_id("queue_ticket"), self.clinic_id, queue, self.today, letter(service),
+                 number, None, None, None, None, None, "kiosk", None, False, WALK_IN, arrived,
+                 status, arrived, called, ended, "staff:ana" if called else None,
+                 "Consultorio 1" if called else None, 1 if called else 0),
+            )  # fmt: skip
 
     def campaign(self, visit: Visit) -> None:
         """A campaign about this day: a message to each appointment standing when it went."""

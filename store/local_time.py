@@ -7,10 +7,15 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer
+from sqlalchemy import Date, Integer, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+
+def epoch_seconds(column: Any) -> Any:
+    """A stored time as seconds since the epoch, on either database."""
+    return func.extract("epoch", column)
 
 
 class local_day(FunctionElement[Any]):

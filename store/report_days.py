@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlmodel import Session, col
 
-from store import message_counts, visit_counts
+from store import message_counts, queue_counts, visit_counts
 from store.message_counts import MessageCount, ProfessionalMessages
 from store.models import (
     Appointment,
@@ -33,6 +33,7 @@ from store.models import (
     ReportStale,
 )
 from store.notification_plan import DAY_BEFORE, HOURS_BEFORE
+from store.queue_counts import WaitingRoomFigures
 from store.visit_counts import (
     ChannelFigures,
     DayVisits,
@@ -63,13 +64,6 @@ Row = tuple[str, int, str, str, str, float]  # figure, professional, k1, k2, k3,
 # --- the days of a period ------------------------------------------------------------
 
 
-def local_days(span: Span) -> list[date]:
-    zone = ZoneInfo(span.zone)
-    first = span.start.astimezone(zone).date()
-    last = (span.end - timedelta(microseconds=1)).astimezone(zone).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
 def day_span(span: Span, first: date, last: date) -> Span:
     """The local days `first`..`last` of the span's clinic as UTC bounds."""
     zone = ZoneInfo(span.zone)
@@ -91,7 +85,7 @@ class Split:
 
 def split(session: Session, span: Span) -> Split:
     """The span's days: summed up (cut in the span's zone, and not marked since), or not."""
-    days = local_days(span)
+    days = span.days()
     horizon = session.get(ReportHorizon, span.clinic_id)
     if horizon is None or horizon.timezone != span.zone:
         _favour_indexes(session)
@@ -310,6 +304,17 @@ def channel_figures(session: Session, span: Span) -> list[ChannelFigures]:
     )
 
 
+def waiting_room_figures(session: Session, span: Span) -> WaitingRoomFigures:
+    """`store.queue_counts.waiting_room_figures`, from the summaries where there are some."""
+    parts = split(session, span)
+    found: queue_counts.Tallies = {}
+    for _, grouping, key, name, value in _summed(session, parts, "queue"):
+        queue_counts.add(found, {grouping: {key: Counter({name: value})}})
+    for live in parts.live:
+        queue_counts.add(found, queue_counts.tallies(session, live))
+    return queue_counts.figures(found)
+
+
 # --- one day summed up ---------------------------------------------------------------
 
 
@@ -335,6 +340,9 @@ def day_rows(session: Session, span: Span) -> list[Row]:
     for c in visit_counts.channel_figures(session, span):
         for name in CHANNEL_FIGURES:
             rows.append(("channel", 0, c.channel, name, "", getattr(c, name)))
+    for grouping, groups in queue_counts.tallies(session, span).items():
+        for key, sums in groups.items():
+            rows.extend(("queue", 0, grouping, key, name, sums[name]) for name in sums)
     return [row for row in rows if row[-1]]
 
 

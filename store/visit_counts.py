@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlmodel import Session, col
 
-from store.local_time import local_day, local_hour_of_week
+from store.local_time import epoch_seconds, local_day, local_hour_of_week
 from store.message_kinds import MessageKind
 from store.models import (
     Appointment,
@@ -48,6 +48,13 @@ class Span:
     start: datetime
     end: datetime
     zone: str
+
+    def days(self) -> list[date]:
+        """The local days it covers, in order."""
+        zone = ZoneInfo(self.zone)
+        first = self.start.astimezone(zone).date()
+        last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 @dataclass(frozen=True)
@@ -221,7 +228,9 @@ def _channel_rows(
     extra: Sequence[ColumnElement[bool]],
 ) -> list[ChannelFigures]:
     status = col(Appointment.status)
-    waited = func.sum(_seconds(col(QueueTicket.called_at)) - _seconds(col(QueueTicket.arrived_at)))
+    waited = func.sum(
+        epoch_seconds(col(QueueTicket.called_at)) - epoch_seconds(col(QueueTicket.arrived_at))
+    )
     rows = session.execute(
         select(
             channel,
@@ -251,11 +260,6 @@ def _channel_rows(
         ChannelFigures(c, n, int(x or 0), int(v or 0), int(a or 0), s, int(t), w, float(ws))
         for c, n, x, v, a, s, t, w, ws in rows
     ]
-
-
-def _seconds(column: Any) -> Any:
-    """A stored time as seconds since the epoch, on either database."""
-    return func.extract("epoch", column)
 
 
 @dataclass(frozen=True)

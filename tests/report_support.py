@@ -165,31 +165,64 @@ class History:
             )
         )
 
-    def waited(self, appointment: Appointment, minutes: int) -> None:
+    def waited(self, appointment: Appointment, minutes: int, serving: int = 20) -> None:
+        """Checked in at the kiosk five minutes early, called `minutes` later, served for
+        `serving` minutes."""
         arrived = appointment.starts_at - timedelta(minutes=5)
+        self._ticket(
+            f"service:{appointment.service_id}",
+            arrived,
+            minutes,
+            serving,
+            appointment_id=appointment.id,
+            source_channel=appointment.source_channel,
+        )
+
+    def walked_in(
+        self, queue: str, arrived: datetime, minutes: int | None, serving: int | None
+    ) -> None:
+        """A visit without an appointment, called after `minutes` (None: still waiting at
+        the day's end), then served for `serving` minutes (None: no answer, absent)."""
+        self._ticket(queue, arrived, minutes, serving)
+
+    def _ticket(
+        self,
+        queue: str,
+        arrived: datetime,
+        minutes: int | None,
+        serving: int | None,
+        **about: object,
+    ) -> None:
+        called = arrived + timedelta(minutes=minutes) if minutes is not None else None
+        if called is None:
+            status, ended = "waiting", None
+        elif serving is None:
+            status, ended = "absent", called + timedelta(minutes=3)
+        else:
+            status, ended = "served", called + timedelta(minutes=serving)
         self.session.add(
             QueueTicket(
                 clinic_id=self.clinic.id,
-                queue=f"service:{appointment.service_id}",
-                day=appointment.starts_at.astimezone(ZONE).date(),
+                queue=queue,
+                day=arrived.astimezone(ZONE).date(),
                 letter="A",
                 number=self._next(),
-                appointment_id=appointment.id,
                 channel="kiosk",
-                source_channel=appointment.source_channel,
                 tier=1,
                 sort_at=arrived,
-                status="served",
+                status=status,
                 arrived_at=arrived,
-                called_at=arrived + timedelta(minutes=minutes),
-                ended_at=arrived + timedelta(minutes=minutes + 20),
+                called_at=called,
+                ended_at=ended,
+                **about,
             )
         )
 
 
 def write_history(engine: Engine, clinic: TestClinic) -> dict[str, int]:
     """November's visits (names: A… Dra. Benítez's, L… Dr. Ortiz's, W1 from the
-    waitlist), one visit in October and one in December outside the period."""
+    waitlist) and walk-ins to the waiting room, one visit in October and one visit and
+    one walk-in in December outside the period."""
     patient = add_patient(engine, clinic.id, "+595981000001", "María Pérez")
     with transaction(engine) as session:
         h = History(session, clinic, patient)
@@ -219,6 +252,7 @@ def write_history(engine: Engine, clinic: TestClinic) -> dict[str, int]:
         h.event(l2, "rescheduled", asked + timedelta(hours=2), channel="self_service")
         l3 = h.visit("L3", "luis", local(16, 9), "completed", "rasa", confirmed=True)
         h.reminder(l3, "delivered", "reminder_confirmed")
+        h.waited(l3, 30, serving=10)
         l4 = h.visit("L4", "luis", local(17, 9), "no_show", confirmed=True)
         h.event(l4, "confirmed", h.reminder(l4, "read") + timedelta(hours=3))
         w1 = h.visit("W1", "ana", local(20, 8), "completed", "waitlist")
@@ -226,6 +260,16 @@ def write_history(engine: Engine, clinic: TestClinic) -> dict[str, int]:
         h.message("staff", "undelivered", local(21, 7))
         h.message("care", "failed", local(21, 8)).error_code = "63018"  # not billed
         h.message("campaign_closure", "delivered", local(22, 7), w1)
+        lab, luis = (
+            f"service:{clinic.services['lab']}",
+            f"professional:{clinic.professionals['luis']}",
+        )
+        h.walked_in(lab, local(18, 10), 15, 12)  # served
+        h.walked_in(lab, local(19, 10), 25, None)  # did not answer
+        h.walked_in(lab, local(19, 10, 30), None, None)  # never called
+        h.walked_in(lab, local(30, 23, 30), 10, 5)  # the last evening: December in UTC
+        h.walked_in(luis, local(24, 9), 5, 15)  # a queue by professional
+        h.walked_in(lab, local(1, 10, month=12), 5, 5)  # outside the period
         held = h.visit("H1", "ana", local(23, 8), "cancelled", "waitlist", booked=False)
         h.visit("OCT", "ana", local(30, 8, month=10), "no_show")
         h.visit("DEC", "ana", local(1, 8, month=12), "booked")

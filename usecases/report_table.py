@@ -21,6 +21,11 @@ class Format(StrEnum):
 Value = int | float | str | None
 
 
+def as_number(value: Value) -> float | None:
+    """A cell as a chart's value: None for a text or an empty cell."""
+    return float(value) if isinstance(value, int | float) else None
+
+
 @dataclass(frozen=True)
 class Column:
     key: str

@@ -32,7 +32,8 @@ from usecases.report_basics import (
 )
 from usecases.report_findings import findings
 from usecases.report_stats import ENOUGH, Share, estimate
-from usecases.report_table import Column, Format, Table, Value
+from usecases.report_table import Column, Format, Table, Value, as_number
+from usecases.report_waiting_room import waiting_room
 
 WEEKLY_AFTER = 62  # a longer period is charted by week rather than by day
 DELIVERED = (OutboxStatus.delivered.value, OutboxStatus.read.value)
@@ -175,8 +176,8 @@ def absences(session: Session, query: ReportQuery) -> Report:
         title=t("chart_absences", lang),
         categories=[_short_day(str(row[0]), lang) for row in over_time.rows],
         series=[
-            (t("appointments", lang), [_number(row[1]) for row in over_time.rows]),
-            (t("absences", lang), [_number(row[2]) for row in over_time.rows]),
+            (t("appointments", lang), [as_number(row[1]) for row in over_time.rows]),
+            (t("absences", lang), [as_number(row[2]) for row in over_time.rows]),
         ],
     )
     rates_chart = IntervalChart(
@@ -222,10 +223,6 @@ def _over_time(session: Session, span: Span, query: ReportQuery) -> Table:
 def _short_day(iso_day: str, lang: str) -> str:
     """A day as a chart's label: "2 nov." (CLDR's abbreviated month)."""
     return format_date(date.fromisoformat(iso_day), "d MMM", locale=lang)
-
-
-def _number(value: Value) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
 
 
 # --- profitability -------------------------------------------------------------------
@@ -337,7 +334,7 @@ def channels(session: Session, query: ReportQuery) -> Report:
     chart = BarChart(
         title=t("title_channels", lang),
         categories=[str(row[0]) for row in rows],
-        series=[(t("bookings", lang), [_number(row[1]) for row in rows])],
+        series=[(t("bookings", lang), [as_number(row[1]) for row in rows])],
     )
     return Report("channels", t("title_channels", lang), [table], charts=[chart])
 
@@ -382,6 +379,7 @@ REPORTS: Mapping[str, Callable[[Session, ReportQuery], Report]] = {
     "absences": absences,
     "profitability": profitability,
     "channels": channels,
+    "waiting_room": waiting_room,
     "recovery": recovery,
     "findings": findings,
 }

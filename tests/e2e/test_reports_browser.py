@@ -30,6 +30,7 @@ PICTURED = {
     "Ausentismo": "report-absences.png",
     "Canales": "report-channels.png",
     "Hallazgos": "report-findings.png",
+    "Tiempos de espera": "report-waiting-room.png",
 }
 
 
@@ -60,6 +61,7 @@ def test_an_admin_reads_every_report_changes_the_range_and_downloads_excel(
     for tab, shows in [
         ("Ausentismo", "Con recordatorio confirmado"),
         ("Canales", "Bot de WhatsApp"),
+        ("Tiempos de espera", "Sin turno (llegó sin turno)"),
         ("Recupero", "Ofertas aceptadas"),
         ("Hallazgos", "no concluyente"),
     ]:

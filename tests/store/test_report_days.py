@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from bench.report_history import HistoryFacts, write_history
 from scheduler.report_days import report_days_job
-from store import message_counts, report_days, visit_counts
+from store import message_counts, queue_counts, report_days, visit_counts
 from store.models import (
     Appointment,
     AppointmentEvent,
@@ -23,6 +23,7 @@ from store.models import (
     ReportHorizon,
 )
 from store.notification_plan import DAY_BEFORE, HOURS_BEFORE
+from store.queue_counts import WaitingRoomFigures
 from store.visit_counts import ReminderFilter, Span, span_of
 
 
@@ -35,6 +36,17 @@ def _rows(found: list[Any]) -> list[tuple[Any, ...]]:
     """Results as sorted tuples, floats rounded (sums taken in another order)."""
     rows = [tuple(round(v, 6) if isinstance(v, float) else v for v in astuple(f)) for f in found]
     return sorted(rows, key=repr)
+
+
+def _room(found: WaitingRoomFigures) -> list[tuple[Any, ...]]:
+    """The waiting room's groups as sorted tuples, floats rounded."""
+    groupings = {"queue": found.by_queue, "channel": found.by_channel}
+    groups = [(name, key, f) for name, keyed in groupings.items() for key, f in keyed.items()]
+    groups += [("professional", str(key), f) for key, f in found.by_professional.items()]
+    return sorted(
+        (name, key, *(round(v, 6) if isinstance(v, float) else v for v in astuple(f)))
+        for name, key, f in groups
+    )
 
 
 def _reads(session: Session, span: Span) -> dict[str, Any]:
@@ -58,6 +70,10 @@ def _reads(session: Session, span: Span) -> dict[str, Any]:
         name: (_rows(summed(session, span)), _rows(live(session, span)))
         for name, (summed, live) in figures.items()
     }
+    found["waiting room"] = (
+        _room(report_days.waiting_room_figures(session, span)),
+        _room(queue_counts.waiting_room_figures(session, span)),
+    )
     for reminder in reminders:
         found[f"visits {reminder.step}"] = (
             _rows(report_days.visits_by_reminder(session, span, reminder)),
@@ -206,6 +222,19 @@ def _called_later(connection: Connection) -> None:
     )
 
 
+def _walk_in_ended_later(connection: Connection) -> None:
+    found, ended_at = _one(
+        connection,
+        "SELECT id, ended_at FROM queue_ticket WHERE appointment_id IS NULL"
+        " AND status = 'served' ORDER BY id LIMIT 1",
+    )
+    connection.execute(
+        update(QueueTicket)
+        .where(col(QueueTicket.id) == found)
+        .values(ended_at=_utc(ended_at) + timedelta(minutes=25))
+    )
+
+
 def _notification_removed(connection: Connection) -> None:
     (found,) = _one(
         connection,
@@ -230,6 +259,7 @@ CHANGES = {
     "an appointment moved a week": _moved,
     "a survey answered": _survey_answered,
     "a waiting-room call later than it was": _called_later,
+    "a walk-in's visit ending later than it did": _walk_in_ended_later,
     "a reminder's notification taken away": _notification_removed,
 }
 

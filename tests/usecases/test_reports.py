@@ -179,11 +179,39 @@ def test_channels_with_their_outcomes_scores_and_waits(
         ["Página web", 2, 0.0, 0.0, 3.0, 20.0],  # A3 A5
         ["Recepción", 1, None, 1.0, None, None],  # A4, cancelled
         ["Teléfono", 1, 1.0, 0.0, None, None],  # L1
-        ["Asistente Rasa", 1, 0.0, 0.0, None, None],  # L3
+        ["Asistente Rasa", 1, 0.0, 0.0, None, 30.0],  # L3
         # W1; H1, a hold released, was never a booking
         ["Oferta de lista de espera", 1, 0.0, 0.0, None, None],
         ["Reprogramado por el paciente (página)", 1, 0.0, 0.0, None, None],  # L2
     ]
+
+
+def test_waiting_room_per_queue_professional_and_booking_channel(
+    db: Engine, clinic: TestClinic, history: dict[str, int]
+) -> None:
+    found = report(db, clinic, "waiting_room")
+    # arrivals, called, average wait, served, average service, no answer
+    assert rows(found, 0) == [
+        # walk-ins on the 18th, 19th (twice: no answer, never called) and the 30th at 23:30
+        ["Laboratorio", 4, 3, (15 + 25 + 10) / 3, 2, (12 + 5) / 2, 1],
+        ["Consulta general", 3, 3, (10 + 20 + 30) / 3, 3, (20 + 20 + 10) / 3, 0],  # A1 A5 L3
+        ["Dr. Luis Ortiz", 1, 1, 5.0, 1, 15.0, 0],  # the walk-in to his own queue
+    ]
+    assert totals(found, 0) == ["Total", 8, 7, 115 / 7, 6, 82 / 6, 1]
+    assert rows(found, 1) == [
+        ["Sin profesional (llegó sin turno)", 4, 3, 50 / 3, 2, 8.5, 1],
+        ["Dr. Luis Ortiz", 2, 2, (30 + 5) / 2, 2, (10 + 15) / 2, 0],  # L3, the walk-in
+        ["Dra. Ana Benítez", 2, 2, 15.0, 2, 20.0, 0],  # A1 A5
+    ]
+    assert rows(found, 2) == [
+        ["Sin turno (llegó sin turno)", 5, 4, 55 / 4, 3, 32 / 3, 1],
+        ["Asistente Rasa", 1, 1, 30.0, 1, 10.0, 0],  # L3
+        ["Bot de WhatsApp", 1, 1, 10.0, 1, 20.0, 0],  # A1
+        ["Página web", 1, 1, 20.0, 1, 20.0, 0],  # A5
+    ]
+    assert totals(found, 1) == totals(found, 2) == totals(found, 0)
+    chart = found.charts[0]  # type: ignore[attr-defined]
+    assert chart.categories == ["Laboratorio", "Consulta general", "Dr. Luis Ortiz"]
 
 
 def test_recovery_is_worth_the_visits_it_filled(

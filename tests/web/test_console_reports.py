@@ -37,6 +37,7 @@ def test_each_report_opens_for_an_admin_with_its_figures(
         ("absences", "Con recordatorio confirmado"),
         ("profitability", "Ganancia neta estimada"),
         ("channels", "Bot de WhatsApp"),
+        ("waiting_room", "Sin turno (llegó sin turno)"),
         ("recovery", "Ofertas aceptadas"),
         ("findings", "no concluyente"),
     ]:
@@ -105,6 +106,18 @@ def test_the_excel_workbook_has_a_sheet_per_table_with_its_figures(
     per_professional = book["Por profesional"]
     shares = next(r for r in per_professional.iter_rows() if r[0].value == "Dra. Ana Benítez")
     assert shares[8].value == 0.5 and shares[8].number_format == "0.0%"
+
+
+def test_the_waiting_rooms_workbook_has_its_three_groupings(
+    admin: Desk, history: dict[str, int]
+) -> None:
+    response = admin.open(f"/console/reports/waiting_room?{NOVEMBER}&format=xlsx")
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert book.sheetnames == ["Por fila", "Por profesional", "Por canal de reserva"]
+    by_queue = [[cell.value for cell in row] for row in book["Por fila"].iter_rows()]
+    assert by_queue[0][:2] == ["Fila", "Llegadas"]
+    laboratory = next(row for row in by_queue if row[0] == "Laboratorio")
+    assert laboratory[1:3] == [4, 3] and laboratory[6] == 1
 
 
 def test_one_table_as_csv(admin: Desk, history: dict[str, int]) -> None:
