@@ -304,6 +304,13 @@ def channel_figures(session: Session, span: Span) -> list[ChannelFigures]:
     )
 
 
+def recoveries(session: Session, span: Span) -> visit_counts.Recoveries:
+    """`store.visit_counts.recoveries`, always counted live (a year's offers and
+    recoveries are tens of thousands of rows), planned for reads by index."""
+    _favour_indexes(session)
+    return visit_counts.recoveries(session, span)
+
+
 def waiting_room_figures(session: Session, span: Span) -> WaitingRoomFigures:
     """`store.queue_counts.waiting_room_figures`, from the summaries where there are some."""
     parts = split(session, span)

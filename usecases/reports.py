@@ -16,10 +16,11 @@ from store.report_days import (
     channel_figures,
     count_messages,
     professional_messages,
+    recoveries,
     visits_by_day,
     visits_by_reminder,
 )
-from store.visit_counts import ReminderFilter, Span, professional_names, recoveries, span_of
+from store.visit_counts import ReminderFilter, Span, professional_names, span_of
 from usecases.report_basics import (
     BarChart,
     IntervalChart,
