@@ -35,6 +35,7 @@ from store.models import (
     Patient,
     Professional,
 )
+from store.notification_plan import folded
 from store.window import MARGIN, WINDOW
 
 # Why a patient of the audience gets nothing, in the order the reasons are checked.
@@ -136,7 +137,21 @@ def _reason(flagged: Subquery, include_paused: bool) -> Case[Any]:
     return case(*whens, else_=null())
 
 
-def audience(clinic_id: int, tz: ZoneInfo, filters: Filters, include_paused: bool) -> Subquery:
+def insurances_as_written(session: Session, clinic_id: int, wanted: Iterable[str]) -> list[str]:
+    """The insurance names the clinic's patients have that match `wanted` as notification
+    rules match them: case and runs of spaces aside ("ips" finds "IPS" and " Ips")."""
+    names = {folded(name) for name in wanted}
+    written = session.scalars(
+        select(col(Patient.insurance))
+        .where(col(Patient.clinic_id) == clinic_id, col(Patient.insurance).is_not(None))
+        .distinct()
+    )
+    return [name for name in written if name is not None and folded(name) in names]
+
+
+def audience(
+    session: Session, clinic_id: int, tz: ZoneInfo, filters: Filters, include_paused: bool
+) -> Subquery:
     """The appointments the filters match, each with its message's lead (the earliest
     appointment of its phone that local day: one message per phone and day) and why its
     phone gets nothing, if it does not. The one definition of a campaign's audience: the
@@ -181,7 +196,8 @@ def audience(clinic_id: int, tz: ZoneInfo, filters: Filters, include_paused: boo
     if filters.services:
         query = query.where(col(Appointment.service_id).in_(filters.services))
     if filters.insurances:
-        query = query.where(col(Patient.insurance).in_(filters.insurances))
+        names = insurances_as_written(session, clinic_id, filters.insurances)
+        query = query.where(col(Patient.insurance).in_(names))
     if filters.branches:
         query = query.join(
             Professional, col(Professional.id) == col(Appointment.professional_id)
@@ -341,7 +357,11 @@ def fix_recipients(session: Session, campaign: Campaign, tz: ZoneInfo) -> int:
     under the key of the message that carries it, in one statement; how many messages."""
     assert campaign.id is not None
     matched = audience(
-        campaign.clinic_id, tz, Filters.from_json(campaign.filters), campaign.include_paused
+        session,
+        campaign.clinic_id,
+        tz,
+        Filters.from_json(campaign.filters),
+        campaign.include_paused,
     )
     prefix = f"{KEY_PREFIX}{campaign.id}:"
     session.execute(

@@ -58,13 +58,13 @@ class AppointmentFacts:
     plan: str | None
 
 
-def _folded(text: str | None) -> str:
+def folded(text: str | None) -> str:
     """An insurance or plan name as compared: case and runs of spaces do not matter."""
     return " ".join((text or "").split()).casefold()
 
 
 def _same_text(wanted: str | None, actual: str | None) -> bool:
-    return wanted is None or _folded(actual) == _folded(wanted)
+    return wanted is None or folded(actual) == folded(wanted)
 
 
 def matches(rule: RuleFilter, facts: AppointmentFacts) -> bool:

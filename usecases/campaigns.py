@@ -163,7 +163,7 @@ def audience(
     """Who the draft would write to, who not and why, and `samples` messages written out."""
     clinic_id = clinic.id or 0
     matched = store.audience(
-        clinic_id, ZoneInfo(clinic.timezone), draft.filters, draft.include_paused
+        session, clinic_id, ZoneInfo(clinic.timezone), draft.filters, draft.include_paused
     )
     approved = store.approved_languages(session, clinic_id, draft.kind)
     found = Audience()

@@ -31,7 +31,8 @@ MONDAY, TUESDAY = date(2026, 11, 30), date(2026, 12, 1)
 ROSA = Person("+595981000001", "Rosa Giménez", "es", (("insurance", "IPS"),))
 JUAN = Person("+595981000002", "Juan Pérez", "es", (("insurance", "Santa Clara"),))
 MARY = Person("+595981000003", "Mary Smith", "en")  # no insurance
-KARAI = Person("+595981000004", "Karai Ñandu", "gn", (("insurance", "IPS"),))
+# written by another hand: an insurance matches whatever its case and spaces
+KARAI = Person("+595981000004", "Karai Ñandu", "gn", (("insurance", " Ips "),))
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -140,6 +141,7 @@ CASES = [
     ),
     ("insurance", BOTH_DAYS, (), (), ("IPS",), {"rosa_mon", "karai_mon", "rosa_tue", "karai_tue"}),
     ("insurance+day", ONLY_MONDAY, (), (), ("Santa Clara",), {"juan_mon"}),
+    ("insurance as typed", ONLY_MONDAY, (), (), ("santa  CLARA",), {"juan_mon"}),
     (
         "insurances+day",
         ONLY_TUESDAY,
