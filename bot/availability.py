@@ -6,8 +6,8 @@ interval's local start and end, so a day on which the clocks change still yields
 intervals the clinic's wall clock says."""
 
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Protocol
@@ -218,6 +218,18 @@ class ScheduleAvailability:
         return slots_for_day(
             self._of(professional_ids), service.duration, day, self.rules, self.now
         )
+
+    def open_days(
+        self, service: "HasDuration", professional_ids: list[int], days: Iterable[date]
+    ) -> set[date]:
+        """The days that would have a time were nothing busy: in memory, appointments and
+        block-offs are one list, so a day blocked off whole reads as full, not closed."""
+        schedules = [replace(s, busy=()) for s in self._of(professional_ids)]
+        return {
+            d
+            for d in days
+            if any(has_free_slot(s, service.duration, d, self.rules, self.now) for s in schedules)
+        }
 
     def is_free(self, service: "HasDuration", professional_id: int, start: datetime) -> bool:
         schedule = self.schedules.get(professional_id)

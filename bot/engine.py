@@ -44,6 +44,7 @@ from bot.questions import (
     Form,
     Reading,
     day_options,
+    is_open,
     slots,
     time_options,
     today,
@@ -669,8 +670,13 @@ class _Run:
 
     def say_day_full(self, state: State, day: date) -> None:
         """The nearest days with space, and the state's extras (joining the waitlist of
-        the full day, which is kept as the draft's day for that)."""
+        the full day, which is kept as the draft's day for that). A day nobody works is
+        said to be closed, and has no waitlist: no time there could ever free up."""
         nearest = day_options(self.view, self.conv.draft, first_day=day)
+        if not is_open(self.view, self.conv.draft, day):
+            self.conv.options = [o.id for o in nearest]
+            self.say("booking.day_closed", {**self.summary(), "date": day}, tuple(nearest))
+            return
         extras = [Option(extra, label_key=f"labels.{extra}") for extra in state.full_also]
         if extras:
             self.conv.draft.day = day.isoformat()

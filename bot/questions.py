@@ -108,6 +108,15 @@ def slots(view: ClinicView, draft: BookingDraft, day: date) -> list[Slot]:
     return view.availability.slots(service, professional_ids(view, draft), day)
 
 
+def is_open(view: ClinicView, draft: BookingDraft, day: date) -> bool:
+    """Whether the day would have a time for the draft were nothing booked: False only
+    when it is closed (nobody works, a holiday)."""
+    service = chosen_service(view, draft)
+    if service is None:
+        return True
+    return bool(view.availability.open_days(service, professional_ids(view, draft), [day]))
+
+
 def day_options(
     view: ClinicView, draft: BookingDraft, first_day: date | None = None
 ) -> list[Option]:

@@ -1,6 +1,6 @@
 """The plain data the engine reads and returns. Nothing here knows about a database."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -57,6 +57,10 @@ class Availability(Protocol):
     ) -> list[date]: ...
 
     def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]: ...
+
+    def open_days(
+        self, service: ServiceInfo, professional_ids: list[int], days: Iterable[date]
+    ) -> set[date]: ...
 
     def is_free(self, service: ServiceInfo, professional_id: int, start: datetime) -> bool: ...
 

@@ -16,6 +16,7 @@ from bot.questions import (
     READINGS,
     TEXT_LIMIT,
     day_options,
+    is_open,
     time_option_id,
     time_options,
 )
@@ -203,7 +204,8 @@ class Agenda:
             offered = time_options(view, draft)
         if not offered:
             nearest = tuple(day_options(view, draft, day))
-            reply = Reply("booking.day_full", {"date": day}, nearest)
+            said = "booking.day_full" if is_open(view, draft, day) else "booking.day_closed"
+            reply = Reply(said, {"date": day}, nearest)
             return _say(catalog, language, *replies, reply, ok=False)
         tags = {"service": chosen.name, "date": day}
         replies.append(Reply("assistant.times", tags, tuple(offered)))

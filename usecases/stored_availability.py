@@ -4,7 +4,7 @@ shows space; a window asked for whole (a calendar's weeks) in one read per batch
 leaves the arithmetic to `bot.availability`."""
 
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from bot.types import ServiceInfo
 from store.day_loads import professionals_too_full, week_key
 from store.driver import Db
 from store.models import Clinic
-from store.schedule import Interval, Weekly, busy_between, weekly_hours
+from store.schedule import Interval, Weekly, blocked_between, busy_between, weekly_hours
 
 BATCH = 5  # professionals read together when looking for any space on a day,
 READ_AHEAD_DAYS = 3  # with at least this many days in one read,
@@ -154,6 +154,35 @@ class StoreAvailability:
         if missing:
             self._read_days(missing, day, read_ahead)
         return [self._days[(p, day)] for p in professional_ids]
+
+    def open_days(
+        self, service: ServiceInfo, professional_ids: list[int], days: Iterable[date]
+    ) -> set[date]:
+        """The days among `days` that would have a time for the service were nothing
+        booked: hours, notice and the service's length, with block-offs (the clinic's and
+        the professionals') the only busy times. A day without space that is open is full
+        (its waitlist can be filled); one that is not is closed: nobody works (no hours, a
+        holiday, the whole clinic blocked off)."""
+        asked = sorted(d for d in days if self.works_on(professional_ids, d))
+        if not asked:
+            return set()  # nobody's weekly hours: nothing to read
+        tz = self.rules.timezone
+        blocked = blocked_between(
+            self.db,
+            self.clinic_id,
+            professional_ids,
+            datetime.combine(asked[0], time.min, tzinfo=tz),
+            datetime.combine(asked[-1] + timedelta(days=1), time.min, tzinfo=tz),
+        )
+        weekly = self._weekly_of(professional_ids)
+        schedules = [
+            ProfessionalSchedule(p, weekly[p], tuple(blocked[p])) for p in professional_ids
+        ]
+        return {
+            d
+            for d in asked
+            if any(has_free_slot(s, service.duration, d, self.rules, self.now) for s in schedules)
+        }
 
     def works_on(self, professional_ids: list[int], day: date) -> bool:
         """Whether any of the professionals has working hours on that weekday."""

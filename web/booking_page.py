@@ -5,9 +5,9 @@ a small script swaps the page's main part in place where JavaScript runs. What i
 with the answers is `store.web_bookings`'s: a new number proves itself on WhatsApp first."""
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
@@ -16,14 +16,13 @@ from sqlmodel import Session, col, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
 
-from bot.availability import ProfessionalSchedule, Slot, has_free_slot
+from bot.availability import Slot
 from bot.calendar_names import month_abbreviations, weekday_abbreviations
 from bot.locale import LANGUAGES, text
 from bot.questions import DAYS_OFFERED
 from bot.render import format_day, format_moment
 from channel.phones import region_of
 from store import web_bookings
-from store.agenda import block_offs_from
 from store.booking import SlotTaken
 from store.clinic_templates import skipped_steps
 from store.db import transaction
@@ -36,7 +35,6 @@ from store.models import (
     WebBooking,
 )
 from store.patients import fold
-from store.schedule import weekly_hours
 from usecases.stored_availability import StoreAvailability, booking_rules
 from web.app_context import engine, now, secret
 from web.booking_page_forms import (
@@ -271,33 +269,18 @@ def calendar(availability: StoreAvailability, choice: Choice, first: date) -> Ca
     info = service_info(choice.service)
     free = set(availability.days_with_space(info, choice.ids, first, CALENDAR_DAYS, last))
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return Calendar(days, free, open_days(availability, choice, [d for d in days if d not in free]))
+    return Calendar(
+        days,
+        free,
+        availability.open_days(
+            service_info(choice.service), choice.ids, [d for d in days if d not in free]
+        ),
+    )
 
 
-def open_days(availability: StoreAvailability, choice: Choice, days: Iterable[date]) -> set[date]:
-    """The days among `days` that would have a time for the service were nothing booked:
-    the engine's own slot rule (hours, notice, the service's length) with the block-offs,
-    the clinic's and the professionals', as the only busy times. A day without space that
-    is open is full (its waitlist can be filled); one that is not is closed: nobody works
-    (no hours, a holiday, the whole clinic blocked off)."""
-    asked = sorted(d for d in days if availability.works_on(choice.ids, d))
-    if not asked:
-        return set()  # nobody's weekly hours: nothing to read
-    rules, now, db = availability.rules, availability.now, availability.db
-    since = datetime.combine(asked[0], time.min, tzinfo=rules.timezone)
-    assert isinstance(db, Session)
-    blocks = block_offs_from(db, availability.clinic_id, since)
-    weekly = weekly_hours(db, choice.ids)
-    schedules = [
-        ProfessionalSchedule(
-            p,
-            weekly[p],
-            tuple((b.starts_at, b.ends_at) for b in blocks if b.professional_id in (None, p)),
-        )
-        for p in choice.ids
-    ]
-    duration = service_info(choice.service).duration
-    return {d for d in asked if any(has_free_slot(s, duration, d, rules, now) for s in schedules)}
+def _open_days(availability: StoreAvailability, choice: Choice, days: list[date]) -> set[date]:
+    """Which of the days are open for the chosen service and professionals (full or not)."""
+    return availability.open_days(service_info(choice.service), choice.ids, days)
 
 
 def day_times(availability: StoreAvailability, choice: Choice, day: date) -> list[Slot]:
@@ -321,7 +304,7 @@ def days(slug: str) -> str:
         availability = StoreAvailability(session, clinic, now())
         month = calendar(availability, choice, first)
         times = day_times(availability, choice, picked) if picked else []
-        closed = picked is not None and not times and not open_days(availability, choice, [picked])
+        closed = picked is not None and not times and not _open_days(availability, choice, [picked])
         instead = (  # as the chat answers a day: the nearest days with space
             availability.days_with_space(service_info(service), choice.ids, picked, DAYS_OFFERED)
             if picked is not None and closed
@@ -360,7 +343,7 @@ def _wish_fields(session: Session, clinic: Clinic, args: Mapping[str, str]) -> d
     fields = {**choice.args, "kind": kind}
     if kind == "waitlist":
         day = _day(args.get("day"), clinic)
-        if day is None or not open_days(StoreAvailability(session, clinic, now()), choice, [day]):
+        if day is None or not _open_days(StoreAvailability(session, clinic, now()), choice, [day]):
             abort(400)  # a closed day's waitlist could never be filled
         return {**fields, "day": day.isoformat(), "slot": ""}
     slot = parse_slot(args.get("slot"))

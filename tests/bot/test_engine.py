@@ -1,6 +1,6 @@
 """The engine on plain data: no database, no Flask, no Twilio."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,10 +23,16 @@ ASU = ZoneInfo("America/Asuncion")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=ASU).astimezone(UTC)
 
 
-def view(people: list[PersonInfo] | None = None, now: datetime = NOW) -> ClinicView:
+def view(
+    people: list[PersonInfo] | None = None, now: datetime = NOW, full: date | None = None
+) -> ClinicView:
+    """Two professionals, Monday to Saturday 8–12; `full`: a day both are booked all of."""
     rules = BookingRules(ASU, timedelta(hours=1), 30, timedelta(minutes=30))
     weekly = {d: [(time(8), time(12))] for d in range(6)}
-    schedules = {1: ProfessionalSchedule(1, weekly), 2: ProfessionalSchedule(2, weekly)}
+    busy = ()
+    if full is not None:
+        busy = ((datetime.combine(full, time(8), ASU), datetime.combine(full, time(12), ASU)),)
+    schedules = {p: ProfessionalSchedule(p, weekly, busy) for p in (1, 2)}
     return ClinicView(
         clinic=ClinicInfo(1, "Clínica Demo", rules, address="Av. España 1"),
         services=[ServiceInfo(1, "Consulta", timedelta(minutes=30))],
@@ -156,10 +162,22 @@ def test_a_state_from_an_older_flow_starts_over():
 
 
 def test_the_nearest_days_to_a_full_day_can_be_chosen_by_number():
+    chat = Chat(view(full=date(2026, 12, 19)))
+    book_through(chat, ["hola", "1", "1"])
+    reply = chat.says("sábado 19/12")  # every time taken
+    assert chat.said == ["waitlist.day_full"] and "lunes 21 de diciembre" in reply
+    assert chat.state.options[-1] == "waitlist"  # its waitlist, after the nearest days
+    assert "lunes 21 de diciembre" in chat.says("1")
+    assert chat.said == ["booking.ask_time"] and chat.asked("time")
+
+
+@pytest.mark.parametrize("asked", ["domingo 20/12", "el domingo 20", "dom 20 de diciembre"])
+def test_a_day_nobody_works_is_said_closed_and_has_no_waitlist(asked: str):
     chat = Chat(view())
     book_through(chat, ["hola", "1", "1"])
-    reply = chat.says("domingo 20/12")  # a Sunday: nobody works
-    assert chat.said == ["waitlist.day_full"] and "lunes 21 de diciembre" in reply
+    reply = chat.says(asked)
+    assert chat.said == ["booking.day_closed"] and "no se atiende" in reply
+    assert "lista de espera" not in reply and "waitlist" not in chat.state.options
     assert "lunes 21 de diciembre" in chat.says("1")
     assert chat.said == ["booking.ask_time"] and chat.asked("time")
 
@@ -194,10 +212,10 @@ def test_a_greeting_mid_booking_is_greeted_and_the_question_kept(greeting: str):
 
 
 def test_a_tap_takes_a_day_offered_around_a_full_day_whatever_its_title_says():
-    chat = Chat(view())
+    chat = Chat(view(full=date(2026, 11, 28)))
     for text in ("hola", "1", "1"):
         chat.says(text)
-    assert "domingo 29 de noviembre" in chat.says("el domingo")
+    assert "sábado 28 de noviembre" in chat.says("el sábado")
     assert chat.said == ["waitlist.day_full"]
     assert chat.state.options[-2:] == ["2026-12-04", "waitlist"]  # not among the usual five
     # a list item's title is cut to 24 characters, and the tap's text is that title

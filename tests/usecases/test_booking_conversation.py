@@ -245,15 +245,16 @@ def test_missing_fields_are_a_400(chat: Chat):
     assert chat.post(form).status_code == 400
 
 
-def test_a_full_day_offers_the_nearest_days(chat: Chat, db, clinic):
+def test_a_holiday_is_said_closed_and_offers_the_nearest_days(chat: Chat, db, clinic):
     friday = datetime(2026, 11, 27, tzinfo=ASU)
-    block_off(db, clinic.id, friday, friday + timedelta(days=1))  # a holiday
+    block_off(db, clinic.id, friday, friday + timedelta(days=1))  # the whole clinic
     chat.says("hola")
     chat.says("1")
     chat.says("primero disponible")
     reply = chat.says("el viernes")
-    assert chat.said == ["waitlist.day_full"]  # the nearest days, and the waitlist
+    assert chat.said == ["booking.day_closed"]  # the nearest days, and no waitlist
     assert "viernes 27 de noviembre" in reply and "sábado 28 de noviembre" in reply
+    assert "lista de espera" not in reply
     reply = chat.says("1")  # the first nearest day
     assert chat.asked("booking.ask_time") and "sábado 28 de noviembre" in reply
 
