@@ -24,7 +24,12 @@ from store.models import (
     WebBooking,
 )
 from store.waitlist import join
-from store.web_bookings import PER_PHONE_PER_DAY, REVIEWS_PER_CLIENT_PER_HOUR, expire
+from store.web_bookings import (
+    PER_CLIENT_PER_HOUR,
+    PER_PHONE_PER_DAY,
+    REVIEWS_PER_CLIENT_PER_HOUR,
+    expire,
+)
 from tests import support
 from tests.booking_page_support import PAGE, Visitor, hidden_fields, links, open_page, proof_of
 from tests.console_support import book_at
@@ -306,13 +311,36 @@ def test_too_many_attempts_for_one_phone_are_refused(
     visitor: Visitor, db: Engine, app: Flask
 ) -> None:
     for n in range(PER_PHONE_PER_DAY):
-        guest = Visitor(app.test_client(), headers={"X-Forwarded-For": f"10.0.1.{n}"})
+        guest = from_address(app, f"10.0.1.{n}")  # the phone's limit, not an address's
         guest.confirm(guest.to_review("Consulta general", "Marta Giménez", "0981444555"))
     response = visitor.confirm(visitor.to_review("Consulta general", "Marta Giménez", "0981444555"))
     assert response.status_code == 429
     with Session(db) as session:
         asked = select(func.count()).select_from(WebBooking).where(WebBooking.kind != "review")
         assert session.exec(asked).one() == PER_PHONE_PER_DAY
+
+
+def test_too_many_attempts_from_one_address_are_refused_and_others_still_book(
+    visitor: Visitor, db: Engine, app: Flask
+) -> None:
+    here, elsewhere = (from_address(app, address) for address in ("10.0.2.1", "10.0.2.2"))
+    for n in range(PER_CLIENT_PER_HOUR):  # a household's several phones fit
+        review = here.to_review("Consulta general", f"Paciente {chr(65 + n)}", f"0981{444500 + n}")
+        assert here.confirm(review).status_code == 303, n  # on to "write us the code"
+    review = here.to_review("Consulta general", "Otra Persona", "0981999000")
+    assert here.confirm(review).status_code == 429
+    review = elsewhere.to_review("Consulta general", "Otra Persona", "0981999000")
+    assert elsewhere.confirm(review).status_code == 303
+    with Session(db) as session:
+        asked = select(func.count()).select_from(WebBooking).where(WebBooking.kind != "review")
+        assert session.exec(asked).one() == PER_CLIENT_PER_HOUR + 1
+
+
+def from_address(app: Flask, address: str) -> Visitor:
+    """A visitor whose requests come from `address` (what the limits count by)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Visitor(client)
 
 
 def test_the_page_speaks_the_browser_language_and_only_lets_its_clinic_frame_it(
