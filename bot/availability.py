@@ -183,6 +183,17 @@ def days_with_space(
     return found
 
 
+def days_with_a_slot(
+    schedules: Sequence[ProfessionalSchedule],
+    duration: timedelta,
+    days: Iterable[date],
+    rules: BookingRules,
+    now: datetime,
+) -> set[date]:
+    """The days among `days` on which any of the schedules has a free slot."""
+    return {d for d in days if any(has_free_slot(s, duration, d, rules, now) for s in schedules)}
+
+
 def _days(first: date, last: date) -> Iterator[date]:
     day = first
     while day <= last:
@@ -225,11 +236,7 @@ class ScheduleAvailability:
         """The days that would have a time were nothing busy: in memory, appointments and
         block-offs are one list, so a day blocked off whole reads as full, not closed."""
         schedules = [replace(s, busy=()) for s in self._of(professional_ids)]
-        return {
-            d
-            for d in days
-            if any(has_free_slot(s, service.duration, d, self.rules, self.now) for s in schedules)
-        }
+        return days_with_a_slot(schedules, service.duration, days, self.rules, self.now)
 
     def is_free(self, service: "HasDuration", professional_id: int, start: datetime) -> bool:
         schedule = self.schedules.get(professional_id)

@@ -316,7 +316,7 @@ def waiting_room_figures(session: Session, span: Span) -> WaitingRoomFigures:
     parts = split(session, span)
     found: queue_counts.Tallies = {}
     for _, grouping, key, name, value in _summed(session, parts, "queue"):
-        queue_counts.add(found, {grouping: {key: Counter({name: value})}})
+        found.setdefault(grouping, {}).setdefault(key, Counter())[name] += value
     for live in parts.live:
         queue_counts.add(found, queue_counts.tallies(session, live))
     return queue_counts.figures(found)

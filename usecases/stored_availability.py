@@ -13,6 +13,7 @@ from bot.availability import (
     BookingRules,
     ProfessionalSchedule,
     Slot,
+    days_with_a_slot,
     has_free_slot,
     is_free,
     slots_for_day,
@@ -178,11 +179,7 @@ class StoreAvailability:
         schedules = [
             ProfessionalSchedule(p, weekly[p], tuple(blocked[p])) for p in professional_ids
         ]
-        return {
-            d
-            for d in asked
-            if any(has_free_slot(s, service.duration, d, self.rules, self.now) for s in schedules)
-        }
+        return days_with_a_slot(schedules, service.duration, asked, self.rules, self.now)
 
     def works_on(self, professional_ids: list[int], day: date) -> bool:
         """Whether any of the professionals has working hours on that weekday."""
