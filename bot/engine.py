@@ -809,8 +809,9 @@ class _Run:
             return True
         states = self.flow.states
         earlier = next((s for s in self.conv.history if _ahead_key(states[s]) in ahead), None)
-        if earlier is None:
-            self.ask_again()  # kept for its question
+        if earlier is None:  # kept for its question: said so, or the menu seems deaf
+            self.say("booking.noted_for_later")
+            self.ask_again()
         else:
             self.change_answer(earlier)
         return True

@@ -250,3 +250,31 @@ def test_the_review_has_no_empty_line_for_what_was_skipped():
     chat = Chat(view())
     book_through(chat, ["hola", "1", "1", "mañana", "9:30", "Ramona Ayala", "saltar"])
     assert "👤 Ramona Ayala\n🩺 Consulta" in chat.says("saltar")
+
+
+def test_a_detail_given_before_its_question_is_acknowledged_then_used_there():
+    chat = Chat(view())
+    chat.says("hola quiero un turno")
+    assert chat.asked("service")
+    reply = chat.says("el lunes")  # the day, at the service question
+    assert chat.said[0] == "booking.noted_for_later" and chat.asked("service")
+    assert "Anotado" in reply and "Consulta" in reply  # said so, and the menu again
+    reply = chat.says("cualquiera")  # anyone will do: the professional, noted too
+    assert chat.said[0] == "booking.noted_for_later" and chat.asked("service")
+    reply = chat.says("1")
+    assert chat.asked("time")  # neither the professional nor the day asked again
+    assert "lunes 30 de noviembre" in reply
+
+
+@pytest.mark.parametrize(
+    ("greeting", "later", "noted"),
+    [
+        ("hello", "on monday", "Noted"),
+        ("mba'éichapa", "arakõi", "añongatu"),
+    ],
+)
+def test_a_detail_kept_for_later_is_acknowledged_in_each_language(greeting, later, noted):
+    chat = Chat(view())
+    chat.says(greeting)
+    reply = chat.says(later)
+    assert chat.said[0] == "booking.noted_for_later" and noted in reply
