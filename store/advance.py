@@ -83,6 +83,60 @@ class _Duplicate(Exception):
     """The message was kept already: undo the attempt."""
 
 
+class _Moved(Exception):
+    """The phone is no longer new (another message, or staff, got there first): undo."""
+
+
+def start(
+    db: Raw,
+    *,
+    inbound: dict[str, Any],
+    clinic_id: int,
+    phone: str,
+    language: str | None,
+    state: str,
+    replies: list[dict[str, Any]],
+    now: datetime,
+) -> Advanced:
+    """A phone's first message, from a phone the clinic has neither a conversation nor a
+    patient for: its conversation starts at `state`, the phone becomes a patient without a
+    name (writing in `language`, if the engine heard one), the message is kept and its reply
+    queued, all or nothing; what the full path would write, in one short transaction."""
+    key = {"clinic_id": clinic_id, "phone": phone}
+    try:
+        with db.transaction():
+            started = {**key, "state": state, "needs_staff": False, "now": now}
+            if first(db, _START, started) is None:
+                raise _Moved
+            if record_inbound(db, inbound) is None:
+                raise _Duplicate
+            nameless = {**key, "on_phone": phone, "first_seen_at": now, "language": language}
+            if first(db, _NEW_PATIENT, nameless) is None:
+                raise _Moved
+            insert_rows(db, replies)
+    except _Duplicate:
+        return Advanced.duplicate
+    except _Moved:
+        return Advanced.moved
+    return Advanced.done
+
+
+_START = Sql(
+    """INSERT INTO conversation (clinic_id, phone, state, needs_staff, last_inbound_at, updated_at)
+    VALUES (:clinic_id, :phone, :state, :needs_staff, :now, :now)
+    ON CONFLICT (clinic_id, phone) DO NOTHING RETURNING id"""
+)
+# Only while nobody is on the phone: a patient staff registered has no conversation yet,
+# and the turn was decided as if the phone were unknown. (The phone twice, as two
+# parameters: PostgreSQL deduces one type for each, text here and varchar there.)
+_NEW_PATIENT = Sql(
+    """INSERT INTO patient (clinic_id, phone, bot_paused, opted_out, first_seen_at, language)
+    SELECT :clinic_id, :phone, FALSE, FALSE, :first_seen_at, :language
+    WHERE NOT EXISTS (SELECT 1 FROM patient WHERE clinic_id = :clinic_id AND phone = :on_phone)
+    RETURNING id"""
+)
+
+
 def _standing(was: LockedConversation, state: str, now: datetime) -> dict[str, Any]:
     return {
         "conversation_id": was.id,

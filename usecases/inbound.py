@@ -32,7 +32,7 @@ from bot.payloads import reminder_appointment
 from bot.render import render_all
 from bot.types import ClinicView, ConversationState, Inbound, Label, Reply
 from bot.web_proof import proof_in
-from store.advance import Advanced, advance, conversation_and_people
+from store.advance import Advanced, advance, conversation_and_people, start
 from store.appointments import (
     Actor,
     NotChangeable,
@@ -79,6 +79,7 @@ log = logging.getLogger(__name__)
 
 LinkMaker = Callable[[int], str]
 PATIENT = Actor("patient", "whatsapp")
+NEW_CONVERSATION = LockedConversation(0, "{}", needs_staff=False)  # a phone's first message
 
 
 class Outcome(StrEnum):
@@ -143,8 +144,9 @@ def _move_along(
     change, pause or opt-out. Such a message is decided on what is committed, outside
     any transaction (so on SQLite beside the one writer), then kept with its reply and
     the new state at once, on condition that the conversation still stands as read
-    (`store.advance`). None: the message needs the full path (a new phone, a paused
-    bot, an effect, another message of the phone meanwhile)."""
+    (`store.advance`). A new phone's first message starts its conversation so, the
+    language heard in it kept with the phone. None: the message needs the full path (a
+    paused bot, an effect, another message of the phone meanwhile)."""
     with raw(engine) as db, reading(engine) as session:
         catalog = catalogs.get(session, message.to_phone, db)
         if catalog is None:
@@ -152,20 +154,37 @@ def _move_along(
         conversation, people, last_asked = conversation_and_people(
             db, catalog.info.id, message.from_phone
         )
-        if conversation is None or not people or any(p.bot_paused for p in people):
+        new_phone = conversation is None
+        if conversation is None:  # when it was asked anything: read if the engine asks
+            conversation, asked = NEW_CONVERSATION, None
+        elif not people or any(p.bot_paused for p in people):
             return None, None
-        turn, _ = _turn(session, catalog, message, conversation, people, now, db, last_asked)
-        if turn.effects:
+        else:
+            asked = last_asked
+        turn, _ = _turn(session, catalog, message, conversation, people, now, db, asked)
+        heard = [e.language for e in turn.effects if isinstance(e, SetLanguage)]
+        if len(heard) < len(turn.effects) or (heard and not new_phone):
             return None, None
         reply = _outgoing(catalog, message, turn.replies, turn.state, None)
-        advanced = advance(
-            db,
-            inbound=_inbound_row(message, catalog.clinic, now),
-            was=conversation,
-            state=json.dumps(turn.state.to_dict()),
-            replies=sink.rows(reply, now) if reply else [],
-            now=now,
-        )
+        inbound = _inbound_row(message, catalog.clinic, now)
+        state = json.dumps(turn.state.to_dict())
+        replies = sink.rows(reply, now) if reply else []
+        if new_phone:
+            phone, language = message.from_phone, heard[-1] if heard else None
+            advanced = start(
+                db,
+                inbound=inbound,
+                clinic_id=catalog.info.id,
+                phone=phone,
+                language=language,
+                state=state,
+                replies=replies,
+                now=now,
+            )
+        else:
+            advanced = advance(
+                db, inbound=inbound, was=conversation, state=state, replies=replies, now=now
+            )
     if advanced is Advanced.moved:
         return None, None
     if advanced is Advanced.duplicate:
