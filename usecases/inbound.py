@@ -155,7 +155,7 @@ def _move_along(
             db, catalog.info.id, message.from_phone
         )
         new_phone = conversation is None
-        if conversation is None:  # when it was asked anything: read if the engine asks
+        if conversation is None:  # what it was asked, if anything: read if the engine asks
             conversation, asked = NEW_CONVERSATION, None
         elif not people or any(p.bot_paused for p in people):
             return None, None

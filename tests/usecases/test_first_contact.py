@@ -12,8 +12,8 @@ from store.models import Conversation, InboundMessage, Patient
 from tests.support import Chat, add_patient
 
 
-def statements_while(db: Engine, say: "Chat", text: str) -> list[str]:
-    """The SQL statements run while `say` writes `text`."""
+def statements_while(db: Engine, chat: Chat, text: str) -> list[str]:
+    """The SQL statements run while `chat` writes `text`."""
     seen: list[str] = []
 
     def keep(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def statements_while(db: Engine, say: "Chat", text: str) -> list[str]:
 
     event.listen(db, "before_cursor_execute", keep)
     try:
-        say.says(text)
+        chat.says(text)
     finally:
         event.remove(db, "before_cursor_execute", keep)
     return seen
