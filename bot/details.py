@@ -18,6 +18,7 @@ from bot.when import read_when
 
 NAME_TYPO_FROM = 5  # letters a name's word needs before a typo in it is forgiven
 NAME_TYPO_SCORE = 80
+CALLED_TYPO_SCORE = 88  # a misspelt name patients call a service (`_called_misspelt`)
 CUE_REACH = 3  # words before a professional's name where "con", "dra"… may stand
 _WORD = re.compile(r"[\w']+")
 _GLUED = re.compile(r"(?<=[a-z])-(?=[a-z])")
@@ -95,6 +96,12 @@ def _named_service(said: tuple[str, ...], joined: str, view: ClinicView) -> int 
         or (names[s.id] and names[s.id] <= heard)
         or any(_called(word).search(joined) for word in _WORD.findall(normalize(s.name)))
     ]
+    if not found:  # "consulta jeneral": what patients call it, misspelt
+        found = [
+            s.id
+            for s in view.services
+            if any(_called_misspelt(word, said) for word in _WORD.findall(normalize(s.name)))
+        ]
     return found[0] if len(found) == 1 else None
 
 
@@ -178,7 +185,28 @@ def _phrases_of(key: str) -> re.Pattern[str]:
 @cache
 def _called(word: str) -> re.Pattern[str]:
     """What patients call a service with `word` in its name, in any language."""
-    return _pattern(frozenset(w for lang in LANGUAGES for w in words(word, lang, "services")))
+    return _pattern(_calls(word))
+
+
+@cache
+def _calls(word: str) -> frozenset[str]:
+    return frozenset(w for lang in LANGUAGES for w in words(word, lang, "services"))
+
+
+def _called_misspelt(word: str, said: tuple[str, ...]) -> bool:
+    """Whether the words said hold one of the names of two words or more patients call
+    the service with `word` in its name, a letter or two off ("consulta jeneral"). One
+    word alone is not enough: it is a letter from many others ("clinic", the place, and
+    "clinico", the service)."""
+    for phrase in _calls(word):
+        size = phrase.count(" ") + 1
+        if size < 2:
+            continue
+        for at in range(len(said) - size + 1):
+            window = " ".join(said[at : at + size])
+            if fuzz.ratio(window, phrase) >= CALLED_TYPO_SCORE:
+                return True
+    return False
 
 
 def _pattern(phrases: frozenset[str]) -> re.Pattern[str]:

@@ -1,5 +1,6 @@
 """The engine on plain data: no database, no Flask, no Twilio."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -278,3 +279,41 @@ def test_a_detail_kept_for_later_is_acknowledged_in_each_language(greeting, late
     chat.says(greeting)
     reply = chat.says(later)
     assert chat.said[0] == "booking.noted_for_later" and noted in reply
+
+
+def clinica_view() -> ClinicView:
+    """The demo's naming: "Consulta clínica" at "Clínica San Roque", so that service has no
+    word of its own (the clinic's name has "clínica"); it is found by what patients call it."""
+    base = view()
+    services = [
+        ServiceInfo(1, "Consulta clínica", timedelta(minutes=30)),
+        ServiceInfo(2, "Odontología", timedelta(minutes=30)),
+        ServiceInfo(3, "Pediatría", timedelta(minutes=30)),
+    ]
+    return replace(
+        base,
+        clinic=replace(base.clinic, name="Clínica San Roque"),
+        services=services,
+        professionals=[replace(p, service_ids=frozenset({1, 2, 3})) for p in base.professionals],
+    )
+
+
+MISSPELT = ["consulta jeneral", "medico jeneral porfa", "un control jeneral", "consulta general"]
+
+
+@pytest.mark.parametrize("said", MISSPELT)
+def test_what_patients_call_a_service_is_understood_misspelt(said: str) -> None:
+    chat = Chat(clinica_view())
+    chat.says("hola")
+    chat.says(said)
+    assert chat.state.draft.service == 1 and chat.asked("professional"), chat.said
+
+
+@pytest.mark.parametrize(
+    "said", ["quiero ir a la clinica", "una consulta nomas", "where is the clinic?"]
+)
+def test_a_word_a_letter_from_a_services_name_names_no_service(said: str) -> None:
+    chat = Chat(clinica_view())
+    chat.says("hola")
+    chat.says(said)
+    assert chat.state.draft.service is None
