@@ -195,18 +195,31 @@ def _calls(word: str) -> frozenset[str]:
 
 def _called_misspelt(word: str, said: tuple[str, ...]) -> bool:
     """Whether the words said hold one of the names of two words or more patients call
-    the service with `word` in its name, a letter or two off ("consulta jeneral"). One
-    word alone is not enough: it is a letter from many others ("clinic", the place, and
-    "clinico", the service)."""
-    for phrase in _calls(word):
-        size = phrase.count(" ") + 1
-        if size < 2:
-            continue
-        for at in range(len(said) - size + 1):
-            window = " ".join(said[at : at + size])
-            if fuzz.ratio(window, phrase) >= CALLED_TYPO_SCORE:
-                return True
+    the service with `word` in its name, a letter or two off in one word and another
+    word as written ("consulta jeneral"). One word alone is not enough: it is a letter
+    from many others ("clinic", the place, and "clinico", the service)."""
+    by_word = _names_by_word(word)
+    for at, heard in enumerate(said):
+        for name in by_word.get(heard, ()):
+            size = len(name)
+            for first in range(max(0, at - size + 1), min(at, len(said) - size) + 1):
+                window = " ".join(said[first : first + size])
+                if fuzz.ratio(window, " ".join(name)) >= CALLED_TYPO_SCORE:
+                    return True
     return False
+
+
+@cache
+def _names_by_word(word: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The names of two words or more patients call the service with `word` in its name,
+    as words, under each of their words."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in _calls(word):
+        name = tuple(_WORD.findall(phrase))
+        if len(name) > 1:
+            for part in set(name):
+                found.setdefault(part, []).append(name)
+    return {part: tuple(names) for part, names in found.items()}
 
 
 def _pattern(phrases: frozenset[str]) -> re.Pattern[str]:
