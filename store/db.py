@@ -124,7 +124,8 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     if queue:
         event.listen(engine.pool, "checkin", lambda dbapi, _record: queue.leave(dbapi))
-        event.listen(engine.pool, "close", lambda dbapi, _record: queue.leave(dbapi))
+        event.listen(engine.pool, "close", lambda dbapi, _record: queue.forget(dbapi))
+        event.listen(engine.pool, "close_detached", queue.forget)
 
 
 @cache
