@@ -67,7 +67,7 @@ def create_app(
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.resolved_secret_key, MAX_CONTENT_LENGTH=256 * 1024)
     app.session_interface = _NoSessionForTwilio()
-    track_request_ids(app)  # first, so every other hook logs with the request's id
+    track_request_ids(app)  # so every line a request logs, its hooks' too, carries its id
     if settings.trusted_proxies:  # otherwise a client could forge its forwarded address
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
