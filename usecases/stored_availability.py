@@ -56,6 +56,7 @@ class StoreAvailability:
         self._weekly: dict[int, Weekly] = dict(weekly)
         self._days: dict[tuple[int, date], ProfessionalSchedule] = {}
         self._too_full: dict[tuple[int, tuple[int, ...]], _TooFull] = {}
+        self._slots: dict[tuple[timedelta, tuple[int, ...], date], list[Slot]] = {}
 
     def days_with_space(
         self,
@@ -100,8 +101,16 @@ class StoreAvailability:
         return known.counts.get(day, 0) >= len(working)
 
     def slots(self, service: ServiceInfo, professional_ids: list[int], day: date) -> list[Slot]:
-        schedules = self.schedules(professional_ids, day)
-        return slots_for_day(schedules, service.duration, day, self.rules, self.now)
+        """The day's free slots, worked out once per message (a question asked again in
+        the same turn, or its answer read, needs them again)."""
+        key = (service.duration, tuple(professional_ids), day)
+        found = self._slots.get(key)
+        if found is None:
+            schedules = self.schedules(professional_ids, day)
+            found = self._slots[key] = slots_for_day(
+                schedules, service.duration, day, self.rules, self.now
+            )
+        return list(found)
 
     def is_free(self, service: ServiceInfo, professional_id: int, start: datetime) -> bool:
         """Whether one slot is still free: that professional's day is all that is read."""
