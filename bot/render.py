@@ -2,7 +2,6 @@
 tags filled, dates and times written in the patient's language, options numbered."""
 
 import string
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from functools import cache, lru_cache
@@ -117,10 +116,7 @@ def render(
     over the default template; one that cannot be filled (it was checked when saved, so
     only a text saved under older rules) gives way to the default unless `fallback` is
     off (the console's preview shows the failure instead)."""
-    tags = tag_texts(reply.tags, language)
-    tags["options"] = "\n".join(
-        f"{n}. {option_label(o, language)}" for n, o in enumerate(reply.options, start=1)
-    )
+    tags = _Written(reply, language)
     own = overrides.get(reply.template) if overrides else None
     if own:
         try:
@@ -134,23 +130,45 @@ def render(
     return _answer(reply, _fill(body, tags), body, tags, language, overrides)
 
 
+class _Written(dict[str, str]):
+    """A reply's tags as the reader sees them, each written out (a date in words, the
+    options numbered) only when the template uses it; a tag the reply lacks is blank."""
+
+    def __init__(self, reply: Reply, language: str) -> None:
+        super().__init__()
+        self.reply, self.language = reply, language
+
+    def __missing__(self, name: str) -> str:
+        if name == "options":
+            written = "\n".join(
+                f"{n}. {option_label(o, self.language)}"
+                for n, o in enumerate(self.reply.options, start=1)
+            )
+        elif name in self.reply.tags:
+            written = _tag_value(self.reply.tags[name], self.language)
+        else:
+            return ""
+        self[name] = written
+        return written
+
+
 def _answer(
     reply: Reply,
     filled: str,
     body: str,
-    tags: dict[str, str],
+    tags: _Written,
     language: str,
     overrides: Mapping[str, str] | None,
 ) -> str:
     """The filled text, or the reply's `when_unknown` where a tag it uses has no value
     (an address the clinic never gave is not answered with a blank)."""
-    if reply.when_unknown and any(not tags.get(tag) for tag in template_tags(body)):
+    if reply.when_unknown and any(not tags[tag] for tag in template_tags(body)):
         return render(Reply(reply.when_unknown, reply.tags), language, overrides)
     return filled
 
 
-def _fill(body: str, tags: dict[str, str]) -> str:
-    return body.format_map(defaultdict(str, tags)).strip()
+def _fill(body: str, tags: _Written) -> str:
+    return body.format_map(tags).strip()
 
 
 def render_all(
