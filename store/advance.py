@@ -103,14 +103,24 @@ def start(
     name (writing in `language`, if the engine heard one), the message is kept and its reply
     queued, all or nothing; what the full path would write, in one short transaction."""
     key = {"clinic_id": clinic_id, "phone": phone}
+    started = {**key, "state": state, "needs_staff": False, "now": now}
+    nameless = {**key, "on_phone": phone, "first_seen_at": now, "language": language}
     try:
         with db.transaction():
-            started = {**key, "state": state, "needs_staff": False, "now": now}
+            if db.dialect == "postgresql" and len(replies) == 1:
+                out = {f"out_{k}": v for k, v in replies[0].items()}
+                begun, nobody_on_phone, kept = first(
+                    db, _START_AT_ONCE, {**inbound, **started, **nameless, **out}
+                )
+                if not (begun and nobody_on_phone):
+                    raise _Moved
+                if not kept:
+                    raise _Duplicate
+                return Advanced.done
             if first(db, _START, started) is None:
                 raise _Moved
             if record_inbound(db, inbound) is None:
                 raise _Duplicate
-            nameless = {**key, "on_phone": phone, "first_seen_at": now, "language": language}
             if first(db, _NEW_PATIENT, nameless) is None:
                 raise _Moved
             insert_rows(db, replies)
@@ -134,6 +144,38 @@ _NEW_PATIENT = Sql(
     SELECT :clinic_id, :phone, FALSE, FALSE, :first_seen_at, :language
     WHERE NOT EXISTS (SELECT 1 FROM patient WHERE clinic_id = :clinic_id AND phone = :on_phone)
     RETURNING id"""
+)
+
+
+# The same in one statement, for PostgreSQL, where each is a round trip: each step only
+# if the one before it happened, and what happened said, so that the caller rolls back
+# a start that cannot be whole.
+_START_AT_ONCE = Sql(
+    f"""WITH started AS (
+        INSERT INTO conversation
+            (clinic_id, phone, state, needs_staff, last_inbound_at, updated_at)
+        VALUES (:clinic_id, :phone, :state, :needs_staff, :now, :now)
+        ON CONFLICT (clinic_id, phone) DO NOTHING RETURNING id
+    ), nobody AS (
+        SELECT id FROM started WHERE NOT EXISTS
+            (SELECT 1 FROM patient WHERE clinic_id = :clinic_id AND phone = :on_phone)
+    ), kept AS (
+        INSERT INTO inbound_message ({", ".join(INBOUND_COLUMNS)})
+        SELECT {", ".join(":" + c for c in INBOUND_COLUMNS)}
+        FROM nobody
+        ON CONFLICT (message_sid) DO NOTHING RETURNING id
+    ), named AS (
+        INSERT INTO patient (clinic_id, phone, bot_paused, opted_out, first_seen_at, language)
+        SELECT :clinic_id, :phone, FALSE, FALSE, :first_seen_at, :language
+        FROM kept RETURNING id
+    ), queued AS (
+        INSERT INTO outbox_message ({", ".join(OUTBOX_COLUMNS)})
+        SELECT {", ".join(":out_" + c for c in OUTBOX_COLUMNS)}
+        FROM kept
+        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM started), EXISTS (SELECT 1 FROM nobody),
+        EXISTS (SELECT 1 FROM kept)"""
 )
 
 

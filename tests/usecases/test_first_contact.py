@@ -98,3 +98,36 @@ def test_two_first_messages_at_once_start_one_conversation(app, on_postgres: Eng
     assert len(kept) == 2
     assert json.loads(conversation.state)["state"] == "service"
     assert len(Chat(app.test_client(), on_postgres, phone=phone).messages()) == 2
+
+
+def test_on_postgresql_a_first_message_is_kept_in_one_statement(chat: Chat, on_postgres: Engine):
+    """Each statement is a round trip there: the phone's start is written in one."""
+    ran = statements_while(on_postgres, chat, "hola")
+    writes = [s for s in ran if not s.startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith("WITH started AS"), writes
+    [person] = people_on(on_postgres, chat.phone)
+    assert person.name is None and person.language == "es"
+    assert chat.asked("booking.ask_service") and len(chat.messages()) == 1
+
+
+def test_a_first_message_kept_already_starts_nothing(chat: Chat, db: Engine, clinic):
+    """A message kept before (for staff, when the bot failed on it) is not answered again,
+    and its phone's start is undone whole: no conversation, no patient."""
+    form = chat.form("hola")
+    with Session(db) as s:
+        s.add(
+            InboundMessage(
+                message_sid=form["MessageSid"],
+                clinic_id=clinic.id,
+                from_phone=chat.phone,
+                to_phone=form["To"].removeprefix("whatsapp:"),
+                body="hola",
+                fields="{}",
+                handled_by_bot=False,
+            )
+        )
+        s.commit()
+    assert chat.post(form).status_code == 200
+    assert chat.messages() == [] and people_on(db, chat.phone) == []
+    with Session(db) as s:
+        assert s.exec(select(Conversation)).all() == []
