@@ -23,25 +23,31 @@ def test_a_day_s_free_times_are_worked_out_once_per_message(
     clinic = make_clinic(db)
     general = ServiceInfo(clinic.services["general"], "Consulta general", timedelta(minutes=30))
     both = list(clinic.professionals.values())
-    worked_out, statements = [], []
+    worked_out: list[object] = []
+    statements: list[str] = []
     slots_for_day = stored.slots_for_day
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         worked_out.append(args)
         return slots_for_day(*args, **kwargs)
 
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
     monkeypatch.setattr(stored, "slots_for_day", counted)
-    event.listen(db, "before_cursor_execute", lambda *args: statements.append(args))
-    with Session(db) as session:
-        found = session.get(Clinic, clinic.id)
-        assert found is not None
-        availability = stored.StoreAvailability(session, found, NOW)
-        first = availability.slots(general, both, TUESDAY)
-        assert len(worked_out) == 1
-        read = len(statements)
-        first.clear()  # the caller's own list
-        again = availability.slots(general, both, TUESDAY)
-        assert len(worked_out) == 1 and len(statements) == read  # nothing read or worked out
-        afresh = stored.StoreAvailability(session, found, NOW).slots(general, both, TUESDAY)
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        with Session(db) as session:
+            found = session.get(Clinic, clinic.id)
+            assert found is not None
+            availability = stored.StoreAvailability(session, found, NOW)
+            first = availability.slots(general, both, TUESDAY)
+            read = len(statements)
+            first.clear()  # the caller's own list
+            again = availability.slots(general, both, TUESDAY)
+            assert len(worked_out) == 1 and len(statements) == read  # nothing read or worked out
+            afresh = stored.StoreAvailability(session, found, NOW).slots(general, both, TUESDAY)
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
     assert again and len(worked_out) == 2 and len(statements) > read
     assert again == afresh  # the kept answer is the answer
