@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, overload
 
 from sqlalchemy import Connection, Engine
@@ -150,14 +150,13 @@ def first(db: Db, sql: Sql, params: Params | None = None) -> Any:
     return row
 
 
-def _sqlite_value(value: Any) -> Any:
+@lru_cache(maxsize=1024)  # a message's moment goes in several columns, a day's bounds again
+def _sqlite_value(value: date) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return value.isoformat()
 
 
 @overload
@@ -169,8 +168,13 @@ def utc(value: str | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
+        return _read_utc(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)  # the same appointments' times are read message after message
+def _read_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+00:00")
 
 
 def clock_time(value: str | time) -> time:
