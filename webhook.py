@@ -100,8 +100,9 @@ def create_app(
     return app
 
 
-def _ctx(name: str) -> Any:
-    return current_app.extensions["turnero"][name]
+def _wiring() -> dict[str, Any]:
+    """What `create_app` wired: settings, engine, clock, ... (read once a request)."""
+    return current_app.extensions["turnero"]
 
 
 def _plain_error(error: HTTPException) -> Response:
@@ -110,19 +111,20 @@ def _plain_error(error: HTTPException) -> Response:
     return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
 
 
-def _signed_url() -> str:
+def _signed_url(settings: Settings) -> str:
     """The URL Twilio signed: the public base URL and the raw path and query, since behind
     a proxy the app does not see the scheme and host Twilio called."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if not raw:
         query = request.query_string.decode()
         raw = request.path + (f"?{query}" if query else "")
-    return _ctx("settings").public_base_url.rstrip("/") + raw
+    return settings.public_base_url.rstrip("/") + raw
 
 
-def _require_twilio_signature() -> None:
+def _require_twilio_signature(wiring: dict[str, Any]) -> None:
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not _ctx("validator").validate(_signed_url(), request.form, signature):
+    url = _signed_url(wiring["settings"])
+    if not signature or not wiring["validator"].validate(url, request.form, signature):
         abort(403)
 
 
@@ -156,7 +158,8 @@ def _refuse_nul() -> None:
 
 @whatsapp.post("/whatsapp/inbound")
 def inbound() -> Response:
-    _require_twilio_signature()
+    wiring = _wiring()
+    _require_twilio_signature(wiring)
     form = request.form
     sender, receiver = e164(form.get("From", "")), e164(form.get("To", ""))
     sid = form.get("MessageSid", "")
@@ -173,11 +176,11 @@ def inbound() -> Response:
         fields={_storable(k, 64): _storable(v) for k, v in form.items()},
     )
     outcome = handle_inbound(
-        _ctx("engine"),
+        wiring["engine"],
         message,
-        _ctx("clock")(),
-        link_for=_ctx("link_for"),
-        catalogs=_ctx("catalogs"),
+        wiring["clock"](),
+        link_for=wiring["link_for"],
+        catalogs=wiring["catalogs"],
     )
     if outcome is Outcome.unknown_clinic:
         log.warning("message to %s, which no clinic uses", receiver)
@@ -189,18 +192,19 @@ def inbound() -> Response:
 
 @whatsapp.post("/whatsapp/status")
 def status() -> Response:
-    _require_twilio_signature()
+    wiring = _wiring()
+    _require_twilio_signature(wiring)
     sid = _storable(request.form.get("MessageSid", ""), 64)
     state = _storable(request.form.get("MessageStatus", ""), 32)
     if not sid or not state:
         abort(400, "MessageSid and MessageStatus are required")
     reference = request.args.get(REFERENCE_FIELD, "")
     apply_status_callback(
-        _ctx("engine"),
+        wiring["engine"],
         message_sid=sid,
         status=state.lower(),
         error_code=_storable(request.form.get("ErrorCode", ""), 16) or None,
-        now=_ctx("clock")(),
+        now=wiring["clock"](),
         outbox_id=int(reference) if reference.isdigit() else None,
         to_phone=e164(request.form.get("To", "")),
     )
