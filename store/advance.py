@@ -108,7 +108,7 @@ def start(
     try:
         with db.transaction():
             if db.dialect == "postgresql" and len(replies) == 1:
-                out = {f"out_{k}": v for k, v in replies[0].items()}
+                out = _reply_parameters(replies[0])
                 begun, nobody_on_phone, kept = first(
                     db, _START_AT_ONCE, {**inbound, **started, **nameless, **out}
                 )
@@ -147,6 +147,25 @@ _NEW_PATIENT = Sql(
 )
 
 
+def _keep_message_if(source: str) -> str:
+    """The inbound message (`:column` parameters) kept if the CTE `source` has a row."""
+    return f"""
+        INSERT INTO inbound_message ({", ".join(INBOUND_COLUMNS)})
+        SELECT {", ".join(":" + c for c in INBOUND_COLUMNS)} FROM {source}
+        ON CONFLICT (message_sid) DO NOTHING RETURNING id"""
+
+
+# The reply (`:out_column` parameters, see `_reply_parameters`) queued if the message was kept.
+_QUEUE_REPLY_IF_KEPT = f"""
+        INSERT INTO outbox_message ({", ".join(OUTBOX_COLUMNS)})
+        SELECT {", ".join(":out_" + c for c in OUTBOX_COLUMNS)} FROM kept
+        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"""
+
+
+def _reply_parameters(reply: dict[str, Any]) -> dict[str, Any]:
+    return {f"out_{k}": v for k, v in reply.items()}
+
+
 # The same in one statement, for PostgreSQL, where each is a round trip: each step only
 # if the one before it happened, and what happened said, so that the caller rolls back
 # a start that cannot be whole.
@@ -159,20 +178,12 @@ _START_AT_ONCE = Sql(
     ), nobody AS (
         SELECT id FROM started WHERE NOT EXISTS
             (SELECT 1 FROM patient WHERE clinic_id = :clinic_id AND phone = :on_phone)
-    ), kept AS (
-        INSERT INTO inbound_message ({", ".join(INBOUND_COLUMNS)})
-        SELECT {", ".join(":" + c for c in INBOUND_COLUMNS)}
-        FROM nobody
-        ON CONFLICT (message_sid) DO NOTHING RETURNING id
+    ), kept AS ({_keep_message_if("nobody")}
     ), named AS (
         INSERT INTO patient (clinic_id, phone, bot_paused, opted_out, first_seen_at, language)
         SELECT :clinic_id, :phone, FALSE, FALSE, :first_seen_at, :language
         FROM kept RETURNING id
-    ), queued AS (
-        INSERT INTO outbox_message ({", ".join(OUTBOX_COLUMNS)})
-        SELECT {", ".join(":out_" + c for c in OUTBOX_COLUMNS)}
-        FROM kept
-        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+    ), queued AS ({_QUEUE_REPLY_IF_KEPT}
     )
     SELECT EXISTS (SELECT 1 FROM started), EXISTS (SELECT 1 FROM nobody),
         EXISTS (SELECT 1 FROM kept)"""
@@ -214,16 +225,8 @@ _AT_ONCE = Sql(
     f"""WITH standing AS (
         SELECT id FROM conversation WHERE {_stands_as_read("IS NOT DISTINCT FROM")}
         FOR UPDATE
-    ), kept AS (
-        INSERT INTO inbound_message ({", ".join(INBOUND_COLUMNS)})
-        SELECT {", ".join(":" + c for c in INBOUND_COLUMNS)}
-        FROM standing
-        ON CONFLICT (message_sid) DO NOTHING RETURNING id
-    ), queued AS (
-        INSERT INTO outbox_message ({", ".join(OUTBOX_COLUMNS)})
-        SELECT {", ".join(":out_" + c for c in OUTBOX_COLUMNS)}
-        FROM kept
-        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+    ), kept AS ({_keep_message_if("standing")}
+    ), queued AS ({_QUEUE_REPLY_IF_KEPT}
     ), saved AS (
         UPDATE conversation SET state = :state, last_inbound_at = :now, updated_at = :now
         WHERE id IN (SELECT id FROM standing) AND EXISTS (SELECT 1 FROM kept)
@@ -241,7 +244,7 @@ def _at_once(
     reply: dict[str, Any],
     now: datetime,
 ) -> Advanced:
-    params = {**inbound, **_standing(was, state, now), **{f"out_{k}": v for k, v in reply.items()}}
+    params = {**inbound, **_standing(was, state, now), **_reply_parameters(reply)}
     standing, kept = first(db, _AT_ONCE, params)
     if not standing:
         return Advanced.moved
