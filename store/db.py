@@ -4,10 +4,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Insert, Table, create_engine, event
+from sqlalchemy import Engine, Insert, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
@@ -41,6 +41,10 @@ def make_engine(url: str, *, ping_after_rest: float = PING_AFTER_REST, **kwargs:
     url = normalize_url(url)
     kwargs.setdefault("hide_parameters", True)  # an error's text: no patient's number or words
     if url.startswith("sqlite"):
+        if _on_disk(make_url(url).database):
+            # the connection used last is handed out first: its page cache still holds,
+            # while one that another connection's write made stale reads every page again
+            kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -56,6 +60,11 @@ def make_engine(url: str, *, ping_after_rest: float = PING_AFTER_REST, **kwargs:
     event.listen(engine, "connect", _utc_session)
     _ping_rested_connections(engine, ping_after_rest)
     return engine
+
+
+def _on_disk(database: str | None) -> TypeGuard[str]:
+    """Whether a SQLite URL's database is a file (not one in memory)."""
+    return database not in (None, "", ":memory:")
 
 
 def _ping_rested_connections(engine: Engine, rest: float) -> None:
@@ -101,7 +110,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cursor = dbapi_connection.cursor()
-        if engine.url.database not in (None, "", ":memory:"):
+        if _on_disk(engine.url.database):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -111,7 +120,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         register_sqlite_functions(dbapi_connection)
 
     database = engine.url.database
-    queue = queue_writers(engine, database) if database not in (None, "", ":memory:") else None
+    queue = queue_writers(engine, database) if _on_disk(database) else None
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -1,5 +1,6 @@
-"""Pooled PostgreSQL connections: one closed by the server while it rested in the pool is
-replaced before anyone uses it; one returned a moment ago is used without a check."""
+"""Pooled connections. PostgreSQL: one closed by the server while it rested in the pool is
+replaced before anyone uses it; one returned a moment ago is used without a check.
+A SQLite file: the connection returned last is the next one handed out."""
 
 import time
 
@@ -43,5 +44,20 @@ def test_a_connection_returned_a_moment_ago_is_not_checked(on_postgres: Engine):
         with pytest.raises(OperationalError):  # no check: the closed connection is used
             _backend_of(engine)
         assert _backend_of(engine) != first  # and then replaced
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_file_hands_out_the_connection_returned_last(tmp_path):
+    """Its page cache is the one still valid; the others' were made stale by its writes."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    try:
+        earlier, later = engine.raw_connection(), engine.raw_connection()
+        returned_last = later.dbapi_connection
+        earlier.close()
+        later.close()
+        again = engine.raw_connection()
+        assert again.dbapi_connection is returned_last
+        again.close()
     finally:
         engine.dispose()
