@@ -1,5 +1,6 @@
 """Pooled connections. PostgreSQL: one closed by the server while it rested in the pool is
-replaced before anyone uses it; one returned a moment ago is used without a check.
+replaced before anyone uses it; one returned a moment ago is used without a check; the
+hot path's statements reuse the connection's cursor from one message to the next.
 A SQLite file: the connection returned last is the next one handed out."""
 
 import time
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from store.db import make_engine
+from store.driver import Sql, first, raw, rows
 
 
 def _backend_of(engine: Engine) -> int:
@@ -59,5 +61,26 @@ def test_a_sqlite_file_hands_out_the_connection_returned_last(tmp_path):
         again = engine.raw_connection()
         assert again.dbapi_connection is returned_last
         again.close()
+    finally:
+        engine.dispose()
+
+
+_NUMBERS = Sql("SELECT n FROM (VALUES (1), (2), (3)) AS t (n) ORDER BY n")
+
+
+def test_a_pooled_postgres_connection_keeps_its_cursor_from_message_to_message(
+    on_postgres: Engine,
+):
+    engine = _pooled(on_postgres, rest=60.0)
+    try:
+        with raw(engine) as db:
+            assert first(db, _NUMBERS) == (1,)  # the rest of its rows are left unread
+            kept = db.cursor()
+            assert [n for (n,) in rows(db, _NUMBERS)] == [1, 2, 3]
+        with raw(engine) as db:  # the same pooled connection, the next message
+            assert db.cursor() is kept
+            kept.close()  # whoever closes it, the next statement gets a new one
+            assert first(db, _NUMBERS) == (1,)
+            assert db.cursor() is not kept
     finally:
         engine.dispose()
