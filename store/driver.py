@@ -11,6 +11,7 @@ compare and read alike). SQLAlchemy's `before_cursor_execute` and `after_cursor_
 listeners still see every statement, so logging and statement counts keep working."""
 
 import re
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
@@ -139,8 +140,6 @@ def run(db: Db, sql: Sql, params: Params | None = None) -> Any:
         dialect, dispatch = connection.dialect.name, connection.dispatch
         cursor = _new_cursor(connection.connection.driver_connection, dialect)
     statement, values = sql.render(dialect, params or {})
-    if dialect == "sqlite" and any(isinstance(v, date) for v in values.values()):
-        values = {k: _sqlite_value(v) if isinstance(v, date) else v for k, v in values.items()}
     for listener in dispatch.before_cursor_execute:  # None as the connection for a Raw
         listener(connection, cursor, statement, values, None, False)
     cursor.execute(statement, values)
@@ -169,12 +168,17 @@ def first(db: Db, sql: Sql, params: Params | None = None) -> Any:
 
 
 @lru_cache(maxsize=1024)  # a message's moment goes in several columns, a day's bounds again
-def _sqlite_value(value: date) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return value.isoformat()
+def _sqlite_datetime(value: datetime) -> str:
+    """A datetime as SQLite keeps it here: UTC text, as SQLAlchemy writes it."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# sqlite3 turns each datetime and date parameter into text as it binds it (in C, only for
+# those values), instead of a pass in Python over every statement's parameters
+sqlite3.register_adapter(datetime, _sqlite_datetime)
+sqlite3.register_adapter(date, date.isoformat)
 
 
 @overload
