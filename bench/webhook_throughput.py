@@ -25,7 +25,8 @@ a minute, and each server gets its share of every stretch), each time a warm-up 
 measured window; responses with status 200 completed inside the windows are counted.
 The client uses http.client, one connection per request for both servers (gunicorn's
 sync workers close each one anyway); the CPU time of the client and of the servers is
-reported so that a client bottleneck would show, and each server's CPU per message.
+reported so that a client bottleneck would show, and each server's CPU per message (on
+PostgreSQL also the database's: its processes on this machine, in the same windows).
 After the run, the inbound messages the webhook stored are checked: the ones the bot
 failed on (kept for staff) are reported. Last, unless --breakdown 0, where a message's time
 goes: `usecases.inbound.handle_inbound` is run in this process on N more messages (same
@@ -259,6 +260,23 @@ class Server:
         return total / CLOCK_TICKS
 
 
+def database_cpu_seconds() -> float:
+    """CPU time of this machine's PostgreSQL processes (the server and its backends): the
+    database's share of the machine, when it runs here as the bench's does."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if name.endswith("(postgres"):
+            numbers = fields.split()
+            total += int(numbers[11]) + int(numbers[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
 def bare_command(port: int, app: str = "bare_webhook:create_app()") -> list[str]:
     """The bare endpoint under gunicorn, as `turnero serve` runs by default."""
     return [
@@ -338,6 +356,7 @@ class Measured:
     latencies: list[float]
     client_cpu: float
     server_cpu: float
+    database_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -348,12 +367,24 @@ class Measured:
         """The servers' CPU in the measured windows per message answered, in ms."""
         return self.server_cpu / self.ok * 1000 if self.ok else 0.0
 
+    @property
+    def database_cpu_per_message(self) -> float:
+        """PostgreSQL's CPU on this machine in the measured windows per message, in ms."""
+        return self.database_cpu / self.ok * 1000 if self.ok else 0.0
+
 
 def load(
-    server: Server, seconds: float, warmup: float, clients: int, threads: int, first: int = 0
+    server: Server,
+    seconds: float,
+    warmup: float,
+    clients: int,
+    threads: int,
+    first: int = 0,
+    on_postgres: bool = False,
 ) -> Measured:
     """`clients` processes of `threads` threads; `first`: the first client's index (each
-    client's phones are its own, so a later load starts new conversations)."""
+    client's phones are its own, so a later load starts new conversations); `on_postgres`:
+    PostgreSQL's CPU is measured too."""
     context = mp.get_context("fork")
     out: mp.Queue[ClientResult] = context.Queue()
     now = clock.monotonic()
@@ -369,9 +400,11 @@ def load(
         process.start()
     pids = server.pids()
     clock.sleep(max(0.0, measure_from - clock.monotonic()))
-    server_before = server.cpu_seconds(pids)
+    database = database_cpu_seconds if on_postgres else lambda: 0.0
+    server_before, database_before = server.cpu_seconds(pids), database()
     clock.sleep(max(0.0, stop_at - clock.monotonic()))
     server_cpu = server.cpu_seconds(pids) - server_before
+    database_cpu = database() - database_before
     results = [out.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(timeout=30)
@@ -388,6 +421,7 @@ def load(
         latencies=[x for r in results for x in r.latencies],
         client_cpu=sum(r.cpu_seconds for r in results),
         server_cpu=server_cpu,
+        database_cpu=database_cpu,
     )
 
 
@@ -406,6 +440,7 @@ def combined(parts: list[Measured]) -> Measured:
         latencies=[x for p in parts for x in p.latencies],
         client_cpu=sum(p.client_cpu for p in parts),
         server_cpu=sum(p.server_cpu for p in parts),
+        database_cpu=sum(p.database_cpu for p in parts),
     )
 
 
@@ -555,7 +590,7 @@ def inbound_breakdown(url: str, messages: int) -> None:
         print(f"    {label:<44} {seconds * per:6.3f} ms/msg")
 
 
-def describe(m: Measured) -> str:
+def describe(m: Measured, on_postgres: bool) -> str:
     lat = sorted(m.latencies) or [0.0]
     refused = ", ".join(f"{n} × {s}" for s, n in sorted(m.other.items())) or "none"
     return (
@@ -563,6 +598,7 @@ def describe(m: Measured) -> str:
         f" connection errors: {m.errors}; latency p50 {percentile(lat, 0.5) * 1000:.1f} ms,"
         f" p95 {percentile(lat, 0.95) * 1000:.1f} ms; CPU: servers"
         f" {m.server_cpu / m.seconds:.2f} cores, client {m.client_cpu / m.seconds:.2f} cores"
+        + (f", PostgreSQL {m.database_cpu / m.seconds:.2f} cores" if on_postgres else "")
     )
 
 
@@ -595,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as name, ExitStack() as stack:
         folder = Path(name)
         url = scratch_database_url(args.database_url, "webhook", folder)
+        on_postgres = url.startswith("postgresql")
         if not args.keep:
             stack.callback(drop_scratch_database, url)
         print(f"webhook_throughput: {describe_url(url)}, {os.cpu_count()} CPUs")
@@ -638,11 +675,12 @@ def main(argv: list[str] | None = None) -> int:
                         args.clients,
                         args.threads,
                         first=n * args.clients,
+                        on_postgres=on_postgres,
                     )
                 )
         bare, turnero, keeping = (combined(measured) for measured in rounds)
         for measured in [bare, turnero, keeping]:
-            print(describe(measured))
+            print(describe(measured, on_postgres))
         print(
             "  turnero / floor by round: "
             + ", ".join(f"{t.rate / k.rate:.2f}" for t, k in zip(rounds[1], rounds[2], strict=True))
@@ -663,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
     print(figure("turnero webhook", turnero.rate, "msgs/s"))
     for measured in (bare, keeping, turnero):
         print(figure(f"  server CPU per message, {measured.name}", measured.cpu_per_message, "ms"))
+    for measured in (bare, keeping, turnero) if on_postgres else ():
+        cpu = measured.database_cpu_per_message
+        print(figure(f"  PostgreSQL CPU per message, {measured.name}", cpu, "ms"))
     if bare.rate:
         print(figure("floor / bare (informative)", keeping.rate / bare.rate, ""))
         print(figure("turnero / bare (informative)", turnero.rate / bare.rate, ""))
