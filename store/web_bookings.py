@@ -171,11 +171,10 @@ def _hold(
 ) -> Appointment:
     """The time taken as `held` until the proof comes (`prove`) or its time runs out (`expire`)."""
     assert wish.starts_at is not None and wish.professional_id is not None
-    patient = _patient(session, clinic, visitor, now)
     appointment = book(
         session,
         clinic_id=clinic.id or 0,
-        patient=patient,
+        patient=_nobody_yet(session, clinic, visitor.phone, now),
         service=service,
         professional_id=wish.professional_id,
         starts_at=wish.starts_at,
@@ -189,6 +188,18 @@ def _hold(
     return appointment
 
 
+def _nobody_yet(session: Session, clinic: Clinic, phone: str, now: datetime) -> Patient:
+    """Whom an unproven hold is for: the phone's nameless first contact, or a new nameless
+    one. Until the phone's own code comes, nothing the page was told (a name, an ID) is
+    written on anyone: a stranger's form must not name the phone's owner, on WhatsApp or
+    in the console, nor leave a named patient behind when the code never comes."""
+    nameless = next((p for p in on_phone(session, clinic.id or 0, phone) if p.name is None), None)
+    patient = nameless or Patient(clinic_id=clinic.id or 0, phone=phone, first_seen_at=now)
+    session.add(patient)
+    session.flush()
+    return patient
+
+
 def _patient(session: Session, clinic: Clinic, visitor: Visitor, now: datetime) -> Patient:
     """The person picked on the phone, or the one of that name, or a new one."""
     chosen = session.get(Patient, visitor.patient_id) if visitor.patient_id else None
@@ -197,8 +208,7 @@ def _patient(session: Session, clinic: Clinic, visitor: Visitor, now: datetime) 
     patient = patient_named(
         session, clinic.id or 0, visitor.phone, visitor.name, visitor.language, now
     )
-    patient.dni = patient.dni or visitor.dni or None
-    patient.insurance = patient.insurance or visitor.insurance or None
+    _fill_in(patient, visitor)
     session.add(patient)
     return patient
 
@@ -276,12 +286,12 @@ def prove(
     ).first()
     if row is None:
         return None
+    details = json.loads(row.details)
+    visitor = Visitor(**{k: details[k] for k in Visitor.__dataclass_fields__})
     if row.kind == "book":
-        if not _book_held(session, clinic, row.appointment_id or 0, now):
+        if not _book_held(session, clinic, row.appointment_id or 0, visitor, now):
             return None
     else:
-        details = json.loads(row.details)
-        visitor = Visitor(**{k: details[k] for k in Visitor.__dataclass_fields__})
         wish = Wish(
             service_id=int(details["service_id"]),
             professional_id=details["professional_id"],
@@ -318,8 +328,11 @@ def language_of(row: WebBooking) -> str | None:
     return str(language) if language else None
 
 
-def _book_held(session: Session, clinic: Clinic, appointment_id: int, now: datetime) -> bool:
-    """The held time becomes an appointment like any other (one conditional UPDATE)."""
+def _book_held(
+    session: Session, clinic: Clinic, appointment_id: int, visitor: Visitor, now: datetime
+) -> bool:
+    """The held time becomes an appointment like any other (one conditional UPDATE), for
+    the person the page was told of, named now that the phone proved it."""
     done = session.execute(
         update(Appointment)
         .where(
@@ -333,8 +346,26 @@ def _book_held(session: Session, clinic: Clinic, appointment_id: int, now: datet
     appointment = session.get(Appointment, appointment_id)
     assert appointment is not None
     session.refresh(appointment)
+    _name(session, appointment.patient_id, visitor)
     booked(session, clinic, appointment, WEB, now)
     return True
+
+
+def _name(session: Session, patient_id: int, visitor: Visitor) -> None:
+    """What the page was told of the person, on the patient the time was held for."""
+    patient = session.get(Patient, patient_id)
+    assert patient is not None
+    _fill_in(patient, visitor)
+    session.add(patient)
+    session.flush()
+
+
+def _fill_in(patient: Patient, visitor: Visitor) -> None:
+    """What the patient's row lacks, from what the page was told (nothing is overwritten)."""
+    patient.name = patient.name or visitor.name
+    patient.language = patient.language or visitor.language
+    patient.dni = patient.dni or visitor.dni or None
+    patient.insurance = patient.insurance or visitor.insurance or None
 
 
 def expire(session: Session, now: datetime, limit: int = 500) -> int:

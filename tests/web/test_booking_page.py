@@ -98,6 +98,31 @@ def test_a_time_not_proven_in_time_is_released(visitor: Visitor, db: Engine, app
     assert "ya venció" not in other  # another phone's code is just a message
 
 
+def _names_on(engine: Engine, phone: str) -> list[str | None]:
+    with Session(engine) as session:
+        return list(
+            session.exec(select(Patient.name).where(Patient.phone == phone).order_by(Patient.id))
+        )
+
+
+@pytest.mark.parametrize("wrote_before", [True, False])
+def test_a_form_never_proven_names_nobody_on_the_phone(
+    visitor: Visitor, db: Engine, app: Flask, wrote_before: bool
+) -> None:
+    """A web form can name anyone's number: until the phone's own code comes, the name it
+    gave is written on nobody, not even on the nameless patient of a phone that wrote
+    "hola" before (whom WhatsApp would then offer it, and the console show it)."""
+    if wrote_before:
+        Chat(app.test_client(), db, phone=NEW_PHONE).says("hola")
+    visitor.confirm(visitor.to_review("Consulta general", "Alguien Ajeno", NEW_PHONE))
+    [held] = _appointments(db)
+    assert held.status == AppointmentStatus.held
+    assert _names_on(db, NEW_PHONE) == [None]
+    with transaction(db) as session:
+        assert expire(session, NOW + timedelta(minutes=11)) == 1
+    assert _names_on(db, NEW_PHONE) == [None]
+
+
 def test_the_time_is_held_as_long_as_the_clinic_says(
     visitor: Visitor, db: Engine, clinic: support.TestClinic
 ) -> None:
