@@ -166,14 +166,24 @@ def patient_named(
     """Who an appointment made by the desk is for: a patient of that name already on the
     phone (without regard to accents or case), else the phone's nameless first-contact
     row, named now, else a new patient."""
-    people = on_phone(session, clinic_id, phone)
-    wanted = fold(name)
+    people, wanted = on_phone(session, clinic_id, phone), fold(name)
     patient = next((p for p in people if fold(p.name or "") == wanted), None)
-    patient = patient or next((p for p in people if p.name is None), None)
-    if patient is None:
-        patient = Patient(clinic_id=clinic_id, phone=phone, first_seen_at=now)
+    patient = patient or _nameless_or_new(people, clinic_id, phone, now)
     patient.name = patient.name or name
     patient.language = patient.language or language
     session.add(patient)
     session.flush()
     return patient
+
+
+def first_contact(session: Session, clinic_id: int, phone: str, now: datetime) -> Patient:
+    """The phone's nameless first-contact row (one that wrote and never gave a name), or a
+    new nameless patient on the phone, added to the session."""
+    patient = _nameless_or_new(on_phone(session, clinic_id, phone), clinic_id, phone, now)
+    session.add(patient)
+    return patient
+
+
+def _nameless_or_new(people: list[Patient], clinic_id: int, phone: str, now: datetime) -> Patient:
+    nameless = next((p for p in people if p.name is None), None)
+    return nameless or Patient(clinic_id=clinic_id, phone=phone, first_seen_at=now)

@@ -27,7 +27,7 @@ from store.models import (
     WebBooking,
     WebBookingStatus,
 )
-from store.patients import on_phone, patient_named
+from store.patients import first_contact, on_phone, patient_named
 from store.requests import NewRequest
 from store.requests import create as create_request
 from store.waitlist import join, release_hold
@@ -193,9 +193,7 @@ def _nobody_yet(session: Session, clinic: Clinic, phone: str, now: datetime) -> 
     one. Until the phone's own code comes, nothing the page was told (a name, an ID) is
     written on anyone: a stranger's form must not name the phone's owner, on WhatsApp or
     in the console, nor leave a named patient behind when the code never comes."""
-    nameless = next((p for p in on_phone(session, clinic.id or 0, phone) if p.name is None), None)
-    patient = nameless or Patient(clinic_id=clinic.id or 0, phone=phone, first_seen_at=now)
-    session.add(patient)
+    patient = first_contact(session, clinic.id or 0, phone, now)
     session.flush()
     return patient
 
